@@ -1,0 +1,38 @@
+# Collaboration Atlas. On a fresh machine with Python 3.11+:
+#   make run     virtualenv + dependencies + demo database (if none) + serve on PORT (default 8501)
+#   make test    the whole test suite
+PYTHON ?= python3
+PORT ?= 8501
+VENV := .venv
+BIN := $(VENV)/bin
+DB := $(or $(ATLAS_DB),data/atlas.duckdb)
+export ATLAS_DB := $(DB)
+
+.PHONY: run test demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(DB): | $(VENV)/.installed
+	$(BIN)/python -m atlas demo --db $(DB)
+
+run: $(VENV)/.installed $(DB)
+	$(BIN)/python -m streamlit run dashboard.py --server.port $(PORT)
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m atlas demo --db $(DB)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Collaboration Atlas: how a community's human-services agencies work together."""

@@ -1,0 +1,30 @@
+"""Plotly figures, built from query results by pure functions (no Streamlit)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+COLORS = {"accepted": "#2a9d8f", "declined": "#e76f51", "pending": "#e9c46a", "referred": "#264653"}
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left"),
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        hovermode="x unified",
+        template="plotly_white",
+    )
+    return fig
+
+
+def referral_trend(trend: pd.DataFrame) -> go.Figure:
+    """Monthly referrals stacked by what became of them (from the `referral_trend` query)."""
+    fig = go.Figure()
+    for status in ("accepted", "declined", "pending"):
+        fig.add_bar(x=trend["month"], y=trend[status], name=status.capitalize(),
+                    marker_color=COLORS[status],
+                    hovertemplate="%{y:,} " + status + "<extra></extra>")
+    fig.update_layout(barmode="stack", yaxis_title="Referrals", xaxis_title=None)
+    return _layout(fig, "Referrals by month and what became of them")

@@ -1,0 +1,63 @@
+"""The one place that opens DuckDB and runs SQL.
+
+`Atlas` is the data-access object: it holds one connection to a database file and runs a named
+query (see `atlas.catalog`) on a cursor of its own, with every value bound and the result fetched in
+full, so no unfetched result can block the connection and concurrent callers do not share state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from atlas import catalog
+
+
+class DatabaseMissing(FileNotFoundError):
+    """No database at the configured path; the message says how to make one."""
+
+
+class Atlas:
+    """Read access to one Collaboration Atlas database."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise DatabaseMissing(
+                f"No database at {self.path}. Build the demo with `python -m atlas demo --db {self.path}` "
+                f"or load your files with `python -m atlas import DIR --db {self.path}`."
+            )
+        stat = self.path.stat()
+        # Identifies the data this connection sees: an import swaps in a new file, which changes it.
+        self.version = (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
+        self._con = duckdb.connect(str(self.path), read_only=True)
+
+    def query(self, name: str, /, **params: Any) -> pd.DataFrame:
+        """Run the named query with its parameters bound; unknown names or parameters raise QueryError."""
+        named = catalog.get(name)
+        values = named.bind(params)
+        cursor = self._con.cursor()
+        try:
+            return cursor.execute(named.sql, values).df()
+        finally:
+            cursor.close()
+
+    def is_current(self) -> bool:
+        """False once the file on disk has been replaced (by an import) since this was opened."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return False
+        return (stat.st_mtime_ns, stat.st_size) == self.version[1:]
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "Atlas":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,68 @@
+"""The shared filters every page honours, and the periods they compare."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from atlas import catalog
+
+PERIODS = ("Last 3 months", "Last 6 months", "Last 12 months", "All data", "Custom")
+_MONTHS = {"Last 3 months": 3, "Last 6 months": 6, "Last 12 months": 12}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A period (inclusive dates; None = open) and optional region, service type and sector."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    region: str | None = None
+    service_type: str | None = None
+    sector: str | None = None
+
+    def params_for(self, query: str) -> dict:
+        """The filter values the named query takes (a query ignores filters it does not declare)."""
+        declared = {p.name for p in catalog.get(query).params}
+        values = {"start": self.start, "end": self.end, "region": self.region,
+                  "service_type": self.service_type, "sector": self.sector}
+        return {k: v for k, v in values.items() if k in declared}
+
+    def previous(self) -> "Filters | None":
+        """The period of the same length just before this one; None when the period is open."""
+        if self.start is None or self.end is None:
+            return None
+        length = (self.end - self.start).days + 1
+        end = self.start - dt.timedelta(days=1)
+        return replace(self, start=end - dt.timedelta(days=length - 1), end=end)
+
+    def describe(self) -> str:
+        period = (
+            "all data" if self.start is None and self.end is None
+            else f"{self.start or '…'} to {self.end or '…'}"
+        )
+        scope = [f"{name.replace('_', ' ')} {value}" for name, value in
+                 (("region", self.region), ("service", self.service_type), ("sector", self.sector)) if value]
+        return period + ("; " + ", ".join(scope) if scope else "")
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The day after the same date `months` months earlier (clamped to the month's length)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last_day = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last_day)) + dt.timedelta(days=1)
+
+
+def period_bounds(preset: str, first: dt.date, last: dt.date,
+                  custom: tuple[dt.date, dt.date] | None = None) -> tuple[dt.date | None, dt.date | None]:
+    """Start and end of a period preset, counted back from the data's last day."""
+    if preset == "All data":
+        return None, None
+    if preset == "Custom":
+        if not custom:
+            return first, last
+        start, end = custom
+        return min(start, end), max(start, end)
+    start = _months_before(last, _MONTHS[preset])
+    return max(start, first), last

@@ -1,0 +1,29 @@
+"""Keyed pseudonyms for client ids.
+
+A client id is replaced at import by HMAC-SHA-256(key, id), truncated to 128 bits and written as 32
+hex digits. Without the key the pseudonym cannot be reversed or recomputed from a guessed id (unlike
+a plain hash, which anyone can compute over every plausible id); with the same key, the same client
+gets the same pseudonym in referrals and outcomes and across imports, so the two still link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import numpy as np
+import pandas as pd
+
+DIGEST_HEX = 32
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:DIGEST_HEX]
+
+
+def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
+    """The series with every non-null value replaced by its keyed pseudonym (each distinct id hashed once)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    digests = np.array([pseudonym(str(u), key) for u in uniques] + [None], dtype=object)
+    # code -1 (missing) picks the trailing None
+    return pd.Series(digests[codes], index=values.index, dtype="string", name=values.name)

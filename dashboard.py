@@ -1,0 +1,24 @@
+"""Collaboration Atlas: the Streamlit entrypoint. Declares the navigation and the shared filters."""
+
+import streamlit as st
+
+from atlas import app
+
+st.set_page_config(page_title="Collaboration Atlas", page_icon=":material/hub:", layout="wide")
+
+navigation = st.navigation(
+    {
+        "Atlas": [st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)],
+        "Directors": [
+            st.Page("pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_top:"),
+            st.Page("pages/need_capacity.py", title="Need vs capacity", icon=":material/balance:"),
+        ],
+        "Board": [st.Page("pages/network.py", title="Network map", icon=":material/hub:")],
+        "Funders": [st.Page("pages/outcomes.py", title="Outcomes", icon=":material/verified:")],
+        "Data": [st.Page("pages/data.py", title="Data", icon=":material/database:")],
+    }
+)
+
+db = app.require_database()
+st.session_state["atlas_filters"] = app.sidebar_filters(db)
+navigation.run()
