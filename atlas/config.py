@@ -27,7 +27,8 @@ class ConfigError(RuntimeError):
     """The deployment lacks a setting it needs; the message says how to set it."""
 
 
-def _secrets(path: Path = SECRETS_FILE) -> dict:
+def _secrets() -> dict:
+    path = SECRETS_FILE
     if not path.exists():
         return {}
     with path.open("rb") as fh:

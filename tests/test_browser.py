@@ -1,0 +1,61 @@
+"""The served dashboard in a real browser: the Overview draws its figures and chart from the database."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from atlas.db import Atlas
+from browser import chromium, served
+
+
+@pytest.fixture(scope="module")
+def site(demo_db, tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with served(demo_db, log) as url, chromium() as browser:
+        yield url, browser
+
+
+def test_overview_shows_real_figures(site, demo_db, tmp_path):
+    url, browser = site
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.get_by_text("Median days to accept").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert [label.strip() for label in labels] == [
+        "Referrals", "Acceptance rate", "Median days to accept", "Stalled referrals",
+        "Active partnerships", "Positive-exit rate"]
+    assert all(re.search(r"\d", v) for v in values), values
+
+    # the first figure is the referral count of the default period (last 12 months), from the database
+    with Atlas(demo_db) as db:
+        extent = db.query("data_extent").iloc[0]
+        from atlas.filters import period_bounds
+
+        start, end = period_bounds("Last 12 months", extent.first_referral, extent.last_referral)
+        expected = db.query("referral_funnel", start=start, end=end)["referrals"].iloc[0]
+    assert values[0].replace(",", "") == str(expected)
+
+    shot = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "overview.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    assert not errors, errors
+    page.close()
+
+
+def test_pages_are_reachable_from_the_navigation(site):
+    url, browser = site
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url)
+    page.get_by_text("Median days to accept").wait_for(timeout=60_000)
+    for title in ("Bottlenecks", "Need vs capacity", "Network map", "Outcomes", "Data"):
+        page.get_by_role("link", name=title).first.click()
+        page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    page.close()
