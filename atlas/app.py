@@ -67,11 +67,15 @@ def sidebar_filters(db: CachedAtlas) -> Filters:
         return Filters()
     first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
 
-    def options(dimension: str) -> list[str | None]:
-        return [None] + choices.loc[choices["dimension"] == dimension, "value"].tolist()
+    def options(dimension: str) -> list[str]:
+        # "" stands for all: a region, sector or service type is never empty
+        return [""] + choices.loc[choices["dimension"] == dimension, "value"].tolist()
 
-    def label(value: str | None) -> str:
-        return "All" if value is None else value.replace("_", " ").capitalize()
+    def label(value: str) -> str:
+        if not value:
+            return "All"
+        text = value.replace("_", " ")
+        return text[:1].upper() + text[1:]
 
     sb = st.sidebar
     sb.header("Filters")
@@ -88,7 +92,7 @@ def sidebar_filters(db: CachedAtlas) -> Filters:
                           help="For referral figures, the receiving agency's region and sector count.")
     as_of = pd.Timestamp(extent["as_of"])
     sb.caption(f"Data runs {first:%d %b %Y} – {last:%d %b %Y}; latest activity {as_of:%d %b %Y %H:%M}.")
-    return Filters(start, end, region, service, sector)
+    return Filters(start, end, region or None, service or None, sector or None)
 
 
 def current_filters() -> Filters:

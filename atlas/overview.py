@@ -39,14 +39,32 @@ class Figure:
         return f"{value:,.0f}"
 
     def change_text(self) -> str | None:
+        """The change as shown, rounded as the figure is; a change that rounds to nothing is "no change"."""
         change = self.change
         if change is None:
             return None
+        if self.unchanged:
+            return "no change"
         if self.kind == "rate":
             return f"{change * 100:+.1f} pts"
         if self.kind == "days":
             return f"{change:+.1f} days"
         return f"{change:+,.0f}"
+
+    @property
+    def delta_color(self) -> str:
+        """Streamlit's colouring for the change: green when better, red when worse, grey when flat."""
+        if self.unchanged:
+            return "off"
+        return "inverse" if self.lower_is_better else "normal"
+
+    @property
+    def unchanged(self) -> bool:
+        change = self.change
+        if change is None:
+            return False
+        digits = {"rate": 3, "days": 1}.get(self.kind, 0)
+        return round(change, digits) == 0
 
 
 FIGURES = (

@@ -12,13 +12,16 @@ st.caption(f"How the community's agencies work together — {filters.describe()}
 
 view = overview.build(db, filters)
 
-for column, figure in zip(st.columns(len(view.figures)), view.figures):
+columns = st.columns(3) + st.columns(3)
+for column, figure in zip(columns, view.figures):
     previous = f" Previous period: {figure.text(figure.previous)}." if figure.previous is not None else ""
     column.metric(
         figure.label,
         figure.text(),
         delta=figure.change_text(),
-        delta_color="inverse" if figure.lower_is_better else "normal",
+        delta_color=figure.delta_color,
+        delta_arrow="off" if figure.unchanged else "auto",
+        delta_description="vs previous period" if view.compared else None,
         help=figure.help + previous,
         border=True,
     )

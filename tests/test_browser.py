@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from atlas.db import Atlas
@@ -39,7 +40,8 @@ def test_overview_shows_real_figures(site, demo_db, tmp_path):
         extent = db.query("data_extent").iloc[0]
         from atlas.filters import period_bounds
 
-        start, end = period_bounds("Last 12 months", extent.first_referral, extent.last_referral)
+        first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))
+        start, end = period_bounds("Last 12 months", first, last)
         expected = db.query("referral_funnel", start=start, end=end)["referrals"].iloc[0]
     assert values[0].replace(",", "") == str(expected)
 
