@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from atlas.db import Atlas
 from browser import chromium, served
@@ -60,4 +61,37 @@ def test_pages_are_reachable_from_the_navigation(site):
     for title in ("Bottlenecks", "Need vs capacity", "Network map", "Outcomes", "Data"):
         page.get_by_role("link", name=title).first.click()
         page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    page.close()
+
+
+def first_figure(page):
+    values = page.locator('[data-testid="stMetricValue"]')
+    expect(values).to_have_count(6, timeout=60_000)
+    return values.first
+
+
+def test_filters_persist_across_pages(site):
+    url, browser = site
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url)
+    page.get_by_text("Median days to accept").wait_for(timeout=60_000)
+    everything = first_figure(page).inner_text()
+
+    region_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1)
+    region_box.click()
+    option = page.locator('[role="option"]').nth(1)
+    region = option.inner_text().strip()
+    option.click()
+    page.get_by_text(f"region {region}").first.wait_for(timeout=30_000)  # the caption names the filter
+    expect(first_figure(page)).not_to_have_text(everything, timeout=30_000)
+    narrowed = first_figure(page).inner_text()
+    assert int(narrowed.replace(",", "")) < int(everything.replace(",", ""))
+
+    page.get_by_role("link", name="Bottlenecks").first.click()
+    page.get_by_role("heading", name="Bottlenecks").first.wait_for(timeout=30_000)
+    page.get_by_text(f"region {region}").first.wait_for(timeout=30_000)
+    assert region_box.locator("input").input_value() == region
+    page.get_by_role("link", name="Overview").first.click()
+    page.get_by_text(f"region {region}").first.wait_for(timeout=30_000)
+    expect(first_figure(page)).to_have_text(narrowed, timeout=30_000)
     page.close()
