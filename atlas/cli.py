@@ -60,7 +60,10 @@ def cmd_demo(args) -> int:
         key = secrets.token_hex(32).encode()
         print("No HMAC key configured: the demo's invented client ids are pseudonymised with a one-off key.")
     started = time.perf_counter()
-    tables = demo.generate(seed=args.seed, referrals=args.referrals, agencies=args.agencies)
+    try:
+        tables = demo.generate(seed=args.seed, referrals=args.referrals, agencies=args.agencies)
+    except ValueError as error:  # a size the story cannot be told at
+        raise UsageError(str(error)) from None
     problems = validate.check(tables, {name: f"{name} (demo)" for name in tables})
     errors = [p for p in problems if p.severity == "error"]
     if errors:  # the generator broke the contract: a bug, reported rather than loaded

@@ -65,3 +65,9 @@ def test_missing_database_says_how_to_make_one(tmp_path):
     out = atlas("query", "referral_funnel", "--db", str(tmp_path / "nothing.duckdb"))
     assert out.returncode == 2
     assert "python -m atlas demo" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_demo_refuses_a_size_it_cannot_tell_its_story_at(tmp_path):
+    out = atlas("demo", "--db", str(tmp_path / "x.duckdb"), "--agencies", "10")
+    assert out.returncode == 2 and "agencies must be at least" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "x.duckdb").exists()

@@ -107,7 +107,7 @@ def test_reimporting_the_same_files_is_idempotent(small_files, tmp_path):
 
 def test_demo_csv_round_trips_through_import(tmp_path):
     built, imported, csv = tmp_path / "demo.duckdb", tmp_path / "imported.duckdb", tmp_path / "csv"
-    out = run_atlas("demo", "--db", str(built), "--csv", str(csv), "--referrals", "5000", "--agencies", "60")
+    out = run_atlas("demo", "--db", str(built), "--csv", str(csv), "--referrals", "5000", "--agencies", "100")
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in csv.iterdir()) == sorted(f"{t}.csv" for t in
         ("agencies", "programs", "partnerships", "referrals", "outcomes", "capacity", "needs"))
