@@ -32,7 +32,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from atlas.contract import TABLES, Table
-from atlas.validate import ROWS_LISTED, Problem, shown
+from atlas.validate import ROWS_LISTED, VALUE_CHARS, Problem
 
 # The first bytes of file formats people save by mistake under a data file's name.
 _SIGNATURES = {
@@ -189,16 +189,16 @@ def _read_csv(path: Path, table: Table) -> pa.Table:
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=skip_bad_row),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+                column_types={n: pa.large_string() for n in names}, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True),
         )
     except pa.ArrowInvalid as error:
-        reason = "it is not UTF-8 text" if "UTF8" in str(error) else f"{shown(str(error))}"
+        reason = "it is not UTF-8 text" if "UTF8" in str(error) else _first_line(error)
         raise refuse("not_csv", f"The file cannot be read as CSV ({reason}): save it as CSV (UTF-8, "
                                 "comma-separated), with text containing commas or quotes in double "
                                 "quotes.") from None
     if bad_rows:
-        problems = [Problem(path.name, number, None, shown(row_text), "field_count",
+        problems = [Problem(path.name, number, None, row_text, "field_count",
                             f"This row does not have {len(header)} values like the header: put text "
                             "containing commas in double quotes, and give every row the same columns. "
                             "The file is not read until every row is fixed.")
@@ -216,14 +216,15 @@ def _read_csv(path: Path, table: Table) -> pa.Table:
 def _read_parquet(path: Path, table: Table) -> pa.Table:
     """A Parquet file, each column rendered as text in the contract's formats.
 
-    Integers are written without a decimal point, dates YYYY-MM-DD, timestamps
-    YYYY-MM-DD HH:MM:SS (whole seconds; a time zone stays visible as an offset so that validation
-    refuses it). A timestamp at midnight in a date column is written as its date, and a date on the
-    1st in a month column as YYYY-MM, since pandas and Arrow store those as timestamps and dates.
+    Whole numbers are written without a decimal point (4.0 as 4), dates YYYY-MM-DD, timestamps
+    YYYY-MM-DD HH:MM:SS (whole seconds; a time zone stays visible, as an offset or Z, so that
+    validation refuses it). A timestamp at midnight in a date column is written as its date, and a
+    date on the 1st in a month column as YYYY-MM, since pandas and Arrow store those as timestamps
+    and dates.
     """
     with path.open("rb") as f:
         head = f.read(4)
-        f.seek(max(f.seek(0, io.SEEK_END) - 4, 0))
+        f.seek(max(path.stat().st_size - 4, 0))
         tail = f.read(4)
 
     def refuse(message: str) -> Unreadable:
@@ -235,7 +236,7 @@ def _read_parquet(path: Path, table: Table) -> pa.Table:
     try:
         arrow = pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
-        raise refuse(f"The Parquet file cannot be read ({shown(str(error))}): write it again.") from None
+        raise refuse(f"The Parquet file cannot be read ({_first_line(error)}): write it again.") from None
     types = {c.name: c.type for c in table.columns}
     columns = []
     for name, column in zip(arrow.column_names, arrow.columns):
@@ -253,19 +254,19 @@ def _parquet_text(column: pa.ChunkedArray, contract_type: str | None) -> pa.Chun
     if pa.types.is_dictionary(kind):
         return _parquet_text(column.cast(kind.value_type), contract_type)
     if pa.types.is_timestamp(kind):
-        seconds = column.cast(pa.timestamp("s", tz=kind.tz), safe=False)
-        text = pc.strftime(seconds, "%Y-%m-%d %H:%M:%S" + ("%z" if kind.tz else ""))
+        column = column.cast(pa.timestamp("s", tz=kind.tz), safe=False)  # whole seconds
+    text = column.cast(pa.string())  # Arrow writes ISO dates and times, and a zone as an offset
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         if contract_type == "date":
             return pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1")
         if contract_type == "month":
-            return pc.replace_substring_regex(text, r"^(\d{4}-\d{2})-01 00:00:00$", r"\1")
-        return text
-    if pa.types.is_date(kind):
-        text = pc.strftime(column, "%Y-%m-%d")
-        if contract_type == "month":
-            return pc.replace_substring_regex(text, r"^(\d{4}-\d{2})-01$", r"\1")
-        return text
-    return column.cast(pa.string())
+            return pc.replace_substring_regex(text, r"^(\d{4}-\d{2})-01(?: 00:00:00)?$", r"\1")
+    return text
+
+
+def _first_line(error: Exception) -> str:
+    """The start of an Arrow error message, short enough for a problem message."""
+    return str(error).strip().split("\n")[0][:VALUE_CHARS]
 
 
 def _text_frame(arrow: pa.Table) -> pd.DataFrame:
@@ -273,8 +274,8 @@ def _text_frame(arrow: pa.Table) -> pd.DataFrame:
     columns = []
     has_value = np.zeros(arrow.num_rows, dtype=bool)
     for column in arrow.columns:
-        stripped = pc.utf8_trim_whitespace(column)
-        column = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+        stripped = pc.utf8_trim_whitespace(column.cast(pa.large_string()))  # pandas' own string type
+        column = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.large_string()), stripped)
         has_value |= column.is_valid().to_numpy(zero_copy_only=False)
         columns.append(column)
     filled = np.flatnonzero(has_value)
