@@ -1,0 +1,514 @@
+"""Validating contract tables: every rule of the import contract, all problems in one pass.
+
+`parse` turns one table of text (as `atlas.sources` reads it) into its canonical typed form and
+reports what does not fit a column: a missing column, an empty required cell, a value in the wrong
+format, outside its range or not among the allowed values. `check` applies the rules across rows and
+tables to the typed frames: unique keys, references, the order of timestamps and the states a
+referral can be in. `validate` does both for a whole import.
+
+Every problem names the file, the row as in the file (the header is row 1), the column, the value
+and a stable rule id, with a message that says how to fix it. The work is vectorised, and the list
+is bounded: for each (file, column, rule) the first `ROWS_LISTED` rows are listed and one more
+problem counts the rest (`Problem.count`), so `summary` gives the true number of rows per rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from atlas.contract import (ORDERS, PII_COLUMN_PATTERNS, PII_TABLES, REFERENCES, TABLES, Column, Order,
+                            Reference, Table)
+
+if TYPE_CHECKING:
+    from atlas.sources import RawTable
+
+ROWS_LISTED = 100  # problems listed per (file, column, rule); the rest are counted
+VALUE_CHARS = 80  # a problem's value is cut to this length
+
+# Canonical pandas dtype of each contract column type.
+DTYPES = {
+    "id": "string", "text": "string", "enum": "string", "bool": "boolean", "int": "Int64",
+    "date": "datetime64[us]", "month": "datetime64[us]", "timestamp": "datetime64[us]",
+}
+
+_TIMESTAMP = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+_DATE = r"\d{4}-\d{2}-\d{2}"
+_MONTH = r"\d{4}-\d{2}"
+_ZONED = re.compile(_TIMESTAMP + r" ?(?:Z|[+-]\d{2}(?::?\d{2})?)", re.IGNORECASE)
+_INT = r"-?\d{1,18}"  # at most 18 digits, so every match fits in an int64
+_TRUE = ("true", "1", "yes", "t")
+_FALSE = ("false", "0", "no", "f")
+_PII = tuple(re.compile(pattern) for pattern in PII_COLUMN_PATTERNS)
+
+# Rules of the contract that contract.py does not state as data.
+# (table, program column, agency column): the program must be one that agency runs.
+_PROGRAM_OWNERS = (("referrals", "to_program_id", "to_agency_id"), ("outcomes", "program_id", "agency_id"))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violation of the import contract, located as precisely as its rule allows."""
+
+    file: str  # e.g. "referrals.csv"; "" when not about one file
+    row: int | None  # row as in the file (header = 1); None for file- and column-level problems
+    column: str | None
+    value: str | None  # the offending value as written, cut to VALUE_CHARS
+    rule: str  # stable rule id, e.g. "timestamp_format"
+    message: str  # what is wrong and how to fix it
+    severity: str = "error"  # or "warning"
+    count: int = 1  # rows this problem stands for: >1 only on the "… and N more" line of a group
+
+    def __post_init__(self):
+        if self.value is not None and len(self.value) > VALUE_CHARS:
+            object.__setattr__(self, "value", self.value[: VALUE_CHARS - 1] + "…")
+
+
+def validate(raw_tables: Mapping[str, RawTable], *, limit: int = ROWS_LISTED
+             ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Parse every table and check every rule: the typed frames and all problems found.
+
+    The frames are returned even when there are errors; an import must write nothing unless no
+    problem has severity "error".
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for name, raw in raw_tables.items():
+        tables[name], found = parse(raw, limit=limit)
+        problems += found
+    files = {name: raw.file for name, raw in raw_tables.items()}
+    written = {name: raw.frame if raw.frame.columns.is_unique
+               else raw.frame.loc[:, ~raw.frame.columns.duplicated()] for name, raw in raw_tables.items()}
+    return tables, problems + check(tables, files, written=written, limit=limit)
+
+
+def parse(raw: RawTable, *, limit: int = ROWS_LISTED) -> tuple[pd.DataFrame, list[Problem]]:
+    """The canonical typed form of one table, and the problems of its header and cells.
+
+    The frame has exactly the contract's columns in contract order (an absent column is all null)
+    with the dtypes of `DTYPES` and a RangeIndex, so the file row of index i is i + 2. A cell that
+    breaks its column's rules is null in the frame and reported.
+    """
+    table = TABLES[raw.table]
+    frame = raw.frame.reset_index(drop=True)
+    problems = _header_problems(table, raw.file, [str(name) for name in frame.columns])
+    position = {}
+    for i, name in enumerate(frame.columns):
+        position.setdefault(name, i)  # a repeated column: the first one is read
+    typed = {}
+    for column in table.columns:
+        if column.name in position:
+            text = frame.iloc[:, position[column.name]].astype("str")
+            typed[column.name], found = _parse_column(column, text, raw.file, limit)
+            problems += found
+        else:
+            typed[column.name] = pd.Series(index=frame.index, dtype=DTYPES[column.type])
+    return pd.DataFrame(typed, index=frame.index), problems
+
+
+def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
+          written: Mapping[str, pd.DataFrame] | None = None, limit: int = ROWS_LISTED) -> list[Problem]:
+    """The rules across rows and tables, on typed frames as `parse` returns them.
+
+    `files` names each table's file. `written` (optional) holds each table's text as read. With it,
+    problems show values as written, and a cell that was filled in but failed to parse still counts
+    as filled for the rules about which cells go together, so a wrong value is reported once, by
+    `parse`, and not again here.
+    """
+    written = written or {}
+
+    def text(table: str, column: str) -> pd.Series:
+        raw = written.get(table)
+        return raw[column] if raw is not None and column in raw.columns else tables[table][column]
+
+    problems: list[Problem] = []
+    for name, frame in tables.items():
+        if TABLES[name].key:
+            problems += _duplicate_keys(TABLES[name], frame, [text(name, c) for c in TABLES[name].key],
+                                        files[name], limit)
+    for reference in REFERENCES:
+        if reference.table in tables:
+            problems += _references(reference, tables, files, limit)
+    for order in ORDERS:
+        if order.table in tables:
+            problems += _order(order, tables[order.table], text(order.table, order.earlier),
+                               text(order.table, order.later), files[order.table], limit)
+    if "referrals" in tables:
+        problems += _referral_states(lambda column: text("referrals", column), files["referrals"], limit)
+    if "programs" in tables:
+        for table, program, agency in _PROGRAM_OWNERS:
+            if table in tables:
+                problems += _program_owner(tables[table], program, agency, tables["programs"],
+                                           tables.get("agencies"), files[table], limit)
+    if "partnerships" in tables:
+        frame = tables["partnerships"]
+        same = _mask(frame["agency_a_id"] == frame["agency_b_id"])
+        problems += _rows(files["partnerships"], "agency_b_id", "self_partnership", same,
+                          frame["agency_b_id"], limit, lambda p: (
+                              "An agency cannot be its own partner: agency_a_id and agency_b_id must "
+                              "be two different agencies."))
+    return problems
+
+
+def summary(problems: Iterable[Problem]) -> pd.DataFrame:
+    """Rows per rule (true counts, truncated lists included): columns rule, severity, count."""
+    frame = pd.DataFrame([(p.rule, p.severity, p.count) for p in problems],
+                         columns=["rule", "severity", "count"])
+    counts = frame.groupby(["rule", "severity"], as_index=False)["count"].sum()
+    counts["is_warning"] = counts["severity"] == "warning"
+    return (counts.sort_values(["is_warning", "count", "rule"], ascending=[True, False, True])
+            .drop(columns="is_warning").reset_index(drop=True))
+
+
+def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
+    """The problems as a table (file, row, column, value, rule, message, severity) sorted by file
+    and row: each file's file- and column-level problems first, its "… and N more" lines last."""
+    rows = [(p.file, p.row, p.column, p.value, p.rule, p.message, p.severity)
+            for p in sorted(problems, key=_place)]
+    frame = pd.DataFrame(rows, columns=["file", "row", "column", "value", "rule", "message", "severity"])
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def format_report(problems: Iterable[Problem], limit: int = 200) -> str:
+    """A plain-text report: the number of rows per rule, then up to `limit` problem lines."""
+    problems = sorted(problems, key=_place)
+    if not problems:
+        return "No problems: the files follow the import contract."
+    counts = summary(problems)
+    total = counts.groupby("severity")["count"].sum()
+    errors, warnings = int(total.get("error", 0)), int(total.get("warning", 0))
+    lines = [f"{errors:,} {'error' if errors == 1 else 'errors'}, "
+             f"{warnings:,} {'warning' if warnings == 1 else 'warnings'}"]
+    width = max(len(rule) for rule in counts["rule"])
+    for rule, severity, count in counts.itertuples(index=False):
+        lines.append(f"  {rule:<{width}}  {count:>11,}" + ("  (warning)" if severity == "warning" else ""))
+    lines.append("")
+    lines += [_line(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"… {len(problems) - limit:,} more lines not shown.")
+    return "\n".join(lines)
+
+
+def _line(p: Problem) -> str:
+    """One problem as a report line: where, the value, then the message."""
+    where = p.file or "import"
+    if p.row is not None:
+        where += f" row {p.row}"
+    if p.column is not None:
+        where += f", column {p.column or '(no name)'}"
+    value = f": value {p.value!r}" if p.value is not None else ""
+    severity = "warning: " if p.severity == "warning" else ""
+    return f"{where}{value} — {severity}{p.message}"
+
+
+def _place(p: Problem) -> tuple:
+    """Sort key: by file; file- and column-level problems, then rows in order, then "… and N more"."""
+    group = 2 if p.count > 1 else 0 if p.row is None else 1
+    return (p.file, group, p.row or 0)
+
+
+# ---- parse: header and cells --------------------------------------------------------------------
+
+def _header_problems(table: Table, file: str, names: list[str]) -> list[Problem]:
+    """Repeated, unknown, personal-data and missing columns."""
+    problems = []
+    contract = {column.name for column in table.columns}
+    seen: set[str] = set()
+    for number, name in enumerate(names, start=1):
+        if name in seen:
+            problems.append(Problem(file, None, name, None, "duplicate_column",
+                                    f"Column {name} appears more than once in the header: keep one "
+                                    "(only the first is read)."))
+            continue
+        seen.add(name)
+        if name in contract:
+            continue
+        if table.name in PII_TABLES and any(p.search(_normalised(name)) for p in _PII):
+            problems.append(Problem(file, None, name, None, "pii_column",
+                                    "This column looks like a client's personal data (a name, birth "
+                                    "date, identity number, phone, email or address), which the "
+                                    "dashboard must never hold: delete the column from the file."))
+        else:
+            what = f"Column {number} has no name" if not name else f"{name} is not a column of {table.name}"
+            problems.append(Problem(file, None, name, None, "unknown_column",
+                                    f"{what}: it is ignored. The columns of {table.name} are "
+                                    f"{', '.join(column.name for column in table.columns)}.",
+                                    "warning"))
+    for column in table.columns:
+        if column.required and column.name not in seen:
+            alike = [name for name in names if _normalised(name).strip("_") == column.name]
+            fix = f"rename {alike[0]!r} to {column.name}" if alike else f"add a column {column.name}"
+            problems.append(Problem(file, None, column.name, None, "missing_column",
+                                    f"The required column {column.name} is missing from the header: "
+                                    f"{fix}."))
+    return problems
+
+
+def _normalised(name: str) -> str:
+    """A column name as PII_COLUMN_PATTERNS expect it: lower case, spaces, dashes and dots as "_"."""
+    return re.sub(r"[\s.\-]", "_", name.lower())
+
+
+def _parse_column(column: Column, text: pd.Series, file: str, limit: int) -> tuple[pd.Series, list[Problem]]:
+    """One column of text in its typed form, with the problems of its cells."""
+    problems = []
+    if column.required:
+        problems += _rows(file, column.name, "required", _mask(text.isna()), text, limit,
+                          lambda p: f"Empty: every row needs a {column.name}.")
+    typed, bad = _PARSERS[column.type](text, column)
+    if bad.any():
+        problems += _rows(file, column.name, _FORMAT_RULES[column.type], bad, text, limit,
+                          lambda p: _format_message(column, text.iat[p]))
+    sentinel = _mask(typed.isin(column.sentinels)) if column.sentinels else np.zeros(len(text), dtype=bool)
+    if sentinel.any():
+        typed = typed.mask(sentinel)
+        problems += _rows(file, column.name, "sentinel", sentinel, text, limit, lambda p: (
+            f"{text.iat[p]} is a placeholder, not real data: enter the real number"
+            + ("." if column.required else ", or leave the cell empty.")))
+    outside = np.zeros(len(text), dtype=bool)
+    if column.min is not None:
+        outside |= _mask(typed < column.min)
+    if column.max is not None:
+        outside |= _mask(typed > column.max)
+    if outside.any():
+        typed = typed.mask(outside)
+        problems += _rows(file, column.name, "int_range", outside, text, limit,
+                          lambda p: f"Out of range: {column.name} must be {_bounds(column)}.")
+    return typed, problems
+
+
+# A parser turns a column's text into its typed form, and says which written cells are invalid.
+_Parser = Callable[[pd.Series, Column], tuple[pd.Series, np.ndarray]]
+
+
+def _parse_text(text: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
+    return text.astype("string"), np.zeros(len(text), dtype=bool)
+
+
+def _parse_enum(text: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
+    bad = _mask(text.notna() & ~text.isin(column.values))
+    return text.mask(bad).astype("string"), bad
+
+
+def _parse_bool(text: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
+    word = text.str.lower()
+    true, false = _mask(word.isin(_TRUE)), _mask(word.isin(_FALSE))
+    typed = pd.arrays.BooleanArray(true, ~(true | false))
+    return pd.Series(typed, index=text.index), _mask(text.notna()) & ~(true | false)
+
+
+def _parse_int(text: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
+    ok = _mask(text.str.fullmatch(_INT))
+    typed = text.where(ok).astype("int64[pyarrow]").astype("Int64")
+    return typed, _mask(text.notna()) & ~ok
+
+
+def _datetime_parser(pattern: str, suffix: str = "") -> _Parser:
+    """A parser for text of exactly `pattern`, read as ISO 8601 once `suffix` is appended.
+
+    The shape is checked first, so that nothing is guessed; then the calendar (no 30 February, no
+    hour 24). Arrow parses a whole column at once but fails it on one impossible value, so then
+    pandas parses it value by value, making those values null.
+    """
+
+    def parse(text: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
+        shaped = text.where(_mask(text.str.fullmatch(pattern))) + suffix
+        try:
+            parsed = pc.cast(pa.array(shaped), pa.timestamp("us")).to_numpy(zero_copy_only=False)
+            typed = pd.Series(parsed, index=text.index)
+        except pa.ArrowInvalid:
+            typed = pd.to_datetime(shaped, format="ISO8601", errors="coerce", cache=False)
+        typed = typed.astype("datetime64[us]")
+        return typed, _mask(text.notna() & typed.isna())
+
+    return parse
+
+
+_PARSERS: dict[str, _Parser] = {
+    "id": _parse_text, "text": _parse_text, "enum": _parse_enum, "bool": _parse_bool, "int": _parse_int,
+    "date": _datetime_parser(_DATE),
+    "month": _datetime_parser(_MONTH, "-01"),
+    "timestamp": _datetime_parser(_TIMESTAMP),
+}
+_FORMAT_RULES = {  # the rule a value breaks when it does not parse (ids and text always parse)
+    "enum": "enum", "bool": "bool_format", "int": "int_format",
+    "date": "date_format", "month": "month_format", "timestamp": "timestamp_format",
+}
+_FORMATS = {  # what each type looks like, for messages
+    "bool": "write true or false (1/0, yes/no and t/f are accepted too)",
+    "int": "write a whole number in digits, e.g. 12",
+    "date": "write YYYY-MM-DD, e.g. 2024-03-31",
+    "month": "write YYYY-MM, e.g. 2024-03",
+    "timestamp": "write YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS (local time), "
+                 "e.g. 2024-03-31 14:05",
+}
+_SHAPES = {"date": _DATE, "month": _MONTH, "timestamp": _TIMESTAMP}
+_IMPOSSIBLE = {  # for values of the right shape that name no real date or time
+    "date": "No such date: check the month (01 to 12) and the day",
+    "month": "No such month: the month is 01 to 12",
+    "timestamp": "No such date or time: check the month, the day, the hours (00 to 23) and the minutes",
+}
+
+
+def _format_message(column: Column, value: str) -> str:
+    """Why `value` is not a valid `column` value, and what to write instead."""
+    if column.type == "enum":
+        case = f" (write it in lower case: {value.lower()})" if value.lower() in column.values else ""
+        return f"Not an allowed value{case}: use one of {', '.join(column.values)}."
+    if column.type == "timestamp" and _ZONED.fullmatch(value):
+        return "Has a time zone: timestamps are local time, written without one, e.g. 2024-03-31 14:05."
+    if column.type in _SHAPES and re.fullmatch(_SHAPES[column.type], value):
+        return f"{_IMPOSSIBLE[column.type]} ({_FORMATS[column.type]})."
+    kind = {"bool": "true/false value", "int": "whole number"}.get(column.type, column.type)
+    return f"Not a {kind}: {_FORMATS[column.type]}."
+
+
+def _bounds(column: Column) -> str:
+    if column.min is not None and column.max is not None:
+        return f"between {column.min} and {column.max}"
+    return f"{column.min} or more" if column.min is not None else f"{column.max} or less"
+
+
+# ---- check: rules across rows and tables --------------------------------------------------------
+
+def _duplicate_keys(table: Table, frame: pd.DataFrame, text: list[pd.Series], file: str,
+                    limit: int) -> list[Problem]:
+    """Each row whose key repeats an earlier row's, naming that first row; `text` shows the key."""
+    complete = np.flatnonzero(_mask(frame[list(table.key)].notna().all(axis=1)))
+    codes = np.zeros(len(complete), dtype=np.int64)
+    for name in table.key:
+        part, uniques = pd.factorize(frame[name].iloc[complete])
+        codes = codes * (len(uniques) + 1) + part
+    codes, _ = pd.factorize(codes)  # numbered in order of first appearance
+    repeated = pd.Series(codes).duplicated().to_numpy()
+    first_row = complete[~repeated]  # first_row[code]: position of the first row with that key
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[complete[repeated]] = True
+    first_of = np.zeros(len(frame), dtype=np.int64)
+    first_of[complete] = first_row[codes]
+    name = ", ".join(table.key)
+    values = text[0]
+    if len(text) > 1:  # show the whole key, for the listed rows only
+        listed = np.flatnonzero(mask)[:limit]
+        values = pd.Series(None, index=frame.index, dtype="object")
+        values.iloc[listed] = [" / ".join(_shown(column.iat[p]) for column in text) for p in listed]
+    return _rows(file, name, "unique", mask, values, limit, lambda p: (
+        f"The {name} repeats row {first_of[p] + 2}: each row of {table.name} needs its own {name}."))
+
+
+def _references(reference: Reference, tables: Mapping[str, pd.DataFrame], files: Mapping[str, str],
+                limit: int) -> list[Problem]:
+    """Values of `reference.column` that do not exist in the target column."""
+    values = tables[reference.table][reference.column]
+    file = files[reference.table]
+    target = reference.target_table
+    if target not in tables:
+        if values.isna().all():
+            return []
+        return [Problem(file, None, reference.column, None, "reference",
+                        f"{reference.column} has values, but no {target} file was loaded: add "
+                        f"{target}.csv (or {target}.parquet), or leave {reference.column} empty.")]
+    known = tables[target][reference.target_column].dropna().unique()
+    unknown = _mask(values.notna() & ~values.isin(known))
+    return _rows(file, reference.column, "reference", unknown, values, limit, lambda p: (
+        f"No row of {files[target]} has {reference.target_column} {values.iat[p]!r}: correct the "
+        f"value, or add the missing row to {files[target]}."))
+
+
+def _order(order: Order, frame: pd.DataFrame, earlier: pd.Series, later: pd.Series, file: str,
+           limit: int) -> list[Problem]:
+    """Rows where the typed `order.later` is before `order.earlier`; `earlier` and `later` show them."""
+    before = frame[order.later].to_numpy() < frame[order.earlier].to_numpy()  # False when either is NaT
+    return _rows(file, order.later, "order", before, later, limit, lambda p: (
+        f"{order.later} is before {order.earlier} ({_shown(earlier.iat[p])}): correct whichever is "
+        "wrong."))
+
+
+def _referral_states(text: Callable[[str], pd.Series], file: str, limit: int) -> list[Problem]:
+    """Which of accepted_at, declined_at, decline_reason, started_at and completed_at go together.
+
+    `text(column)` is the column as written, so a cell that failed to parse counts as set.
+    """
+    names = ("accepted_at", "declined_at", "decline_reason", "started_at", "completed_at")
+    accepted, declined, reason, started, completed = (_mask(text(name).notna()) for name in names)
+    reasons = ", ".join(TABLES["referrals"].column("decline_reason").values)
+    return (
+        _rows(file, "declined_at", "accepted_and_declined", accepted & declined, text("declined_at"),
+              limit, lambda p: "Both accepted_at and declined_at are set: a referral is either "
+                               "accepted or declined, so clear one of them.")
+        + _rows(file, "decline_reason", "decline_reason_required", declined & ~reason,
+                text("decline_reason"), limit,
+                lambda p: f"declined_at is set, so decline_reason is required: one of {reasons}.")
+        + _rows(file, "decline_reason", "decline_reason_without_decline", reason & ~declined,
+                text("decline_reason"), limit,
+                lambda p: "A decline reason is given but declined_at is empty: fill in when the "
+                          "referral was declined, or clear the reason.")
+        + _rows(file, "started_at", "started_needs_accepted", started & ~accepted, text("started_at"),
+                limit, lambda p: "started_at is set but accepted_at is empty: a service starts only "
+                                 "after the referral is accepted, so fill in accepted_at.")
+        + _rows(file, "completed_at", "completed_needs_started", completed & ~started,
+                text("completed_at"), limit,
+                lambda p: "completed_at is set but started_at is empty: fill in when the service "
+                          "started.")
+    )
+
+
+def _program_owner(frame: pd.DataFrame, program: str, agency: str, programs: pd.DataFrame,
+                   agencies: pd.DataFrame | None, file: str, limit: int) -> list[Problem]:
+    """Rows whose program is run by another agency than the row's `agency`.
+
+    A row whose agency is unknown is left to the reference rule, so that it is reported once.
+    """
+    owners = (programs.dropna(subset=["program_id"]).drop_duplicates("program_id")
+              .set_index("program_id")["agency_id"])
+    owner = frame[program].map(owners)
+    if agencies is None:
+        known = frame[agency].notna()
+    else:
+        known = frame[agency].isin(agencies["agency_id"].dropna())
+    wrong = _mask(known & owner.notna() & (owner != frame[agency]))
+    return _rows(file, program, "program_agency_mismatch", wrong, frame[program], limit, lambda p: (
+        f"Program {frame[program].iat[p]} is run by agency {owner.iat[p]}, not by {agency} "
+        f"{frame[agency].iat[p]}: correct {program} or {agency}."))
+
+
+# ---- problems from row masks --------------------------------------------------------------------
+
+def _rows(file: str, column: str, rule: str, mask: np.ndarray, values: pd.Series, limit: int,
+          message: Callable[[int], str]) -> list[Problem]:
+    """The problems of the rows where `mask` is set: the first `limit` listed, the rest counted.
+
+    `values` gives each row's value and `message(position)` its message; both are only looked at
+    for the listed rows.
+    """
+    positions = np.flatnonzero(mask)
+    listed = [Problem(file, int(p) + 2, column, _shown(values.iat[p]), rule, message(int(p)))
+              for p in positions[:limit]]
+    if len(positions) > limit:
+        more = len(positions) - limit
+        listed.append(Problem(file, None, column, None, rule,
+                              f"… and {more:,} more rows with this problem ({len(positions):,} in all).",
+                              count=more))
+    return listed
+
+
+def _mask(values) -> np.ndarray:
+    """A boolean array from a (nullable) boolean Series: missing counts as False."""
+    return values.to_numpy(dtype=bool, na_value=False)
+
+
+def _shown(value) -> str | None:
+    """A cell as text for a problem: None when missing, a timestamp as YYYY-MM-DD[ HH:MM:SS]."""
+    if pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d" if value == value.normalize() else "%Y-%m-%d %H:%M:%S")
+    return str(value)
