@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub.add_parser("queries", help="list the named queries with their documentation")
+
+    p = sub.add_parser("serve", help="serve the dashboard (streamlit run dashboard.py)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default=None, help="address to listen on (default: Streamlit's)")
     return parser
 
 
@@ -110,7 +114,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def _json_value(value):
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -153,7 +157,27 @@ def cmd_queries(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries}
+def cmd_serve(args) -> int:
+    """Run Streamlit on dashboard.py in this process.
+
+    Streamlit treats a `pages/` folder beside the entrypoint as a legacy multipage app until the
+    entrypoint first calls st.navigation, so on a fresh server a first visit straight to a page URL
+    would run that page alone, without the entrypoint's navigation and filters, for every visitor
+    after. Our pages/ only holds st.navigation pages; saying so before the server starts avoids that.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli as streamlit_cli
+
+    PagesManager.uses_pages_directory = False
+    argv = ["streamlit", "run", str(config.ROOT / "dashboard.py"), "--server.port", str(args.port)]
+    if args.address:
+        argv += ["--server.address", args.address]
+    sys.argv = argv
+    return streamlit_cli.main()
+
+
+COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries,
+            "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,3 +187,6 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, catalog.QueryError, config.ConfigError, DatabaseMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0

@@ -71,3 +71,11 @@ def test_demo_refuses_a_size_it_cannot_tell_its_story_at(tmp_path):
     out = atlas("demo", "--db", str(tmp_path / "x.duckdb"), "--agencies", "10")
     assert out.returncode == 2 and "agencies must be at least" in out.stderr
     assert "Traceback" not in out.stderr and not (tmp_path / "x.duckdb").exists()
+
+
+def test_query_json_suppressed_cells_are_null(small_db):
+    out = atlas("query", "outcomes_by_program", "--db", str(small_db), "--format", "json",
+                "--param", "start=2024-01-01", "--param", "end=2024-03-31")
+    assert out.returncode == 0, out.stderr
+    p2 = next(r for r in json.loads(out.stdout) if r["program_id"] == "P2")
+    assert p2["suppressed"] is True and p2["exits"] is None and p2["rate"] is None
