@@ -26,7 +26,7 @@ $(DB): | $(VENV)/.installed
 	$(BIN)/python -m atlas demo --db $(DB)
 
 run: $(VENV)/.installed $(DB)
-	$(BIN)/python -m streamlit run dashboard.py --server.port $(PORT)
+	$(BIN)/python -m atlas serve --port $(PORT)
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m atlas demo --db $(DB)

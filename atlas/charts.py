@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 COLORS = {"accepted": "#2a9d8f", "declined": "#e76f51", "pending": "#e9c46a", "referred": "#264653"}
 
 
-def _layout(fig: go.Figure, title: str) -> go.Figure:
+def titled(fig: go.Figure, title: str) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left"),
         margin=dict(l=10, r=10, t=50, b=10),
@@ -27,4 +27,4 @@ def referral_trend(trend: pd.DataFrame) -> go.Figure:
                     marker_color=COLORS[status],
                     hovertemplate="%{y:,} " + status + "<extra></extra>")
     fig.update_layout(barmode="stack", yaxis_title="Referrals", xaxis_title=None)
-    return _layout(fig, "Referrals by month and what became of them")
+    return titled(fig, "Referrals by month and what became of them")

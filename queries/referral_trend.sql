@@ -1,5 +1,5 @@
 -- name: referral_trend
--- purpose: Referrals made each month and what became of them, with the month's median days to accept.
+-- purpose: Referrals made each month and what became of them, with the month's median days to accept and to start.
 -- grain: one row per month (of referred_at) with at least one referral in the period
 -- params:
 --   start date: first day of the period, on referred_at (inclusive); empty = from the first referral
@@ -7,10 +7,13 @@
 --   region text: region of the receiving agency; empty = all
 --   service_type text: service type of the referral; empty = all
 --   sector text: sector of the receiving agency; empty = all
+--   agency_id text: only referrals to this receiving agency; empty = all
 with
 
 referrals as (
-    select * from referrals_in($start, $end, $region, $service_type, $sector)
+    select *
+    from referrals_in($start, $end, $region, $service_type, $sector)
+    where $agency_id is null or to_agency_id = $agency_id
 ),
 
 final as (
@@ -20,7 +23,8 @@ final as (
         count(accepted_at) as accepted,
         count(declined_at) as declined,
         count(*) filter (where is_pending) as pending,
-        quantile_cont(days_to_accept, 0.5) as median_days_to_accept
+        quantile_cont(days_to_accept, 0.5) as median_days_to_accept,
+        quantile_cont(days_to_start, 0.5) as median_days_to_start
     from referrals
     group by referred_month
 )

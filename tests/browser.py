@@ -25,13 +25,12 @@ def free_port() -> int:
 
 @contextmanager
 def served(database: Path, log: Path):
-    """`streamlit run dashboard.py` on a free loopback port, reading `database`; yields the base URL."""
+    """`python -m atlas serve` on a free loopback port, reading `database`; yields the base URL."""
     port = free_port()
     env = {**os.environ, "ATLAS_DB": str(database)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1"],
+            [sys.executable, "-m", "atlas", "serve", "--port", str(port), "--address", "127.0.0.1"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"

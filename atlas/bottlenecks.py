@@ -1,0 +1,230 @@
+"""The Directors' Bottlenecks page: where referrals wait, stall and are turned away.
+
+`build(db, filters, focus)` gathers every section from named queries and returns them ready to
+render; the helpers below are pure and tested on a small database with hand-checked numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from pandas.io.formats.style import Styler
+
+from atlas import escape, exports
+from atlas.charts import COLORS, titled
+from atlas.filters import Filters
+
+PATH_STAGES = ("referred", "accepted", "started", "completed")
+FLAG_COLOUR = "background-color: #fde2dc"
+STAGE_TITLES = {"days_to_accept": "Days from referral to acceptance",
+                "days_to_start": "Days from referral to service start"}
+
+AGENCY_COLUMNS = {
+    "name": "Agency", "sector": "Sector", "region": "Region", "received": "Received",
+    "accepted": "Accepted", "declined": "Declined", "pending": "Pending", "stalled": "Stalled",
+    "acceptance_rate": "Acceptance rate", "median_days_to_accept": "Median days to accept",
+    "p90_days_to_accept": "P90 days to accept", "median_days_to_start": "Median days to start",
+}
+STALLED_COLUMNS = {
+    "referral_id": "Referral", "days_waiting": "Days waiting", "from_agency": "From", "to_agency": "To",
+    "service_type": "Service", "referred_at": "Referred", "client": "Client (pseudonym)",
+}
+
+
+@dataclass(frozen=True)
+class Bottlenecks:
+    funnel: pd.DataFrame  # stage, referrals, previous (None when there is no previous period)
+    funnel_chart: go.Figure
+    agencies: pd.DataFrame  # agency_bottlenecks, plus `flagged`
+    agency_table: Styler  # the same, with readable headings, flagged rows highlighted
+    network: pd.Series  # network_summary of the period (medians and rates of the whole selection)
+    reading: list[str]  # plain-language findings, Markdown-escaped
+    focus: str | None  # agency id the time-in-stage and trend compare with the network
+    focus_name: str | None
+    durations_chart: go.Figure | None
+    trend_chart: go.Figure | None
+    stalled: pd.DataFrame  # the work list, readable headings
+    stalled_csv: bytes
+
+
+def build(db, filters: Filters, focus: str | None = None, min_received: int = 20) -> Bottlenecks:
+    """Every section of the page for the filters; `focus` picks the agency to compare (default: the worst)."""
+    funnel = db.query("referral_funnel", **filters.params_for("referral_funnel"))
+    before = filters.previous()
+    previous = db.query("referral_funnel", **before.params_for("referral_funnel")) if before else None
+    agencies = flag_agencies(db.query("agency_bottlenecks", **filters.params_for("agency_bottlenecks")),
+                             min_received)
+    network = db.query("network_summary", **filters.params_for("network_summary")).iloc[0]
+    if focus not in set(agencies["agency_id"]):
+        focus = agencies["agency_id"].iloc[0] if len(agencies) else None
+    focus_name = agencies.loc[agencies["agency_id"] == focus, "name"].iloc[0] if focus else None
+
+    durations = db.query("stage_durations", **filters.params_for("stage_durations"))
+    trend = db.query("referral_trend", **filters.params_for("referral_trend"))
+    focus_durations = focus_trend = None
+    if focus:
+        focus_durations = db.query("stage_durations", **filters.params_for("stage_durations"), agency_id=focus)
+        focus_trend = db.query("referral_trend", **filters.params_for("referral_trend"), agency_id=focus)
+    stalled = stalled_list(db.query("stalled_referrals", **filters.params_for("stalled_referrals")))
+
+    table = funnel_table(funnel, previous)
+    return Bottlenecks(
+        funnel=table,
+        funnel_chart=funnel_chart(table),
+        agencies=agencies,
+        agency_table=agency_table(agencies),
+        network=network,
+        reading=reading(agencies, network, min_received),
+        focus=focus,
+        focus_name=focus_name,
+        durations_chart=durations_chart(durations, focus_durations, focus_name) if len(durations) else None,
+        trend_chart=trend_chart(trend, focus_trend, focus_name) if len(trend) else None,
+        stalled=stalled,
+        stalled_csv=exports.safe_csv(stalled),
+    )
+
+
+def funnel_table(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Stages with this period's and the previous period's counts, and conversion from the stage before."""
+    table = current[["stage", "referrals"]].copy()
+    table["previous"] = previous["referrals"].to_numpy() if previous is not None else None
+    counts = table.set_index("stage")["referrals"]
+    conversion = {}
+    for before, stage in zip(PATH_STAGES, PATH_STAGES[1:]):
+        conversion[stage] = counts[stage] / counts[before] if counts[before] else None
+    table["conversion"] = table["stage"].map(conversion)
+    return table
+
+
+def funnel_chart(table: pd.DataFrame) -> go.Figure:
+    """The referral path as a funnel (this period, and the previous one when there is one)."""
+    path = table[table["stage"].isin(PATH_STAGES)]
+    labels = [s.capitalize() for s in path["stage"]]
+    fig = go.Figure()
+    text = "%{value:,} · %{percentPrevious:.0%}"
+    if path["previous"].notna().all():
+        fig.add_trace(go.Funnel(name="Previous period", y=labels, x=path["previous"], texttemplate=text,
+                                marker_color="#b7c9d6", opacity=0.9))
+    fig.add_trace(go.Funnel(name="This period", y=labels, x=path["referrals"], texttemplate=text,
+                            marker_color=COLORS["referred"]))
+    fig.update_layout(funnelmode="group", hovermode="closest")
+    return titled(fig, "Referral path: share reaching each stage from the one before")
+
+
+def flag_agencies(agencies: pd.DataFrame, min_received: int) -> pd.DataFrame:
+    """Marks the agencies to look at first, among those with enough referrals to judge: a share of
+    stalled referrals at least twice the network's (and at least five stalled), or a median time to
+    accept at least twice the median across agencies. Volume alone never flags an agency."""
+    agencies = agencies.copy()
+    judged = agencies["received"] >= min_received
+    network_share = agencies["stalled"].sum() / agencies["received"].sum() if len(agencies) else 0
+    stalling = (agencies["stalled"] >= 5) & (agencies["stalled"] / agencies["received"] >= 2 * network_share)
+    typical = agencies.loc[judged, "median_days_to_accept"].median()
+    slow = agencies["median_days_to_accept"] >= 2 * typical if pd.notna(typical) else False
+    agencies["flagged"] = judged & (stalling | slow)
+    return agencies
+
+
+def agency_table(agencies: pd.DataFrame) -> Styler:
+    """The agency table with readable headings; flagged agencies' rows highlighted."""
+    shown = agencies[list(AGENCY_COLUMNS)].rename(columns=AGENCY_COLUMNS)
+    flagged = agencies["flagged"]
+    styled = shown.style.apply(lambda row: [FLAG_COLOUR if flagged.loc[row.name] else ""] * len(row), axis=1)
+    return styled.format(
+        {"Acceptance rate": "{:.0%}", "Median days to accept": "{:.1f}", "P90 days to accept": "{:.1f}",
+         "Median days to start": "{:.1f}"},
+        na_rep="—",
+    )
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.0f}×" if ratio >= 3 else f"{ratio:.1f}×"
+
+
+def reading(agencies: pd.DataFrame, network: pd.Series, min_received: int = 20) -> list[str]:
+    """Plain-language findings for the top of the page (names Markdown-escaped)."""
+    if agencies.empty:
+        return []
+    lines = []
+    median = network["median_days_to_accept"]
+    worst = agencies.iloc[0]  # the query orders by stalled, then by slowness
+    if worst["stalled"] > 0:
+        name = escape.markdown(worst["name"])
+        days = worst["median_days_to_accept"]
+        if pd.notna(days) and pd.notna(median) and median > 0 and days > median:
+            lines.append(f"**{name}** takes {days:.1f} days to accept, {_times(days / median)} the network median "
+                         f"({median:.1f} days); {worst['stalled']:,} referrals are stalled there.")
+        else:
+            lines.append(f"**{name}** has the most stalled referrals: {worst['stalled']:,}.")
+    judged = agencies[agencies["received"] >= min_received]
+    if len(judged):
+        slowest = judged.sort_values("median_days_to_accept", ascending=False).iloc[0]
+        if slowest["agency_id"] != worst["agency_id"] and pd.notna(median) and median > 0 \
+                and slowest["median_days_to_accept"] >= 2 * median:
+            lines.append(f"**{escape.markdown(slowest['name'])}** is slowest to accept among agencies with at least "
+                         f"{min_received} referrals: {slowest['median_days_to_accept']:.1f} days "
+                         f"({_times(slowest['median_days_to_accept'] / median)} the network median).")
+        decided = judged[(judged["accepted"] + judged["declined"]) >= min_received]
+        rate = network["acceptance_rate"]
+        if len(decided) and pd.notna(rate):
+            lowest = decided.sort_values("acceptance_rate").iloc[0]
+            if lowest["acceptance_rate"] < rate - 0.1:
+                lines.append(f"**{escape.markdown(lowest['name'])}** accepts only {lowest['acceptance_rate']:.0%} of "
+                             f"the referrals it decides on (network: {rate:.0%}).")
+    stalled = int(agencies["stalled"].sum())
+    lines.append(f"{stalled:,} referrals are stalled across {int((agencies['stalled'] > 0).sum()):,} agencies."
+                 if stalled else "No referral is stalled.")
+    return lines
+
+
+def durations_chart(overall: pd.DataFrame, focus: pd.DataFrame | None, focus_name: str | None) -> go.Figure:
+    """Share of referrals by days in stage, for all agencies and the agency in focus, side by side."""
+    series = [("All agencies", overall, COLORS["referred"])]
+    if focus is not None and len(focus):
+        series.append((escape.html(focus_name), focus, COLORS["declined"]))
+
+    def title(stage: str) -> str:
+        medians = [f"{name}: {frame.loc[frame['stage'] == stage, 'median'].iloc[0]:.1f}"
+                   for name, frame, _ in series if (frame["stage"] == stage).any()]
+        return f"{STAGE_TITLES[stage]}<br><sup>median days — {'; '.join(medians)}</sup>"
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[title(s) for s in STAGE_TITLES], shared_yaxes=True)
+    for col, stage in enumerate(STAGE_TITLES, start=1):
+        for name, frame, colour in series:
+            part = frame[frame["stage"] == stage]
+            fig.add_bar(x=part["label"], y=part["share"], name=name, marker_color=colour, legendgroup=name,
+                        showlegend=col == 1, row=1, col=col,
+                        hovertemplate="%{x}: %{y:.0%} of referrals<extra>" + name + "</extra>")
+    fig.update_yaxes(tickformat=".0%", title_text="Share of referrals", row=1, col=1)
+    titled(fig, "")
+    fig.update_layout(barmode="group", hovermode="closest", margin=dict(t=70),
+                      legend=dict(orientation="h", y=-0.28, x=0, xanchor="left", yanchor="top"))
+    return fig
+
+
+def trend_chart(trend: pd.DataFrame, focus: pd.DataFrame | None, focus_name: str | None) -> go.Figure:
+    """Referrals per month (bars) with the median days to accept, for the network and the agency in focus."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=trend["month"], y=trend["referred"], name="Referrals", marker_color="#c9d6df",
+                hovertemplate="%{y:,} referrals<extra></extra>", secondary_y=False)
+    fig.add_scatter(x=trend["month"], y=trend["median_days_to_accept"], name="Median days to accept (all)",
+                    mode="lines+markers", line_color=COLORS["referred"], secondary_y=True,
+                    hovertemplate="%{y:.1f} days<extra>all agencies</extra>")
+    if focus is not None and len(focus):
+        name = escape.html(focus_name)
+        fig.add_scatter(x=focus["month"], y=focus["median_days_to_accept"], name=f"Median days to accept ({name})",
+                        mode="lines+markers", line=dict(color=COLORS["declined"], dash="dash"), secondary_y=True,
+                        hovertemplate="%{y:.1f} days<extra>" + name + "</extra>")
+    fig.update_yaxes(title_text="Referrals", secondary_y=False)
+    fig.update_yaxes(title_text="Median days to accept", secondary_y=True, rangemode="tozero", showgrid=False,
+                     tickformat=".0f")
+    return titled(fig, "Referrals per month and how long acceptance takes")
+
+
+def stalled_list(stalled: pd.DataFrame) -> pd.DataFrame:
+    """The stalled-referral work list with readable headings and a short client pseudonym."""
+    out = stalled.assign(client=stalled["client_id"].str.slice(0, 12), days_waiting=stalled["days_waiting"].round(1))
+    return out[list(STALLED_COLUMNS)].rename(columns=STALLED_COLUMNS)

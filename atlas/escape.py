@@ -1,0 +1,22 @@
+"""Making data text inert where it meets a renderer: Markdown (st.markdown, st.info) and HTML.
+
+Agency and program names come from a community's files and may hold anything, so every place that
+renders them as Markdown or HTML passes them through here first.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def markdown(text: object) -> str:
+    """Text shown literally by a Markdown renderer: every Markdown and HTML character backslashed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def html(text: object) -> str:
+    """Text shown literally inside HTML (quotes too, so it is safe in attributes)."""
+    return _html.escape(str(text), quote=True)
