@@ -222,3 +222,12 @@ def test_values_are_bound_not_spliced(db):
     assert db.query("referral_funnel", region=hostile)["referrals"].tolist() == [0] * 6
     assert db.query("partnership_activity", sector="x'); drop table referrals; --").empty
     assert db.query("referral_funnel")["referrals"].iloc[0] == 13
+
+
+def test_a_period_filter_does_not_move_the_default_as_of(db):
+    # as_of defaults to the latest activity in the whole data (2024-03-31 12:00), not in the period:
+    # R03, referred 2024-01-10 08:00 and never answered, has waited 81.17 days, not 21 (to R04's decline)
+    jan = by(db.query("agency_bottlenecks", start="2024-01-01", end="2024-01-31"), "agency_id")
+    assert jan["A3"].stalled == 1
+    summary = db.query("network_summary", start="2024-01-01", end="2024-01-10").iloc[0]
+    assert summary.stalled == 1

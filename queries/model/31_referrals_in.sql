@@ -3,7 +3,7 @@
 -- A null argument means "all".
 create macro referrals_in(p_start, p_end, p_region, p_service_type, p_sector) as table
 select *
-from referral_facts
+from main.referral_facts
 where (p_start is null or referred_at >= cast(p_start as timestamp))
     and (p_end is null or referred_at < cast(p_end as timestamp) + interval 1 day)
     and (p_region is null or to_region = p_region)

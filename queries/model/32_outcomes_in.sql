@@ -3,7 +3,7 @@
 -- service_type the program's (exits recorded without a program have none).
 create macro outcomes_in(p_start, p_end, p_region, p_service_type, p_sector) as table
 select *
-from outcome_facts
+from main.outcome_facts
 where (p_start is null or achieved_on >= cast(p_start as date))
     and (p_end is null or achieved_on <= cast(p_end as date))
     and (p_region is null or region = p_region)

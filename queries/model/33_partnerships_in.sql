@@ -5,6 +5,6 @@ select
     *,
     least(agency_a_id, agency_b_id) as agency_lo,
     greatest(agency_a_id, agency_b_id) as agency_hi
-from partnerships
+from main.partnerships
 where (p_end is null or started_on <= cast(p_end as date))
     and (p_start is null or ended_on is null or ended_on >= cast(p_start as date))

@@ -10,13 +10,11 @@ partnerships as (
     select * from partnerships_in(p_start, p_end)
 ),
 
-agencies as (select * from agencies),
-
 scoped as (
     select p.*
     from partnerships as p
-    inner join agencies as a on a.agency_id = p.agency_a_id
-    inner join agencies as b on b.agency_id = p.agency_b_id
+    inner join main.agencies as a on a.agency_id = p.agency_a_id
+    inner join main.agencies as b on b.agency_id = p.agency_b_id
     where (p_region is null or a.region = p_region or b.region = p_region)
         and (p_sector is null or a.sector = p_sector or b.sector = p_sector)
 ),
