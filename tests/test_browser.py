@@ -95,3 +95,27 @@ def test_filters_persist_across_pages(site):
     page.get_by_text(f"region {region}").first.wait_for(timeout=30_000)
     expect(first_figure(page)).to_have_text(narrowed, timeout=30_000)
     page.close()
+
+
+def test_bottlenecks_page_draws_the_funnel_and_the_agency_table(site, tmp_path):
+    from atlas.demo import PLANTED
+
+    url, browser = site
+    page = browser.new_page(viewport={"width": 1400, "height": 4200})  # Streamlit scrolls inside the page
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/bottlenecks")  # a deep link: the entrypoint's navigation and filters still apply
+    page.get_by_role("heading", name="Receiving agencies").wait_for(timeout=60_000)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Filters")).to_be_visible()
+    expect(page.locator(".js-plotly-plot .funnellayer .point").first).to_be_visible(timeout=60_000)
+    assert page.locator(".js-plotly-plot .funnellayer .point").count() >= 4  # referred → completed
+    table = page.locator('[data-testid="stDataFrame"]').first
+    expect(table).to_be_visible(timeout=60_000)
+    bottleneck = PLANTED["names"][PLANTED["bottleneck_agency_id"]]
+    expect(page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=bottleneck).first).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    page.wait_for_timeout(1500)
+    shot = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "bottlenecks.png"
+    page.screenshot(path=str(shot))
+    assert not errors, errors
+    page.close()

@@ -86,3 +86,25 @@ def test_missing_database_explains_how_to_build_one(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert "python -m atlas demo" in at.error[0].value
+
+
+def test_bottlenecks_names_the_planted_bottleneck_first(run_app):
+    from atlas.demo import PLANTED
+
+    at = run_app("pages/bottlenecks.py")
+    bottleneck = PLANTED["names"][PLANTED["bottleneck_agency_id"]]
+    assert at.markdown[0].value.startswith(f"- **{bottleneck}** takes")
+    table = at.dataframe[0].value
+    frame = table.data if hasattr(table, "data") else table  # a pandas Styler carries its frame
+    assert frame.iloc[0]["Agency"] == bottleneck
+    assert at.selectbox(key="bottleneck_focus").value == PLANTED["bottleneck_agency_id"]
+    assert len(at.get("plotly_chart")) >= 3
+    assert at.get("download_button")
+
+
+def test_bottlenecks_focus_agency_can_be_changed(run_app):
+    from atlas.demo import PLANTED
+
+    shelter = PLANTED["winter_surge_agency_id"]
+    at = run_app("pages/bottlenecks.py", bottleneck_focus=shelter)
+    assert at.selectbox(key="bottleneck_focus").value == shelter
