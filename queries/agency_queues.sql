@@ -10,48 +10,58 @@
 --   as_of timestamp: the moment the data is known up to; events after it have not happened; empty = the latest timestamp in the data
 with
 
-referrals as (
-    select * from referrals_in(null, null, $region, $service_type, $sector)
-),
-
-agencies as (select * from agencies),
-
+-- The clock comes first, so that its first referral is the whole table's, not the filtered CTE's.
 -- The period runs from period_start (inclusive) to the end of the end day (exclusive) or to as_of
 -- (inclusive: an event at as_of has happened), whichever comes first.
 clock as (
     select
         coalesce(
             cast($start as timestamp),
-            (select cast(cast(min(referred_at) as date) as timestamp) from referral_facts)
+            (select cast(cast(min(referred_at) as date) as timestamp) from referrals)
         ) as period_start,
         coalesce(cast($as_of as timestamp), data_as_of()) as as_of,
         cast($end as timestamp) + interval 1 day as end_exclusive
 ),
+
+referrals as (
+    select * from referrals_in(null, null, $region, $service_type, $sector)
+),
+
+agencies as (select * from agencies),
 
 period as (
     select
         period_start,
         as_of,
         end_exclusive,
-        greatest(epoch(least(coalesce(end_exclusive, as_of), as_of) - period_start), 0) / 86400 / 7 as weeks
+        greatest(epoch(least(coalesce(end_exclusive, as_of), as_of) - period_start), 0)
+            / 86400 / 7 as weeks
     from clock
 ),
 
+decisions as (
+    select
+        to_agency_id as agency_id,
+        referred_at,
+        coalesce(accepted_at, declined_at) as decided_at
+    from referrals
+),
+
+-- Whether each moment was reached by the period's end: on or before as_of, and before the end of
+-- the end day.
 events as (
     select
-        r.to_agency_id as agency_id,
-        r.referred_at,
-        coalesce(r.accepted_at, r.declined_at) as decided_at,
+        d.agency_id,
+        d.referred_at,
+        d.decided_at,
         w.period_start,
         w.weeks,
-        -- reached by the period's end: on or before as_of, and before the end of the end day
-        r.referred_at <= w.as_of
-            and (w.end_exclusive is null or r.referred_at < w.end_exclusive) as referred_by_end,
-        coalesce(r.accepted_at, r.declined_at) is not null
-            and coalesce(r.accepted_at, r.declined_at) <= w.as_of
-            and (w.end_exclusive is null or coalesce(r.accepted_at, r.declined_at) < w.end_exclusive)
-            as decided_by_end
-    from referrals as r
+        d.referred_at <= w.as_of
+            and (w.end_exclusive is null or d.referred_at < w.end_exclusive) as referred_by_end,
+        d.decided_at is not null
+            and d.decided_at <= w.as_of
+            and (w.end_exclusive is null or d.decided_at < w.end_exclusive) as decided_by_end
+    from decisions as d
     cross join period as w
 ),
 

@@ -26,7 +26,8 @@ judged as (
         r.to_agency_id as agency_id,
         epoch(c.as_of - r.referred_at) / 86400 as days_waiting,
         (r.accepted_at is null or r.accepted_at > c.as_of)
-            and (r.declined_at is null or r.declined_at > c.as_of) as unanswered
+            and (r.declined_at is null or r.declined_at > c.as_of)
+            and epoch(c.as_of - r.referred_at) / 86400 > $lost_days as is_lost
     from referrals as r
     cross join clock as c
     where r.referred_at <= c.as_of
@@ -36,11 +37,9 @@ per_agency as (
     select
         agency_id,
         count(*) as received,
-        count(*) filter (where unanswered and days_waiting > $lost_days) as lost,
-        max(days_waiting) filter (where unanswered and days_waiting > $lost_days) as oldest_wait_days,
-        quantile_cont(days_waiting, 0.5) filter (
-            where unanswered and days_waiting > $lost_days
-        ) as median_wait_days
+        count(*) filter (where is_lost) as lost,
+        max(days_waiting) filter (where is_lost) as oldest_wait_days,
+        quantile_cont(days_waiting, 0.5) filter (where is_lost) as median_wait_days
     from judged
     group by agency_id
 ),

@@ -1,6 +1,6 @@
 -- name: ping_pong_clients
 -- purpose: Clients bounced between agencies: referred min_referrals or more times within window_days without any of those referrals leading to a service start.
--- grain: one row per client (pseudonymous client_id) with at least one flagged run of referrals made in the period
+-- grain: one row per client (pseudonymous client_id) with at least one flagged run of referrals made in the period: the referrals in its runs, the agencies that sent or received them (count, and ids and names as JSON arrays in text), first and last referral
 -- params:
 --   start date: first day of the period, on referred_at (inclusive); empty = from the first referral
 --   end date: last day of the period, on referred_at (inclusive); empty = to the last referral
@@ -8,7 +8,7 @@
 --   service_type text: keep clients with a flagged referral of this service type; empty = all
 --   sector text: keep clients with a flagged referral to an agency in this sector; empty = all
 --   window_days number = 30: the longest time, in days, from the first to the last referral of a flagged run (inclusive)
---   min_referrals int = 3: how many referrals without a start within window_days make a run
+--   min_referrals int = 3: how many referrals without a start within window_days make a run (at least 1)
 with
 
 -- Every referral of the period, whatever its agencies or service: a client's bouncing crosses them.
@@ -23,7 +23,7 @@ candidates as (
     select client_id
     from referrals
     group by client_id
-    having count(*) filter (where started_at is null) >= $min_referrals
+    having count(*) filter (where started_at is null) >= greatest($min_referrals, 1)
 ),
 
 -- A run is min_referrals consecutive referrals of a client (in time order) that span at most
@@ -38,10 +38,11 @@ openers as (
         coalesce(
             r.started_at is null
                 and count(r.started_at) over (
-                    w rows between current row and $min_referrals - 1 following
+                    w rows between current row and greatest($min_referrals, 1) - 1 following
                 ) = 0
-                and epoch(lead(r.referred_at, $min_referrals - 1) over w - r.referred_at) / 86400
-                    <= $window_days,
+                and epoch(
+                    lead(r.referred_at, greatest($min_referrals, 1) - 1) over w - r.referred_at
+                ) / 86400 <= $window_days,
             false
         ) as opens_run
     from referrals as r
@@ -56,7 +57,7 @@ runs as (
         referral_id,
         bool_or(opens_run) over (
             partition by client_id order by referred_at, referral_id
-            rows between $min_referrals - 1 preceding and current row
+            rows between greatest($min_referrals, 1) - 1 preceding and current row
         ) as in_run
     from openers
 ),
@@ -77,9 +78,13 @@ clients as (
 ),
 
 involved as (
-    select distinct f.client_id, a.agency_id, a.name
-    from flagged as f
-    inner join agencies as a on a.agency_id in (f.from_agency_id, f.to_agency_id)
+    select distinct e.client_id, a.agency_id, a.name
+    from (
+        select client_id, from_agency_id as agency_id from flagged
+        union all
+        select client_id, to_agency_id from flagged
+    ) as e
+    inner join agencies as a on a.agency_id = e.agency_id
 ),
 
 per_client as (
@@ -94,12 +99,14 @@ per_client as (
     group by client_id
 ),
 
+-- The agencies as JSON arrays in text (flat columns print and export everywhere), in the same
+-- order: by name, then id.
 agency_lists as (
     select
         client_id,
         count(*) as agencies,
-        list(agency_id order by agency_id) as agency_ids,
-        list(name order by agency_id) as agency_names
+        cast(to_json(list(agency_id order by name, agency_id)) as varchar) as agency_ids,
+        cast(to_json(list(name order by name, agency_id)) as varchar) as agency_names
     from involved
     group by client_id
 ),
