@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from pandas.io.formats.style import Styler
 
-from atlas import escape, exports
+from atlas import escape, exports, flows, queues
 from atlas.charts import COLORS, titled
 from atlas.filters import Filters
 
@@ -27,6 +27,14 @@ AGENCY_COLUMNS = {
     "accepted": "Accepted", "declined": "Declined", "pending": "Pending", "stalled": "Stalled",
     "acceptance_rate": "Acceptance rate", "median_days_to_accept": "Median days to accept",
     "p90_days_to_accept": "P90 days to accept", "median_days_to_start": "Median days to start",
+}
+SIGNAL_COLUMNS = {
+    "agency": "Agency", "sector": "Sector", "region": "Region", "service_type": "Service",
+    "declines": "Declines", "no_capacity": "No capacity", "no_capacity_share": "No-capacity share",
+}
+LOST_COLUMNS = {
+    "name": "Agency", "sector": "Sector", "region": "Region", "received": "Received", "lost": "Never answered",
+    "lost_share": "Share", "oldest_wait_days": "Oldest wait (days)", "median_wait_days": "Median wait (days)",
 }
 STALLED_COLUMNS = {
     "referral_id": "Referral", "days_waiting": "Days waiting", "from_agency": "From", "to_agency": "To",
@@ -48,10 +56,22 @@ class Bottlenecks:
     trend_chart: go.Figure | None
     stalled: pd.DataFrame  # the work list, readable headings
     stalled_csv: bytes
+    declines_by_agency: go.Figure | None  # stacked decline reasons, most declining agencies
+    declines_by_service: go.Figure | None
+    capacity_signal: pd.DataFrame  # where no_capacity dominates the declines
+    pathways: go.Figure | None  # referring sector -> receiving sector (or agency) -> stage reached
+    pathway_sector: str | None
+    queues: pd.DataFrame  # arrivals, throughput, backlog and the wait Little's law implies
+    queue_chart: go.Figure | None
+    ping_pong: queues.PingPongSummary  # clients bounced 3+ times in 30 days without a start
+    ping_pong_clients: pd.DataFrame
+    lost: pd.DataFrame  # referrals never acknowledged, by receiving agency
 
 
-def build(db, filters: Filters, focus: str | None = None, min_received: int = 20) -> Bottlenecks:
-    """Every section of the page for the filters; `focus` picks the agency to compare (default: the worst)."""
+def build(db, filters: Filters, focus: str | None = None, pathway_sector: str | None = None,
+          min_received: int = 20) -> Bottlenecks:
+    """Every section of the page for the filters; `focus` picks the agency to compare (default: the
+    worst), `pathway_sector` the receiving sector whose agencies the pathways show one by one."""
     funnel = db.query("referral_funnel", **filters.params_for("referral_funnel"))
     before = filters.previous()
     previous = db.query("referral_funnel", **before.params_for("referral_funnel")) if before else None
@@ -69,6 +89,11 @@ def build(db, filters: Filters, focus: str | None = None, min_received: int = 20
         focus_durations = db.query("stage_durations", **filters.params_for("stage_durations"), agency_id=focus)
         focus_trend = db.query("referral_trend", **filters.params_for("referral_trend"), agency_id=focus)
     stalled = stalled_list(db.query("stalled_referrals", **filters.params_for("stalled_referrals")))
+    declines = db.query("decline_reasons", **filters.params_for("decline_reasons"))
+    pathways = db.query("referral_pathways", **filters.params_for("referral_pathways"), focus_sector=pathway_sector)
+    queue_rows = db.query("agency_queues", **filters.params_for("agency_queues"))
+    bounced = db.query("ping_pong_clients", **filters.params_for("ping_pong_clients"))
+    lost = db.query("lost_referrals", **filters.params_for("lost_referrals"))
 
     table = funnel_table(funnel, previous)
     return Bottlenecks(
@@ -84,6 +109,16 @@ def build(db, filters: Filters, focus: str | None = None, min_received: int = 20
         trend_chart=trend_chart(trend, focus_trend, focus_name) if len(trend) else None,
         stalled=stalled,
         stalled_csv=exports.safe_csv(stalled),
+        declines_by_agency=flows.decline_chart_by_agency(declines) if len(declines) else None,
+        declines_by_service=flows.decline_chart_by_service(declines) if len(declines) else None,
+        capacity_signal=flows.capacity_signal(declines)[list(SIGNAL_COLUMNS)].rename(columns=SIGNAL_COLUMNS),
+        pathways=flows.pathways_sankey(pathways) if len(pathways) else None,
+        pathway_sector=pathway_sector,
+        queues=queues.queue_table(queue_rows),
+        queue_chart=queues.queue_chart(queue_rows) if len(queue_rows) else None,
+        ping_pong=queues.ping_pong_summary(bounced),
+        ping_pong_clients=queues.ping_pong_table(bounced),
+        lost=lost[list(LOST_COLUMNS)].rename(columns=LOST_COLUMNS),
     )
 
 

@@ -7,6 +7,7 @@ renders them as Markdown or HTML passes them through here first.
 from __future__ import annotations
 
 import html as _html
+import math
 import re
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
@@ -18,5 +19,8 @@ def markdown(text: object) -> str:
 
 
 def html(text: object) -> str:
-    """Text shown literally inside HTML (quotes too, so it is safe in attributes)."""
+    """Text shown literally inside HTML or a plotly label (quotes too, so it is safe in attributes);
+    a missing value (None, NaN, pandas NA) is the empty string."""
+    if text is None or (isinstance(text, float) and math.isnan(text)) or type(text).__name__ == "NAType":
+        return ""
     return _html.escape(str(text), quote=True)

@@ -2,18 +2,18 @@
 Sankey, built from the `decline_reasons` and `referral_pathways` query results by pure functions
 (no Streamlit).
 
-Every text that comes from the data (agency names, sectors) passes through `label()` before it
+Every text that comes from the data (agency names, sectors) passes through `escape.html()` before it
 reaches a figure: plotly renders a little HTML in labels, so a name such as ``<b>x</b>`` must show
 as typed rather than as markup.
 """
 
 from __future__ import annotations
 
-import html
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from atlas import escape
 from atlas.charts import titled
 from atlas.contract import DECLINE_REASONS
 
@@ -58,18 +58,11 @@ SECTOR_COLOR = "#8d99ae"
 AGENCY_COLOR = "#5c677d"
 
 
-def label(value) -> str:
-    """Data text made safe for a plotly label: `<`, `>` and `&` escaped (plotly shows them as typed)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return html.escape(str(value), quote=False)
-
-
 def _agency_labels(frame: pd.DataFrame) -> pd.Series:
     """Each agency's name, with its id added where two agencies share a name."""
     names = frame.groupby("agency_id")["name"].first()
     shared = names.duplicated(keep=False)
-    return names.where(~shared, names + " (" + names.index.to_series() + ")").map(label)
+    return names.where(~shared, names + " (" + names.index.to_series() + ")").map(escape.html)
 
 
 def _reason_bars(totals: pd.DataFrame, title: str) -> go.Figure:
@@ -124,7 +117,7 @@ def decline_chart_by_agency(frame: pd.DataFrame, top: int = 15) -> go.Figure:
 
 def decline_chart_by_service(frame: pd.DataFrame) -> go.Figure:
     """Decline reasons per service type (from `decline_reasons`), most declined first."""
-    by = frame["service_type"].map(lambda s: label(str(s).replace("_", " ").capitalize()))
+    by = frame["service_type"].map(lambda s: escape.html(str(s).replace("_", " ").capitalize()))
     table = _reason_table(frame, by)
     return _reason_bars(table, "Why referrals are declined, by service type")
 
@@ -170,7 +163,7 @@ def pathways_sankey(frame: pd.DataFrame) -> go.Figure:
         return nodes[key]
 
     def sector_text(sector) -> str:
-        return label(str(sector).capitalize())
+        return escape.html(str(sector).capitalize())
 
     rows = frame.copy()
     rows["stage_rank"] = rows["stage"].map({s: i for i, s in enumerate(STAGES)})
@@ -181,7 +174,7 @@ def pathways_sankey(frame: pd.DataFrame) -> go.Figure:
     receiving = rows.drop_duplicates(["to_kind", "to_sector", "to_agency_id"]).sort_values(["to_kind", "to_node"])
     for r in receiving.itertuples():
         if r.to_kind == "agency":
-            node(("agency", r.to_agency_id), label(r.to_node), AGENCY_COLOR)
+            node(("agency", r.to_agency_id), escape.html(r.to_node), AGENCY_COLOR)
         else:
             node(("to", r.to_sector), sector_text(r.to_sector), SECTOR_COLOR)
     for stage in STAGES:

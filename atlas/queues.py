@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from atlas.charts import titled
-from atlas.flows import label
+from atlas.escape import html as label
 
 ARRIVALS_COLOR = "#264653"
 THROUGHPUT_COLOR = "#2a9d8f"
@@ -33,19 +33,23 @@ QUEUE_COLUMNS = {
 }
 
 
-def _by_wait(frame: pd.DataFrame) -> pd.DataFrame:
-    """Longest implied wait first; an agency that decided nothing (no wait can be implied) last."""
-    return frame.sort_values(["implied_wait_days", "backlog_end", "agency_id"],
-                             ascending=[False, False, True], na_position="last")
+def _by_wait(frame: pd.DataFrame, min_backlog: int = 0) -> pd.DataFrame:
+    """Agencies with at least `min_backlog` waiting first (a queue, not one stray referral), each group
+    by longest implied wait; an agency that decided nothing (no wait can be implied) last."""
+    substantial = frame["backlog_end"] >= min_backlog
+    return frame.assign(_queue=substantial).sort_values(
+        ["_queue", "implied_wait_days", "backlog_end", "agency_id"],
+        ascending=[False, False, False, True], na_position="last").drop(columns="_queue")
 
 
-def queue_table(frame: pd.DataFrame) -> pd.DataFrame:
+def queue_table(frame: pd.DataFrame, min_backlog: int = 5) -> pd.DataFrame:
     """The `agency_queues` rows as a table to show: readable column names, rates and waits to one
-    decimal, sorted by the wait Little's law implies (longest first; agencies with no decision in
-    the period, whose wait cannot be implied, last)."""
+    decimal; agencies with at least `min_backlog` waiting at the end first, each group sorted by the
+    wait Little's law implies (longest first; agencies with no decision in the period, whose wait
+    cannot be implied, last)."""
     if frame.empty:
         return pd.DataFrame(columns=list(QUEUE_COLUMNS.values()))
-    table = _by_wait(frame)[list(QUEUE_COLUMNS)].copy()
+    table = _by_wait(frame, min_backlog)[list(QUEUE_COLUMNS)].copy()
     for column in ("arrivals_per_week", "throughput_per_week", "implied_wait_days"):
         table[column] = table[column].astype("float64").round(1)
     table["growing"] = table["growing"].astype(bool)

@@ -282,7 +282,7 @@ def test_pathways_sankey_focus_and_escaping(extra):
         "stage": "pending", "stage_position": 5, "referrals": 3,
     }])
     labels = list(flows.pathways_sankey(hostile).data[0].node.label)
-    assert labels[1] == html.escape("<b onmouseover=x>Evil</b>", quote=False)
+    assert labels[1] == html.escape("<b onmouseover=x>Evil</b>")
     assert not any("<" in text for text in labels)
 
 
