@@ -16,3 +16,11 @@ def test_import_contract_doc_covers_every_table_column_and_value():
             assert f"`{column.name}`" in text, f"{table.name}.{column.name} is not documented"
             for value in column.values:
                 assert value in text, f"{table.name}.{column.name} value {value} is not documented"
+
+
+def test_every_named_query_is_documented_in_metrics_md():
+    from atlas import catalog
+
+    headings = [line for line in (DOCS / "metrics.md").read_text().splitlines() if line.startswith("### ")]
+    for name in catalog.catalog():
+        assert any(name in heading for heading in headings), f"docs/metrics.md has no section for {name}"
