@@ -1,17 +1,90 @@
-"""Board — Network map: the declared partnerships and the referral flows that really run."""
+"""Board — Network map: the declared network (formal and informal ties) over the real one (referral flows)."""
 
 import streamlit as st
 
-from atlas import app
+from atlas import app, network
 
 db = app.require_database()
 filters = app.current_filters()
 
 st.title("Network map")
-st.caption(f"Declared partnerships and whether they carry referrals — {filters.describe()}.")
-st.info(
-    "Coming to this page: the interactive map of formal ties, informal ties and referral flows, "
-    "network scores, resilience and change over time."
+st.caption(f"Who works with whom, on paper and in practice — {filters.describe()}. "
+           "Agencies are coloured by sector; arrows are referral flows, lines declared ties.")
+
+controls = st.columns([3, 2, 2, 2])
+layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
+                           format_func=network.LAYERS.get, key="map_layers")
+size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),
+                                format_func=network.SIZE_MEASURES.get, key="map_size")
+min_referrals = controls[2].number_input("Minimum referrals per flow", 1, 10_000, 5, key="map_min")
+top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, 150, step=50, key="map_top",
+                                     help="At most this many flows are drawn, the strongest, and as many declared "
+                                          "ties (dormant agreements first). Scores always use every flow.")
+focus_col, steps_col = st.columns([3, 1])
+choice = network.MapChoice(layers=tuple(layers or ()), size_by=size_by, min_referrals=int(min_referrals),
+                           top_edges=int(top_edges), focus=st.session_state.get("map_focus") or None,
+                           steps=int(st.session_state.get("map_steps", 1)))
+
+view = network.build(db, filters, choice)
+
+names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
+focus_col.selectbox("Focus on an agency (its partners highlighted)", [""] + sorted(names, key=names.get),
+                    format_func=lambda a: names.get(a, "No focus"), key="map_focus")
+steps_col.radio("Steps out", [1, 2], horizontal=True, key="map_steps")
+
+st.iframe(view.html, height=700)
+st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the strongest); hover an agency or a line "
+           "for its figures, scroll to zoom, drag to pan. "
+           + (f"{view.hidden_referrals:,} referrals to or from victim-service agencies are counted in the totals "
+              "but never drawn." if view.hidden_referrals else ""))
+
+if not view.focus_partners.empty:
+    st.subheader(f"Partners of {names[view.choice.focus]}")
+    st.dataframe(view.focus_partners, hide_index=True, width="stretch")
+
+st.subheader("Formal versus real")
+informal, dormant, one_way = st.tabs([f"Flows without an agreement ({len(view.informal_flows)})",
+                                      f"Dormant agreements ({len(view.dormant)})",
+                                      f"One-way pairs ({len(view.one_way)})"])
+informal.caption("The heaviest referral flows that run without a formal agreement — candidates for an MOU.")
+informal.dataframe(view.informal_flows, hide_index=True, width="stretch")
+dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
+dormant.dataframe(view.dormant, hide_index=True, width="stretch")
+one_way.caption("Pairs where at least 10 referrals went one way and none came back.")
+one_way.dataframe(view.one_way, hide_index=True, width="stretch")
+
+st.subheader("Network scores")
+s = view.summary
+figures = st.columns(5)
+figures[0].metric("Agencies", f"{s['agencies']:,}", help="Agencies drawn (victim-service agencies are not).")
+figures[1].metric("Density", "—" if s["density"] is None else f"{s['density']:.1%}",
+                  help="Share of all possible directed agency pairs that carry at least one referral flow.")
+figures[2].metric("Reciprocity", "—" if s["reciprocity"] is None else f"{s['reciprocity']:.0%}",
+                  help="Share of flows that are returned: B also refers to A when A refers to B.")
+figures[3].metric("Centralization", "—" if s["centralization"] is None else f"{s['centralization']:.2f}",
+                  help="0 when every agency has as many partners as the best-connected one; 1 when one hub "
+                       "is tied to everyone and nobody else is tied (a star).")
+figures[4].metric("Cut points", f"{s['cut_points']:,}", help="Agencies whose closure would split the network.")
+st.caption(
+    "Per agency: **referred in by / refers out to** count partner agencies; **referrals in / out** count referrals; "
+    "**brokerage** (betweenness) is the share of shortest referral paths between other agencies that pass through "
+    "it — high brokers connect parts of the network that would otherwise be far apart"
+    + ("" if s["exact_betweenness"] else " (estimated from paths of up to three steps in a network this large)")
+    + "; **community** groups agencies that refer mostly among themselves; a **cut point** is an agency whose "
+    "closure would cut others off."
 )
-table = db.query("partnership_activity", **filters.params_for("partnership_activity"))
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(view.scores, hide_index=True, width="stretch", height=360,
+             column_config={"Brokerage (betweenness)": st.column_config.NumberColumn(format="%.3f")})
+if not view.cut_points.empty:
+    st.markdown("**If this agency closed, these others would be cut off**")
+    st.dataframe(view.cut_points.drop(columns="agency_id"), hide_index=True, width="stretch")
+
+st.subheader("Take it away")
+downloads = st.columns(4)
+downloads[0].download_button("Map (HTML)", view.html, file_name="network_map.html", mime="text/html")
+downloads[1].download_button("Graph (GEXF, for Gephi)", network.gexf(view), file_name="network.gexf",
+                             mime="application/xml")
+downloads[2].download_button("Graph (GraphML)", network.graphml(view), file_name="network.graphml",
+                             mime="application/xml")
+downloads[3].download_button("Scores (CSV)", network.scores_csv(view), file_name="network_scores.csv",
+                             mime="text/csv")

@@ -1,0 +1,441 @@
+"""The Board's network map: the declared network (formal and informal ties) laid over the real one
+(referral flows), with the scores that say who brokers, who is central and who is a single point of
+failure.
+
+Everything here is pure: `build(db, filters, choice)` reads named queries and returns frames, scores
+and a self-contained HTML map. Victim-service agencies are never drawn, named or scored; the
+referrals that involve them are only counted.
+
+Graph work uses igraph (C): a seeded Fruchterman-Reingold layout and centralities stay within a
+second or two at 5,000 agencies, where pure-Python layouts take minutes. Layouts are cached by graph.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import igraph as ig
+import jinja2
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyvis
+from pyvis.network import Network
+
+from atlas import exports
+from atlas.filters import Filters
+
+SEED = 7
+LAYERS = {"formal": "Formal agreements", "informal": "Informal ties", "flows": "Referral flows"}
+SIZE_MEASURES = {"volume": "Referral volume", "degree": "Partners (degree)", "betweenness": "Brokerage (betweenness)"}
+SECTOR_COLOURS = {
+    "government": "#2a6f97", "nonprofit": "#e76f51", "faith": "#9b5de5", "health": "#2a9d8f",
+    "education": "#f4a261", "business": "#6c757d", "justice": "#264653", "community": "#e9c46a",
+}
+TIE_COLOURS = {"formal": "#577590", "informal": "#90be6d"}
+FLOW_COLOURS = {"formal": "#577590", "informal": "#43aa8b", "none": "#f3722c"}
+DIMMED = "rgba(200,200,200,0.35)"
+EXACT_BETWEENNESS_UP_TO = 1500  # agencies; above it betweenness counts paths of up to 3 steps
+LABELLED_NODES = 15  # names drawn on the map for the largest nodes (all names show on hover)
+KAMADA_KAWAI_UP_TO = 300  # agencies; a clearer layout for small networks, too slow for large ones
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        jinja2.FileSystemLoader(Path(pyvis.__file__).parent / "templates"),  # vis-network, inlined
+    ]),
+    autoescape=True,
+)
+
+SCORE_COLUMNS = {
+    "name": "Agency", "sector": "Sector", "region": "Region", "community": "Community",
+    "in_degree": "Referred in by (agencies)", "out_degree": "Refers out to (agencies)",
+    "in_strength": "Referrals in", "out_strength": "Referrals out", "betweenness": "Brokerage (betweenness)",
+    "articulation": "Cut point",
+}
+
+
+@dataclass(frozen=True)
+class MapChoice:
+    """What the board member asked the map to show."""
+
+    layers: tuple[str, ...] = tuple(LAYERS)
+    size_by: str = "volume"
+    min_referrals: int = 1  # flows below this are not drawn (or scored)
+    top_edges: int = 150  # at most this many flows (the strongest) and as many declared ties
+    focus: str | None = None  # an agency whose ego network is highlighted
+    steps: int = 1  # 1 or 2 steps out from the focus
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    agencies: pd.DataFrame  # drawn agencies with their scores (raw column names)
+    scores: pd.DataFrame  # the same, with readable headings, strongest brokers first
+    summary: dict  # network-level figures
+    cut_points: pd.DataFrame  # agency whose closure cuts others off, and whom
+    html: str  # the map, one self-contained HTML document
+    informal_flows: pd.DataFrame  # heavy flows with no formal agreement
+    dormant: pd.DataFrame  # declared agreements that carried no referral
+    one_way: pd.DataFrame  # pairs where referrals go one way only
+    focus_partners: pd.DataFrame  # the focus agency's partners and how they are tied
+    hidden_referrals: int  # referrals to or from victim-service agencies: counted, never drawn
+    flows: pd.DataFrame  # every flow scored (victim-service agencies and weak flows left out)
+    flows_drawn: int
+    choice: MapChoice = field(default_factory=MapChoice)
+
+    @property
+    def flows_total(self) -> int:
+        return len(self.flows)
+
+
+def build(db, filters: Filters, choice: MapChoice = MapChoice()) -> NetworkView:
+    """The map, scores and tables for the filters; `db` is anything with `.query(name, **params)`."""
+    agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
+    flows = db.query("network_edges", **filters.params_for("network_edges"))
+    ties = db.query("partnership_activity", **filters.params_for("partnership_activity"))
+
+    protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
+    touches = flows["from_agency_id"].isin(protected) | flows["to_agency_id"].isin(protected)
+    hidden_referrals = int(flows.loc[touches, "referrals"].sum())
+    flows = flows[~touches & (flows["referrals"] >= choice.min_referrals)].reset_index(drop=True)
+    ties = ties[~(ties["agency_a_id"].isin(protected) | ties["agency_b_id"].isin(protected))].reset_index(drop=True)
+
+    involved = set(flows["from_agency_id"]) | set(flows["to_agency_id"]) | set(ties["agency_a_id"]) \
+        | set(ties["agency_b_id"])
+    shown = agencies[~agencies["is_victim_service"] & (agencies["in_scope"] | agencies["agency_id"].isin(involved))]
+    scored, summary, cut_points = score(shown.reset_index(drop=True), flows)
+    focus = choice.focus if choice.focus in set(scored["agency_id"]) else None
+    choice = MapChoice(choice.layers, choice.size_by, choice.min_referrals, choice.top_edges, focus, choice.steps)
+
+    names = dict(zip(scored["agency_id"], scored["name"]))
+    drawn = flows.nlargest(choice.top_edges, "referrals") if len(flows) > choice.top_edges else flows
+    return NetworkView(
+        agencies=scored,
+        scores=scored.sort_values("betweenness", ascending=False)[list(SCORE_COLUMNS)].rename(columns=SCORE_COLUMNS),
+        summary=summary,
+        cut_points=cut_points,
+        html=map_html(scored, drawn, ties, choice),
+        informal_flows=informal_flows(flows, names),
+        dormant=dormant_agreements(ties, names),
+        one_way=one_way_pairs(flows, names),
+        focus_partners=partners(focus, flows, ties, names) if focus else pd.DataFrame(),
+        hidden_referrals=hidden_referrals,
+        flows=flows,
+        flows_drawn=len(drawn),
+        choice=choice,
+    )
+
+
+def _graph(agency_ids: list[str], flows: pd.DataFrame) -> ig.Graph:
+    """Directed graph of the flows, weighted by referrals, on the given agencies (in that order)."""
+    index = {a: i for i, a in enumerate(agency_ids)}
+    g = ig.Graph(n=len(agency_ids), directed=True)
+    g.add_edges([(index[f], index[t]) for f, t in zip(flows["from_agency_id"], flows["to_agency_id"])])
+    g.es["weight"] = flows["referrals"].astype(float).tolist()
+    return g
+
+
+def score(agencies: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """Per-agency scores, network figures and cut points of the referral network.
+
+    Degree counts distinct partner agencies; strength counts referrals. Betweenness (brokerage) is
+    the share of shortest paths between other agencies that pass through this one, on the undirected
+    network where a strong tie is a short step (distance = 1 / referrals); exact up to
+    EXACT_BETWEENNESS_UP_TO agencies, over paths of at most three steps above that. Communities are
+    Louvain (multilevel) on referral volume, seeded. Cut points are articulation points: agencies
+    whose closure would split the network.
+    """
+    ids = agencies["agency_id"].tolist()
+    g = _graph(ids, flows)
+    u = g.as_undirected(mode="collapse", combine_edges="sum")  # one tie per pair, referrals both ways
+    n = len(ids)
+    out = agencies.copy()
+    out["in_degree"] = g.degree(mode="in", loops=False)
+    out["out_degree"] = g.degree(mode="out", loops=False)
+    out["in_strength"] = np.asarray(g.strength(mode="in", weights="weight"), dtype=int)
+    out["out_strength"] = np.asarray(g.strength(mode="out", weights="weight"), dtype=int)
+    out["degree"] = u.degree()
+    if n > 2 and u.ecount():
+        distance = [1.0 / w for w in u.es["weight"]]
+        if n <= EXACT_BETWEENNESS_UP_TO:
+            raw = u.betweenness(weights=distance)
+        else:
+            raw = u.betweenness(cutoff=3)
+        out["betweenness"] = np.asarray(raw) / ((n - 1) * (n - 2) / 2)
+    else:
+        out["betweenness"] = 0.0
+    ig.set_random_number_generator(random.Random(SEED))
+    communities = u.community_multilevel(weights="weight") if u.ecount() else None
+    membership = communities.membership if communities else list(range(n))
+    out["community"] = _renumber(membership)
+
+    cut = set(u.articulation_points())
+    out["articulation"] = [i in cut for i in range(n)]
+    cut_rows = []
+    for i in sorted(cut, key=lambda i: ids[i]):
+        rest = u.copy()
+        rest.delete_vertices([i])
+        parts = sorted(rest.connected_components(), key=len, reverse=True)
+        kept = [j for j in range(n) if j != i]
+        cut_off = sorted(out["name"].iloc[kept[j]] for part in parts[1:] for j in part)
+        cut_rows.append({"agency_id": ids[i], "agency": out["name"].iloc[i], "cut_off": len(cut_off),
+                         "agencies_cut_off": ", ".join(cut_off)})
+    cut_points = pd.DataFrame(cut_rows, columns=["agency_id", "agency", "cut_off", "agencies_cut_off"]) \
+        .sort_values(["cut_off", "agency"], ascending=[False, True]).reset_index(drop=True)
+
+    degrees = np.asarray(u.degree())
+    summary = {
+        "agencies": n,
+        "flows": g.ecount(),
+        "referrals": int(flows["referrals"].sum()),
+        "density": g.ecount() / (n * (n - 1)) if n > 1 else None,
+        "reciprocity": g.reciprocity() if g.ecount() else None,
+        "centralization": float((degrees.max() - degrees).sum() / ((n - 1) * (n - 2))) if n > 2 else None,
+        "components": len(u.connected_components()),
+        "cut_points": len(cut),
+        "exact_betweenness": n <= EXACT_BETWEENNESS_UP_TO,
+    }
+    return out, summary, cut_points
+
+
+def _renumber(membership: list[int]) -> list[int]:
+    """Community numbers 1, 2, ... from the largest community down (stable across runs)."""
+    sizes = pd.Series(membership).value_counts()
+    order = {c: i + 1 for i, c in enumerate(sorted(sizes.index, key=lambda c: (-sizes[c], c)))}
+    return [order[m] for m in membership]
+
+
+def _spread(n: int) -> float:
+    """Half-width of the layout in map units: wide enough that nodes overlap little after fit-to-view;
+    node sizes and label fonts grow with it so they stay legible."""
+    return 900 + 25 * np.sqrt(n)
+
+
+@lru_cache(maxsize=16)
+def _layout(n: int, pairs: tuple[tuple[int, int, float], ...]) -> tuple[tuple[float, float], ...]:
+    """Seeded Fruchterman-Reingold positions for n nodes and weighted undirected pairs (cached)."""
+    g = ig.Graph(n=n, edges=[(a, b) for a, b, _ in pairs])
+    ig.set_random_number_generator(random.Random(SEED))
+    if n <= KAMADA_KAWAI_UP_TO:
+        layout = g.layout_kamada_kawai()
+    else:
+        layout = g.layout_fruchterman_reingold(niter=500 if n <= 2000 else 300, grid="auto")
+    coords = np.asarray(layout.coords, dtype=float)
+    if len(coords):
+        coords -= coords.mean(axis=0)
+        span = np.abs(coords).max() or 1.0
+        coords *= _spread(n) / span
+    return tuple(map(tuple, coords))
+
+
+def positions(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame) -> np.ndarray:
+    """Server-side layout of the agencies over flows and declared ties together."""
+    index = {a: i for i, a in enumerate(agencies["agency_id"])}
+    weight: dict[tuple[int, int], float] = {}
+    for a, b, w in zip(flows["from_agency_id"], flows["to_agency_id"], flows["referrals"]):
+        if a in index and b in index:
+            key = tuple(sorted((index[a], index[b])))
+            weight[key] = weight.get(key, 0.0) + float(w)
+    for a, b in zip(ties["agency_a_id"], ties["agency_b_id"]):
+        if a in index and b in index:
+            key = tuple(sorted((index[a], index[b])))
+            weight[key] = weight.get(key, 0.0) + 1.0
+    pairs = tuple(sorted((a, b, w) for (a, b), w in weight.items()))
+    return np.asarray(_layout(len(index), pairs)).reshape(-1, 2)
+
+
+def ego(focus: str, steps: int, flows: pd.DataFrame, ties: pd.DataFrame) -> set[str]:
+    """Agencies within `steps` of the focus over flows and ties (either direction)."""
+    neighbours: dict[str, set[str]] = {}
+    for a, b in list(zip(flows["from_agency_id"], flows["to_agency_id"])) + \
+            list(zip(ties["agency_a_id"], ties["agency_b_id"])):
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    reached, frontier = {focus}, {focus}
+    for _ in range(steps):
+        frontier = {n for f in frontier for n in neighbours.get(f, ())} - reached
+        reached |= frontier
+    return reached
+
+
+def _sizes(agencies: pd.DataFrame, measure: str) -> np.ndarray:
+    """Node radii in map units: 1 to 5 hundredths of the layout's spread, by the square root of the measure."""
+    values = {
+        "volume": agencies["in_strength"] + agencies["out_strength"],
+        "degree": agencies["degree"],
+        "betweenness": agencies["betweenness"],
+    }[measure].astype(float).to_numpy()
+    top = values.max() if len(values) and values.max() > 0 else 1.0
+    unit = _spread(len(agencies)) / 100
+    return unit * (1 + 4 * np.sqrt(values / top))
+
+
+def _tooltip(row) -> str:
+    """Plain text (vis-network shows string titles with innerText, never as HTML)."""
+    return "\n".join([
+        str(row.name_),
+        f"{row.sector} · {row.region}",
+        f"Referrals in {row.in_strength:,} · out {row.out_strength:,}",
+        f"Partners: referred in by {row.in_degree}, refers out to {row.out_degree}",
+        f"Brokerage (betweenness) {row.betweenness:.3f} · community {row.community}",
+    ] + (["Cut point: its closure would split the network"] if row.articulation else []))
+
+
+def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> str:
+    """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off)."""
+    ids = set(agencies["agency_id"])
+    ties = ties[ties["agency_a_id"].isin(ids) & ties["agency_b_id"].isin(ids)]
+    if len(ties) > choice.top_edges:  # dormant agreements first (they are a finding), then the busiest ties
+        ties = ties.assign(_dormant=ties["status"] == "dormant").sort_values(
+            ["_dormant", "referrals"], ascending=False).head(choice.top_edges)
+    xy = positions(agencies, flows, ties)
+    highlight = ego(choice.focus, choice.steps, flows, ties) if choice.focus else None
+    sizes = _sizes(agencies, choice.size_by)
+    labelled = set(agencies.assign(size=sizes).nlargest(LABELLED_NODES, "size")["agency_id"])
+    font = round(_spread(len(agencies)) / 40)
+
+    net = Network(height="680px", width="100%", directed=True, cdn_resources="in_line")
+    for i, row in enumerate(agencies.rename(columns={"name": "name_"}).itertuples(index=False)):
+        lit = highlight is None or row.agency_id in highlight
+        show_label = row.agency_id in labelled or (highlight is not None and lit)
+        net.add_node(
+            row.agency_id,
+            label=str(row.name_) if show_label else " ",
+            title=_tooltip(row),
+            x=float(xy[i, 0]), y=float(xy[i, 1]),
+            size=float(sizes[i]),
+            color=SECTOR_COLOURS.get(row.sector, "#999999") if lit else DIMMED,
+            borderWidth=4 if row.agency_id == choice.focus else 1,
+            shape="dot",
+            font={"size": font, "color": "#222222" if lit else "rgba(0,0,0,0.25)", "strokeWidth": font // 6,
+                  "strokeColor": "#ffffff"},
+        )
+
+    def lit(a: str, b: str) -> bool:
+        return highlight is None or (a in highlight and b in highlight)
+
+    for kind in ("formal", "informal"):
+        if kind not in choice.layers:
+            continue
+        for t in ties[ties["kind"] == kind].itertuples(index=False):
+            status = "no referrals in the period" if t.status == "dormant" else f"{t.referrals:,} referrals"
+            net.add_edge(t.agency_a_id, t.agency_b_id, arrows={"to": {"enabled": False}},
+                         color=TIE_COLOURS[kind] if lit(t.agency_a_id, t.agency_b_id) else DIMMED,
+                         dashes=kind == "informal", width=2.5 if t.status == "dormant" else 1,
+                         title=f"{LAYERS[kind][:-1]}: {t.instrument} since {pd.Timestamp(t.started_on):%Y-%m-%d}"
+                               f" — {status}",
+                         smooth=False)
+    if "flows" in choice.layers and len(flows):
+        top = flows["referrals"].max()
+        for f in flows.itertuples(index=False):
+            net.add_edge(f.from_agency_id, f.to_agency_id, arrows="to",
+                         color=FLOW_COLOURS[f.agreement] if lit(f.from_agency_id, f.to_agency_id) else DIMMED,
+                         width=float(1 + 7 * np.sqrt(f.referrals / top)),
+                         title=f"{f.referrals:,} referrals ({f.accepted:,} accepted) — agreement: {f.agreement}",
+                         smooth={"enabled": True, "type": "curvedCW", "roundness": 0.12})
+
+    options = {
+        "physics": {"enabled": False},
+        "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "multiselect": False},
+        "nodes": {"font": {"face": "Source Sans Pro, sans-serif"}},
+        "edges": {"selectionWidth": 2, "hoverWidth": 1},
+    }
+    nodes, edges, *_ = net.get_network_data()
+    lines = [(LAYERS["formal"], TIE_COLOURS["formal"], "solid"), (LAYERS["informal"], TIE_COLOURS["informal"], "dashed")]
+    lines += [(f"Flow, {label}", FLOW_COLOURS[key], "solid")
+              for key, label in (("formal", "formal agreement"), ("informal", "informal tie"), ("none", "no declared tie"))]
+    return _TEMPLATES.get_template("network.html").render(
+        title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=options,
+        height="680px", width="100%", bgcolor="#ffffff",
+        sectors=[(name.capitalize(), colour) for name, colour in SECTOR_COLOURS.items()],
+        lines=[line for line in lines if ("Flow" in line[0] and "flows" in choice.layers)
+               or line[0] in {LAYERS[k] for k in choice.layers}],
+    )
+
+
+def _pair_names(frame: pd.DataFrame, a: str, b: str, names: dict) -> pd.DataFrame:
+    return frame.assign(**{"From" if a.startswith("from") else "Agency A": frame[a].map(names),
+                           "To" if b.startswith("to") else "Agency B": frame[b].map(names)})
+
+
+def informal_flows(flows: pd.DataFrame, names: dict, top: int = 25) -> pd.DataFrame:
+    """Heavy referral traffic with no formal agreement (candidates for an MOU), heaviest first."""
+    rows = flows[flows["agreement"] != "formal"].nlargest(top, "referrals")
+    rows = _pair_names(rows, "from_agency_id", "to_agency_id", names)
+    return rows.rename(columns={"referrals": "Referrals", "accepted": "Accepted", "agreement": "Declared tie"})[
+        ["From", "To", "Referrals", "Accepted", "Declared tie"]].reset_index(drop=True)
+
+
+def dormant_agreements(ties: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """Declared agreements in force in the period that carried no referral either way."""
+    rows = ties[ties["status"] == "dormant"].sort_values(["kind", "started_on"])
+    rows = _pair_names(rows, "agency_a_id", "agency_b_id", names)
+    return rows.rename(columns={"kind": "Kind", "instrument": "Instrument", "started_on": "Since"})[
+        ["Agency A", "Agency B", "Kind", "Instrument", "Since"]].reset_index(drop=True)
+
+
+def one_way_pairs(flows: pd.DataFrame, names: dict, min_referrals: int = 10) -> pd.DataFrame:
+    """Pairs where at least `min_referrals` referrals went one way and none came back."""
+    back = set(zip(flows["to_agency_id"], flows["from_agency_id"]))
+    pairs = [(f, t) not in back for f, t in zip(flows["from_agency_id"], flows["to_agency_id"])]
+    rows = flows[pd.Series(pairs, index=flows.index, dtype=bool) & (flows["referrals"] >= min_referrals)]
+    rows = _pair_names(rows.sort_values("referrals", ascending=False), "from_agency_id", "to_agency_id", names)
+    return rows.rename(columns={"referrals": "Referrals", "agreement": "Declared tie"})[
+        ["From", "To", "Referrals", "Declared tie"]].reset_index(drop=True)
+
+
+def partners(focus: str, flows: pd.DataFrame, ties: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """The focus agency's partners: referrals each way and the declared ties between them."""
+    out = flows[flows["from_agency_id"] == focus].set_index("to_agency_id")["referrals"]
+    into = flows[flows["to_agency_id"] == focus].set_index("from_agency_id")["referrals"]
+    declared = {}
+    for t in ties.itertuples(index=False):
+        if focus in (t.agency_a_id, t.agency_b_id):
+            other = t.agency_b_id if t.agency_a_id == focus else t.agency_a_id
+            declared.setdefault(other, []).append(f"{t.kind} ({t.instrument})")
+    others = sorted(set(out.index) | set(into.index) | set(declared))
+    table = pd.DataFrame({
+        "Partner": [names.get(o, "(not shown)") for o in others],
+        "Referrals sent to them": [int(out.get(o, 0)) for o in others],
+        "Referrals from them": [int(into.get(o, 0)) for o in others],
+        "Declared ties": [", ".join(declared.get(o, [])) or "none" for o in others],
+    })
+    table = table[table["Partner"] != "(not shown)"]
+    return table.sort_values(["Referrals sent to them", "Referrals from them"], ascending=False).reset_index(drop=True)
+
+
+def to_networkx(view: NetworkView) -> nx.DiGraph:
+    """The agencies, their scores and the referral flows as a networkx graph (for Gephi)."""
+    g = nx.DiGraph()
+    for row in view.agencies.itertuples(index=False):
+        g.add_node(row.agency_id, label=str(row.name), sector=str(row.sector), region=str(row.region),
+                   community=int(row.community), betweenness=float(row.betweenness),
+                   referrals_in=int(row.in_strength), referrals_out=int(row.out_strength),
+                   cut_point=bool(row.articulation))
+    for f in view.flows.itertuples(index=False):
+        if f.from_agency_id in g and f.to_agency_id in g:
+            g.add_edge(f.from_agency_id, f.to_agency_id, weight=int(f.referrals), accepted=int(f.accepted),
+                       agreement=str(f.agreement))
+    return g
+
+
+def gexf(view: NetworkView) -> bytes:
+    """The network as GEXF 1.2 (Gephi's own format)."""
+    buffer = io.BytesIO()
+    nx.write_gexf(to_networkx(view), buffer)
+    return buffer.getvalue()
+
+
+def graphml(view: NetworkView) -> bytes:
+    """The network as GraphML."""
+    buffer = io.BytesIO()
+    nx.write_graphml(to_networkx(view), buffer)
+    return buffer.getvalue()
+
+
+def scores_csv(view: NetworkView) -> bytes:
+    return exports.safe_csv(view.scores)
