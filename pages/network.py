@@ -11,7 +11,7 @@ st.title("Network map")
 st.caption(f"Who works with whom, on paper and in practice — {filters.describe()}. "
            "Agencies are coloured by sector; arrows are referral flows, lines declared ties.")
 
-controls = st.columns([3, 2, 2, 2])
+controls = st.columns([4, 2, 2, 2])
 layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
                            format_func=network.LAYERS.get, key="map_layers")
 size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),

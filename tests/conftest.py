@@ -112,6 +112,26 @@ def write_files(directory: Path, files: dict[str, str]) -> Path:
     return directory
 
 
+HOSTILE_NAME = '</script><img src=x onerror=alert(1)> <a href="javascript:alert(2)">href</a> =SUM(1)'
+
+
+def hostile_community() -> dict[str, str]:
+    """The small community with hostile text where agency names go (CSV-quoted)."""
+    quoted = '"' + HOSTILE_NAME.replace('"', '""') + '"'
+    files = dict(SMALL_COMMUNITY)
+    files["agencies.csv"] = files["agencies.csv"].replace("City Hospital", quoted)
+    return files
+
+
+@pytest.fixture(scope="session")
+def hostile_db(tmp_path_factory) -> Path:
+    """The small community with a hostile agency name, imported for real."""
+    root = tmp_path_factory.mktemp("hostile")
+    path = root / "atlas.duckdb"
+    importer.import_folder(write_files(root / "files", hostile_community()), path, TEST_KEY)
+    return path
+
+
 @pytest.fixture(scope="session")
 def small_files(tmp_path_factory) -> Path:
     """The small community as a folder of contract CSV files."""

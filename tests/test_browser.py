@@ -119,3 +119,35 @@ def test_bottlenecks_page_draws_the_funnel_and_the_agency_table(site, tmp_path):
     page.screenshot(path=str(shot))
     assert not errors, errors
     page.close()
+
+
+def test_network_map_draws_and_hostile_names_stay_text(hostile_db, tmp_path):
+    from conftest import HOSTILE_NAME
+
+    with served(hostile_db, tmp_path / "streamlit.log") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        dialogs, errors = [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/network")
+        frame = page.frame_locator("iframe").first
+        expect(frame.locator("body[data-drawn=true]")).to_have_count(1, timeout=60_000)
+        expect(frame.locator("canvas")).to_have_count(1)
+
+        # hover the hostile agency's node: its tooltip shows the name as text
+        box = page.locator("iframe").first.bounding_box()
+        point = frame.locator("body").evaluate(
+            "() => network.canvasToDOM(network.getPositions(['A2'])['A2'])")
+        page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+        tooltip = frame.locator("div.vis-tooltip")
+        expect(tooltip).to_be_visible(timeout=10_000)
+        assert HOSTILE_NAME in tooltip.inner_text()
+        assert frame.locator("img").count() == 0 and frame.locator("a").count() == 0
+
+        # the name also appears in the page's tables, as text
+        page.get_by_role("heading", name="Network scores").wait_for(timeout=30_000)
+        assert page.locator("img[src=x]").count() == 0
+        page.screenshot(path=str(Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "network_hostile.png"))
+        assert not dialogs, dialogs
+        assert not errors, errors
+        page.close()

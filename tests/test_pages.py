@@ -108,3 +108,20 @@ def test_bottlenecks_focus_agency_can_be_changed(run_app):
     shelter = PLANTED["winter_surge_agency_id"]
     at = run_app("pages/bottlenecks.py", bottleneck_focus=shelter)
     assert at.selectbox(key="bottleneck_focus").value == shelter
+
+
+def test_network_page_shows_the_planted_findings(run_app):
+    from atlas.demo import PLANTED
+
+    at = run_app("pages/network.py", filter_period="All data")
+    assert at.get("iframe"), "the map is embedded"
+    tables = [d.value for d in at.dataframe]
+    informal = next(t for t in tables if "Declared tie" in t.columns and "Accepted" in t.columns)
+    dormant = next(t for t in tables if "Kind" in t.columns)
+    names = PLANTED["names"]
+    flows = set(zip(informal["From"], informal["To"]))
+    assert {(names[a], names[b]) for a, b in PLANTED["unpartnered_heavy_flows"]} <= flows
+    pairs = {frozenset(p) for p in zip(dormant["Agency A"], dormant["Agency B"])}
+    assert {frozenset((names[a], names[b])) for a, b in PLANTED["dormant_formal_pairs"]} <= pairs
+    scores = next(t for t in tables if "Brokerage (betweenness)" in t.columns)
+    assert scores["Brokerage (betweenness)"].is_monotonic_decreasing

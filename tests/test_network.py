@@ -1,0 +1,120 @@
+"""The network map's scores, tables, exports and HTML, on the small community (numbers by hand).
+
+Whole-data flows between different agencies, victim-service A6 left out (its one flow, R10 A3->A6,
+is counted only): A1->A2 1, A1->A3 4, A1->A4 1, A2->A1 1, A2->A3 1, A4->A1 1, A5->A1 1, A5->A2 1.
+Undirected weights: A1-A2 2, A1-A3 4, A1-A4 2, A1-A5 1, A2-A3 1, A2-A5 1.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from atlas import network
+from atlas.db import Atlas
+from atlas.filters import Filters
+
+
+@pytest.fixture(scope="module")
+def db(small_db):
+    with Atlas(small_db) as atlas:
+        yield atlas
+
+
+@pytest.fixture(scope="module")
+def view(db):
+    return network.build(db, Filters(), network.MapChoice(min_referrals=1))
+
+
+def test_scores_hand_checked(view):
+    rows = view.agencies.set_index("agency_id")
+    assert sorted(rows.index) == ["A1", "A2", "A3", "A4", "A5"]  # A6 is a victim-service agency
+    assert rows["in_degree"].to_dict() == {"A1": 3, "A2": 2, "A3": 2, "A4": 1, "A5": 0}
+    assert rows["out_degree"].to_dict() == {"A1": 3, "A2": 2, "A3": 0, "A4": 1, "A5": 2}
+    assert rows["in_strength"].to_dict() == {"A1": 3, "A2": 2, "A3": 5, "A4": 1, "A5": 0}
+    assert rows["degree"].to_dict() == {"A1": 4, "A2": 3, "A3": 2, "A4": 1, "A5": 2}
+    # with distance = 1 / referrals every shortest path between two others runs through A1 except
+    # A2-A5 (direct, 1.0 against 1.5): 5 of the 6 pairs, normalised by (n-1)(n-2)/2 = 6
+    assert rows.loc["A1", "betweenness"] == pytest.approx(5 / 6)
+    assert rows.drop(index="A1")["betweenness"].eq(0).all()
+    assert rows["articulation"].to_dict() == {"A1": True, "A2": False, "A3": False, "A4": False, "A5": False}
+
+
+def test_network_figures_hand_checked(view):
+    s = view.summary
+    assert (s["agencies"], s["flows"], s["referrals"], s["components"], s["cut_points"]) == (5, 8, 11, 1, 1)
+    assert s["density"] == pytest.approx(8 / 20)
+    assert s["reciprocity"] == pytest.approx(4 / 8)  # A1<->A2 and A1<->A4
+    assert s["centralization"] == pytest.approx(8 / 12)  # degrees 4 3 2 1 2 against the maximum 4
+    assert view.cut_points[["agency", "cut_off", "agencies_cut_off"]].values.tolist() == [
+        ["Harbor House", 1, "Housing Authority"]]
+
+
+def test_victim_service_agencies_are_counted_never_drawn_or_named(view):
+    assert view.hidden_referrals == 1
+    assert "Safe Haven" not in view.html and '"A6"' not in view.html
+    assert "Safe Haven" not in view.scores["Agency"].tolist()
+    assert b"Safe Haven" not in network.gexf(view) and b"Safe Haven" not in network.graphml(view)
+
+
+def test_formal_versus_real_tables(view, db):
+    assert view.informal_flows["Referrals"].tolist() == [1, 1, 1, 1, 1]  # every flow but the formal ones
+    assert set(view.informal_flows["Declared tie"]) == {"informal", "none"}
+    assert view.dormant[["Agency A", "Agency B", "Kind"]].values.tolist() == [
+        ["Housing Authority", "City Hospital", "formal"]]
+    assert view.one_way.empty  # no pair has 10 referrals one way
+    one_way = network.one_way_pairs(view.flows, dict(zip(view.agencies.agency_id, view.agencies.name)), 1)
+    assert sorted(zip(one_way["From"], one_way["To"])) == sorted([
+        ("Harbor House", "Riverside Counselling"), ("St Mark's Church", "Harbor House"),
+        ("City Hospital", "Riverside Counselling"), ("St Mark's Church", "City Hospital")])
+
+
+def test_focus_lists_partners_and_dims_the_rest(db):
+    view = network.build(db, Filters(), network.MapChoice(min_referrals=1, focus="A4", steps=1))
+    partners = view.focus_partners
+    assert partners["Partner"].tolist() == ["Harbor House", "City Hospital"]  # flows, then the dormant MOU
+    assert partners.iloc[0][["Referrals sent to them", "Referrals from them"]].tolist() == [1, 1]
+    assert partners.iloc[1]["Declared ties"] == "formal (mou)"
+    assert network.ego("A4", 1, view.flows, pd.DataFrame(columns=["agency_a_id", "agency_b_id"])) == {"A4", "A1"}
+    assert network.ego("A4", 2, view.flows, pd.DataFrame(columns=["agency_a_id", "agency_b_id"])) == {
+        "A4", "A1", "A2", "A3", "A5"}
+    assert network.DIMMED in view.html
+
+
+def test_layers_can_be_switched_off(db):
+    only_flows = network.build(db, Filters(), network.MapChoice(layers=("flows",), min_referrals=1))
+    assert '"dashes": true' not in only_flows.html and "mou since" not in only_flows.html
+    ties = network.build(db, Filters(), network.MapChoice(layers=("formal", "informal"), min_referrals=1))
+    assert '"arrows": "to"' not in ties.html and "mou since" in ties.html
+
+
+def test_layout_is_server_side_seeded_and_drawn_without_physics(db, view):
+    again = network.build(db, Filters(), network.MapChoice(min_referrals=1))
+    xs = re.findall(r'"x": (-?[\d.]+)', view.html)
+    assert xs and xs == re.findall(r'"x": (-?[\d.]+)', again.html)
+    assert '"physics": {"enabled": false}' in view.html
+
+
+def test_exports_read_back(view):
+    g = nx.read_gexf(io.BytesIO(network.gexf(view)))
+    assert g.number_of_nodes() == 5 and g.number_of_edges() == 8
+    assert g.edges["A1", "A3"]["weight"] == 4 and g.nodes["A1"]["label"] == "Harbor House"
+    h = nx.read_graphml(io.BytesIO(network.graphml(view)))
+    assert h.nodes["A1"]["cut_point"] is True
+    scores = pd.read_csv(io.BytesIO(network.scores_csv(view)), encoding="utf-8-sig")
+    assert scores.iloc[0]["Agency"] == "Harbor House"  # the strongest broker first
+
+
+def test_hostile_names_stay_inert_in_the_map(hostile_db, view):
+    with Atlas(hostile_db) as db:
+        html = network.build(db, Filters(), network.MapChoice(min_referrals=1, focus="A2")).html
+    assert "</script><img" not in html and "<img src=x" not in html and 'href="javascript' not in html
+    assert "\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e" in html  # data only inside JSON
+    assert html.count("<script") == view.html.count("<script")  # no script element came from the data
+    resources = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']+)', html, flags=re.I)
+    assert not [r for r in resources if not r.startswith(("data:", "#"))], resources
+    assert "Content-Security-Policy" in html
