@@ -1,6 +1,7 @@
 # Collaboration Atlas. On a fresh machine with Python 3.11+:
 #   make run     virtualenv + dependencies + demo database (if none) + serve on PORT (default 8501)
 #   make test    the whole test suite
+#   make bench   benchmarks (docs/benchmarks.md); not part of make test
 PYTHON ?= python3
 PORT ?= 8501
 VENV := .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 DB := $(or $(ATLAS_DB),data/atlas.duckdb)
 export ATLAS_DB := $(DB)
 
-.PHONY: run test demo clean
+.PHONY: run test bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

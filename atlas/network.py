@@ -39,7 +39,8 @@ SECTOR_COLOURS = {
 TIE_COLOURS = {"formal": "#577590", "informal": "#90be6d"}
 FLOW_COLOURS = {"formal": "#577590", "informal": "#43aa8b", "none": "#f3722c"}
 DIMMED = "rgba(200,200,200,0.35)"
-EXACT_BETWEENNESS_UP_TO = 1500  # agencies; above it betweenness counts paths of up to 3 steps
+EXACT_BETWEENNESS_UP_TO = 1500  # agencies; above it betweenness is estimated from sampled sources
+BETWEENNESS_SOURCES = 400  # sources sampled (seeded) for the estimate
 LABELLED_NODES = 15  # names drawn on the map for the largest nodes (all names show on hover)
 KAMADA_KAWAI_UP_TO = 300  # agencies; a clearer layout for small networks, too slow for large ones
 
@@ -104,9 +105,10 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice()) -> NetworkView:
     flows = flows[~touches & (flows["referrals"] >= choice.min_referrals)].reset_index(drop=True)
     ties = ties[~(ties["agency_a_id"].isin(protected) | ties["agency_b_id"].isin(protected))].reset_index(drop=True)
 
-    involved = set(flows["from_agency_id"]) | set(flows["to_agency_id"]) | set(ties["agency_a_id"]) \
-        | set(ties["agency_b_id"])
-    shown = agencies[~agencies["is_victim_service"] & (agencies["in_scope"] | agencies["agency_id"].isin(involved))]
+    ids = agencies["agency_id"]
+    involved = ids.isin(flows["from_agency_id"]) | ids.isin(flows["to_agency_id"]) \
+        | ids.isin(ties["agency_a_id"]) | ids.isin(ties["agency_b_id"])
+    shown = agencies[~agencies["is_victim_service"] & (agencies["in_scope"] | involved)]
     scored, summary, cut_points = score(shown.reset_index(drop=True), flows)
     focus = choice.focus if choice.focus in set(scored["agency_id"]) else None
     choice = MapChoice(choice.layers, choice.size_by, choice.min_referrals, choice.top_edges, focus, choice.steps)
@@ -130,11 +132,16 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice()) -> NetworkView:
     )
 
 
+def _indices(agency_ids, a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of two id columns in `agency_ids` (-1 where absent), vectorised."""
+    index = pd.Index(agency_ids)
+    return index.get_indexer(a), index.get_indexer(b)
+
+
 def _graph(agency_ids: list[str], flows: pd.DataFrame) -> ig.Graph:
     """Directed graph of the flows, weighted by referrals, on the given agencies (in that order)."""
-    index = {a: i for i, a in enumerate(agency_ids)}
-    g = ig.Graph(n=len(agency_ids), directed=True)
-    g.add_edges([(index[f], index[t]) for f, t in zip(flows["from_agency_id"], flows["to_agency_id"])])
+    src, dst = _indices(agency_ids, flows["from_agency_id"], flows["to_agency_id"])
+    g = ig.Graph(n=len(agency_ids), edges=np.column_stack([src, dst]).tolist(), directed=True)
     g.es["weight"] = flows["referrals"].astype(float).tolist()
     return g
 
@@ -145,7 +152,8 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, di
     Degree counts distinct partner agencies; strength counts referrals. Betweenness (brokerage) is
     the share of shortest paths between other agencies that pass through this one, on the undirected
     network where a strong tie is a short step (distance = 1 / referrals); exact up to
-    EXACT_BETWEENNESS_UP_TO agencies, over paths of at most three steps above that. Communities are
+    EXACT_BETWEENNESS_UP_TO agencies, above that estimated from the shortest paths of a seeded sample
+    of BETWEENNESS_SOURCES source agencies, scaled up (Brandes and Pich, 2007). Communities are
     Louvain (multilevel) on referral volume, seeded. Cut points are articulation points: agencies
     whose closure would split the network.
     """
@@ -159,15 +167,7 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, di
     out["in_strength"] = np.asarray(g.strength(mode="in", weights="weight"), dtype=int)
     out["out_strength"] = np.asarray(g.strength(mode="out", weights="weight"), dtype=int)
     out["degree"] = u.degree()
-    if n > 2 and u.ecount():
-        distance = [1.0 / w for w in u.es["weight"]]
-        if n <= EXACT_BETWEENNESS_UP_TO:
-            raw = u.betweenness(weights=distance)
-        else:
-            raw = u.betweenness(cutoff=3)
-        out["betweenness"] = np.asarray(raw) / ((n - 1) * (n - 2) / 2)
-    else:
-        out["betweenness"] = 0.0
+    out["betweenness"] = _betweenness(n, tuple(u.get_edgelist()), tuple(u.es["weight"]))
     ig.set_random_number_generator(random.Random(SEED))
     communities = u.community_multilevel(weights="weight") if u.ecount() else None
     membership = communities.membership if communities else list(range(n))
@@ -202,6 +202,21 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, di
     return out, summary, cut_points
 
 
+@lru_cache(maxsize=16)
+def _betweenness(n: int, edges: tuple[tuple[int, int], ...], weights: tuple[float, ...]) -> np.ndarray:
+    """Normalised weighted betweenness (distance = 1 / referrals) of an undirected graph (cached)."""
+    if n <= 2 or not edges:
+        return np.zeros(n)
+    g = ig.Graph(n=n, edges=list(edges))
+    distance = [1.0 / w for w in weights]
+    if n <= EXACT_BETWEENNESS_UP_TO:
+        raw = np.asarray(g.betweenness(weights=distance, directed=False))
+    else:
+        sources = random.Random(SEED).sample(range(n), BETWEENNESS_SOURCES)
+        raw = np.asarray(g.betweenness(weights=distance, directed=False, sources=sources)) * n / len(sources)
+    return raw / ((n - 1) * (n - 2) / 2)
+
+
 def _renumber(membership: list[int]) -> list[int]:
     """Community numbers 1, 2, ... from the largest community down (stable across runs)."""
     sizes = pd.Series(membership).value_counts()
@@ -234,18 +249,15 @@ def _layout(n: int, pairs: tuple[tuple[int, int, float], ...]) -> tuple[tuple[fl
 
 def positions(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame) -> np.ndarray:
     """Server-side layout of the agencies over flows and declared ties together."""
-    index = {a: i for i, a in enumerate(agencies["agency_id"])}
-    weight: dict[tuple[int, int], float] = {}
-    for a, b, w in zip(flows["from_agency_id"], flows["to_agency_id"], flows["referrals"]):
-        if a in index and b in index:
-            key = tuple(sorted((index[a], index[b])))
-            weight[key] = weight.get(key, 0.0) + float(w)
-    for a, b in zip(ties["agency_a_id"], ties["agency_b_id"]):
-        if a in index and b in index:
-            key = tuple(sorted((index[a], index[b])))
-            weight[key] = weight.get(key, 0.0) + 1.0
-    pairs = tuple(sorted((a, b, w) for (a, b), w in weight.items()))
-    return np.asarray(_layout(len(index), pairs)).reshape(-1, 2)
+    ids = agencies["agency_id"]
+    fa, fb = _indices(ids, flows["from_agency_id"], flows["to_agency_id"])
+    ta, tb = _indices(ids, ties["agency_a_id"], ties["agency_b_id"])
+    both = pd.DataFrame({"a": np.concatenate([fa, ta]), "b": np.concatenate([fb, tb]),
+                         "w": np.concatenate([flows["referrals"].to_numpy(float), np.ones(len(ta))])})
+    both = both[(both["a"] >= 0) & (both["b"] >= 0)]
+    lo, hi = np.minimum(both["a"], both["b"]), np.maximum(both["a"], both["b"])
+    pairs = both.assign(a=lo, b=hi).groupby(["a", "b"], as_index=False)["w"].sum()
+    return np.asarray(_layout(len(ids), tuple(pairs.itertuples(index=False, name=None)))).reshape(-1, 2)
 
 
 def ego(focus: str, steps: int, flows: pd.DataFrame, ties: pd.DataFrame) -> set[str]:
@@ -380,9 +392,9 @@ def dormant_agreements(ties: pd.DataFrame, names: dict) -> pd.DataFrame:
 
 def one_way_pairs(flows: pd.DataFrame, names: dict, min_referrals: int = 10) -> pd.DataFrame:
     """Pairs where at least `min_referrals` referrals went one way and none came back."""
-    back = set(zip(flows["to_agency_id"], flows["from_agency_id"]))
-    pairs = [(f, t) not in back for f, t in zip(flows["from_agency_id"], flows["to_agency_id"])]
-    rows = flows[pd.Series(pairs, index=flows.index, dtype=bool) & (flows["referrals"] >= min_referrals)]
+    reverse = flows[["to_agency_id", "from_agency_id"]].set_axis(["from_agency_id", "to_agency_id"], axis=1)
+    marked = flows.merge(reverse.assign(returned=True), how="left", on=["from_agency_id", "to_agency_id"])
+    rows = flows[marked["returned"].isna().to_numpy() & (flows["referrals"] >= min_referrals).to_numpy()]
     rows = _pair_names(rows.sort_values("referrals", ascending=False), "from_agency_id", "to_agency_id", names)
     return rows.rename(columns={"referrals": "Referrals", "agreement": "Declared tie"})[
         ["From", "To", "Referrals", "Declared tie"]].reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Benchmarks for Collaboration Atlas (`make bench`); never part of `make test`."""
