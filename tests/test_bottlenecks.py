@@ -32,16 +32,16 @@ def bins(frame: pd.DataFrame, stage: str) -> dict[str, int]:
 
 
 def test_stage_durations_bins_and_quartiles(db):
-    durations = db.query("stage_durations")
-    assert bins(durations, "days_to_accept") == {"< 1 day": 3, "1–2 days": 1, "2–3 days": 2, "3–5 days": 1,
+    waits = db.query("stage_durations")
+    assert bins(waits, "days_to_accept") == {"< 1 day": 3, "1–2 days": 1, "2–3 days": 2, "3–5 days": 1,
                                                  "1–2 weeks": 1}
-    accept = durations[durations["stage"] == "days_to_accept"].iloc[0]
+    accept = waits[waits["stage"] == "days_to_accept"].iloc[0]
     assert accept["stage_total"] == 8
     assert accept["median"] == pytest.approx(1.5)  # (1 + 2) / 2
     assert accept["q1"] == pytest.approx(0.4375)  # 0.25 + 0.75 * (0.5 - 0.25)
-    assert bins(durations, "days_to_start") == {"1–2 days": 2, "3–5 days": 1, "1–2 weeks": 1, "2–4 weeks": 1}
-    assert durations.loc[durations["stage"] == "days_to_start", "median"].iloc[0] == pytest.approx(3.0)
-    shares = durations[durations["stage"] == "days_to_accept"]["share"]
+    assert bins(waits, "days_to_start") == {"1–2 days": 2, "3–5 days": 1, "1–2 weeks": 1, "2–4 weeks": 1}
+    assert waits.loc[waits["stage"] == "days_to_start", "median"].iloc[0] == pytest.approx(3.0)
+    shares = waits[waits["stage"] == "days_to_accept"]["share"]
     assert shares.sum() == pytest.approx(1.0)
 
     a3 = db.query("stage_durations", agency_id="A3")
