@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from atlas import app, network
+from atlas import app, network, resilience
 
 db = app.require_database()
 filters = app.current_filters()
@@ -78,6 +78,51 @@ st.dataframe(view.scores, hide_index=True, width="stretch", height=360,
 if not view.cut_points.empty:
     st.markdown("**If this agency closed, these others would be cut off**")
     st.dataframe(view.cut_points.drop(columns="agency_id"), hide_index=True, width="stretch")
+
+st.subheader("If an agency closed")
+closing = st.selectbox("Choose an agency to see what its closure would cut", [""] + sorted(names, key=names.get),
+                       format_func=lambda a: names.get(a, "Choose an agency"), key="map_closure")
+if closing:
+    closure = resilience.closure(db, filters, closing)
+    for line in closure.summary:
+        st.markdown(f"- {line}")
+    st.caption("Judged over the whole network in the period and service type: a region or sector filter does not "
+               "narrow it. An agency is a referrer's **usual destination** for a service when it receives at least "
+               "half of that referrer's referrals of the service. **Shared referrers** are the closing agency's "
+               "referrers that already send the same service to the other agency. An agency is **cut off** when "
+               "all its referrals in the period, either way, were with the closing agency.")
+    lost_tab, absorb_tab, referrers_tab, cut_tab = st.tabs([
+        f"Referrals that lose their destination ({closure.total_referrals:,})",
+        f"Who could absorb them ({len(closure.absorbers)})",
+        f"Referring agencies ({len(closure.referrers)})",
+        f"Agencies cut off ({len(closure.disconnected)})"])
+    lost_tab.dataframe(closure.received_table, hide_index=True, width="stretch", column_config={
+        "Acceptance rate": st.column_config.NumberColumn(format="percent"),
+        "Share of all such referrals": st.column_config.NumberColumn(format="percent")})
+    absorb_tab.dataframe(closure.absorbers_table, hide_index=True, width="stretch", column_config={
+        "Acceptance rate": st.column_config.NumberColumn(format="percent")})
+    referrers_tab.dataframe(closure.referrers_table, hide_index=True, width="stretch", column_config={
+        "Share sent here": st.column_config.NumberColumn(format="percent")})
+    cut_tab.dataframe(closure.disconnected_table, hide_index=True, width="stretch")
+
+st.subheader("Change since the previous period")
+tie_min = st.number_input("Referrals that make a tie (both ways, in a period)", 1, 10_000, resilience.MIN_REFERRALS,
+                          key="map_tie_min")
+moved = resilience.change(db, filters, min_referrals=int(tie_min))
+if not moved.comparable:
+    st.info(moved.reason)
+else:
+    for line in moved.summary:
+        st.markdown(f"- {line}")
+    if moved.chart is not None:
+        st.plotly_chart(moved.chart, width="stretch")
+    gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
+        f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
+        f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])
+    gained_tab.dataframe(moved.gained_table, hide_index=True, width="stretch")
+    lost_tab.dataframe(moved.lost_table, hide_index=True, width="stretch")
+    centre_tab.dataframe(moved.to_centre_table, hide_index=True, width="stretch")
+    edge_tab.dataframe(moved.to_edge_table, hide_index=True, width="stretch")
 
 st.subheader("Take it away")
 downloads = st.columns(4)

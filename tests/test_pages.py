@@ -1,8 +1,9 @@
 """Every page of the dashboard, run headless with Streamlit's AppTest on a real demo database.
 
 AppTest (Streamlit 1.67) loses the entrypoint's sidebar widgets on a second run of an app that
-uses st.navigation, so each check starts a fresh run with the filter state preset; persistence of
-filters across pages is checked in a real browser (tests/test_browser.py).
+uses st.navigation, and a run started with switch_page does not apply them at all (the page sees the
+open period), so each check starts a fresh run with the state preset; the filters themselves, and
+their persistence across pages, are checked in a real browser (tests/test_browser.py).
 """
 
 from __future__ import annotations
@@ -125,3 +126,44 @@ def test_network_page_shows_the_planted_findings(run_app):
     assert {frozenset((names[a], names[b])) for a, b in PLANTED["dormant_formal_pairs"]} <= pairs
     scores = next(t for t in tables if "Brokerage (betweenness)" in t.columns)
     assert scores["Brokerage (betweenness)"].is_monotonic_decreasing
+
+
+def test_need_capacity_puts_the_planted_shortage_first_and_follows_a_chosen_cell(run_app):
+    import json
+
+    from atlas.demo import PLANTED
+
+    shortage = PLANTED["shortage_region"]
+    at = run_app("pages/need_capacity.py")
+    assert "the sector filter does not apply" in at.caption[0].value
+    assert at.markdown[0].value.startswith(f"- **{shortage} · ")  # the largest sustained gap leads the reading
+    assert at.selectbox(key="need_region").value == shortage  # and the chart follows it
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    invest = next(t for cols, t in tables.items() if "Slots to add (typical month)" in cols)
+    assert invest.iloc[0]["Region"] == shortage
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 4  # need vs capacity, heatmap, the two signals, outlook
+    assert charts[1]["data"][0]["type"] == "heatmap" and charts[1]["data"][0]["y"][0] == shortage
+    assert any("seasonal naive" in c.value for c in at.caption)  # the forecast's method is stated
+    assert at.get("download_button")
+
+    # the selectboxes are the testable path of a heatmap click: both drive the same session state
+    at = run_app("pages/need_capacity.py", need_region="Riverside", need_service="mental_health",
+                 need_measure="utilization")
+    assert (at.selectbox(key="need_region").value, at.selectbox(key="need_service").value) == (
+        "Riverside", "mental_health")
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert charts[0]["layout"]["title"]["text"].startswith("Riverside · mental health")
+    assert charts[1]["layout"]["title"]["text"] == "How full the slots ran"
+    assert charts[3]["layout"]["title"]["text"].startswith("Riverside · mental health: the next three months")
+
+
+def test_network_page_closure_and_change(run_app):
+    from atlas.demo import PLANTED
+
+    at = run_app("pages/network.py", map_closure=PLANTED["bottleneck_agency_id"])
+    bottleneck = PLANTED["names"][PLANTED["bottleneck_agency_id"]]
+    assert any(m.value.startswith(f"- Closing **{bottleneck}** would leave") for m in at.markdown)
+    # a page run by switch_page sees the open period (see the module docstring): nothing to compare with
+    assert "Change since the previous period" in [s.value for s in at.subheader]
+    assert any("no previous period to compare with" in i.value for i in at.info)
