@@ -15,9 +15,16 @@ from browser import chromium, served
 
 
 @pytest.fixture(scope="module")
-def site(demo_db, tmp_path_factory):
+def browser():
+    """One headless Chromium for the module (playwright's sync API allows one instance at a time)."""
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def site(demo_db, browser, tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with served(demo_db, log) as url, chromium() as browser:
+    with served(demo_db, log) as url:
         yield url, browser
 
 
@@ -121,10 +128,10 @@ def test_bottlenecks_page_draws_the_funnel_and_the_agency_table(site, tmp_path):
     page.close()
 
 
-def test_network_map_draws_and_hostile_names_stay_text(hostile_db, tmp_path):
+def test_network_map_draws_and_hostile_names_stay_text(hostile_db, browser, tmp_path):
     from conftest import HOSTILE_NAME
 
-    with served(hostile_db, tmp_path / "streamlit.log") as url, chromium() as browser:
+    with served(hostile_db, tmp_path / "streamlit.log") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
         dialogs, errors = [], []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -151,3 +158,44 @@ def test_network_map_draws_and_hostile_names_stay_text(hostile_db, tmp_path):
         assert not dialogs, dialogs
         assert not errors, errors
         page.close()
+
+
+def test_need_capacity_draws_the_heatmap_and_a_click_drives_the_chart(site, demo_db, tmp_path):
+    from atlas.demo import PLANTED
+
+    with Atlas(demo_db) as db:
+        agencies = db.query("agency_bottlenecks").set_index("agency_id")
+    surge_region = agencies.loc[PLANTED["winter_surge_agency_id"], "region"]
+    url, browser = site
+    page = browser.new_page(viewport={"width": 1400, "height": 5200})  # Streamlit scrolls inside the page
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/need_capacity")
+    page.get_by_role("heading", name="Where to invest").wait_for(timeout=60_000)
+    expect(page.locator(".js-plotly-plot .heatmaplayer .hm").first).to_be_visible(timeout=60_000)
+    plots = page.locator(".js-plotly-plot")
+    expect(plots).to_have_count(4, timeout=60_000)
+    expect(plots.first.locator(".scatterlayer .trace").first).to_be_visible()
+    region_box = page.get_by_role("combobox", name="Region shown")
+    assert region_box.input_value() == PLANTED["shortage_region"]
+
+    # click the heatmap cell of the winter-surge shelter's region: the chart above follows it
+    heatmap = plots.nth(1)
+    spot = heatmap.evaluate("""(gd, region) => {
+        const cells = gd.data.find(t => t.name === 'cells');
+        const i = cells.customdata.findIndex(c => c[0] === region && c[1] === 'shelter');
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return {x: xa._offset + xa.d2p(cells.x[i]), y: ya._offset + ya.d2p(cells.y[i])};
+    }""", surge_region)
+    heatmap.click(position=spot)
+    expect(region_box).to_have_value(surge_region, timeout=30_000)
+    expect(page.get_by_role("combobox", name="Service shown")).to_have_value("Shelter", timeout=30_000)
+    expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text(f"{surge_region} · shelter",
+                                                                          timeout=30_000)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    page.wait_for_timeout(1500)
+    shot = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "need_capacity.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 20_000
+    assert not errors, errors
+    page.close()
