@@ -8,52 +8,15 @@
 --   service_type text: service type; empty = all
 with
 
-needs as (
-    select region, service_type, month, cast(sum(people_in_need) as bigint) as need
-    from needs
-    group by all
-),
-
-demand as (
-    select to_region as region, service_type, referred_month as month, count(*) as demand
-    from referral_facts
-    group by all
-),
-
-capacity as (
-    select region, service_type, month, cast(sum(slots) as bigint) as capacity
-    from capacity_facts
-    group by all
-),
-
-cells as (
-    select region, service_type, month from needs
-    union
-    select region, service_type, month from demand
-    union
-    select region, service_type, month from capacity
-),
-
-scoped as (
-    select *
-    from cells
-    where ($start is null or month >= cast($start as date))
-        and ($end is null or month <= cast($end as date))
-        and ($service_type is null or service_type = $service_type)
-),
-
 monthly as (
     select
-        s.region,
-        s.service_type,
-        s.month,
+        region,
+        service_type,
+        month,
         -- slots beyond both the region's own need and the referrals it received
-        greatest(coalesce(c.capacity, 0) - greatest(coalesce(n.need, 0), coalesce(d.demand, 0)), 0) as spare,
-        greatest(coalesce(n.need, 0) - coalesce(c.capacity, 0), 0) as unmet
-    from scoped as s
-    left join needs as n using (region, service_type, month)
-    left join demand as d using (region, service_type, month)
-    left join capacity as c using (region, service_type, month)
+        greatest(capacity - greatest(need, demand), 0) as spare,
+        unmet_need as unmet
+    from need_cells($start, $end, null, $service_type)
 ),
 
 period as (
