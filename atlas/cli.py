@@ -40,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="validate a folder of contract files and load it (all or nothing)")
     p.add_argument("directory", type=Path)
     _db_arg(p)
+    p.add_argument("--format", choices=("contract", "hsds"), default="contract",
+                   help="contract files (default) or an Open Referral HSDS 3 directory")
+    p.add_argument("--mapping", type=Path, metavar="FILE",
+                   help="with --format hsds: a mapping file over atlas/hsds_mapping.toml")
+    p.add_argument("--append", action="store_true",
+                   help="add the files to the current data (rows matched by id) instead of replacing it")
+    p.add_argument("--on-conflict", choices=("refuse", "update"), default="refuse",
+                   help="with --append, when a file row differs from the stored one: refuse the import "
+                        "(default) or let the file's values win")
 
     p = sub.add_parser("query", help="run a named query and print its result")
     p.add_argument("name")
@@ -49,6 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub.add_parser("queries", help="list the named queries with their documentation")
+
+    p = sub.add_parser("report", help="write the funder pack: an HTML report, its PDF and a CSV of the tables")
+    _db_arg(p)
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="where to write it: FILE.html, FILE.pdf and FILE.csv (any .html/.pdf/.csv suffix is replaced)")
+    p.add_argument("--funder", metavar="NAME", help="one funder's programs (programs.funder); default: the whole network")
+    p.add_argument("--start", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="first day of the period (default: 12 months before the data's last referral day)")
+    p.add_argument("--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="last day of the period (default: the data's last referral day)")
 
     p = sub.add_parser("serve", help="serve the dashboard (streamlit run dashboard.py)")
     p.add_argument("--port", type=int, default=8501)
@@ -87,19 +106,40 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from atlas import hsds
+
     database = args.db or config.database_path()
     if not args.directory.is_dir():
         raise UsageError(f"{args.directory} is not a folder of contract files")
+    if args.mapping and args.format != "hsds":
+        raise UsageError("--mapping is for --format hsds")
+    mode = "append" if args.append else "replace"
+    try:
+        mapping = hsds.load_mapping(args.mapping) if args.format == "hsds" else None
+    except (OSError, hsds.MappingError) as error:
+        raise UsageError(f"mapping {args.mapping}: {error}") from None
     key = config.hmac_key()
     try:
-        result = importer.import_folder(args.directory, database, key)
+        if args.format == "hsds":
+            result = hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
+                                           on_conflict=args.on_conflict)
+        else:
+            result = importer.import_folder(args.directory, database, key, mode=mode,
+                                            on_conflict=args.on_conflict)
     except importer.ImportRejected as rejected:
         print(validate.format_report(rejected.problems), file=sys.stderr)
         print(f"\n{rejected} {database} is unchanged.", file=sys.stderr)
         return 1
     if result.warnings:
         print(validate.format_report(result.warnings))
-    print(f"Imported into {database}: " + ", ".join(f"{n:,} {name}" for name, n in result.row_counts.items()))
+    if not result.written:
+        print(f"Nothing new: every row is already in {database}, which is unchanged.")
+    elif mode == "append":
+        print(f"Added to {database}: " + ", ".join(
+            f"{c.added:,} new and {c.updated:,} updated {name}" for name, c in result.changes.items()))
+    else:
+        print(f"Imported into {database}: "
+              + ", ".join(f"{n:,} {name}" for name, n in result.row_counts.items()))
     return 0
 
 
@@ -176,8 +216,43 @@ def cmd_serve(args) -> int:
     return streamlit_cli.main()
 
 
+def cmd_report(args) -> int:
+    """The funder pack for a period (default: the last 12 months, as the Outcomes page opens) and,
+    optionally, one funder; small numbers suppressed at the deployment's threshold."""
+    from atlas import outcomes, report
+    from atlas.filters import Filters, period_bounds
+
+    started = time.perf_counter()
+    with Atlas(args.db or config.database_path()) as db:
+        extent = db.query("data_extent").iloc[0]
+        if pd.isna(extent["first_referral"]):
+            raise UsageError("the database holds no referrals: nothing to report")
+        first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))
+        start, end = period_bounds("Last 12 months", first, last)
+        start, end = args.start or (None if args.end else start), args.end or end
+        if start and end and start > end:
+            raise UsageError(f"--start {start} is after --end {end}")
+        view = outcomes.build(db, Filters(start, end), funder=args.funder, min_cell=config.min_cell())
+    if args.funder and view.funder is None:
+        import difflib
+
+        close = difflib.get_close_matches(args.funder, view.funders, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UsageError(f"no program funded by {args.funder!r} has exits in {view.filters.describe()}.{hint} "
+                         f"Funders with exits: {', '.join(view.funders) or 'none'}")
+    try:
+        written = report.write(view, args.out)
+    except report.ReportError as error:
+        raise UsageError(str(error)) from None
+    took = time.perf_counter() - started
+    print(f"Funder pack for {view.funder or 'the whole network'}, {view.filters.describe()} ({took:.1f} s):")
+    for path in written.values():
+        print(f"  {path}")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries,
-            "serve": cmd_serve}
+            "serve": cmd_serve, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

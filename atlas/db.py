@@ -33,7 +33,12 @@ class Atlas:
         stat = self.path.stat()
         # Identifies the data this connection sees: an import swaps in a new file, which changes it.
         self.version = (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
-        self._con = duckdb.connect(str(self.path), read_only=True)
+        # Attached to a connection of its own, not opened with duckdb.connect(path): DuckDB shares one
+        # instance per path in a process, so after an import swapped in a new file, connect(path)
+        # would hand back the old file while any old connection is still open.
+        self._con = duckdb.connect()
+        self._con.execute("attach $path as atlas (read_only)", {"path": str(self.path)})
+        self._con.execute("use atlas")
 
     def query(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run the named query with its parameters bound; unknown names or parameters raise QueryError."""
@@ -41,6 +46,7 @@ class Atlas:
         values = named.bind(params)
         cursor = self._con.cursor()
         try:
+            cursor.execute("use atlas")  # a cursor starts in the in-memory catalog
             return cursor.execute(named.sql, values).df()
         finally:
             cursor.close()

@@ -3,24 +3,45 @@
 A database is always built whole into a new file beside the target and moved over it in one
 `os.replace`, so a failed or interrupted import leaves the old database exactly as it was, and a
 reader that has the old file open keeps reading it until it reopens. Client ids are pseudonymised
-before anything is written.
+before anything is written. One import runs at a time per database (a lock file beside it), so two
+people importing at once cannot lose each other's rows.
+
+Two modes:
+
+* **replace**: the files are the whole data set; the new database holds them and nothing else
+  (its import log starts again).
+* **append**: the files are added to what the database holds. Each file row is matched to a stored
+  row by `validate.APPEND_KEYS`; a new row is added, a matched row may fill in cells the database
+  has empty (a referral accepted since the last export), and a value that differs from a stored
+  one is a conflict: reported, and by default nothing is imported (`on_conflict="update"` lets the
+  file win). Nothing stored is deleted. The new database carries the old import log forward.
+  Appending files that add and change nothing writes nothing at all, so re-importing is idempotent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from atlas import catalog, sources, validate
 from atlas.contract import OUTCOMES, TABLES, HOUSING_OUTCOMES, outcome_polarity
 from atlas.pseudonym import pseudonymise
+
+MODES = ("replace", "append")
+ON_CONFLICT = ("refuse", "update")
+REQUIRED_FOR_REPLACE = tuple(t.name for t in TABLES.values() if t.mandatory)
 
 
 class ImportRejected(ValueError):
@@ -32,26 +53,172 @@ class ImportRejected(ValueError):
         super().__init__(f"{errors} problem(s) found; nothing was imported.")
 
 
+class DatabaseChanged(RuntimeError):
+    """The database was replaced between checking the files and importing them: check them again."""
+
+
+@dataclass
+class Change:
+    """What an import does to one table: rows in the files, and for an append how many are new,
+    change a stored row, or are already stored as they are."""
+
+    rows: int
+    added: int
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportPlan:
+    """Everything an import will do, worked out without writing anything."""
+
+    mode: str
+    tables: dict[str, pd.DataFrame]  # typed rows to write (append: merged, client ids pseudonymised)
+    problems: list[validate.Problem]
+    changes: dict[str, Change]
+    files: dict[str, str]  # table -> file name
+    source: str
+    checksum: str
+    base: tuple[int, int] | None = None  # (mtime_ns, size) of the database an append was planned on
+    stored_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # append: rows replaced
+
+    @property
+    def errors(self) -> list[validate.Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[validate.Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.mode == "replace" or any(c.added or c.updated for c in self.changes.values())
+
+
 @dataclass
 class ImportResult:
     database: Path
     row_counts: dict[str, int]
     checksum: str
     warnings: list[validate.Problem] = field(default_factory=list)
+    mode: str = "replace"
+    changes: dict[str, Change] = field(default_factory=dict)
+    written: bool = True  # False: an append that found nothing new, so the database was not touched
 
 
-def import_folder(directory: str | Path, database: str | Path, key: bytes) -> ImportResult:
-    """Validate every file in `directory` against the contract and, only if all is valid, build `database`."""
+def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mode: str = "replace",
+                  on_conflict: str = "refuse") -> ImportResult:
+    """Validate every file in `directory` against the contract and, only if all is valid, load it
+    into `database` (see the module doc for the modes); raises ImportRejected with every problem."""
     directory = Path(directory)
-    raw, problems = sources.read_folder(directory)
-    tables, found = validate.validate(raw)
-    problems = problems + found
-    if any(p.severity == "error" for p in problems):
-        raise ImportRejected(problems)
+    raw, problems = sources.read_folder(directory, required=REQUIRED_FOR_REPLACE if mode == "replace" else ())
     files = {name: raw[name].file for name in raw}
-    checksum = _checksum(directory / f for f in sorted(files.values()))
-    counts = build_database(tables, database, key, source=str(directory), files=files, checksum=checksum)
-    return ImportResult(Path(database), counts, checksum, [p for p in problems if p.severity != "error"])
+    checksum = checksum_files(directory / f for f in sorted(files.values()))
+    return import_tables(raw, problems, database, key, mode=mode, on_conflict=on_conflict,
+                         source=str(directory), checksum=checksum)
+
+
+def import_tables(raw: Mapping[str, sources.RawTable], problems: list[validate.Problem],
+                  database: str | Path, key: bytes, *, mode: str, source: str, checksum: str,
+                  on_conflict: str = "refuse", required: Iterable[str] = (),
+                  expect: tuple[int, int] | None = None) -> ImportResult:
+    """Plan and, if nothing is wrong, write an import of tables read from files, under the
+    database's lock. `problems` are those met reading the files. With `expect` (the `base` of a
+    plan shown to someone), raises DatabaseChanged if the database is no longer that one."""
+    with import_lock(database):
+        if expect is not None and identity(database) != expect:
+            raise DatabaseChanged("The data changed since your files were checked (someone else "
+                                  "imported): check them again.")
+        plan = plan_import(raw, problems, database, key, mode=mode, on_conflict=on_conflict,
+                           source=source, checksum=checksum, required=required)
+        if not plan.ok:
+            raise ImportRejected(plan.problems)
+        return write(plan, database, key)
+
+
+def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Problem],
+                database: str | Path, key: bytes | None, *, mode: str, source: str, checksum: str,
+                on_conflict: str = "refuse", required: Iterable[str] = ()) -> ImportPlan:
+    """Validate tables read from files for an import in `mode`, writing nothing.
+
+    In append mode the file rows are compared with the stored ones (which needs the key, to
+    pseudonymise client ids as the stored ones are) and checked together with them.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, not {on_conflict!r}")
+    problems = list(problems)
+    for name in required:
+        if name not in raw and not any(p.rule in ("missing_file", "duplicate_file") and
+                                       p.file.startswith(f"{name}.") for p in problems):
+            problems.append(validate.Problem(
+                f"{name}.csv", None, None, None, "missing_file",
+                f"The {name} table is needed to replace the data: add {name}.csv (or .xlsx or "
+                ".parquet), or add the files to the current data instead."))
+    files = {name: r.file for name, r in raw.items()}
+    database = Path(database)
+    if mode == "replace":
+        tables, found = validate.validate(raw)
+        changes = {name: Change(len(frame), len(frame)) for name, frame in tables.items()}
+        return ImportPlan(mode, tables, problems + found, changes, files, source, checksum)
+
+    if not database.exists():
+        problems.append(validate.Problem(
+            "", None, None, None, "no_database",
+            "There is no data yet to add these files to: replace (load a whole data set) first."))
+        tables = {}
+        for name, table in raw.items():  # still report what is wrong in the files themselves
+            tables[name], found = validate.parse(table)
+            problems += found
+        return ImportPlan(mode, tables, problems, {}, files, source, checksum)
+    if key is None:
+        raise ValueError("an append needs the pseudonymisation key, to match client ids")
+    base = identity(database)
+    parsed: dict[str, pd.DataFrame] = {}
+    for name, table in raw.items():
+        parsed[name], found = validate.parse(table)
+        problems += found
+    wanted = set(parsed) | {"agencies", "programs"}
+    stored = read_stored(database, wanted)
+    merged, changes, stored_rows = {}, {}, {}
+    written = {name: r.frame if r.frame.columns.is_unique
+               else r.frame.loc[:, ~r.frame.columns.duplicated()] for name, r in raw.items()}
+    for name, frame in parsed.items():
+        frame = _pseudonymised(name, frame, key)
+        comparison = validate.compare_stored(name, frame, stored[name], files[name], written=written[name],
+                                             update=on_conflict == "update")
+        problems += comparison.problems
+        merged[name] = comparison.merged
+        stored_rows[name] = comparison.stored_row
+        changes[name] = Change(len(frame), comparison.added, comparison.updated, comparison.unchanged)
+    context = {name: stored[name] for name in ("agencies", "programs")}
+    problems += validate.check(merged, files, written=written, context=context)
+    return ImportPlan(mode, merged, problems, changes, files, source, checksum, base, stored_rows)
+
+
+def write(plan: ImportPlan, database: str | Path, key: bytes) -> ImportResult:
+    """Carry out a valid plan: build the new database beside `database` and swap it in.
+
+    An append that adds and changes nothing leaves the database untouched.
+    """
+    if not plan.ok:
+        raise ImportRejected(plan.problems)
+    database = Path(database)
+    counts = {name: change.rows for name, change in plan.changes.items()}
+    if plan.mode == "replace":
+        build_database(plan.tables, database, key, source=plan.source, files=plan.files,
+                       checksum=plan.checksum)
+    elif plan.changes_anything:
+        if identity(database) != plan.base:
+            raise DatabaseChanged("The database changed after the files were checked: check them again.")
+        _build_appended(plan, database)
+    return ImportResult(database, counts, plan.checksum, plan.warnings, plan.mode, plan.changes,
+                        plan.changes_anything)
 
 
 def build_database(
@@ -64,11 +231,49 @@ def build_database(
     checksum: str,
 ) -> dict[str, int]:
     """Build a new database from canonical typed tables and swap it in atomically; returns row counts."""
+    counts: dict[str, int] = {}
+    with _building(database) as con:
+        for name in TABLES:
+            if name in tables:
+                frame = _prepare(name, tables[name], key)
+                con.from_df(frame).insert_into(name)
+                counts[name] = len(frame)
+        _log(con, "replace", source, files, counts, {name: {"added": n} for name, n in counts.items()},
+             checksum)
+    return counts
+
+
+def _build_appended(plan: ImportPlan, database: Path) -> None:
+    """The stored database with the plan's rows added or updated, built new and swapped in."""
+    with _building(database) as con:
+        con.execute("attach $path as old (read_only)", {"path": str(database)})
+        for name in TABLES:
+            if name not in plan.tables:
+                con.execute(f"insert into {name} by name select * from old.{name}")
+                continue
+            stored = con.execute(f"select * from old.{name}").df()
+            rows = plan.stored_rows[name]
+            keep = np.ones(len(stored), dtype=bool)
+            keep[rows[rows >= 0]] = False  # matched rows are written again, as merged
+            # every file row is written, as merged: new, updated and unchanged alike
+            frame = pd.concat([_as_contract(name, stored[keep]), _prepare(name, plan.tables[name], None)],
+                              ignore_index=True)
+            con.from_df(frame).insert_into(name)
+        con.execute("insert into imports by name select * from old.imports")
+        changes = {name: {"added": c.added, "updated": c.updated, "unchanged": c.unchanged}
+                   for name, c in plan.changes.items()}
+        _log(con, "append", plan.source, plan.files, {n: c.rows for n, c in plan.changes.items()},
+             changes, plan.checksum)
+        con.execute("detach old")
+
+
+@contextlib.contextmanager
+def _building(database: str | Path):
+    """A connection to a new database file holding the data model, swapped in over `database` when
+    the block ends without an error, and removed otherwise."""
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
-    building = database.with_name(f".{database.name}.{os.getpid()}.building")
-    building.unlink(missing_ok=True)
-    counts: dict[str, int] = {}
+    building = database.with_name(f".{database.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.building")
     try:
         con = duckdb.connect(str(building))
         try:
@@ -78,21 +283,7 @@ def build_database(
                 "insert into outcome_kinds values ($1, $2, $3)",
                 [(o, outcome_polarity(o), o in HOUSING_OUTCOMES) for o in OUTCOMES],
             )
-            for name in TABLES:
-                if name in tables:
-                    frame = _prepare(name, tables[name], key)
-                    con.from_df(frame).insert_into(name)
-                    counts[name] = len(frame)
-            con.execute(
-                "insert into imports values ($imported_at, $source, $files, $row_counts, $checksum)",
-                {
-                    "imported_at": dt.datetime.now().replace(microsecond=0),
-                    "source": source,
-                    "files": json.dumps(files, sort_keys=True),
-                    "row_counts": json.dumps(counts, sort_keys=True),
-                    "checksum": checksum,
-                },
-            )
+            yield con
             con.execute("checkpoint")
         finally:
             con.close()
@@ -100,22 +291,94 @@ def build_database(
     finally:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
-    return counts
 
 
-def _prepare(name: str, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """The frame as the table stores it: contract columns in order, client ids pseudonymised."""
+def _log(con, mode: str, source: str, files: dict[str, str], counts: dict[str, int],
+         changes: dict[str, dict[str, int]], checksum: str) -> None:
+    """One row of the import log."""
+    con.execute(
+        "insert into imports (imported_at, mode, source, files, row_counts, changes, checksum) "
+        "values ($imported_at, $mode, $source, $files, $row_counts, $changes, $checksum)",
+        {
+            "imported_at": dt.datetime.now().replace(microsecond=0),
+            "mode": mode,
+            "source": source,
+            "files": json.dumps(files, sort_keys=True, ensure_ascii=False),
+            "row_counts": json.dumps(counts, sort_keys=True),
+            "changes": json.dumps(changes, sort_keys=True),
+            "checksum": checksum,
+        },
+    )
+
+
+@contextlib.contextmanager
+def import_lock(database: str | Path):
+    """Held while an import reads and replaces `database`: imports of one database run one at a time."""
+    database = Path(database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(f".{database.name}.lock"), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def identity(database: str | Path) -> tuple[int, int] | None:
+    """(mtime_ns, size) of the database file, as `Atlas.version` and the app see it; None if absent."""
+    try:
+        stat = Path(database).stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def read_stored(database: str | Path, names: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """The stored rows of the named tables, typed as `validate.parse` types file rows.
+
+    The file is attached to a connection of its own rather than opened through DuckDB's shared
+    instance, so this reads the file now on disk even while the app holds an older one open.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute("attach $path as stored (read_only)", {"path": str(database)})
+        return {name: _as_contract(name, con.execute(f"select * from stored.{name}").df())
+                for name in names}
+    finally:
+        con.close()
+
+
+def _as_contract(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored rows with the contract's columns and canonical dtypes (see validate.DTYPES)."""
+    frame = frame.reset_index(drop=True)
+    return pd.DataFrame({c.name: frame[c.name].astype(validate.DTYPES[c.type]) for c in TABLES[name].columns})
+
+
+def _pseudonymised(name: str, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    columns = [c.name for c in TABLES[name].columns if c.pseudonymise]
+    if not columns:
+        return frame
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = pseudonymise(frame[column], key)
+    return frame
+
+
+def _prepare(name: str, frame: pd.DataFrame, key: bytes | None) -> pd.DataFrame:
+    """The frame as the table stores it: contract columns in order, client ids pseudonymised
+    (`key` None: they already are)."""
     table = TABLES[name]
     frame = frame[[c.name for c in table.columns]].copy()
     for column in table.columns:
-        if column.pseudonymise:
+        if column.pseudonymise and key is not None:
             frame[column.name] = pseudonymise(frame[column.name], key)
         if column.type == "bool":
             frame[column.name] = frame[column.name].fillna(False).astype(bool)
     return frame
 
 
-def _checksum(paths) -> str:
+def checksum_files(paths: Iterable[Path]) -> str:
+    """A checksum of files' names and bytes, in the order given."""
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode())

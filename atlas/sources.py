@@ -11,15 +11,20 @@ table, a missing mandatory table, a row with the wrong number of values) is repo
 `Problem`s, not raised.
 
 Each file format is one reader in `READERS`, keyed by extension: a reader turns a file into an Arrow
-table of strings or raises `Unreadable`. Another format (Excel, another encoding or delimiter) is
-another reader.
+table of strings (and any warnings) or raises `Unreadable`. CSV is read in UTF-8 (with or without a
+byte-order mark), UTF-16 with its byte-order mark, or Windows-1252, with commas, semicolons or tabs
+between values (detected); Excel workbooks (.xlsx) through python-calamine; Parquet. Every reader
+checks the file's content, not its name. `read_text` reads any such file, for formats that are not
+contract tables (an HSDS directory's).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +44,8 @@ _SIGNATURES = {
     b"PAR1": "a Parquet file",
     b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook is one)",
     b"\xd0\xcf\x11\xe0": "an old-style Excel or Office file",
-    b"\xff\xfe": "UTF-16 text",
-    b"\xfe\xff": "UTF-16 text",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
 }
 _HEAD_BYTES = 1 << 16  # how much of a CSV file is sniffed before parsing it in full
 
@@ -66,13 +71,15 @@ class Unreadable(Exception):
         self.problems = problems
 
 
-def read_folder(path: str | Path) -> tuple[dict[str, RawTable], list[Problem]]:
+def read_folder(path: str | Path, required: tuple[str, ...] | None = None
+                ) -> tuple[dict[str, RawTable], list[Problem]]:
     """Read every contract file in the folder `path` (not its subfolders).
 
     Returns the tables read, by table name, and the problems met: files that could not be read,
-    two files for one table, missing mandatory tables (errors), and entries that are not contract
-    files, which are ignored (warnings). Hidden entries (".DS_Store", ...) are skipped silently.
-    Raises NotADirectoryError when `path` is not a folder.
+    two files for one table, missing `required` tables (by default the contract's mandatory ones;
+    an append needs none) (errors), and entries that are not contract files, which are ignored
+    (warnings). Hidden entries (".DS_Store", ...) are skipped silently. Raises NotADirectoryError
+    when `path` is not a folder.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -101,8 +108,10 @@ def read_folder(path: str | Path) -> tuple[dict[str, RawTable], list[Problem]]:
         if raw is not None:
             tables[table] = raw
 
-    for table in TABLES.values():
-        if table.mandatory and table.name not in found:
+    if required is None:
+        required = tuple(t.name for t in TABLES.values() if t.mandatory)
+    for table in (TABLES[name] for name in required):
+        if table.name not in found:
             problems.append(Problem(
                 f"{table.name}.csv", None, None, None, "missing_file",
                 f"The {table.name} table is mandatory: add {table.name}.csv (or {table.name}.parquet) "
@@ -124,10 +133,26 @@ def read_file(path: str | Path, table: str | None = None) -> tuple[RawTable | No
     if reader is None:
         raise ValueError(f"cannot read {path.name}: the readable extensions are {', '.join(READERS)}")
     try:
-        arrow = reader(path, TABLES[name])
+        read = reader(path, TABLES[name])
     except Unreadable as unreadable:
         return None, unreadable.problems
-    return RawTable(name, path.name, _text_frame(arrow)), []
+    arrow, warnings = read if isinstance(read, tuple) else (read, [])
+    return RawTable(name, path.name, _text_frame(arrow)), warnings
+
+
+def read_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Any table file a reader handles (not only contract tables, e.g. an HSDS directory's), as a
+    frame of text like `RawTable.frame`, or None with the problems that made it unreadable."""
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ValueError(f"cannot read {path.name}: the readable extensions are {', '.join(READERS)}")
+    try:
+        read = reader(path, None)
+    except Unreadable as unreadable:
+        return None, unreadable.problems
+    arrow, warnings = read if isinstance(read, tuple) else (read, [])
+    return _text_frame(arrow), warnings
 
 
 def _ignored(entry: Path) -> Problem:
@@ -142,33 +167,58 @@ def _ignored(entry: Path) -> Problem:
     return Problem(entry.name, None, None, None, "ignored_file", f"Ignored: {why}", "warning")
 
 
-def _read_csv(path: Path, table: Table) -> pa.Table:
-    """A UTF-8 (optionally with BOM), comma-separated file with a header row, as Arrow strings.
+def _read_csv(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]:
+    """A delimited text file with a header row, as Arrow strings.
 
-    The file's content is checked, not only its name: a binary file or text in another encoding is
+    Real exports are accepted as they come: UTF-8 with or without a byte-order mark, UTF-16 (little
+    or big endian, with its byte-order mark, as Excel's "Unicode text" writes it) and Windows-1252
+    (Excel's "CSV" on Western-European Windows; read with a warning); values separated by commas,
+    semicolons or tabs, whichever the header and first rows show; quoted values may span lines.
+
+    The file's content is checked, not only its name: a binary file or text in no known encoding is
     refused, and so is the whole file when a row has more or fewer values than the header (each
     such row is reported with its number).
     """
-    with path.open("rb") as f:
-        head = f.read(_HEAD_BYTES)
+    data = path.read_bytes()
+    head = data[:_HEAD_BYTES]
 
     def refuse(rule: str, message: str) -> Unreadable:
         return Unreadable([Problem(path.name, None, None, None, rule, message)])
 
-    kind = next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
-    if kind is not None or b"\0" in head:
-        raise refuse("not_csv", f"This is not a CSV text file (it is {kind or 'a binary file'}): "
-                                "save the table as CSV (UTF-8, comma-separated).")
-    try:
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError:
-        raise refuse("not_csv", "This file is not UTF-8 text: save it as 'CSV UTF-8'.") from None
-    header = next(csv.reader(io.StringIO(text)), [])
+    save_as = "save the table as CSV (UTF-8, comma-separated)"
+    warnings: list[Problem] = []
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise refuse("not_csv", f"This file starts like UTF-16 text but is not: {save_as}.") from None
+    else:
+        kind = next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
+        if kind is not None or _looks_binary(head):
+            hint = (" (UTF-16 text without its byte-order mark looks like this too)"
+                    if kind is None and b"\0" in head else "")
+            raise refuse("not_csv", f"This is not a CSV text file (it is {kind or 'a binary file'}"
+                                    f"{hint}): {save_as}.")
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                data = data.decode("cp1252").encode("utf-8")
+            except UnicodeDecodeError:
+                raise refuse("not_csv", "This file's text is neither UTF-8 nor Windows-1252: save it as "
+                                        "'CSV UTF-8'.") from None
+            warnings.append(Problem(
+                path.name, None, None, None, "encoding",
+                "Read as Windows-1252 (Western European) text, as older Excel saves CSV: if accented "
+                "letters look wrong in the report or on the pages, save the file as 'CSV UTF-8'.",
+                "warning"))
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data[:_HEAD_BYTES], final=False)
+    delimiter = _sniff_delimiter(text, table)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     if not any(name.strip() for name in header):
         raise refuse("empty_file", "The file has no header row: the first row names the columns.")
-    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
-        raise refuse("delimiter", "Values are separated by semicolons or tabs: save the file with "
-                                  "commas between values (CSV UTF-8, comma-separated).")
 
     names = [f"c{i}" for i in range(len(header))]
     bad_rows: list[tuple[int, str]] = []  # (row number, text), the first ROWS_LISTED of them
@@ -183,25 +233,25 @@ def _read_csv(path: Path, table: Table) -> pa.Table:
 
     try:
         arrow = pacsv.read_csv(
-            path,
+            pa.BufferReader(data),
             # Single-threaded so that the parser knows the number of each row it rejects.
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(
-                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=skip_bad_row),
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                invalid_row_handler=skip_bad_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.large_string() for n in names}, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True),
         )
     except pa.ArrowInvalid as error:
-        reason = "it is not UTF-8 text" if "UTF8" in str(error) else _first_line(error)
-        raise refuse("not_csv", f"The file cannot be read as CSV ({reason}): save it as CSV (UTF-8, "
-                                "comma-separated), with text containing commas or quotes in double "
-                                "quotes.") from None
+        raise refuse("not_csv", f"The file cannot be read as CSV ({_first_line(error)}): {save_as}, "
+                                "with text containing commas or quotes in double quotes.") from None
     if bad_rows:
+        separator = _DELIMITER_NAMES[delimiter]
         problems = [Problem(path.name, number, None, row_text, "field_count",
                             f"This row does not have {len(header)} values like the header: put text "
-                            "containing commas in double quotes, and give every row the same columns. "
-                            "The file is not read until every row is fixed.")
+                            f"containing {separator} in double quotes, and give every row the same "
+                            "columns. The file is not read until every row is fixed.")
                     for number, row_text in bad_rows]
         if bad_count > len(bad_rows):
             problems.append(Problem(
@@ -210,10 +260,48 @@ def _read_csv(path: Path, table: Table) -> pa.Table:
                 f"({bad_count:,} in all).", count=bad_count - len(bad_rows)))
         raise Unreadable(problems)
     header_row = arrow.slice(0, 1).to_pylist()[0]
-    return arrow.slice(1).rename_columns([header_row[n] or "" for n in names])
+    return arrow.slice(1).rename_columns([header_row[n] or "" for n in names]), warnings
 
 
-def _read_parquet(path: Path, table: Table) -> pa.Table:
+_DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _sniff_delimiter(text: str, table: Table | None) -> str:
+    """The delimiter of a file whose beginning is `text`: the one that splits the header into the
+    most contract column names, then gives the first rows the header's number of values most often,
+    then splits the header into the most columns. A comma when nothing tells."""
+    lines = text.splitlines(keepends=True)
+    if len(text) >= _HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    sample = "".join(lines[:51])
+    known = {c.name for c in table.columns} if table is not None else set()
+
+    def score(delimiter: str) -> tuple:
+        try:
+            rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        except csv.Error:
+            return (0, 0.0, 0)
+        if not rows:
+            return (0, 0.0, 0)
+        header = [name.strip() for name in rows[0]]
+        body = rows[1:]
+        consistent = sum(len(row) == len(header) for row in body) / len(body) if body else 1.0
+        return (len(known.intersection(header)), consistent if len(header) > 1 else 0.0, len(header))
+
+    best = max(_DELIMITERS, key=lambda d: (score(d), d == ","))
+    return best if score(best)[2] > 1 else ","
+
+
+def _looks_binary(head: bytes) -> bool:
+    """True for bytes no text export holds: NULs, or many control characters."""
+    if b"\0" in head:
+        return True
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13, 12))
+    return controls > max(8, len(head) // 100)
+
+
+def _read_parquet(path: Path, table: Table | None) -> pa.Table:
     """A Parquet file, each column rendered as text in the contract's formats.
 
     Whole numbers are written without a decimal point (4.0 as 4), dates YYYY-MM-DD, timestamps
@@ -237,7 +325,7 @@ def _read_parquet(path: Path, table: Table) -> pa.Table:
         arrow = pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
         raise refuse(f"The Parquet file cannot be read ({_first_line(error)}): write it again.") from None
-    types = {c.name: c.type for c in table.columns}
+    types = {c.name: c.type for c in table.columns} if table is not None else {}
     columns = []
     for name, column in zip(arrow.column_names, arrow.columns):
         try:
@@ -264,6 +352,99 @@ def _parquet_text(column: pa.ChunkedArray, contract_type: str | None) -> pa.Chun
     return text
 
 
+def _read_xlsx(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]:
+    """An Excel workbook (.xlsx): the sheet named after the table, else the first sheet; row 1 of
+    the sheet names the columns, so row numbers are Excel's.
+
+    Cells become text in the contract's formats, as for Parquet: whole numbers without a decimal
+    point, dates YYYY-MM-DD (YYYY-MM in a month column, for the 1st), times to the second. Excel
+    keeps no leading zeros of an id it stored as a number, so such ids are reported (a warning).
+    """
+    with path.open("rb") as f:
+        head = f.read(8)
+
+    def refuse(message: str) -> Unreadable:
+        return Unreadable([Problem(path.name, None, None, None, "not_xlsx", message)])
+
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise refuse("This is an old-style Excel workbook (.xls): in Excel, save it as 'Excel Workbook "
+                     "(.xlsx)' or as 'CSV UTF-8'.")
+    if not head.startswith(b"PK\x03\x04"):
+        text = not _looks_binary(head) and b"," in path.read_bytes()[:_HEAD_BYTES]
+        raise refuse("This is not an Excel workbook" + (
+            f" (it looks like CSV text: name it {path.stem}.csv)" if text else "") + ".")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise refuse("This is a zip archive, not an Excel workbook: save the table from Excel "
+                             "as 'Excel Workbook (.xlsx)' or as 'CSV UTF-8'.")
+    except zipfile.BadZipFile:
+        raise refuse("The workbook is damaged and cannot be opened: save it again from Excel.") from None
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        with CalamineWorkbook.from_path(str(path)) as book:
+            sheets = [m.name for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+            named = [s for s in sheets if table is not None and s.strip().lower() == table.name]
+            if not sheets:
+                raise refuse("The workbook has no worksheet.")
+            sheet = named[0] if named else sheets[0]
+            rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except PasswordError:
+        raise refuse("The workbook is protected by a password: save a copy without one.") from None
+    except Unreadable:
+        raise
+    except Exception as error:  # calamine raises its own errors, and zip and XML ones
+        raise refuse(f"The workbook cannot be read ({_first_line(error)}): save it again from Excel, "
+                     "or save the sheet as 'CSV UTF-8'.") from None
+    warnings = []
+    if len(sheets) > 1 and not named:
+        warnings.append(Problem(path.name, None, None, None, "sheet", (
+            f"The workbook has {len(sheets)} sheets; only the first, {sheet!r}, was read" + (
+                f" (a sheet named {table.name!r} would be read instead)" if table is not None else "")
+            + "."), "warning"))
+    if not rows or not any(_cell_text(v, None) for v in rows[0]):
+        raise refuse(f"Row 1 of sheet {sheet!r} is empty: the first row names the columns.")
+    width = max(len(row) for row in rows)
+    header = [_cell_text(v, None) or "" for v in rows[0]] + [""] * (width - len(rows[0]))
+    types = {c.name: c.type for c in table.columns} if table is not None else {}
+    columns = []
+    for i, name in enumerate(header):
+        kind = types.get(name.strip())
+        cells = [row[i] if i < len(row) else None for row in rows[1:]]
+        if kind == "id":
+            numbers = sum(isinstance(v, (int, float)) and not isinstance(v, bool) for v in cells)
+            if numbers:
+                warnings.append(Problem(path.name, None, name, None, "id_as_number", (
+                    f"Excel stored {numbers:,} of these ids as numbers, which keeps no leading zeros "
+                    "(007 becomes 7): format the column as Text in Excel and type the ids again, or "
+                    "check that the ids have none."), "warning"))
+        columns.append(pa.array([_cell_text(v, kind) for v in cells], pa.large_string()))
+    return pa.table(columns, names=header), warnings
+
+
+def _cell_text(value, kind: str | None) -> str | None:
+    """One Excel cell as text in the contract's formats (see `_read_xlsx`)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        value = (value + dt.timedelta(microseconds=500_000)).replace(microsecond=0)  # Excel's float time
+        if kind == "month" and value == dt.datetime(value.year, value.month, 1):
+            return f"{value:%Y-%m}"
+        if value.time() == dt.time() and kind != "timestamp":
+            return f"{value:%Y-%m-%d}"
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m}" if kind == "month" and value.day == 1 else value.isoformat()
+    if isinstance(value, dt.time):
+        return value.replace(microsecond=0).isoformat()
+    return str(value)
+
+
 def _first_line(error: Exception) -> str:
     """The start of an Arrow error message, short enough for a problem message."""
     return str(error).strip().split("\n")[0][:VALUE_CHARS]
@@ -287,7 +468,10 @@ def _text_frame(arrow: pa.Table) -> pd.DataFrame:
     return frame
 
 
-READERS: dict[str, Callable[[Path, Table], pa.Table]] = {
+# A reader returns the file's Arrow table of strings, or that and the warnings it has to report.
+READERS: dict[str, Callable[[Path, Table | None], pa.Table | tuple[pa.Table, list[Problem]]]] = {
     ".csv": _read_csv,
+    ".tsv": _read_csv,
     ".parquet": _read_parquet,
+    ".xlsx": _read_xlsx,
 }

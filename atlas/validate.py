@@ -14,6 +14,7 @@ problem counts the rest (`Problem.count`), so `summary` gives the true number of
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -114,15 +115,21 @@ def parse(raw: RawTable, *, limit: int = ROWS_LISTED) -> tuple[pd.DataFrame, lis
 
 
 def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
-          written: Mapping[str, pd.DataFrame] | None = None, limit: int = ROWS_LISTED) -> list[Problem]:
+          written: Mapping[str, pd.DataFrame] | None = None, limit: int = ROWS_LISTED,
+          context: Mapping[str, pd.DataFrame] | None = None) -> list[Problem]:
     """The rules across rows and tables, on typed frames as `parse` returns them.
 
     `files` names each table's file. `written` (optional) holds each table's text as read. With it,
     problems show values as written, and a cell that was filled in but failed to parse still counts
     as filled for the rules about which cells go together, so a wrong value is reported once, by
     `parse`, and not again here.
+
+    `context` (optional, for an append) holds rows the database already stores, by table, typed
+    alike. They are nobody's file rows and are not checked themselves, but a reference may name one
+    of them, and a stored program's agency counts as its owner unless a file row replaces it.
     """
     written = written or {}
+    context = context or {}
 
     def text(table: str, column: str) -> pd.Series:
         raw = written.get(table)
@@ -135,18 +142,21 @@ def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
                                         files[name], limit)
     for reference in REFERENCES:
         if reference.table in tables:
-            problems += _references(reference, tables, files, limit)
+            problems += _references(reference, tables, files, limit, context)
     for order in ORDERS:
         if order.table in tables:
             problems += _order(order, tables[order.table], text(order.table, order.earlier),
                                text(order.table, order.later), files[order.table], limit)
     if "referrals" in tables:
         problems += _referral_states(lambda column: text("referrals", column), files["referrals"], limit)
-    if "programs" in tables:
+    if "programs" in tables or "programs" in context:
+        programs = _with_context(tables, context, "programs", ("program_id",))
+        agencies = (_with_context(tables, context, "agencies", ("agency_id",))
+                    if "agencies" in tables or "agencies" in context else None)
         for table, program, agency in _PROGRAM_OWNERS:
             if table in tables:
-                problems += _program_owner(tables[table], program, agency, tables["programs"],
-                                           tables.get("agencies"), files[table], limit)
+                problems += _program_owner(tables[table], program, agency, programs, agencies,
+                                           files[table], limit)
     if "partnerships" in tables:
         frame = tables["partnerships"]
         same = _mask(frame["agency_a_id"] == frame["agency_b_id"])
@@ -405,22 +415,36 @@ def _duplicate_keys(table: Table, frame: pd.DataFrame, text: list[pd.Series], fi
 
 
 def _references(reference: Reference, tables: Mapping[str, pd.DataFrame], files: Mapping[str, str],
-                limit: int) -> list[Problem]:
-    """Values of `reference.column` that do not exist in the target column."""
+                limit: int, context: Mapping[str, pd.DataFrame] | None = None) -> list[Problem]:
+    """Values of `reference.column` that do not exist in the target column (of the files or, with
+    `context`, of the rows already stored)."""
+    context = context or {}
     values = tables[reference.table][reference.column]
     file = files[reference.table]
     target = reference.target_table
-    if target not in tables:
+    if target not in tables and target not in context:
         if values.isna().all():
             return []
         return [Problem(file, None, reference.column, None, "reference",
                         f"{reference.column} has values, but no {target} file was loaded: add "
                         f"{target}.csv (or {target}.parquet), or leave {reference.column} empty.")]
-    known = tables[target][reference.target_column].dropna().unique()
+    known = pd.concat([frame[reference.target_column] for frame in (tables.get(target), context.get(target))
+                       if frame is not None]).dropna().unique()
     unknown = _mask(values.notna() & ~values.isin(known))
+    where = files[target] if target in files else f"{target}.csv"
+    stored = " or the database" if target in context else ""
     return _rows(file, reference.column, "reference", unknown, values, limit, lambda p: (
-        f"No row of {files[target]} has {reference.target_column} {values.iat[p]!r}: correct the "
-        f"value, or add the missing row to {files[target]}."))
+        f"No row of {where}{stored} has {reference.target_column} {values.iat[p]!r}: correct the "
+        f"value, or add the missing row to {where}."))
+
+
+def _with_context(tables: Mapping[str, pd.DataFrame], context: Mapping[str, pd.DataFrame], name: str,
+                  key: tuple[str, ...]) -> pd.DataFrame:
+    """A table's file rows, then the stored rows whose key no file row has (as an append leaves it)."""
+    frames = [frame for frame in (tables.get(name), context.get(name)) if frame is not None]
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True).drop_duplicates(list(key), keep="first")
 
 
 def _order(order: Order, frame: pd.DataFrame, earlier: pd.Series, later: pd.Series, file: str,
@@ -478,6 +502,116 @@ def _program_owner(frame: pd.DataFrame, program: str, agency: str, programs: pd.
     return _rows(file, program, "program_agency_mismatch", wrong, frame[program], limit, lambda p: (
         f"Program {frame[program].iat[p]} is run by agency {owner.iat[p]}, not by {agency} "
         f"{frame[agency].iat[p]}: correct {program} or {agency}."))
+
+
+# ---- append: file rows against the rows already stored --------------------------------------------
+
+# How an append matches a file row to a stored row: by the table's key, or, for a table without one,
+# by the columns that say which fact the row is (partnerships either way round).
+APPEND_KEYS: dict[str, tuple[str, ...]] = {
+    **{name: table.key for name, table in TABLES.items() if table.key},
+    "partnerships": ("agency_a_id", "agency_b_id", "instrument", "started_on"),
+    "outcomes": ("client_id", "agency_id", "program_id", "outcome", "achieved_on"),
+    "needs": ("region", "service_type", "month", "source"),
+}
+
+
+@dataclass
+class Comparison:
+    """What appending one table's file rows to the stored rows would do.
+
+    `merged` is the file rows (same positions) as they would be stored: a cell the file leaves empty
+    keeps the stored value. `stored_row[i]` is the position of the stored row that file row i
+    matches, or -1 for a new row; `changed[i]` says whether a matched row would change.
+    """
+
+    merged: pd.DataFrame
+    stored_row: np.ndarray
+    changed: np.ndarray
+    problems: list[Problem]
+
+    @property
+    def added(self) -> int:
+        return int((self.stored_row < 0).sum())
+
+    @property
+    def updated(self) -> int:
+        return int(self.changed.sum())
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.stored_row) - self.added - self.updated
+
+
+def compare_stored(name: str, frame: pd.DataFrame, stored: pd.DataFrame, file: str, *,
+                   written: pd.DataFrame | None = None, update: bool = False,
+                   limit: int = ROWS_LISTED) -> Comparison:
+    """Match typed file rows of table `name` to the typed `stored` rows by `APPEND_KEYS`.
+
+    A matched row whose file cell is empty keeps the stored value; one that fills a stored empty
+    cell updates it (a referral accepted since the last export). A file value that differs from a
+    stored value is a conflict: an error ("append_conflict"), or with `update` a warning and the
+    file's value wins. Client ids must already be pseudonymised with the key the stored ones were.
+    """
+    key = list(APPEND_KEYS[name])
+    left, right = frame[key].copy(), stored[key].copy()
+    if name == "partnerships":  # either way round
+        for side in (left, right):
+            a, b = side["agency_a_id"], side["agency_b_id"]
+            first = _mask(a <= b) | b.isna().to_numpy()
+            side["agency_a_id"], side["agency_b_id"] = a.where(first, b), b.where(first, a)
+    right["_stored"] = np.arange(len(stored))
+    right = right.drop_duplicates(key, keep="first")
+    matched = left.merge(right, on=key, how="left", sort=False)["_stored"]
+    stored_row = matched.fillna(-1).to_numpy(dtype=np.int64)
+    merged = frame.copy()
+    changed = np.zeros(len(frame), dtype=bool)
+    problems: list[Problem] = []
+    at = np.flatnonzero(stored_row >= 0)
+    if not len(at):
+        return Comparison(merged, stored_row, changed, problems)
+    text = written.reset_index(drop=True) if written is not None else None
+    label = _append_label(name, key, frame if text is None else text)
+    for column in frame.columns:
+        if column in key:
+            continue
+        mine = frame[column].iloc[at].reset_index(drop=True)
+        theirs = stored[column].iloc[stored_row[at]].reset_index(drop=True)
+        mine_set, theirs_set = _mask(mine.notna()), _mask(theirs.notna())
+        differ = mine_set & theirs_set & ~_mask(mine == theirs)
+        keep = ~mine_set & theirs_set
+        if keep.any():
+            merged.iloc[at[keep], merged.columns.get_loc(column)] = theirs[keep].to_numpy()
+        changed[at[mine_set & ~theirs_set]] = True
+        if not differ.any():
+            continue
+        if update:
+            changed[at[differ]] = True
+        conflict = np.zeros(len(frame), dtype=bool)
+        conflict[at[differ]] = True
+        was = pd.Series(None, index=frame.index, dtype="object")
+        was.iloc[at[differ]] = [_shown(v) for v in theirs[differ]]
+        shown = (text[column] if text is not None and column in text.columns else frame[column])
+        if update:
+            fix = "The file's value replaces the stored one, as you chose."
+        else:
+            fix = ("Correct the file, or, if the file is right, import again letting the files' values "
+                   "replace stored ones.")
+        secret = TABLES[name].column(column).pseudonymise
+        problems += [dataclasses.replace(p, severity="warning" if update else "error") for p in _rows(
+            file, column, "append_conflict", conflict, shown, limit, lambda p: (
+                f"The database already holds {label(p)}, with a different {column}"
+                + (" (stored pseudonymised, so not shown): check the file, and that the key is the one "
+                   "used before. " if secret else f", {was.iat[p]!r}. ") + fix))]
+    return Comparison(merged, stored_row, changed, problems)
+
+
+def _append_label(name: str, key: list[str], frame: pd.DataFrame) -> Callable[[int], str]:
+    """For a file row position, how the stored row it matched is named in a conflict message."""
+    if any(TABLES[name].column(c).pseudonymise for c in key):
+        return lambda p: f"this {name} row"
+    return lambda p: f"the {name} row with " + ", ".join(
+        f"{c} {_shown(frame[c].iat[p]) or '(empty)'}" for c in key)
 
 
 # ---- problems from row masks --------------------------------------------------------------------

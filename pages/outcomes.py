@@ -1,18 +1,102 @@
-"""Funders — Outcomes: positive exits by program, small numbers suppressed."""
+"""Funders — Outcomes: what the network's programs achieve for people, small numbers suppressed, and
+the funder pack to take away."""
 
 import streamlit as st
 
-from atlas import app, config
+from atlas import app, config, escape, outcomes, report
 
 db = app.require_database()
 filters = app.current_filters()
-min_cell = config.min_cell()
 
 st.title("Outcomes")
-st.caption(f"Positive-exit rate by program with 95% intervals — {filters.describe()}.")
-st.info(
-    f"Counts below {min_cell}, and rates built on them, are hidden to protect the people behind them. "
-    "Coming to this page: outcome mix, returns to homelessness, pathway outcomes and the funder pack."
-)
-table = db.query("outcomes_by_program", **filters.params_for("outcomes_by_program"), min_cell=min_cell)
-st.dataframe(table, hide_index=True, width="stretch")
+st.caption(f"What the programs achieve for people — {filters.describe()}. Region and sector are those of the "
+           "agency the client left; service type that of the program.")
+
+view = outcomes.build(db, filters, funder=st.session_state.get("outcomes_funder") or None,
+                      min_cell=config.min_cell())
+if st.session_state.get("outcomes_funder") and view.funder is None:
+    st.session_state["outcomes_funder"] = ""  # that funder has no exits in this period
+st.selectbox("Funder", [""] + view.funders, key="outcomes_funder",
+             format_func=lambda f: f or "All funders (the whole network)",
+             help="Narrow the tables, the trend and the pack to the programs one funder supports.")
+
+if view.empty:
+    st.info("No exits match these filters.")
+    st.stop()
+
+for line in view.reading:
+    st.markdown(f"- {line}")
+
+sel, net = view.selection, view.network
+first, second, third, fourth = st.columns(4)
+first.metric("Exits", f"{sel['exits']:,}", border=True, help=f"From the {sel['programs']:,} programs shown.")
+second.metric("Positive-exit rate", outcomes.pct(sel["rate"]), border=True,
+              help=f"95% interval {outcomes.interval(sel)} (Wilson).")
+third.metric("Whole network", outcomes.pct(net["rate"]), border=True,
+             help=f"{net['exits']:,} exits from every program shown in the period, whatever the filters.")
+fourth.metric("Programs hidden", f"{view.suppressed.programs_hidden:,} of {view.suppressed.programs:,}", border=True,
+              help=f"Fewer than {view.min_cell} exits, or 1 to {view.min_cell - 1} positive or other exits.")
+
+with st.container(border=True):
+    st.markdown("**Small numbers: what is hidden, and why**")
+    st.markdown("\n".join(f"- {note}" for note in view.notes))
+
+percent = {c: st.column_config.NumberColumn(format="percent") for c in ("Rate", "95% from", "95% to")}
+
+st.subheader("Positive-exit rate against the network")
+choice = st.radio("Compare by", list(outcomes.DIMENSIONS), horizontal=True, key="outcomes_compare",
+                  format_func=outcomes.DIMENSIONS.get)
+if view.figure(f"by_{choice}") is not None:
+    st.plotly_chart(view.figure(f"by_{choice}"), width="stretch")
+st.dataframe(outcomes.display(view.by[choice], choice), hide_index=True, width="stretch", column_config=percent,
+             height=320 if len(view.by[choice]) > 10 else "auto")
+
+st.subheader("Trend by quarter")
+st.caption("The whole network's programs over the period" + (f", and {escape.markdown(view.funder)}'s" if view.funder
+                                                             else "")
+           + ". The trend, returns and referral routes ignore the region, service and sector filters, so that two "
+             "filter choices cannot be compared to work out a small number.")
+if view.figure("trend") is not None:
+    st.plotly_chart(view.figure("trend"), width="stretch")
+else:
+    st.info("Every quarter is hidden: too few exits.")
+
+st.subheader("Outcome mix")
+by = st.radio("Show the mix by", ["service_type", "program"], horizontal=True, key="outcomes_mix",
+              format_func={"service_type": "Service type", "program": "Program (largest 20)"}.get)
+if view.figure(f"mix_{by}") is not None:
+    st.plotly_chart(view.figure(f"mix_{by}"), width="stretch")
+st.caption("Shares of each group's exits. “Outcome not shown” holds outcome counts too small to itemise "
+           "(with the next smallest, where needed, so they cannot be worked out).")
+
+st.subheader("Returns to homelessness")
+st.caption("Clients whose first positive housing exit fell in the window shown, back in homelessness (at any "
+           "agency) within 6, 12 or 24 months. Each window ends that long before the data's end, so everyone "
+           "counted was followed for the whole time.")
+if view.figure("returns") is not None:
+    st.plotly_chart(view.figure("returns"), width="stretch")
+st.dataframe(outcomes.display(view.returns, "returns"), hide_index=True, width="stretch", column_config=percent)
+
+st.subheader("Pathways: outcomes by referring agency")
+st.caption("Exits grouped by the agency that last referred the client to the agency they left.")
+if view.figure("pathways") is not None:
+    st.plotly_chart(view.figure("pathways"), width="stretch")
+st.dataframe(outcomes.display(view.pathways, "pathways"), hide_index=True, width="stretch", column_config=percent,
+             height=320)
+
+st.subheader("Programs")
+st.dataframe(outcomes.display(view.programs, "program"), hide_index=True, width="stretch", column_config=percent,
+             height=360)
+
+st.subheader("Funder pack")
+st.caption("The figures above, to attach to a board paper: an HTML report and a PDF (charts, tables, definitions "
+           "and this note on small numbers) and a CSV of every table. Preparing the HTML or PDF takes a few seconds.")
+html_data, pdf_data, csv_data = report.deferred(view)
+stem = report.file_stem(view)
+one, two, three = st.columns(3)
+one.download_button("Report (HTML)", html_data, file_name=f"{stem}.html", mime="text/html", icon=":material/article:",
+                    on_click="ignore", width="stretch")
+two.download_button("Report (PDF)", pdf_data, file_name=f"{stem}.pdf", mime="application/pdf",
+                    icon=":material/picture_as_pdf:", on_click="ignore", width="stretch")
+three.download_button("Tables (CSV)", csv_data, file_name=f"{stem}.csv", mime="text/csv",
+                      icon=":material/table:", on_click="ignore", width="stretch")

@@ -1,12 +1,13 @@
 -- name: import_history
--- purpose: The imports that built this database: when, from where, which files, how many rows, checksum.
--- grain: one row per import, newest first
+-- purpose: The imports that built this database: when, replace or append (mode), from where, which files, rows per file, what changed per table, checksum.
+-- grain: one row per import, newest first (databases built before mode and changes were logged lack those columns)
 -- params:
 with
 
+imports as (select * from imports),
+
 final as (
-    select imported_at, source, files, row_counts, checksum
-    from imports
+    select * from imports
 )
 
 select * from final order by imported_at desc

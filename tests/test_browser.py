@@ -199,3 +199,99 @@ def test_need_capacity_draws_the_heatmap_and_a_click_drives_the_chart(site, demo
     assert shot.stat().st_size > 20_000
     assert not errors, errors
     page.close()
+
+
+def test_data_page_uploads_files_reports_problems_and_imports(site, small_db, tmp_path, monkeypatch):
+    """A coordinator's path on the Data page, in Chromium: upload a Windows, semicolon-separated
+    export with a bad date, read the report, fix the file, add it to the data and see it counted."""
+    import shutil
+
+    from conftest import SMALL_COMMUNITY, TEST_KEY
+
+    database = tmp_path / "atlas.duckdb"
+    shutil.copyfile(small_db, database)
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    header = SMALL_COMMUNITY["referrals.csv"].split("\n", 1)[0]
+    month = header + "\nR40,C40,A1,A2,medical,2024-04-02 09:00,,,,,,\nR41,C41,A5,A1,shelter,02/04/2024,,,,,,\n"
+    bad = tmp_path / "Referrals April.csv"
+    bad.write_bytes(month.replace(",", ";").encode("cp1252"))
+    shots = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path))
+    browser = site[1]  # the module's browser, on a server of its own over a copy it may change
+    with served(database, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 3200})  # Streamlit scrolls inside the page
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/data")
+        page.get_by_text("Each file can be up to 50 MB").wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+        expect(page.get_by_role("combobox", name=re.compile("Referrals April"))).to_have_value("referrals",
+                                                                                           timeout=30_000)
+        page.get_by_text("Add these files to it").click()
+        page.get_by_role("button", name="Check the files").click()
+        page.get_by_text("must be fixed before these files can be imported").wait_for(timeout=60_000)
+        page.get_by_text("Every problem").wait_for()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the report (CSV)").click()
+        report = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        assert "Referrals April.csv,3,referred_at,02/04/2024," in report and "timestamp_format" in report
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "data_report.png"))
+        assert page.get_by_role("button", name="Import").count() == 0  # nothing can be imported yet
+
+        # the fixed file replaces the bad one: the report is clean, and the import goes through
+        page.get_by_role("button", name="Remove Referrals April.csv").click()
+        fixed = tmp_path / "referrals.csv"
+        fixed.write_bytes(month.replace("02/04/2024", "2024-04-02 10:00").encode("utf-8-sig"))
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(fixed))
+        page.get_by_text("Add these files to it").click()
+        page.get_by_role("button", name="Check the files").click()
+        page.get_by_text("No problems: these files can be imported").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("Imported: 2 new and 0 updated referrals").wait_for(timeout=60_000)
+        page.get_by_text("The dashboard holds 15 referrals").wait_for(timeout=30_000)
+        page.get_by_role("tab", name="Import history").click()
+        expect(page.get_by_text("Every import that built the data")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shots / "data_imported.png"))
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        assert not errors, errors
+        page.close()
+    with Atlas(database) as db:
+        assert db.query("data_extent")["referrals"].iloc[0] == 15
+        assert db.query("import_history")["mode"].tolist() == ["append", "replace"]
+
+
+def test_outcomes_page_matches_the_funder_pack_and_hides_small_numbers(site, demo_db, tmp_path):
+    from atlas.cli import main
+
+    url, browser = site
+    page = browser.new_page(viewport={"width": 1400, "height": 7200})  # Streamlit scrolls inside the page
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/outcomes")
+    page.get_by_role("heading", name="Funder pack").wait_for(timeout=90_000)
+    plots = page.locator(".js-plotly-plot")
+    expect(plots).to_have_count(5, timeout=60_000)
+    expect(page.get_by_text("Small numbers: what is hidden, and why")).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+    # the counts behind every chart (hover data) are 0 or at least 11
+    counts = plots.evaluate_all("""plots => plots.flatMap(gd => gd._fullData.flatMap(t =>
+        Array.from(t.customdata || [], row => (row && row.length !== undefined) ? row[0] : row)))""")
+    assert counts and not [c for c in counts if isinstance(c, (int, float)) and 1 <= c < 11]
+
+    # the page opens on the last 12 months, as `atlas report` does by default: the same exits
+    values = dict(zip(page.locator('[data-testid="stMetricLabel"]').all_inner_texts(),
+                      page.locator('[data-testid="stMetricValue"]').all_inner_texts()))
+    assert main(["report", "--db", str(demo_db), "--out", str(tmp_path / "pack")]) == 0
+    pack = pd.read_csv(tmp_path / "pack.csv", encoding="utf-8-sig")
+    network = pack[pack["table"] == "network"].iloc[0]
+    assert values["Exits"].strip().replace(",", "") == str(int(network["exits"]))
+    assert values["Positive-exit rate"].strip() == f"{network['rate']:.0%}"
+
+    page.wait_for_timeout(1500)
+    shot = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "outcomes.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 50_000
+    assert not errors, errors
+    page.close()

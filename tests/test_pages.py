@@ -167,3 +167,103 @@ def test_network_page_closure_and_change(run_app):
     # a page run by switch_page sees the open period (see the module docstring): nothing to compare with
     assert "Change since the previous period" in [s.value for s in at.subheader]
     assert any("no previous period to compare with" in i.value for i in at.info)
+
+
+def test_data_page_templates_limit_quality_and_history(run_app):
+    at = run_app("pages/data.py")
+    labels = [b.proto.label for b in at.get("download_button")]
+    from atlas.contract import TABLES
+
+    for table in TABLES:
+        assert f"Download the {table} template (CSV)" in labels
+    assert any("up to **50 MB**" in m.value for m in at.markdown)  # read from Streamlit's config
+    assert [t.label for t in at.tabs] == ["Load your data", "Data quality", "Import history"]
+    shown = metrics(at)
+    assert list(shown) == ["Stale referrals", "Agencies without referrals", "Programs without capacity",
+                           "Ties to ended agencies", "Exits never referred"]
+    stale = count(shown["Stale referrals"])
+    assert count(metrics(run_app("pages/data.py", quality_stale_days=30))["Stale referrals"]) > stale
+    history = at.dataframe[-1].value
+    assert list(history.columns) == ["imported at", "how", "source", "files", "what changed", "checksum"]
+    assert history["how"].tolist() == ["replaced the data"] and "referrals:" in history["what changed"][0]
+    assert not at.error
+
+
+PEOPLE_COLUMNS = ("Exits", "Positive exits", "Clients followed", "Returned")
+
+
+def assert_no_small_count_shown(at, min_cell: int):
+    """No table or chart of the page shows a count of people from 1 to min_cell - 1."""
+    import json
+
+    import pandas as pd
+
+    for frame in (d.value for d in at.dataframe):
+        for column in PEOPLE_COLUMNS:
+            if column in frame.columns:
+                values = pd.to_numeric(frame[column], errors="coerce").dropna()
+                assert not ((values >= 1) & (values < min_cell)).any(), (column, values.tolist())
+    import base64
+
+    import numpy as np
+
+    checked = 0
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            data = trace.get("customdata")
+            if isinstance(data, dict):  # plotly sends numpy arrays as typed base64
+                shape = [int(n) for n in str(data.get("shape", "-1")).split(",")]
+                data = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).reshape(shape)
+            if data is None or not len(data):
+                continue
+            counts = np.asarray(data, dtype=float).reshape(len(data), -1)[:, 0]  # the exits come first
+            assert not ((counts >= 1) & (counts < min_cell)).any(), (trace.get("name"), counts)
+            checked += len(counts)
+    assert checked, "the charts carry their counts"
+
+
+def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
+    import io
+
+    import pandas as pd
+
+    from atlas import config, outcomes, report
+    from atlas.db import Atlas
+    from atlas.filters import Filters
+
+    at = run_app("pages/outcomes.py")  # a page run by switch_page sees the open period
+    with Atlas(demo_db) as db:
+        view = outcomes.build(db, Filters(), min_cell=config.min_cell())
+    shown = metrics(at)
+    assert shown["Exits"] == f"{view.selection['exits']:,}"
+    assert shown["Programs hidden"] == f"{view.suppressed.programs_hidden:,} of {view.suppressed.programs:,}"
+    assert view.suppressed.programs_hidden > 0
+    assert any("programs are hidden: fewer than 11 exits" in m.value for m in at.markdown)
+    assert any("Victim-service agencies are left out" in m.value for m in at.markdown)
+    assert [s.value for s in at.subheader] == [
+        "Positive-exit rate against the network", "Trend by quarter", "Outcome mix", "Returns to homelessness",
+        "Pathways: outcomes by referring agency", "Programs", "Funder pack"]
+    assert len(at.get("plotly_chart")) == 5 and len(at.get("download_button")) == 3
+    assert_no_small_count_shown(at, config.min_cell())
+
+    # the page's table and the pack's CSV hold the same figures
+    page = at.dataframe[0].value.set_index("Service type")["Exits"].to_dict()
+    pack = pd.read_csv(io.BytesIO(report.csv(view)), encoding="utf-8-sig")
+    assert page == pack[pack["table"] == "by_service_type"].set_index("group")["exits"].to_dict()
+
+
+def test_outcomes_page_for_one_funder_by_program(run_app, demo_db):
+    from atlas import config, outcomes
+    from atlas.db import Atlas
+    from atlas.filters import Filters
+
+    with Atlas(demo_db) as db:
+        funder = outcomes.build(db, Filters(), min_cell=config.min_cell()).funders[0]
+        view = outcomes.build(db, Filters(), funder=funder, min_cell=config.min_cell())
+    at = run_app("pages/outcomes.py", outcomes_funder=funder, outcomes_compare="program", outcomes_mix="program")
+    assert at.selectbox(key="outcomes_funder").value == funder
+    assert metrics(at)["Exits"] == f"{view.selection['exits']:,}"
+    table = at.dataframe[0].value
+    assert list(table.columns[:2]) == ["Agency", "Program"]
+    assert len(table) == len(view.by["program"])
+    assert_no_small_count_shown(at, config.min_cell())

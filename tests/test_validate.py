@@ -342,7 +342,7 @@ def test_binary_file_named_csv_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("content", [
-    "agency_id,name,sector,region\nA1,Caf\u00e9,faith,North\n".encode("latin-1"),  # not UTF-8
+    "agency_id,name,sector,region\nA1,Caf\u00e9,faith,North\n".encode("utf-16-le"),  # UTF-16 without its BOM
     b"\x00\x01\x02binary",
     parquet_bytes(pa.table({"agency_id": ["A1"]})),
 ])
@@ -368,12 +368,10 @@ def test_row_with_wrong_number_of_values(tmp_path):
                                  ("agencies.csv", 6, None, "A5,Five,faith", "field_count")]
 
 
-@pytest.mark.parametrize("content, rule", [("", "empty_file"),
-                                           ("agency_id;name;sector;region\n", "delimiter")])
-def test_empty_and_semicolon_files(tmp_path, content, rule):
-    write(tmp_path, {"agencies.csv": content})
+def test_empty_file(tmp_path):
+    write(tmp_path, {"agencies.csv": ""})
     _, problems = read_file(tmp_path / "agencies.csv")
-    assert [p.rule for p in problems] == [rule]
+    assert [p.rule for p in problems] == ["empty_file"]
 
 
 def test_parquet_is_read_as_contract_text(tmp_path):
@@ -433,13 +431,13 @@ def test_read_file_refuses_what_is_not_a_contract_file(tmp_path):
 
 def test_folder_level_problems(tmp_path):
     files = {"referrals.csv": VALID["referrals.csv"], "referrals.parquet": b"PAR1",
-             "programs.xlsx": b"PK\x03\x04", "README.md": "hello", ".DS_Store": b"\x00"}
+             "programs.pdf": b"%PDF-1.4", "README.md": "hello", ".DS_Store": b"\x00"}
     raw, problems = read_folder(write(tmp_path, files))
     assert raw == {}
     assert located(problems) == [
         ("README.md", None, None, None, "ignored_file"),
         ("agencies.csv", None, None, None, "missing_file"),
-        ("programs.xlsx", None, None, None, "ignored_file"),
+        ("programs.pdf", None, None, None, "ignored_file"),
         ("referrals.csv", None, None, None, "duplicate_file"),
     ]
     assert {p.rule: p.severity for p in problems} == {"duplicate_file": "error", "ignored_file": "warning",

@@ -1,0 +1,318 @@
+"""The funder pack: the Outcomes page to take away, as one self-contained HTML file, a PDF and a CSV.
+
+`pack(view)` turns an `atlas.outcomes.Outcomes` view (the very object the page renders, so the
+figures match) into:
+
+* **HTML**: one file, no external URL (a Content-Security-Policy forbids any), no script; charts are
+  static SVG drawn by kaleido with the system Chromium and embedded as `data:` URIs, data text is
+  escaped by Jinja's autoescaping;
+* **PDF**: that HTML printed by headless Chromium (`--print-to-pdf`), A4 with page numbers;
+* **CSV**: every aggregate table in long form (`atlas.outcomes.long_table`), formula cells
+  neutralised by `atlas.exports.safe_csv`.
+
+Both Chromium uses look for `$ATLAS_CHROMIUM`, then `chromium` on the PATH, then /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import plotly.graph_objects as go
+
+from atlas import exports, outcomes
+from atlas.outcomes import Outcomes
+
+CHART_WIDTH = 900  # px: the SVGs scale to the page width
+PACK_CHARTS = {  # key of view.figures -> the caption printed under it
+    "by_service_type": "Each dot is a service type's positive-exit rate, the bar its 95% interval; the dashed line "
+                       "and band are the whole network's rate and interval.",
+    "by_funder": "The same by funder (programs.funder), over the programs shown.",
+    "by_program": "The same by program (the largest by exits).",
+    "trend": "Quarter by quarter, with the 95% interval as a band.",
+    "mix_service_type": "How exits ended, as shares of each service type's exits. “Outcome not shown” holds "
+                        "small counts that cannot be itemised.",
+    "returns": "Clients with a positive housing exit, followed for 6, 12 and 24 months.",
+    "pathways": "Positive-exit rate of clients by the agency that referred them in (the largest routes).",
+}
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+class ReportError(RuntimeError):
+    """The pack could not be produced; the message says what to install or fix."""
+
+
+@dataclass(frozen=True)
+class Pack:
+    html: str
+    pdf: bytes
+    csv: bytes
+
+
+def chromium_path() -> str:
+    """The Chromium that draws the charts and prints the PDF."""
+    for candidate in (os.environ.get("ATLAS_CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"),
+                      "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise ReportError("The funder pack draws its charts and prints its PDF with Chromium, and none was found: "
+                      "apt-get install chromium (or set ATLAS_CHROMIUM to its path).")
+
+
+def _run(coroutine_factory):
+    """Run an async job to completion on a thread of its own (safe inside Streamlit, which has a loop)."""
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coroutine_factory())
+        except BaseException as error:  # re-raised in the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=target, name="atlas-report-charts")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def chart_images(figures: dict[str, go.Figure], width: int = CHART_WIDTH) -> dict[str, str]:
+    """Static SVG of each figure (kaleido, one Chromium for all), as `data:` URIs."""
+    import kaleido
+
+    path = chromium_path()
+    items = list(figures.items())
+
+    async def render():
+        async with kaleido.Kaleido(n=1, timeout=120, mathjax=False, path=path) as k:
+            return [await k.calc_fig(_for_print(fig), opts={"format": "svg", "width": width,
+                                                            "height": fig.layout.height or 420})
+                    for _, fig in items]
+
+    try:
+        svgs = _run(render)
+    except Exception as error:  # kaleido / choreographer failures: say what the pack needs
+        raise ReportError(f"Could not draw the charts with Chromium at {path}: {error}") from error
+    return {key: "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+            for (key, _), svg in zip(items, svgs)}
+
+
+def _for_print(fig: go.Figure) -> go.Figure:
+    """The figure as it should print: white background, its title kept (the pack has no hover)."""
+    out = go.Figure(fig)
+    out.update_layout(paper_bgcolor="white", plot_bgcolor="white", font=dict(size=12))
+    return out
+
+
+def pack_figures(view: Outcomes) -> dict[str, go.Figure]:
+    """The figures the pack prints, in order: for one funder its programs, else the funders compared."""
+    keys = ["by_service_type", "by_program" if view.funder else "by_funder", "trend", "mix_service_type",
+            "returns", "pathways"]
+    figures = {key: view.figure(key) for key in keys if key != "pathways"}
+    if len(view.pathways):
+        figures["pathways"] = outcomes.comparison_chart(
+            view.pathways.rename(columns={"referrer": "group"}), view.network,
+            "Positive-exit rate by referring agency", rows=20)
+    return {k: figures[k] for k in keys if figures.get(k) is not None}
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> dict:
+    """A table for the template: headings and rows of display strings ('' for hidden values)."""
+    formats = formats or {}
+    rows = []
+    for record in frame.to_dict("records"):
+        row = []
+        for column in columns:
+            value = record.get(column)
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                row.append("")
+            elif column in formats:
+                row.append(formats[column].format(value))
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                row.append(f"{value:,.0f}")
+            else:
+                row.append(str(value))
+        rows.append(row)
+    numeric = [c not in ("group", "referrer", "sector", "agency", "program", "service", "funder", "region", "horizon",
+                         "shown", "housed")
+               for c in columns]
+    return {"headings": list(columns.values()), "rows": rows, "numeric": numeric}
+
+
+RATE_FORMATS = {"rate": "{:.1%}", "ci_low": "{:.1%}", "ci_high": "{:.1%}"}
+
+
+def tables(view: Outcomes) -> dict[str, dict]:
+    """The pack's tables, display-ready (the same frames the page shows)."""
+    rate = {"exits": "Exits", "positive": "Positive", "rate": "Rate", "ci_low": "95% from", "ci_high": "95% to"}
+    out = {
+        "service_type": _table(view.by["service_type"], {"group": "Service type", "programs": "Programs", **rate},
+                               RATE_FORMATS),
+        "funder": _table(view.by["funder"], {"group": "Funder", "programs": "Programs", **rate}, RATE_FORMATS),
+        "agency": _table(view.by["agency"], {"group": "Agency", "region": "Region", "programs": "Programs", **rate},
+                         RATE_FORMATS),
+    }
+    programs = view.programs if view.funder else view.programs[~view.programs["suppressed"]]
+    programs = programs.assign(
+        service=programs["service_type"].map(lambda s: "" if pd.isna(s) else outcomes.label(s)),
+        program=programs["program_name"].fillna(outcomes.NO_PROGRAM.lower()),
+        shown=programs["suppressed"].map({True: "hidden: small numbers", False: ""}))
+    out["programs"] = _table(programs, {"agency_name": "Agency", "program": "Program", "service": "Service type",
+                                        **rate, "shown": ""}, RATE_FORMATS)
+    hidden = int(view.programs["suppressed"].sum())
+    out["programs_note"] = (f"The {len(programs):,} programs shown; {hidden:,} more are hidden for small numbers."
+                            if not view.funder and hidden else "")
+    trend = view.trend.assign(
+        group=view.trend["scope"].map({"network": outcomes.NETWORK, "funder": view.funder or ""}),
+        period=view.trend["quarter"].map(lambda q: f"{q.year} Q{(q.month - 1) // 3 + 1}"),
+        shown=view.trend["suppressed"].map({True: "hidden: small numbers", False: ""}))
+    out["trend"] = _table(trend, {"group": "Programs", "period": "Quarter", **rate, "shown": ""}, RATE_FORMATS)
+    returns = view.returns.assign(
+        horizon=view.returns["horizon_months"].map(lambda h: f"within {h} months"),
+        housed=[f"{outcomes.day(a)} – {outcomes.day(b)}" for a, b in zip(view.returns["housed_from"],
+                                                                          view.returns["housed_to"])],
+        shown=view.returns["suppressed"].map({True: "hidden: small numbers", False: ""}))
+    out["returns"] = _table(returns, {"horizon": "Back in homelessness", "housed": "Housed between", "followed": "Clients followed",
+                                      "returned": "Returned", "rate": "Rate", "ci_low": "95% from",
+                                      "ci_high": "95% to", "shown": ""}, RATE_FORMATS)
+    out["pathways"] = _table(view.pathways, {"referrer": "Referred in by", "sector": "Sector", **rate}, RATE_FORMATS)
+    return out
+
+
+def reading_segments(view: Outcomes) -> list[list[tuple[str, bool]]]:
+    """The page's reading lines as (text, bold) pieces, for HTML (the page renders the Markdown form)."""
+    out = []
+    for line in view.reading:
+        pieces, bold = [], False
+        for part in line.split("**"):
+            if part:
+                pieces.append((_unescape_markdown(part), bold))
+            bold = not bold
+        out.append(pieces)
+    return out
+
+
+def _unescape_markdown(text: str) -> str:
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def html(view: Outcomes, images: dict[str, str] | None = None, generated: dt.datetime | None = None) -> str:
+    """The pack as one self-contained HTML document (charts only where `images` has them)."""
+    images = images or {}
+    figures = pack_figures(view)
+    charts = [{"key": key, "title": _plain_title(fig), "src": images[key], "caption": PACK_CHARTS.get(key, "")}
+              for key, fig in figures.items() if key in images]
+    generated = generated or dt.datetime.now()
+    return _TEMPLATES.get_template("report.html").render(
+        view=view,
+        scope=view.funder or "the whole network",
+        period=view.filters.describe(),
+        as_of=f"{view.as_of:%d %B %Y}" if view.as_of else "—",
+        generated=f"{generated:%d %B %Y %H:%M}",
+        reading=reading_segments(view),
+        selection=view.selection,
+        network=view.network,
+        charts=charts,
+        tables=tables(view),
+        notes=view.notes,
+        min_cell=view.min_cell,
+        pct=lambda v: "—" if v is None or pd.isna(v) else f"{v:.1%}",
+    )
+
+
+def _plain_title(fig: go.Figure) -> str:
+    text = fig.layout.title.text or ""
+    import html as _html
+    import re
+
+    return _html.unescape(re.sub(r"<[^>]+>", " ", text.split("<br>")[0])).strip()
+
+
+def pdf(html_text: str, timeout: float = 120) -> bytes:
+    """The HTML printed to PDF by headless Chromium (A4; page size, margins and numbers from its CSS)."""
+    browser = chromium_path()
+    with tempfile.TemporaryDirectory(prefix="atlas-report-") as tmp:
+        source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        source.write_text(html_text, encoding="utf-8")
+        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   "--no-first-run", "--disable-extensions", f"--user-data-dir={Path(tmp) / 'profile'}",
+                   f"--print-to-pdf={target}", source.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"Chromium did not print the PDF within {timeout:.0f} s") from None
+        if not target.exists() or target.stat().st_size == 0:
+            raise ReportError("Chromium did not print the PDF: " + done.stderr.decode(errors="replace")[-800:])
+        return target.read_bytes()
+
+
+def csv(view: Outcomes) -> bytes:
+    """Every aggregate table of the view, stacked, formula cells neutralised."""
+    return exports.safe_csv(outcomes.long_table(view))
+
+
+def pack(view: Outcomes, generated: dt.datetime | None = None) -> Pack:
+    """HTML, PDF and CSV of one view (charts drawn once, for both HTML and PDF)."""
+    text = html(view, chart_images(pack_figures(view)), generated)
+    return Pack(html=text, pdf=pdf(text), csv=csv(view))
+
+
+def file_names(out: Path) -> dict[str, Path]:
+    """The pack's three files from the one name given: report.html -> report.html, .pdf, .csv."""
+    stem = out.with_suffix("") if out.suffix.lower() in (".html", ".htm", ".pdf", ".csv") else out
+    return {"html": stem.with_suffix(".html"), "pdf": stem.with_suffix(".pdf"), "csv": stem.with_suffix(".csv")}
+
+
+def write(view: Outcomes, out: Path) -> dict[str, Path]:
+    """Write the pack next to `out` (see `file_names`); returns the paths written."""
+    names = file_names(Path(out))
+    names["html"].parent.mkdir(parents=True, exist_ok=True)
+    made = pack(view)
+    names["html"].write_text(made.html, encoding="utf-8")
+    names["pdf"].write_bytes(made.pdf)
+    names["csv"].write_bytes(made.csv)
+    return names
+
+
+def deferred(view: Outcomes) -> tuple:
+    """Three zero-argument callables (HTML, PDF, CSV) for the page's download buttons: each runs only
+    when its button is clicked, and the HTML (with its charts) is made at most once for both."""
+    made: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def html_text() -> str:
+        with lock:
+            if "html" not in made:
+                made["html"] = html(view, chart_images(pack_figures(view)))
+            return made["html"]
+
+    return (lambda: html_text().encode("utf-8"), lambda: pdf(html_text()), lambda: csv(view))
+
+
+def file_stem(view: Outcomes) -> str:
+    """A file name for the pack: outcomes_<funder or network>_<period>."""
+    import re
+
+    scope = re.sub(r"[^a-z0-9]+", "_", (view.funder or "network").lower()).strip("_") or "funder"
+    start, end = view.filters.start, view.filters.end
+    period = f"{start or 'start'}_{end or 'end'}" if (start or end) else "all_data"
+    return f"outcomes_{scope}_{period}"

@@ -1,0 +1,323 @@
+"""Small-cell suppression: which counts of people may leave a director view, and the proof that what
+is shown cannot be used to work out what is hidden.
+
+Every figure of the Funders page and of the funder pack passes through here. The threshold
+`min_cell` (m, default 11) comes from the deployment (`atlas.config.min_cell`). The rules:
+
+1. **Primary.** A count of 1 to m-1 people is never shown, nor is a rate, share or interval built
+   on it. A count of 0 may be shown. A rate row (exits, of which positive) is hidden whole when the
+   exits, the positive exits or the other exits (exits - positive, the complement) number 1 to m-1.
+2. **Complementary.** Where a table publishes totals (of a row, a column, a group or everything), a
+   hidden cell must not be recoverable by subtraction. In every published total the hidden cells
+   must add up to 0 or to at least m, in every count column; otherwise the smallest other non-zero
+   cell of that total is hidden too, and so on. A total that is itself 1 to m-1 is not published.
+3. **Audit.** The pattern is then checked by linear programming (`ranges`): for every hidden count
+   of 1 to m-1, the smallest and largest values consistent with everything published (every shown
+   cell, every shown total, counts never negative) are computed. The largest must reach m, so a
+   reader can neither pin the count nor even tell that it is small. Where a count fails, another
+   cell that shares a total with it is hidden and the audit runs again. Two totals that overlap (a
+   row and a column, say) can pin a cell that each total alone protects; the audit catches that.
+
+`protect` applies all three to a table given as cells and the totals published over them. The
+Outcomes page adds one principle of its own (see `atlas.outcomes`): a figure that adds up programs
+only ever adds up programs that are themselves shown, so no choice of filters leaves a hidden
+program as the difference between two totals.
+
+Everything here is pure: numpy arrays and DataFrames in, the same out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+Z = 1.959964  # 95 % two-sided normal quantile, as in outcomes_by_program
+_EPS = 1e-6
+
+
+def small(values, min_cell: int) -> np.ndarray:
+    """True where a count is 1 to min_cell - 1: too few people to show (0 may be shown)."""
+    v = np.asarray(values, dtype=float)
+    return (v >= 1) & (v < min_cell)
+
+
+def wilson(positive, exits, z: float = Z) -> tuple[np.ndarray, np.ndarray]:
+    """The 95 % Wilson score interval of positive / exits (NaN where exits is 0 or missing)."""
+    k = np.asarray(positive, dtype=float)
+    n = np.asarray(exits, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        z2 = z * z
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    bad = ~(n > 0)
+    low, high = centre - half, centre + half
+    low[bad] = np.nan
+    high[bad] = np.nan
+    return low, high
+
+
+def rate_row_hidden(exits, positive, min_cell: int) -> np.ndarray:
+    """Primary suppression of rate rows: exits below min_cell, or positive or other exits 1..m-1."""
+    e = np.asarray(exits, dtype=float)
+    k = np.asarray(positive, dtype=float)
+    return ((e >= 1) & (e < min_cell)) | small(k, min_cell) | small(e - k, min_cell)
+
+
+def with_rates(frame: pd.DataFrame, exits: str = "exits", positive: str = "positive") -> pd.DataFrame:
+    """A copy with `rate` = positive / exits and its Wilson interval `ci_low`, `ci_high` (NaN when no exits)."""
+    out = frame.copy()
+    e = pd.to_numeric(out[exits], errors="coerce").astype(float).to_numpy()
+    k = pd.to_numeric(out[positive], errors="coerce").astype(float).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rate"] = np.where(e > 0, k / e, np.nan)
+    out["ci_low"], out["ci_high"] = wilson(k, e)
+    return out
+
+
+def publish_rates(frame: pd.DataFrame, min_cell: int, exits: str = "exits", positive: str = "positive",
+                  hidden=None) -> pd.DataFrame:
+    """Rate rows ready to show: `suppressed` rows (primary rule, or `hidden` when given) keep their keys
+    and lose their counts, rate and interval; the others gain rate and interval."""
+    out = with_rates(frame, exits, positive)
+    mask = rate_row_hidden(out[exits], out[positive], min_cell) if hidden is None else np.asarray(hidden, bool)
+    out["suppressed"] = mask
+    for column in (exits, positive):
+        out[column] = pd.array(np.where(mask, pd.NA, out[column]), dtype="Int64")
+    for column in ("rate", "ci_low", "ci_high"):
+        out.loc[mask, column] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Tables with totals: primary, complementary, audit
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pattern:
+    """Which cells and which totals of a table may not be shown."""
+
+    hidden: np.ndarray  # (cells,) bool: the cell's counts are not shown
+    primary: np.ndarray  # (cells,) bool: hidden for its own small counts (the rest are complements)
+    lines_hidden: np.ndarray  # (lines,) bool: the total is not shown (it is itself small)
+
+    @property
+    def complementary(self) -> np.ndarray:
+        return self.hidden & ~self.primary
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A hidden small count that what is published pins to a range below min_cell."""
+
+    kind: str  # "cell" or "line"
+    index: int
+    column: int
+    value: float
+    low: float
+    high: float
+
+
+def _as_table(values) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    return v[:, None] if v.ndim == 1 else v
+
+
+def _line_sets(lines: Sequence, n: int) -> list[np.ndarray]:
+    return [np.unique(np.asarray(line, dtype=int)) for line in lines if len(line)]
+
+
+def ranges(values, hidden, lines: Sequence, lines_hidden=None, targets=None,
+           need_low: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What a reader can work out: for every hidden cell (and every hidden total), the smallest and
+    largest values consistent with the shown cells and the shown totals, counts never negative.
+
+    `values` is (cells, columns) of counts (or one column); `lines` lists, for each published total,
+    the cells it adds up. Returns (cell_low, cell_high, line_low, line_high); shown cells and shown
+    totals get their own value. The bounds are those of the linear relaxation, rounded inwards to
+    whole numbers (a whole-number solution lies within them). `targets`, a (cells, columns) mask,
+    limits the work to those hidden cells (others get NaN); `need_low=False` skips the lower bounds
+    (NaN), which the audit does not need."""
+    v = _as_table(values)
+    n, k = v.shape
+    hidden = np.asarray(hidden, dtype=bool)
+    sets = _line_sets(lines, n)
+    lines_hidden = np.zeros(len(sets), bool) if lines_hidden is None else np.asarray(lines_hidden, bool)
+    cell_low, cell_high = v.copy(), v.copy()
+    line_low = np.array([[v[s, c].sum() for c in range(k)] for s in sets]).reshape(len(sets), k)
+    line_high = line_low.copy()
+    h_index = np.flatnonzero(hidden)
+    position = {cell: i for i, cell in enumerate(h_index)}
+    published = [s for s, off in zip(sets, lines_hidden) if not off]
+    rows = [s for s in published if hidden[s].any()]
+    for c in range(k):
+        # constraints over the hidden cells: sum of a total's hidden cells = total - its shown cells
+        a = np.zeros((len(rows), len(h_index)))
+        b = np.zeros(len(rows))
+        for r, s in enumerate(rows):
+            in_h = s[hidden[s]]
+            a[r, [position[i] for i in in_h]] = 1
+            b[r] = v[in_h, c].sum()
+        want = None if targets is None else np.asarray(targets, bool).reshape(n, k)[h_index, c]
+        lo, hi = _bounds(a, b, len(h_index), want, need_low)
+        cell_low[h_index, c], cell_high[h_index, c] = lo, hi
+        for li, s in enumerate(sets):
+            if lines_hidden[li]:
+                in_h = s[hidden[s]]
+                shown = v[s[~hidden[s]], c].sum()
+                objective = np.zeros(len(h_index))
+                objective[[position[i] for i in in_h]] = 1
+                lo_l, hi_l = _optimise(a, b, objective, need_low)
+                line_low[li, c], line_high[li, c] = shown + lo_l, shown + hi_l
+    return cell_low, cell_high, line_low, line_high
+
+
+def _bounds(a: np.ndarray, b: np.ndarray, n: int, targets=None, need_low: bool = True) -> tuple[np.ndarray,
+                                                                                                  np.ndarray]:
+    """Smallest and largest value of each variable x_i >= 0 subject to a @ x = b."""
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    want = np.ones(n, bool) if targets is None else np.asarray(targets, bool)
+    if n == 0:
+        return lo, hi
+    in_rows = a.sum(axis=0)
+    if (in_rows <= 1).all():
+        # every hidden cell is in at most one shown total: the bounds are exact and need no solver
+        for i in np.flatnonzero(want):
+            r = np.flatnonzero(a[:, i])
+            if not len(r):
+                lo[i], hi[i] = 0.0, np.inf
+                continue
+            others = a[r[0]].sum() - 1
+            hi[i] = b[r[0]]
+            lo[i] = b[r[0]] if others == 0 else 0.0
+        return lo, hi
+    for i in np.flatnonzero(want):
+        objective = np.zeros(n)
+        objective[i] = 1
+        lo[i], hi[i] = _optimise(a, b, objective, need_low)
+    return lo, hi
+
+
+def _optimise(a: np.ndarray, b: np.ndarray, objective: np.ndarray, need_low: bool = True) -> tuple[float, float]:
+    """min and max of objective @ x over x >= 0, a @ x = b (whole-number rounding inwards); the min is
+    NaN when not `need_low`."""
+    from scipy.optimize import linprog
+
+    if not objective.any():
+        return 0.0, 0.0
+    if not len(a):
+        return 0.0, np.inf
+    out = [] if need_low else [np.nan]
+    for sign in ((1, -1) if need_low else (-1,)):
+        result = linprog(sign * objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        if result.status == 3:  # unbounded
+            out.append(np.inf if sign == -1 else 0.0)
+        elif result.status != 0:
+            raise RuntimeError(f"suppression audit failed: {result.message}")
+        else:
+            out.append(sign * result.fun)
+    low, high = out
+    low = float(np.ceil(low - _EPS)) + 0.0 if np.isfinite(low) else low
+    return low, float(np.floor(high + _EPS)) if np.isfinite(high) else np.inf
+
+
+def exposures(values, pattern: Pattern, lines: Sequence, min_cell: int) -> list[Exposure]:
+    """Hidden counts of 1..min_cell-1 (cells and totals) whose largest possible value, given what is
+    published, is below min_cell: a reader could tell them apart from a shown count, or pin them."""
+    v = _as_table(values)
+    targets = small(v, min_cell) & pattern.hidden[:, None]
+    sets = _line_sets(lines, len(v))
+    if not targets.any() and not pattern.lines_hidden.any():
+        return []
+    lo, hi, line_lo, line_hi = ranges(v, pattern.hidden, sets, pattern.lines_hidden, targets, need_low=False)
+    found = [Exposure("cell", int(i), int(c), v[i, c], lo[i, c], hi[i, c])
+             for i, c in zip(*np.nonzero(targets)) if hi[i, c] < min_cell]
+    for li, s in enumerate(sets):
+        if pattern.lines_hidden[li]:
+            for c in range(v.shape[1]):
+                total = v[s, c].sum()
+                if 1 <= total < min_cell and line_hi[li, c] < min_cell:
+                    found.append(Exposure("line", li, c, total, line_lo[li, c], line_hi[li, c]))
+    return found
+
+
+def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: int = 10_000) -> Pattern:
+    """The suppression pattern of a table: primary, then complementary until the audit passes.
+
+    `values`: (cells, columns) counts, or one column. A cell is hidden in all its columns at once (a
+    rate cell's positive and other exits go together). `lines`: for each total the table publishes
+    (per column), the indices of the cells it adds up. `primary`: the cells to hide for their own
+    sake (default: any count of 1..min_cell-1)."""
+    v = _as_table(values)
+    n, k = v.shape
+    sets = _line_sets(lines, n)
+    first = small(v, min_cell).any(axis=1) if primary is None else np.asarray(primary, bool).copy()
+    hidden = first.copy()
+    lines_hidden = np.array([small(v[s].sum(axis=0), min_cell).any() for s in sets], dtype=bool)
+    size = v.sum(axis=1)
+
+    def hide_smallest(candidates: np.ndarray) -> bool:
+        if not len(candidates):
+            return False
+        order = np.lexsort((candidates, size[candidates]))
+        hidden[candidates[order[0]]] = True
+        return True
+
+    for _ in range(max_rounds):
+        changed = False
+        for li, s in enumerate(sets):
+            if lines_hidden[li]:
+                continue
+            for c in range(k):
+                concealed = v[s[hidden[s]], c].sum()
+                if 0 < concealed < min_cell:
+                    candidates = s[~hidden[s] & (v[s, c] > 0)]
+                    if not hide_smallest(candidates):
+                        lines_hidden[li] = True
+                    changed = True
+                    break
+        if changed:
+            continue
+        pattern = Pattern(hidden.copy(), first, lines_hidden.copy())
+        found = exposures(v, pattern, sets, min_cell)
+        if not found:
+            return pattern
+        fixed: set[int] = set()  # the totals a complement was added to in this round
+        for exposure in found:
+            members = [li for li, s in enumerate(sets) if not lines_hidden[li]
+                       and (exposure.index in s if exposure.kind == "cell" else
+                            np.intersect1d(s, sets[exposure.index]).size)]
+            if not members or fixed & set(members):
+                continue  # what was hidden this round may already cover it: the next audit will tell
+            candidates = np.unique(np.concatenate([sets[li][~hidden[sets[li]] & (v[sets[li], exposure.column] > 0)]
+                                                   for li in members])) if members else np.array([], int)
+            if hide_smallest(candidates):
+                fixed.update(members)
+                continue
+            # nothing left to hide alongside it: stop publishing the smallest total that pins it
+            li = min((li for li, s in enumerate(sets) if not lines_hidden[li] and
+                      (exposure.index in s if exposure.kind == "cell" else True)),
+                     key=lambda li: v[sets[li]].sum(), default=None)
+            if li is None:
+                raise RuntimeError("suppression could not protect a cell")  # cannot happen: no total pins it
+            lines_hidden[li] = True
+            fixed.add(li)
+    raise RuntimeError("suppression did not converge")
+
+
+def table_lines(shape: tuple[int, int], rows: bool = True, columns: bool = True, total: bool = True) -> list[np.ndarray]:
+    """The totals of a rows x columns table whose cells are numbered row by row: each row, each
+    column and the grand total, as cell indices for `protect`."""
+    r, c = shape
+    index = np.arange(r * c).reshape(r, c)
+    lines = []
+    if rows:
+        lines += [index[i] for i in range(r)]
+    if columns:
+        lines += [index[:, j] for j in range(c)]
+    if total:
+        lines.append(index.ravel())
+    return lines

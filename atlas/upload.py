@@ -1,0 +1,502 @@
+"""The Data page's logic, without Streamlit: templates, staging uploaded files, the validation
+report, and the confirmed import.
+
+The flow a coordinator follows:
+
+1. `template_csv` / `column_guide`: a template per table to fill in.
+2. `stage`: the uploaded files are written, under names made safe, into a private folder of their
+   own; `guess_table` says which table each file holds (by its name, else its header), and an
+   Open Referral HSDS directory is recognised by its file names.
+3. `review`: every file is read and validated and the import is planned, writing nothing; the
+   `Review` holds the report (every problem, the count per rule, a CSV to download) and what the
+   import would change.
+4. `confirm`: the import, checked again under the database's lock (so a database replaced in
+   between is noticed, not overwritten), built into a new file and swapped in.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from atlas import hsds, importer, sources, validate
+from atlas.contract import TABLES, Column
+from atlas.exports import safe_csv
+
+STAGING_ROOT = Path(tempfile.gettempdir()) / "atlas-uploads"
+STAGING_MAX_AGE = 24 * 3600  # seconds a staging folder left behind is kept
+MAPPING_SUFFIX = ".toml"  # an HSDS mapping file uploaded alongside a directory
+
+# One example row per table (the partnership names a second agency, A002, which a real file would hold).
+EXAMPLES: dict[str, dict[str, str]] = {
+    "agencies": {"agency_id": "A001", "name": "Harbor House", "sector": "nonprofit", "region": "North",
+                 "is_victim_service": "false"},
+    "programs": {"program_id": "P001", "agency_id": "A001", "name": "Family Shelter",
+                 "service_type": "shelter", "funder": "City Fund"},
+    "partnerships": {"agency_a_id": "A001", "agency_b_id": "A002", "kind": "formal", "instrument": "mou",
+                     "started_on": "2024-01-15", "ended_on": "", "trust": "3", "value": "4"},
+    "referrals": {"referral_id": "R0001", "client_id": "C-10023", "from_agency_id": "A001",
+                  "to_agency_id": "A001", "service_type": "shelter", "referred_at": "2024-03-04 09:30",
+                  "to_program_id": "P001", "accepted_at": "2024-03-05 14:00", "declined_at": "",
+                  "decline_reason": "", "started_at": "2024-03-06", "completed_at": ""},
+    "outcomes": {"client_id": "C-10023", "agency_id": "A001", "program_id": "P001",
+                 "outcome": "housed_permanent", "achieved_on": "2024-05-31"},
+    "capacity": {"program_id": "P001", "month": "2024-03", "slots": "24"},
+    "needs": {"region": "North", "service_type": "shelter", "month": "2024-03", "people_in_need": "40",
+              "source": "coordinated_entry"},
+}
+
+_FORMATS = {
+    "id": "text identifier; leading zeros are kept (007)",
+    "text": "text",
+    "enum": "one of the listed values",
+    "bool": "true or false",
+    "int": "whole number",
+    "date": "date YYYY-MM-DD",
+    "month": "month YYYY-MM",
+    "timestamp": "YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS (local time)",
+}
+
+# Plain names of the rules, for the count per rule.
+RULE_TITLES = {
+    "required": "Empty required cell", "missing_column": "Required column missing",
+    "unknown_column": "Column not in the template", "duplicate_column": "Column appears twice",
+    "pii_column": "Personal data column", "enum": "Value not in the allowed list",
+    "bool_format": "Not true/false", "int_format": "Not a whole number", "int_range": "Number out of range",
+    "sentinel": "Placeholder number (999, -1 …)", "date_format": "Date not YYYY-MM-DD",
+    "month_format": "Month not YYYY-MM", "timestamp_format": "Date-time not in the contract format",
+    "unique": "Id repeated", "reference": "Refers to something not loaded", "order": "Dates in the wrong order",
+    "accepted_and_declined": "Both accepted and declined",
+    "decline_reason_required": "Decline without a reason",
+    "decline_reason_without_decline": "Reason without a decline",
+    "started_needs_accepted": "Started but not accepted", "completed_needs_started": "Completed but not started",
+    "program_agency_mismatch": "Program run by another agency", "self_partnership": "Agency partnered with itself",
+    "not_csv": "Not a readable CSV file", "not_parquet": "Not a Parquet file", "not_xlsx": "Not an Excel workbook",
+    "empty_file": "Empty file", "field_count": "Row with the wrong number of values",
+    "missing_file": "Required table missing", "duplicate_file": "Two files for one table",
+    "ignored_file": "File not used", "unrecognised_file": "File not recognised", "encoding": "Old Excel text encoding",
+    "sheet": "Other sheets ignored", "id_as_number": "Ids stored as numbers", "append_conflict": "Differs from stored data",
+    "no_database": "Nothing to add to", "no_key": "No pseudonymisation key", "file_too_large": "File too large",
+    "hsds_unit": "Capacity not counted in places", "hsds_capacity_month": "Capacity without a date",
+    "hsds_capacity_superseded": "Older capacity row", "hsds_skipped_service": "Capacity of a service left out", "mapping": "Mapping file not usable",
+}
+
+
+# ---- templates -----------------------------------------------------------------------------------
+
+def template_csv(table: str) -> bytes:
+    """A CSV template for `table`: the header and one example row (UTF-8 with BOM, for Excel)."""
+    columns = [c.name for c in TABLES[table].columns]
+    example = EXAMPLES[table]
+    return safe_csv(pd.DataFrame([[example.get(c, "") for c in columns]], columns=columns))
+
+
+def column_guide(table: str) -> pd.DataFrame:
+    """What each column of `table` holds: name, required, format, and allowed values or notes."""
+    rows = []
+    for column in TABLES[table].columns:
+        rows.append({
+            "column": column.name,
+            "required": "required" if column.required else "optional",
+            "format": _format(column),
+            "what it holds": column.doc or "",
+            "example": EXAMPLES[table].get(column.name, ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def _format(column: Column) -> str:
+    if column.type == "enum":
+        return "one of: " + ", ".join(column.values)
+    text = _FORMATS[column.type]
+    if column.type == "int" and (column.min is not None or column.max is not None):
+        low = "" if column.min is None else f"{column.min}"
+        high = "" if column.max is None else f"{column.max}"
+        text += f" ({low}–{high})" if low and high else f" ({low or '…'} or more)" if low else f" (up to {high})"
+    return text
+
+
+# ---- staging ---------------------------------------------------------------------------------------
+
+@dataclass
+class StagedFile:
+    name: str  # the file's (safe) name in the staging folder
+    uploaded_as: str  # the name it was uploaded with
+    size: int
+    table: str | None  # guessed contract table; None when neither name nor header tells
+
+
+@dataclass
+class Staging:
+    """Uploaded files written to a private folder, not yet read or validated."""
+
+    directory: Path
+    files: list[StagedFile]
+    problems: list[validate.Problem] = field(default_factory=list)  # files refused at upload
+
+    @property
+    def format(self) -> str:
+        """"hsds" when the files look like an HSDS directory, else "contract"."""
+        return "hsds" if hsds.is_hsds(f.name for f in self.files) else "contract"
+
+    @property
+    def mapping_file(self) -> Path | None:
+        found = [f for f in self.files if f.name.lower().endswith(MAPPING_SUFFIX)]
+        return self.directory / found[0].name if found else None
+
+    def discard(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def stage(uploads: Iterable[tuple[str, bytes]], *, max_bytes: int | None = None,
+          root: Path | None = None) -> Staging:
+    """Write uploaded (name, content) pairs into a new private folder and guess each file's table.
+
+    Names are reduced to a safe base name (no folders, no leading dots); a file over `max_bytes`
+    is refused with a problem rather than written.
+    """
+    root = root or STAGING_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_stale(root)
+    directory = Path(tempfile.mkdtemp(prefix="upload-", dir=root))
+    files: list[StagedFile] = []
+    problems: list[validate.Problem] = []
+    for uploaded_as, content in uploads:
+        name = _safe_name(uploaded_as, {f.name for f in files})
+        if max_bytes is not None and len(content) > max_bytes:
+            problems.append(validate.Problem(
+                uploaded_as, None, None, None, "file_too_large",
+                f"The file is {len(content) / 2**20:.1f} MB; files up to {max_bytes / 2**20:.0f} MB can be "
+                "uploaded: split it (for example by year) and upload the parts one after another, adding "
+                "them to the data."))
+            continue
+        (directory / name).write_bytes(content)
+        table = guess_table(name, content[:sources._HEAD_BYTES])
+        files.append(StagedFile(name, uploaded_as, len(content), table))
+    return Staging(directory, files, problems)
+
+
+def _safe_name(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^\w.\- ]", "_", Path(name.replace("\\", "/")).name).strip().lstrip(".") or "file"
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem} ({n}).{suffix}" if suffix else f"{stem} ({n})"
+    return candidate
+
+
+def _remove_stale(root: Path) -> None:
+    """Staging folders older than STAGING_MAX_AGE (from sessions that went away) are removed."""
+    now = time.time()
+    for entry in root.glob("upload-*"):
+        try:
+            if now - entry.stat().st_mtime > STAGING_MAX_AGE:
+                shutil.rmtree(entry, ignore_errors=True)
+        except FileNotFoundError:
+            pass
+
+
+def guess_table(name: str, head: bytes = b"") -> str | None:
+    """The contract table a file probably holds: named in its file name (`Referrals March.csv`),
+    else the table whose columns its CSV header shares most (at least half of its required ones)."""
+    stem = Path(name).stem.lower()
+    words = set(re.split(r"[^a-z]+", stem))
+    for table in TABLES:
+        if words & {table, _SINGULAR.get(table, table.rstrip("s"))}:
+            return table
+    header = _header(head)
+    best, score = None, 0.0
+    for table in TABLES.values():
+        required = set(table.required_columns)
+        shared = len(required & header) / len(required)
+        if shared >= 0.5 and shared > score:
+            best, score = table.name, shared
+    return best
+
+
+_SINGULAR = {"agencies": "agency", "capacity": "capacities"}
+
+
+def _header(head: bytes) -> set[str]:
+    """The column names in the first line of CSV bytes (any delimiter the reader accepts)."""
+    for encoding in ("utf-8-sig", "utf-16", "cp1252"):
+        try:
+            text = head.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return set()
+    first = text.splitlines()[0] if text else ""
+    best: list[str] = []
+    for delimiter in (",", ";", "\t"):
+        row = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+        if len(row) > len(best):
+            best = row
+    return {name.strip().lower() for name in best}
+
+
+# ---- review --------------------------------------------------------------------------------------
+
+@dataclass
+class Review:
+    """The files read, validated and planned: what an import would do, nothing written yet."""
+
+    staging: Staging
+    mode: str
+    on_conflict: str
+    format: str
+    tables: dict[str, sources.RawTable]
+    read_problems: list[validate.Problem]  # met reading (and mapping) the files
+    plan: importer.ImportPlan | None
+    problems: list[validate.Problem]  # every problem, located in the files as uploaded
+    base: tuple[int, int] | None  # the database file the review was made against
+    locate: object = None  # HSDS: the Directory whose `locate` moves problems to its files
+
+    @property
+    def errors(self) -> int:
+        return sum(p.count for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.count for p in self.problems if p.severity != "error")
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None and self.errors == 0
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.plan is not None and self.plan.changes_anything
+
+    def report(self) -> pd.DataFrame:
+        return report_frame(self.problems)
+
+    def report_csv(self) -> bytes:
+        return safe_csv(self.report())
+
+    def rule_counts(self) -> pd.DataFrame:
+        return rule_counts(self.problems)
+
+    def changes(self) -> pd.DataFrame:
+        """Per table: the file, rows read and (append) how many are new, updated or already stored."""
+        if self.plan is None:
+            return pd.DataFrame(columns=["table", "file", "rows"])
+        rows = []
+        for name, change in self.plan.changes.items():
+            row = {"table": name, "file": self.plan.files.get(name, ""), "rows": change.rows}
+            if self.mode == "append":
+                row.update(new=change.added, updated=change.updated, already_there=change.unchanged)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: str = "replace",
+           on_conflict: str = "refuse", tables: Mapping[str, str | None] | None = None) -> Review:
+    """Read, validate and plan the staged files as an import in `mode`, writing nothing.
+
+    `tables` maps a staged file's name to the contract table it holds (None: leave it out); a file
+    not in it keeps its guessed table. For an HSDS directory the files' names say what they hold.
+    """
+    database = Path(database)
+    base = importer.identity(database)
+    problems = list(staging.problems)
+    if staging.format == "hsds":
+        raw, read_problems, directory = _read_hsds(staging)
+    else:
+        raw, read_problems = _read_contract(staging, tables or {})
+        directory = None
+    problems += read_problems
+    plan = None
+    if mode == "append" and key is None:
+        problems.append(validate.Problem(
+            "", None, None, None, "no_key", "No pseudonymisation key is set, so client ids cannot be "
+            "matched with the stored ones: ask whoever runs the dashboard to set ATLAS_HMAC_KEY."))
+    elif not any(p.rule == "mapping" for p in problems):
+        required = importer.REQUIRED_FOR_REPLACE if mode == "replace" and staging.format == "contract" else ()
+        plan = importer.plan_import(raw, problems, database, key, mode=mode, on_conflict=on_conflict,
+                                    source=_source(staging), checksum=_checksum(staging), required=required)
+        problems = plan.problems
+    if directory is not None:
+        problems = directory.locate(problems)
+    return Review(staging, mode, on_conflict, staging.format, raw, read_problems, plan, problems, base,
+                  directory)
+
+
+def confirm(done: Review, database: str | Path, key: bytes) -> importer.ImportResult:
+    """Import what `done` reviewed, if the database is still the one it was reviewed against.
+
+    Raises importer.DatabaseChanged if someone imported in between, importer.ImportRejected (with
+    located problems) if the files no longer pass; on success the staged files are removed.
+    """
+    if not done.ok:
+        raise importer.ImportRejected(done.problems)
+    required = importer.REQUIRED_FOR_REPLACE if done.mode == "replace" and done.format == "contract" else ()
+    try:
+        result = importer.import_tables(
+            done.tables, [p for p in done.read_problems], database, key, mode=done.mode,
+            on_conflict=done.on_conflict, source=_source(done.staging), checksum=_checksum(done.staging),
+            required=required, expect=done.base)
+    except importer.ImportRejected as rejected:
+        problems = done.locate.locate(rejected.problems) if done.locate is not None else rejected.problems
+        raise importer.ImportRejected(problems) from None
+    done.staging.discard()
+    return result
+
+
+def _read_contract(staging: Staging, chosen: Mapping[str, str | None]
+                   ) -> tuple[dict[str, sources.RawTable], list[validate.Problem]]:
+    raw: dict[str, sources.RawTable] = {}
+    problems: list[validate.Problem] = []
+    holders: dict[str, str] = {}
+    for staged in staging.files:
+        table = chosen.get(staged.name, staged.table)
+        suffix = Path(staged.name).suffix.lower()
+        if table is None or suffix not in sources.READERS:
+            why = ("its type is not read: upload CSV, Excel (.xlsx) or Parquet files"
+                   if suffix not in sources.READERS else
+                   "which table it holds is not known: name the file after its table (referrals.csv …) "
+                   "or choose the table next to the file")
+            problems.append(validate.Problem(staged.uploaded_as, None, None, None, "unrecognised_file",
+                                             f"Not imported: {why}.", "warning"))
+            continue
+        if table in holders:
+            problems.append(validate.Problem(
+                staged.uploaded_as, None, None, None, "duplicate_file",
+                f"{holders[table]} and {staged.uploaded_as} both hold the {table} table: upload one file "
+                "per table (join them first), or add the second one in a later import."))
+            continue
+        holders[table] = staged.uploaded_as
+        table_raw, found = sources.read_file(staging.directory / staged.name, table)
+        problems += [_renamed(p, staged) for p in found]
+        if table_raw is not None:
+            raw[table] = sources.RawTable(table, staged.uploaded_as, table_raw.frame)
+    return raw, problems
+
+
+def _read_hsds(staging: Staging):
+    try:
+        mapping = hsds.load_mapping(staging.mapping_file)
+    except hsds.MappingError as error:
+        name = staging.mapping_file.name if staging.mapping_file else "mapping"
+        return {}, [validate.Problem(name, None, None, None, "mapping", f"The mapping file cannot be used: "
+                                     f"{error}.")], None
+    directory = hsds.read_directory(staging.directory, mapping)
+    problems = [p for p in directory.problems
+                if not (p.rule == "ignored_file" and p.file.lower().endswith(MAPPING_SUFFIX))]
+    return directory.tables, problems, directory
+
+
+def _renamed(problem: validate.Problem, staged: StagedFile) -> validate.Problem:
+    """A problem of a staged file, named as the file was uploaded."""
+    if problem.file == staged.name and staged.uploaded_as != staged.name:
+        return dataclasses.replace(problem, file=staged.uploaded_as)
+    return problem
+
+
+def _source(staging: Staging) -> str:
+    names = ", ".join(f.uploaded_as for f in staging.files)
+    return f"upload ({'HSDS directory' if staging.format == 'hsds' else 'files'}): {names}"
+
+
+def _checksum(staging: Staging) -> str:
+    return importer.checksum_files(staging.directory / f.name for f in sorted(staging.files, key=lambda f: f.name))
+
+
+# ---- reports ---------------------------------------------------------------------------------------
+
+REPORT_COLUMNS = {"file": "file", "row": "row", "column": "column", "value": "value", "rule": "rule",
+                  "message": "problem and how to fix it", "severity": "severity"}
+
+
+def report_frame(problems: Iterable[validate.Problem]) -> pd.DataFrame:
+    """Every problem as a table: file, row, column, value, problem and how to fix it, what (the
+    rule in plain words), rule, severity."""
+    frame = validate.problems_frame(problems).rename(columns=REPORT_COLUMNS)
+    frame["what"] = frame["rule"].map(RULE_TITLES).fillna(frame["rule"])
+    return frame[["file", "row", "column", "value", "problem and how to fix it", "what", "rule", "severity"]]
+
+
+def readable(problems: Iterable[validate.Problem], limit: int = 20) -> list[str]:
+    """The first `limit` problems as sentences (file, row, column, value, what to do), errors first."""
+    ordered = sorted(problems, key=lambda p: (p.severity != "error", p.file, p.count > 1, p.row or 0))
+    lines = []
+    for p in ordered[:limit]:
+        where = p.file or "The import"
+        if p.row is not None:
+            where += f", row {p.row}"
+        if p.column:
+            where += f", column {p.column}"
+        value = f" (the value is {p.value!r})" if p.value is not None else ""
+        kind = "Warning — " if p.severity != "error" else ""
+        lines.append(f"{kind}{where}{value}: {p.message}")
+    return lines
+
+
+def rule_counts(problems: Iterable[validate.Problem]) -> pd.DataFrame:
+    """Rows per rule (true counts): what, rule, severity, rows."""
+    problems = list(problems)
+    if not problems:
+        return pd.DataFrame(columns=["what", "rule", "severity", "rows"])
+    counts = validate.summary(problems).rename(columns={"count": "rows"})
+    counts.insert(0, "what", counts["rule"].map(RULE_TITLES).fillna(counts["rule"]))
+    return counts
+
+
+def history_frame(imports: pd.DataFrame) -> pd.DataFrame:
+    """The import log made readable: when, how, from where, the files, and what changed."""
+    rows = []
+    for record in imports.to_dict("records"):
+        counts = _json(record.get("row_counts"))
+        files = _json(record.get("files"))
+        changes = _json(record.get("changes"))
+        mode = record.get("mode") or "replace"
+        if mode == "append" and changes:
+            what = "; ".join(f"{table}: {c.get('added', 0):,} new, {c.get('updated', 0):,} updated"
+                             for table, c in changes.items())
+        else:
+            what = "; ".join(f"{table}: {n:,} rows" for table, n in counts.items())
+        rows.append({
+            "imported at": record["imported_at"],
+            "how": "added to the data" if mode == "append" else "replaced the data",
+            "source": record.get("source"),
+            "files": ", ".join(str(f) for f in files.values()) if isinstance(files, dict) else "",
+            "what changed": what,
+            "checksum": (record.get("checksum") or "")[:12],
+        })
+    return pd.DataFrame(rows, columns=["imported at", "how", "source", "files", "what changed", "checksum"])
+
+
+def _json(text) -> dict:
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def result_message(result: importer.ImportResult) -> str:
+    """What an import did, in a sentence for the page."""
+    if not result.written:
+        return "Nothing new: every row was already there, so nothing changed."
+    if result.mode == "append":
+        parts = [f"{c.added:,} new and {c.updated:,} updated {name}" for name, c in result.changes.items()]
+        return "Imported: " + "; ".join(parts) + ". Every page now shows the new data."
+    parts = [f"{n:,} {name}" for name, n in result.row_counts.items()]
+    return "Imported: the data now holds " + ", ".join(parts) + ". Every page now shows it."

@@ -1,0 +1,94 @@
+-- name: outcome_pathways
+-- purpose: Exits and positive exits per program by the agency that referred the client in (raw counts; atlas.suppression protects them).
+-- grain: one row per (agency, program, referring agency) with at least one exit in the period; the referring agency is that of the client's latest referral to the exiting agency from another agency, made on or before the exit day; none on record = referrer_kind 'none'
+-- params:
+--   start date: first day of the period, on achieved_on (inclusive); empty = from the first exit
+--   end date: last day of the period, on achieved_on (inclusive); empty = to the last exit
+--   region text: region of the exiting agency; empty = all
+--   service_type text: service type of the program; empty = all
+--   sector text: sector of the exiting agency; empty = all
+--   min_cell int = 11: above 0, victim-service agencies are left out as exiting agencies and pooled, unnamed, as referrers (referrer_kind 'victim_service'); 0 = director view, every agency named
+with
+
+outcomes as (
+    select *
+    from outcomes_in($start, $end, $region, $service_type, $sector)
+    where $min_cell = 0 or not is_victim_service
+),
+
+referral_facts as (
+    select *
+    from referral_facts
+    where not is_internal
+),
+
+agencies as (select * from agencies),
+
+visits as (
+    select distinct client_id, agency_id, achieved_on
+    from outcomes
+),
+
+routes as (
+    select
+        v.client_id,
+        v.agency_id,
+        v.achieved_on,
+        r.from_agency_id,
+        r.from_victim_service
+    from visits as v
+    inner join referral_facts as r
+        on r.client_id = v.client_id
+        and r.to_agency_id = v.agency_id
+        and cast(r.referred_at as date) <= v.achieved_on
+    qualify row_number() over (
+        partition by v.client_id, v.agency_id, v.achieved_on
+        order by r.referred_at desc, r.referral_id desc
+    ) = 1
+),
+
+routed as (
+    select
+        o.agency_id,
+        o.program_id,
+        o.is_positive,
+        case
+            when r.from_agency_id is null then 'none'
+            when r.from_victim_service and $min_cell > 0 then 'victim_service'
+            else 'agency'
+        end as referrer_kind,
+        r.from_agency_id
+    from outcomes as o
+    left join routes as r
+        on r.client_id = o.client_id
+        and r.agency_id = o.agency_id
+        and r.achieved_on = o.achieved_on
+),
+
+per_route as (
+    select
+        agency_id,
+        program_id,
+        referrer_kind,
+        case when referrer_kind = 'agency' then from_agency_id end as referrer_id,
+        count(*) as exits,
+        count(*) filter (where is_positive) as positive
+    from routed
+    group by all
+),
+
+final as (
+    select
+        p.agency_id,
+        p.program_id,
+        p.referrer_kind,
+        p.referrer_id,
+        a.name as referrer_name,
+        a.sector as referrer_sector,
+        p.exits,
+        p.positive
+    from per_route as p
+    left join agencies as a on a.agency_id = p.referrer_id
+)
+
+select * from final order by agency_id, program_id nulls first, referrer_kind, referrer_id

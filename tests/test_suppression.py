@@ -1,0 +1,232 @@
+"""Small-cell suppression (atlas/suppression.py), checked like an attacker would.
+
+Every protected table here is built to tempt: a total minus the one shown cell equals the hidden
+one, two small cells hide each other, a row and a column together pin a cell that each alone
+protects. `feasible` is an exact whole-number solver written for these tests (depth-first search
+with bounds, independent of the linear programming the module uses): for each hidden cell it
+finds every value consistent with what is published. No hidden count of 1..m-1 may be pinned to a
+value below m, nor even shown to be below m.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from atlas import suppression as sup
+
+
+# --------------------------------------------------------------------------------------------
+# An independent exact solver
+# --------------------------------------------------------------------------------------------
+
+def feasible(values, hidden, lines, lines_hidden=None, cap=None) -> dict[tuple[int, int], tuple[int, int]]:
+    """For every hidden (cell, column): the smallest and largest whole value it can take, given the
+    shown cells, the shown totals and counts >= 0. Exhaustive search (small tables only)."""
+    v = np.asarray(values, dtype=int)
+    v = v[:, None] if v.ndim == 1 else v
+    hidden = np.asarray(hidden, bool)
+    lines = [np.asarray(line) for line in lines]
+    lines_hidden = np.zeros(len(lines), bool) if lines_hidden is None else np.asarray(lines_hidden)
+    cells = list(np.flatnonzero(hidden))
+    out = {}
+    for c in range(v.shape[1]):
+        published = [(set(line.tolist()), int(v[line, c].sum())) for line, off in zip(lines, lines_hidden) if not off]
+        limit = cap if cap is not None else int(v[:, c].sum()) + 20
+        known = {i: int(v[i, c]) for i in range(len(v)) if not hidden[i]}
+        seen = {i: set() for i in cells}
+
+        containing = {i: [(members, total) for members, total in published if i in members] for i in cells}
+
+        def room(i, assign):
+            """The values cell i can still take: forced by a total whose other cells are all set, else
+            0 up to what its totals have left."""
+            upper, forced = limit, None
+            for members, total in containing[i]:
+                rest = sum(assign[j] if j in assign else known[j] for j in members if j != i and (j in assign or j in known))
+                if rest > total:
+                    return range(0)
+                if all(j in assign or j in known for j in members if j != i):
+                    if forced is not None and forced != total - rest:
+                        return range(0)
+                    forced = total - rest
+                upper = min(upper, total - rest)
+            if forced is not None:
+                return range(forced, forced + 1) if 0 <= forced <= upper else range(0)
+            return range(upper + 1)
+
+        def search(k, assign):
+            if k == len(cells):
+                for i in cells:
+                    seen[i].add(assign[i])
+                return
+            for value in room(cells[k], assign):
+                assign[cells[k]] = value
+                search(k + 1, assign)
+                del assign[cells[k]]
+
+        search(0, {})
+        for i in cells:
+            out[(i, c)] = (min(seen[i]), max(seen[i]))
+    return out
+
+
+def assert_protected(values, pattern: sup.Pattern, lines, m: int, cap=None):
+    """No hidden small count can be shown to be small (its largest feasible value reaches m)."""
+    v = np.asarray(values)
+    v = v[:, None] if v.ndim == 1 else v
+    ranges = feasible(v, pattern.hidden, lines, pattern.lines_hidden, cap=cap)
+    for (i, c), (low, high) in ranges.items():
+        assert low <= v[i, c] <= high, "the solver must find the truth"
+        if 1 <= v[i, c] < m:
+            assert high >= m, f"cell {i} column {c} = {v[i, c]} is pinned to {low}..{high}"
+    # and every shown count is safe itself
+    shown = v[~pattern.hidden]
+    assert not sup.small(shown, m).any()
+    for line, off in zip(lines, pattern.lines_hidden):
+        if not off:
+            assert not sup.small(v[np.asarray(line)].sum(axis=0), m).any()
+
+
+# --------------------------------------------------------------------------------------------
+# Rates and the primary rule
+# --------------------------------------------------------------------------------------------
+
+def test_small_is_one_to_min_cell_minus_one():
+    assert sup.small([0, 1, 10, 11, 25], 11).tolist() == [False, True, True, False, False]
+
+
+def test_wilson_matches_the_textbook_formula():
+    low, high = sup.wilson([11, 0, 5], [22, 11, 10])
+    assert low[0] == pytest.approx(0.3072, abs=1e-4) and high[0] == pytest.approx(0.6928, abs=1e-4)
+    assert low[1] == pytest.approx(0.0, abs=1e-12) and high[1] == pytest.approx(0.2588, abs=1e-4)
+    assert np.isnan(sup.wilson([0], [0])[0][0])
+
+
+def test_rate_rows_hide_small_exits_positives_and_complements():
+    exits = [11, 10, 22, 21, 30, 12]
+    positive = [11, 5, 11, 11, 0, 1]
+    # 11/11 shown (0 others), 10 exits hidden, 11/11 shown, 10 others hidden, 0 positives shown, 1 positive hidden
+    assert sup.rate_row_hidden(exits, positive, 11).tolist() == [False, True, False, True, False, True]
+    shown = sup.publish_rates(pd.DataFrame({"exits": exits, "positive": positive}), 11)
+    assert shown["suppressed"].tolist() == [False, True, False, True, False, True]
+    assert shown.loc[shown["suppressed"], ["exits", "positive"]].isna().all().all()
+    assert shown.loc[shown["suppressed"], ["rate", "ci_low", "ci_high"]].isna().all().all()
+    assert shown.loc[0, "rate"] == 1.0 and shown.loc[4, "rate"] == 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Complementary suppression, tables built to tempt it
+# --------------------------------------------------------------------------------------------
+
+def test_a_total_minus_the_shown_cells_is_not_the_hidden_cell():
+    values = [3, 40, 50]  # the total 93 is published: 93 - 40 - 50 would give the 3
+    lines = [[0, 1, 2]]
+    pattern = sup.protect(values, lines, 11)
+    assert pattern.primary.tolist() == [True, False, False]
+    assert pattern.hidden.tolist() == [True, True, False]  # the next smallest goes with it
+    assert_protected(values, pattern, lines, 11)
+
+
+def test_two_small_cells_do_not_protect_each_other():
+    values = [4, 6, 30, 80]  # hiding 4 and 6 leaves their sum, 10: both would be known to be small
+    lines = [[0, 1, 2, 3]]
+    pattern = sup.protect(values, lines, 11)
+    assert pattern.hidden.tolist() == [True, True, True, False]
+    assert_protected(values, pattern, lines, 11)
+
+
+def test_a_small_total_is_not_published():
+    values = [2, 3, 0]
+    lines = [[0, 1, 2]]
+    pattern = sup.protect(values, lines, 11)
+    assert pattern.lines_hidden.tolist() == [True]
+    assert pattern.hidden.tolist() == [True, True, False]
+    assert_protected(values, pattern, lines, 11)
+
+
+def test_rows_and_columns_with_margins():
+    table = np.array([[3, 20, 30],
+                      [25, 4, 40],
+                      [30, 35, 50]])
+    lines = sup.table_lines(table.shape)
+    pattern = sup.protect(table.ravel(), lines, 11)
+    assert pattern.hidden.reshape(3, 3)[0, 0] and pattern.hidden.reshape(3, 3)[1, 1]
+    assert_protected(table.ravel(), pattern, lines, 11, cap=80)
+
+
+def test_a_row_and_a_column_together_pin_what_each_alone_protects():
+    # Each published total has two hidden cells adding up to 14 or more, yet together they pin the 2:
+    # a + b = 22, a + c = 14, b + c = 32 gives a = (22 + 14 - 32) / 2 = 2. The audit catches it.
+    values = np.array([2, 20, 12, 100])
+    lines = [[0, 1], [0, 2], [1, 2]]
+    naive = sup.Pattern(hidden=np.array([True, True, True, False]), primary=np.array([True, False, False, False]),
+                        lines_hidden=np.zeros(3, bool))
+    found = sup.exposures(values, naive, lines, 11)
+    assert [(e.index, e.value, e.high) for e in found] == [(0, 2, 2)]
+    assert feasible(values, naive.hidden, lines)[(0, 0)] == (2, 2)  # the solver agrees: pinned
+    pattern = sup.protect(values, lines, 11)
+    assert_protected(values, pattern, lines, 11)
+
+
+def test_rate_cells_hide_positive_and_other_together():
+    # one row per group: (positive, other); a total row of both columns is published
+    cells = np.array([[3, 30], [40, 50], [25, 2], [60, 70]])
+    lines = [np.arange(4)]
+    pattern = sup.protect(cells, lines, 11)
+    assert pattern.primary.tolist() == [True, False, True, False]
+    assert_protected(cells, pattern, lines, 11)
+    concealed = cells[pattern.hidden].sum(axis=0)
+    assert (concealed == 0).all() or (concealed >= 11).all()
+
+
+def test_lp_ranges_agree_with_the_exact_solver():
+    rng = np.random.default_rng(3)
+    for _ in range(15):
+        table = rng.integers(0, 14, size=(3, 3))
+        lines = sup.table_lines(table.shape)
+        pattern = sup.protect(table.ravel(), lines, 6)
+        low, high, _, _ = sup.ranges(table.ravel(), pattern.hidden, lines, pattern.lines_hidden)
+        exact = feasible(table.ravel(), pattern.hidden, lines, pattern.lines_hidden, cap=int(table.sum()) + 6)
+        for (i, _), (lo, hi) in exact.items():
+            # the integer range lies within the LP range; in these tables they coincide
+            assert low[i, 0] <= lo and hi <= high[i, 0]
+            assert (lo, hi) == (low[i, 0], high[i, 0])
+
+
+def test_random_tables_survive_the_exact_solver():
+    checked = 0
+    for seed in range(120):
+        rng = np.random.default_rng(seed)
+        m = int(rng.integers(4, 7))
+        shape = (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+        table = rng.choice([0, 1, 2, 3, 5, 8, 12, 15], size=shape)
+        lines = sup.table_lines(shape)
+        pattern = sup.protect(table.ravel(), lines, m)
+        if pattern.hidden.sum() > 5 or pattern.lines_hidden.any():
+            continue  # too many hidden cells for the exhaustive solver
+        assert_protected(table.ravel(), pattern, lines, m, cap=int(table.sum()) + m)
+        checked += 1
+    assert checked >= 25
+
+
+def test_nothing_is_hidden_without_a_small_count():
+    values = np.array([[11, 30], [0, 12], [50, 50]])
+    pattern = sup.protect(values, [np.arange(3)], 11)
+    assert not pattern.hidden.any() and not pattern.lines_hidden.any()
+
+
+def test_director_view_threshold_zero_hides_nothing():
+    assert not sup.protect([1, 2, 3], [[0, 1, 2]], 0).hidden.any()
+    assert not sup.rate_row_hidden([1, 5], [1, 2], 0).any()
+
+
+def test_exhaustive_check_of_every_three_cell_row():
+    # every row of three cells from a small alphabet, with its total published
+    m = 4
+    for values in itertools.product([0, 1, 2, 3, 4, 6], repeat=3):
+        pattern = sup.protect(list(values), [[0, 1, 2]], m)
+        assert_protected(list(values), pattern, [[0, 1, 2]], m, cap=sum(values) + m)
