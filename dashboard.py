@@ -6,6 +6,16 @@ from atlas import app
 
 st.set_page_config(page_title="Collaboration Atlas", page_icon=":material/hub:", layout="wide")
 
+DATA = st.Page("pages/data.py", title="Data", icon=":material/database:")
+
+if not app.has_database():
+    # Before the first import only the Data page is offered: it is where the first import happens.
+    navigation = st.navigation({"Data": [DATA]})
+    st.sidebar.info("No data yet: load your community's files on the Data page, or build the demo with "
+                    "`python -m atlas demo`.")
+    navigation.run()
+    st.stop()
+
 navigation = st.navigation(
     {
         "Atlas": [st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)],
@@ -15,7 +25,7 @@ navigation = st.navigation(
         ],
         "Board": [st.Page("pages/network.py", title="Network map", icon=":material/hub:")],
         "Funders": [st.Page("pages/outcomes.py", title="Outcomes", icon=":material/verified:")],
-        "Data": [st.Page("pages/data.py", title="Data", icon=":material/database:")],
+        "Data": [DATA],
     }
 )
 

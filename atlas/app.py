@@ -45,13 +45,22 @@ def database() -> Atlas:
     return _connect(str(path), stat.st_mtime_ns, stat.st_size)
 
 
+def has_database() -> bool:
+    return Path(config.database_path()).exists()
+
+
+def database_or_none() -> CachedAtlas | None:
+    """The cached database, or None before the first import has built one."""
+    return CachedAtlas(database()) if has_database() else None
+
+
 def require_database() -> CachedAtlas:
     """The cached database, or an explanation on the page (and a stop) when there is none yet."""
-    path = config.database_path()
-    if not Path(path).exists():
+    if not has_database():
         st.error(
-            f"There is no database at `{path}` yet. Build the demo community with "
-            f"`python -m atlas demo`, or load your own files with `python -m atlas import DIR`."
+            f"There is no database at `{config.database_path()}` yet. Load your community's files on the "
+            f"**Data** page, build the demo community with `python -m atlas demo`, or load a folder with "
+            f"`python -m atlas import DIR`."
         )
         st.stop()
     return CachedAtlas(database())

@@ -7,15 +7,18 @@ import streamlit as st
 from atlas import app, config, escape, importer, quality, upload
 from atlas.contract import TABLES
 
-db = app.require_database()
+db = app.database_or_none()  # None before the first import: then this page is where it happens
 database = config.database_path()
 
 st.title("Data")
 st.caption("Load your community's own files, see what is wrong with them before anything changes, "
            "and check the quality of what the dashboard holds.")
 
-extent = db.query("data_extent").iloc[0]
-if extent["referrals"]:
+extent = db.query("data_extent").iloc[0] if db else None
+if extent is None:
+    st.info("The dashboard holds no data yet. Load your community's files below: once they import, every "
+            "page opens on them.", icon=":material/info:")
+elif extent["referrals"]:
     st.markdown(
         f"The dashboard holds **{extent['referrals']:,} referrals** "
         f"({pd.Timestamp(extent['first_referral']):%d %b %Y} – {pd.Timestamp(extent['last_referral']):%d %b %Y}), "
@@ -30,7 +33,8 @@ done = st.session_state.pop("upload_done", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
-load, check, history = st.tabs(["Load your data", "Data quality", "Import history"])
+load, check, history = st.tabs(["Load your data", "Data quality", "Import history"]) if db else \
+    (st.container(), None, None)
 
 # ---- load ------------------------------------------------------------------------------------------
 with load:
@@ -88,7 +92,7 @@ with load:
             "What should happen to the data already loaded?",
             ["append", "replace"], index=None, key=f"upload_mode_{generation}",
             format_func={"append": "Add these files to it (new rows are added, changed rows are matched by id)",
-                         "replace": "Replace all of it with these files"}.get)
+                         "replace": "Replace all of it with these files"}.get) if db else "replace"
         update = how == "append" and st.checkbox(
             "Where a row differs from the stored one, use the file's values (otherwise the import stops "
             "and lists the differences)", key=f"upload_update_{generation}")
@@ -141,7 +145,7 @@ with load:
                          "Ask whoever runs the dashboard to set `ATLAS_HMAC_KEY` (see the README).",
                          icon=":material/key:")
             sure = True
-            if reviewed.mode == "replace":
+            if reviewed.mode == "replace" and extent is not None:
                 st.warning(f"Replacing removes everything the dashboard holds now ({extent['referrals']:,} "
                            "referrals and the rest) and keeps only these files.", icon=":material/warning:")
                 sure = st.checkbox("Yes, replace all the data", key=f"upload_sure_{generation}")
@@ -160,6 +164,9 @@ with load:
                     for name in ("upload_staging", "upload_review"):
                         st.session_state.pop(name, None)
                     st.rerun()
+
+if db is None:
+    st.stop()  # nothing loaded yet: no quality to check, no history to show
 
 # ---- data quality ----------------------------------------------------------------------------------
 with check:

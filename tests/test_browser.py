@@ -295,3 +295,34 @@ def test_outcomes_page_matches_the_funder_pack_and_hides_small_numbers(site, dem
     assert shot.stat().st_size > 50_000
     assert not errors, errors
     page.close()
+
+
+def test_first_import_from_an_empty_install_on_the_data_page(site, small_files, tmp_path, monkeypatch):
+    """From nothing to a working dashboard on the Data page alone: no database yet, upload the
+    community's folder of exports, check, import, and the Overview opens on its figures."""
+    from conftest import TEST_KEY
+
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    database = tmp_path / "new" / "atlas.duckdb"
+    browser = site[1]
+    with served(database, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 3200})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.get_by_text("holds no data yet").wait_for(timeout=60_000)
+        assert page.get_by_role("link", name="Overview").count() == 0  # only the Data page is offered
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            sorted(str(p) for p in small_files.iterdir()))
+        page.get_by_role("button", name="Check the files").click()
+        page.get_by_text("No problems: these files can be imported").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("The dashboard holds 13 referrals").wait_for(timeout=60_000)
+        page.goto(url)  # the whole navigation is there now, and the Overview reads the new data
+        page.get_by_role("link", name="Overview").first.wait_for(timeout=60_000)
+        page.get_by_role("link", name="Overview").first.click()
+        expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(6, timeout=60_000)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        assert not errors, errors
+        page.close()
+    assert database.exists()

@@ -81,12 +81,12 @@ def test_all_data_has_no_comparison(run_app):
     assert any("compare" in c.value for c in at.caption)
 
 
-def test_missing_database_explains_how_to_build_one(tmp_path, monkeypatch):
+def test_missing_database_says_how_to_build_one(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_DB", str(tmp_path / "none.duckdb"))
     at = AppTest.from_file(DASHBOARD, default_timeout=30)
     at.run()
     assert not at.exception
-    assert "python -m atlas demo" in at.error[0].value
+    assert "python -m atlas demo" in at.sidebar.info[0].value
 
 
 def test_bottlenecks_names_the_planted_bottleneck_first(run_app):
@@ -267,3 +267,13 @@ def test_outcomes_page_for_one_funder_by_program(run_app, demo_db):
     assert list(table.columns[:2]) == ["Agency", "Program"]
     assert len(table) == len(view.by["program"])
     assert_no_small_count_shown(at, config.min_cell())
+
+
+def test_without_a_database_only_the_data_page_is_offered_and_it_can_load_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_DB", str(tmp_path / "first.duckdb"))
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Data"]
+    assert any("holds no data yet" in i.value for i in at.info)
+    assert at.get("file_uploader"), "the first import happens here"
