@@ -27,6 +27,7 @@ $(DB): | $(VENV)/.installed
 	$(BIN)/python -m atlas demo --db $(DB)
 
 run: $(VENV)/.installed $(DB)
+	$(BIN)/python -m atlas upgrade --db $(DB)
 	$(BIN)/python -m atlas serve --port $(PORT)
 
 demo: $(VENV)/.installed

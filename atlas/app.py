@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import catalog, config
-from atlas.db import Atlas
+from atlas.db import Atlas, DatabaseOutdated
 from atlas.filters import PERIODS, Filters, period_bounds
 
 
@@ -49,9 +49,18 @@ def has_database() -> bool:
     return Path(config.database_path()).exists()
 
 
+def _opened() -> CachedAtlas:
+    """The cached database; a database built by another model version explains itself and stops."""
+    try:
+        return CachedAtlas(database())
+    except DatabaseOutdated as outdated:
+        st.error(str(outdated), icon=":material/upgrade:")
+        st.stop()
+
+
 def database_or_none() -> CachedAtlas | None:
     """The cached database, or None before the first import has built one."""
-    return CachedAtlas(database()) if has_database() else None
+    return _opened() if has_database() else None
 
 
 def require_database() -> CachedAtlas:
@@ -63,7 +72,7 @@ def require_database() -> CachedAtlas:
             f"`python -m atlas import DIR`."
         )
         st.stop()
-    return CachedAtlas(database())
+    return _opened()
 
 
 def sidebar_filters(db: CachedAtlas) -> Filters:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -161,3 +162,12 @@ def get(name: str) -> NamedQuery:
 def model_statements(directory: Path = MODEL_DIR) -> list[tuple[str, str]]:
     """The statements that build the data model, in file order: (file name, sql)."""
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
+
+
+def model_fingerprint() -> str:
+    """A fingerprint of the data model: changes whenever any statement in queries/model changes."""
+    digest = hashlib.sha256()
+    for name, sql in model_statements():
+        digest.update(name.encode())
+        digest.update(sql.encode())
+    return digest.hexdigest()[:16]

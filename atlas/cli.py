@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from atlas import catalog, config, demo, formats, importer, validate
-from atlas.db import Atlas, DatabaseMissing
+from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated
 
 
 class UsageError(Exception):
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first day of the period (default: 12 months before the data's last referral day)")
     p.add_argument("--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="last day of the period (default: the data's last referral day)")
+
+    p = sub.add_parser("upgrade", help="rebuild the data model over a database built by an earlier version")
+    _db_arg(p)
 
     p = sub.add_parser("serve", help="serve the dashboard (streamlit run dashboard.py)")
     p.add_argument("--port", type=int, default=8501)
@@ -197,6 +200,17 @@ def cmd_queries(args) -> int:
     return 0
 
 
+def cmd_upgrade(args) -> int:
+    database = args.db or config.database_path()
+    if not Path(database).exists():
+        raise DatabaseMissing(f"No database at {database}: nothing to upgrade.")
+    if importer.upgrade(database):
+        print(f"Rebuilt the data model of {database} over its data.")
+    else:
+        print(f"{database} is up to date.")
+    return 0
+
+
 def cmd_serve(args) -> int:
     """Run Streamlit on dashboard.py in this process.
 
@@ -252,14 +266,14 @@ def cmd_report(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries,
-            "serve": cmd_serve, "report": cmd_report}
+            "serve": cmd_serve, "report": cmd_report, "upgrade": cmd_upgrade}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, catalog.QueryError, config.ConfigError, DatabaseMissing) as error:
+    except (UsageError, catalog.QueryError, config.ConfigError, DatabaseMissing, DatabaseOutdated) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like

@@ -20,6 +20,10 @@ class DatabaseMissing(FileNotFoundError):
     """No database at the configured path; the message says how to make one."""
 
 
+class DatabaseOutdated(RuntimeError):
+    """The database was built by another version of the data model; the message says how to upgrade."""
+
+
 class Atlas:
     """Read access to one Collaboration Atlas database."""
 
@@ -39,6 +43,20 @@ class Atlas:
         self._con = duckdb.connect()
         self._con.execute("attach $path as atlas (read_only)", {"path": str(self.path)})
         self._con.execute("use atlas")
+        self._check_model()
+
+    def _check_model(self) -> None:
+        try:
+            built = self._con.execute("select fingerprint from model_version").fetchall()
+        except duckdb.CatalogException:
+            built = []
+        if [row[0] for row in built] != [catalog.model_fingerprint()]:
+            self._con.close()
+            raise DatabaseOutdated(
+                f"{self.path} was built by another version of Collaboration Atlas. Rebuild its data model "
+                f"over the same data with `python -m atlas upgrade --db {self.path}` (nothing is lost), "
+                f"or run `make run`, which does it."
+            )
 
     def query(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run the named query with its parameters bound; unknown names or parameters raise QueryError."""

@@ -246,12 +246,12 @@ def build_database(
 def _build_appended(plan: ImportPlan, database: Path) -> None:
     """The stored database with the plan's rows added or updated, built new and swapped in."""
     with _building(database) as con:
-        con.execute("attach $path as old (read_only)", {"path": str(database)})
+        con.execute("attach $path as atlas_before (read_only)", {"path": str(database)})
         for name in TABLES:
             if name not in plan.tables:
-                con.execute(f"insert into {name} by name select * from old.{name}")
+                con.execute(f"insert into {name} by name select * from atlas_before.{name}")
                 continue
-            stored = con.execute(f"select * from old.{name}").df()
+            stored = con.execute(f"select * from atlas_before.{name}").df()
             rows = plan.stored_rows[name]
             keep = np.ones(len(stored), dtype=bool)
             keep[rows[rows >= 0]] = False  # matched rows are written again, as merged
@@ -259,12 +259,38 @@ def _build_appended(plan: ImportPlan, database: Path) -> None:
             frame = pd.concat([_as_contract(name, stored[keep]), _prepare(name, plan.tables[name], None)],
                               ignore_index=True)
             con.from_df(frame).insert_into(name)
-        con.execute("insert into imports by name select * from old.imports")
+        con.execute("insert into imports by name select * from atlas_before.imports")
         changes = {name: {"added": c.added, "updated": c.updated, "unchanged": c.unchanged}
                    for name, c in plan.changes.items()}
         _log(con, "append", plan.source, plan.files, {n: c.rows for n, c in plan.changes.items()},
              changes, plan.checksum)
-        con.execute("detach old")
+        con.execute("detach atlas_before")
+
+
+def built_model(database: str | Path) -> str | None:
+    """The fingerprint of the data model that built `database` (None: built before fingerprints)."""
+    con = duckdb.connect()
+    try:
+        con.execute("attach $path as stored (read_only)", {"path": str(database)})
+        try:
+            return con.execute("select fingerprint from stored.model_version").fetchone()[0]
+        except duckdb.CatalogException:
+            return None
+    finally:
+        con.close()
+
+
+def upgrade(database: str | Path) -> bool:
+    """Rebuild the current data model over a database's stored rows when another version of the
+    model built it (atomically, like an import); True when it did. Client ids are copied as stored."""
+    if built_model(database) == catalog.model_fingerprint():
+        return False
+    with import_lock(database), _building(database) as con:
+        con.execute("attach $path as atlas_before (read_only)", {"path": str(database)})
+        for name in [*TABLES, "imports"]:
+            con.execute(f"insert into {name} by name select * from atlas_before.{name}")
+        con.execute("detach atlas_before")
+    return True
 
 
 @contextlib.contextmanager
@@ -283,6 +309,8 @@ def _building(database: str | Path):
                 "insert into outcome_kinds values ($1, $2, $3)",
                 [(o, outcome_polarity(o), o in HOUSING_OUTCOMES) for o in OUTCOMES],
             )
+            con.execute("insert into model_version values ($fingerprint)",
+                        {"fingerprint": catalog.model_fingerprint()})
             yield con
             con.execute("checkpoint")
         finally:

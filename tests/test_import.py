@@ -118,3 +118,34 @@ def test_demo_csv_round_trips_through_import(tmp_path):
         assert table(built, sql) == table(imported, sql), name
     with Atlas(built) as a, Atlas(imported) as b:
         assert a.query("agency_bottlenecks").equals(b.query("agency_bottlenecks"))
+
+
+def outdate(path: Path) -> None:
+    """Make a database look as if an earlier version of the data model built it."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("update model_version set fingerprint = 'an-older-model'")
+        con.execute("drop macro table need_cells")
+    finally:
+        con.close()
+
+
+def test_an_outdated_database_is_refused_with_instructions_and_upgrade_keeps_the_data(small_files, tmp_path):
+    from atlas.db import DatabaseOutdated
+
+    db = tmp_path / "atlas.duckdb"
+    importer.import_folder(small_files, db, TEST_KEY)
+    rows = {name: table(db, f"select * from {name} order by all") for name in ("referrals", "outcomes", "imports")}
+    outdate(db)
+    with pytest.raises(DatabaseOutdated, match="python -m atlas upgrade"):
+        Atlas(db)
+    out = run_atlas("query", "need_vs_capacity", "--db", str(db))
+    assert out.returncode == 2 and "atlas upgrade" in out.stderr and "Traceback" not in out.stderr
+
+    out = run_atlas("upgrade", "--db", str(db))
+    assert out.returncode == 0 and "Rebuilt the data model" in out.stdout
+    for name, before in rows.items():  # every row, client pseudonyms and the import log as they were
+        assert table(db, f"select * from {name} order by all") == before
+    with Atlas(db) as atlas:
+        assert len(atlas.query("need_vs_capacity")) == 12
+    assert "up to date" in run_atlas("upgrade", "--db", str(db)).stdout

@@ -277,3 +277,18 @@ def test_without_a_database_only_the_data_page_is_offered_and_it_can_load_files(
     assert [t.value for t in at.title] == ["Data"]
     assert any("holds no data yet" in i.value for i in at.info)
     assert at.get("file_uploader"), "the first import happens here"
+
+
+def test_an_outdated_database_explains_how_to_upgrade(small_db, tmp_path, monkeypatch):
+    import shutil
+
+    from test_import import outdate
+
+    path = tmp_path / "old.duckdb"
+    shutil.copyfile(small_db, path)
+    outdate(path)
+    monkeypatch.setenv("ATLAS_DB", str(path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "python -m atlas upgrade" in at.error[0].value
