@@ -503,23 +503,20 @@ def big_community(n: int) -> dict[str, str]:
     return {"agencies.csv": agencies, "referrals.csv": "\n".join(lines) + "\n"}
 
 
-def test_a_100000_row_file_validates_and_imports(tmp_path, capsys):
+def test_a_100000_row_file_validates_and_imports(tmp_path):
+    """Functional at size (its timing is for `make bench`, not for tests)."""
     files = big_community(100_000)
     database = tmp_path / "big.duckdb"
-    started = time.perf_counter()
     staging = upload.stage(uploads(files), root=tmp_path)
     done = upload.review(staging, database, TEST_KEY, mode="replace")
-    checked = time.perf_counter()
     assert done.ok, done.report().head()
     result = upload.confirm(done, database, TEST_KEY)
-    imported = time.perf_counter()
     assert result.row_counts["referrals"] == 100_000
     # append the next 1,000 on top, and a broken copy that must change nothing
     more = big_community(101_000)["referrals.csv"].splitlines()
     month = "\n".join([more[0], *more[100_001:]]) + "\n"
     appended = importer.import_folder(write_files(tmp_path / "more", {"referrals.csv": month}), database,
                                       TEST_KEY, mode="append")
-    done_append = time.perf_counter()
     assert appended.changes["referrals"].added == 1_000
     before = database.read_bytes()
     broken = files["referrals.csv"].replace(",housing,2023-01-01 00:07,", ",housing,01/01/2023,")
@@ -527,10 +524,6 @@ def test_a_100000_row_file_validates_and_imports(tmp_path, capsys):
         importer.import_folder(write_files(tmp_path / "bad", dict(files, **{"referrals.csv": broken})), database,
                                TEST_KEY)
     assert database.read_bytes() == before
-    with capsys.disabled():
-        print(f"\n100,000-row upload: read+validate {checked - started:.1f} s, import {imported - checked:.1f} s;"
-              f" append 1,000 onto it {done_append - imported:.1f} s")
-    assert imported - started < 120
 
 
 def test_every_rule_the_code_reports_has_a_plain_title():
