@@ -131,3 +131,13 @@ def test_focus_defaults_to_the_worst_agency_and_can_be_chosen(db):
     assert bottlenecks.build(db, Filters(), focus="not-an-agency").focus == "A3"
     names = {t.name for t in view.trend_chart.data}
     assert "Median days to accept (Harbor House)" in names
+
+
+def test_the_planted_winter_surge_shows_in_the_trend(demo_db):
+    from atlas.demo import PLANTED
+
+    with Atlas(demo_db) as demo:
+        view = bottlenecks.build(demo, Filters(service_type="shelter"), focus=PLANTED["winter_surge_agency_id"])
+    bars = next(t for t in view.trend_chart.data if t.name == "Referrals")
+    months = pd.Series(list(bars.y), index=pd.to_datetime(list(bars.x)).month)
+    assert months[months.index.isin([12, 1, 2])].mean() > 1.4 * months[months.index.isin([6, 7, 8])].mean()
