@@ -19,7 +19,7 @@ clock as (
             cast($start as timestamp),
             (select cast(cast(min(referred_at) as date) as timestamp) from referrals)
         ) as period_start,
-        coalesce(cast($as_of as timestamp), data_as_of()) as as_of,
+        as_of_or_latest($as_of) as as_of,
         cast($end as timestamp) + interval 1 day as end_exclusive
 ),
 

@@ -19,7 +19,7 @@ outcomes as (
 outcome_facts as (select * from outcome_facts),
 
 clock as (
-    select cast(coalesce(cast($as_of as timestamp), data_as_of()) as date) as as_of
+    select cast(as_of_or_latest($as_of) as date) as as_of
 ),
 
 horizons as (

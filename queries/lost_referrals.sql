@@ -18,7 +18,7 @@ referrals as (
 agencies as (select * from agencies),
 
 clock as (
-    select coalesce(cast($as_of as timestamp), data_as_of()) as as_of
+    select as_of_or_latest($as_of) as as_of
 ),
 
 judged as (

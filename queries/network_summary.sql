@@ -24,7 +24,7 @@ partnerships as (
 ),
 
 clock as (
-    select coalesce(cast($as_of as timestamp), data_as_of()) as as_of
+    select as_of_or_latest($as_of) as as_of
 ),
 
 referral_figures as (

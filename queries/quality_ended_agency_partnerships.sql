@@ -11,7 +11,7 @@ referrals as (select * from referrals),
 partnerships as (select * from partnerships),
 
 clock as (
-    select coalesce(cast($as_of as timestamp), data_as_of()) as as_of
+    select as_of_or_latest($as_of) as as_of
 ),
 
 steps as (

@@ -9,7 +9,7 @@ with
 referral_facts as (select * from referral_facts),
 
 clock as (
-    select coalesce(cast($as_of as timestamp), data_as_of()) as as_of
+    select as_of_or_latest($as_of) as as_of
 ),
 
 open_referrals as (
