@@ -11,9 +11,7 @@
 with
 
 outcomes as (
-    select *
-    from outcomes_in($start, $end, $region, $service_type, $sector)
-    where $min_cell = 0 or not is_victim_service
+    select * from outcomes_shown($start, $end, $region, $service_type, $sector, $min_cell)
 ),
 
 referral_facts as (
