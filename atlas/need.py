@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
-from atlas import escape, exports
+from atlas import escape, exports, suppression
 from atlas.charts import COLORS, titled
 from atlas.filters import Filters
 
@@ -180,16 +180,10 @@ def forecast(values, horizon: int = HORIZON, season: int = SEASON, years: int = 
                     misses=max((len(e) for e in errors), default=0))
 
 
-def wilson_low(successes, trials, z: float = 1.959964):
+def wilson_low(successes, trials):
     """Lower end of the Wilson score interval of successes / trials (NaN where there are no trials);
-    the same formula as `unmet_share_low` in the gap queries."""
-    successes = np.asarray(successes, dtype=float)
-    trials = np.asarray(trials, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = successes / trials
-        low = (p + z * z / (2 * trials) - z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))) \
-            / (1 + z * z / trials)
-    return np.where(trials > 0, low, np.nan)
+    the same measure as `unmet_share_low` in the gap queries (the wilson_low model macro)."""
+    return suppression.wilson(successes, trials)[0]
 
 
 def month_start(day: dt.date) -> dt.date:

@@ -38,11 +38,8 @@ final as (
         *,
         unmet_need / nullif(need, 0) as unmet_share,
         -- lower end of the 95 % Wilson interval of unmet_share (each person in need in a month one
-        -- trial, z = 1.959964): the ranking measure, so a handful of people cannot outrank a large gap
-        (unmet_need / nullif(need, 0) + 1.959964 ^ 2 / (2 * need)
-            - 1.959964 * sqrt((unmet_need / nullif(need, 0)) * (1 - unmet_need / nullif(need, 0)) / need
-                              + 1.959964 ^ 2 / (4 * need * need)))
-            / (1 + 1.959964 ^ 2 / need) as unmet_share_low,
+        -- trial): the ranking measure, so a handful of people cannot outrank a large gap
+        wilson_low(unmet_need, need) as unmet_share_low,
         need / nullif(capacity, 0) as need_per_slot,
         demand / nullif(capacity, 0) as utilization,
         capacity = 0 as no_slots

@@ -32,19 +32,12 @@ scored as (
     select
         *,
         positive / exits as rate,
-        1.959964 * 1.959964 as z2,
+        wilson_low(positive, exits) as ci_low,
+        wilson_high(positive, exits) as ci_high,
         exits < $min_cell
             or (positive > 0 and positive < $min_cell)
             or (exits - positive > 0 and exits - positive < $min_cell) as suppressed
     from per_program
-),
-
-wilson as (
-    select
-        *,
-        (rate + z2 / (2 * exits)) / (1 + z2 / exits) as centre,
-        sqrt(z2) * sqrt(rate * (1 - rate) / exits + z2 / (4 * exits * exits)) / (1 + z2 / exits) as half_width
-    from scored
 ),
 
 final as (
@@ -58,10 +51,10 @@ final as (
         case when w.suppressed then null else w.exits end as exits,
         case when w.suppressed then null else w.positive end as positive,
         case when w.suppressed then null else w.rate end as rate,
-        case when w.suppressed then null else w.centre - w.half_width end as ci_low,
-        case when w.suppressed then null else w.centre + w.half_width end as ci_high,
+        case when w.suppressed then null else w.ci_low end as ci_low,
+        case when w.suppressed then null else w.ci_high end as ci_high,
         w.suppressed
-    from wilson as w
+    from scored as w
     inner join agencies as a on a.agency_id = w.agency_id
     left join programs as p on p.program_id = w.program_id
 )
