@@ -243,15 +243,42 @@ def build_database(
     return counts
 
 
-def _build_appended(plan: ImportPlan, database: Path) -> None:
-    """The stored database with the plan's rows added or updated, built new and swapped in."""
+STORED_TABLES = (*TABLES, "imports")  # the tables that hold data (the rest of the model is derived)
+
+
+@contextlib.contextmanager
+def _rebuilding(database: Path):
+    """`_building`, with the database being replaced attached (read-only) as `atlas_before`."""
     with _building(database) as con:
         con.execute("attach $path as atlas_before (read_only)", {"path": str(database)})
+        yield con
+        con.execute("detach atlas_before")
+
+
+def _allowed(name: str) -> str:
+    """A stored table's name, checked: an identifier cannot be bound as a parameter, so it is allow-listed."""
+    if name not in STORED_TABLES:
+        raise ValueError(f"not a stored table: {name!r}")
+    return name
+
+
+def _copy_stored(con, name: str) -> None:
+    """Copy a table of `atlas_before` into the new database as it is (columns matched by name)."""
+    con.execute(f"insert into {_allowed(name)} by name select * from atlas_before.{name}")
+
+
+def _read_stored(con, name: str) -> pd.DataFrame:
+    return con.execute(f"select * from atlas_before.{_allowed(name)}").df()
+
+
+def _build_appended(plan: ImportPlan, database: Path) -> None:
+    """The stored database with the plan's rows added or updated, built new and swapped in."""
+    with _rebuilding(database) as con:
         for name in TABLES:
             if name not in plan.tables:
-                con.execute(f"insert into {name} by name select * from atlas_before.{name}")
+                _copy_stored(con, name)
                 continue
-            stored = con.execute(f"select * from atlas_before.{name}").df()
+            stored = _read_stored(con, name)
             rows = plan.stored_rows[name]
             keep = np.ones(len(stored), dtype=bool)
             keep[rows[rows >= 0]] = False  # matched rows are written again, as merged
@@ -259,12 +286,11 @@ def _build_appended(plan: ImportPlan, database: Path) -> None:
             frame = pd.concat([_as_contract(name, stored[keep]), _prepare(name, plan.tables[name], None)],
                               ignore_index=True)
             con.from_df(frame).insert_into(name)
-        con.execute("insert into imports by name select * from atlas_before.imports")
+        _copy_stored(con, "imports")
         changes = {name: {"added": c.added, "updated": c.updated, "unchanged": c.unchanged}
                    for name, c in plan.changes.items()}
         _log(con, "append", plan.source, plan.files, {n: c.rows for n, c in plan.changes.items()},
              changes, plan.checksum)
-        con.execute("detach atlas_before")
 
 
 def built_model(database: str | Path) -> str | None:
@@ -285,11 +311,9 @@ def upgrade(database: str | Path) -> bool:
     model built it (atomically, like an import); True when it did. Client ids are copied as stored."""
     if built_model(database) == catalog.model_fingerprint():
         return False
-    with import_lock(database), _building(database) as con:
-        con.execute("attach $path as atlas_before (read_only)", {"path": str(database)})
-        for name in [*TABLES, "imports"]:
-            con.execute(f"insert into {name} by name select * from atlas_before.{name}")
-        con.execute("detach atlas_before")
+    with import_lock(database), _rebuilding(Path(database)) as con:
+        for name in STORED_TABLES:
+            _copy_stored(con, name)
     return True
 
 
