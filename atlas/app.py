@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from atlas import catalog, config
+from atlas import catalog, config, contract
 from atlas.db import Atlas, DatabaseOutdated
 from atlas.filters import PERIODS, Filters, period_bounds
 
@@ -90,10 +90,7 @@ def sidebar_filters(db: CachedAtlas) -> Filters:
         return [""] + choices.loc[choices["dimension"] == dimension, "value"].tolist()
 
     def label(value: str) -> str:
-        if not value:
-            return "All"
-        text = value.replace("_", " ")
-        return text[:1].upper() + text[1:]
+        return contract.label(value) if value else "All"
 
     sb = st.sidebar
     sb.header("Filters")

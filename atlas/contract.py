@@ -27,6 +27,13 @@ OUTCOMES = POSITIVE_OUTCOMES + NEGATIVE_OUTCOMES + NEUTRAL_OUTCOMES
 HOUSING_OUTCOMES = ("housed_permanent", "housed_temporary")  # a positive housing exit (returns are measured from it)
 
 
+def label(code: object) -> str:
+    """An enum value as words for people: `mental_health` -> `Mental health` (plain text: escape it
+    where it meets Markdown or HTML)."""
+    text = str(code).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def outcome_polarity(outcome: str) -> str:
     """positive, negative or neutral, as the contract classes each outcome value."""
     if outcome in POSITIVE_OUTCOMES:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from atlas import escape
 from atlas.charts import titled
-from atlas.contract import DECLINE_REASONS
+from atlas.contract import DECLINE_REASONS, label
 
 # Decline reasons in a fixed order with fixed colours; no_capacity is the capacity signal, so it
 # comes first, in the one strong colour, and says so in the legend. The rest are muted.
@@ -117,7 +117,7 @@ def decline_chart_by_agency(frame: pd.DataFrame, top: int = 15) -> go.Figure:
 
 def decline_chart_by_service(frame: pd.DataFrame) -> go.Figure:
     """Decline reasons per service type (from `decline_reasons`), most declined first."""
-    by = frame["service_type"].map(lambda s: escape.html(str(s).replace("_", " ").capitalize()))
+    by = frame["service_type"].map(lambda s: escape.html(label(s)))
     table = _reason_table(frame, by)
     return _reason_bars(table, "Why referrals are declined, by service type")
 

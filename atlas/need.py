@@ -27,6 +27,7 @@ from pandas.io.formats.style import Styler
 
 from atlas import escape, exports, suppression
 from atlas.charts import COLORS, titled
+from atlas.contract import label as service_label
 from atlas.filters import Filters
 
 MEASURES = {"unmet_share": "Share of need unmet", "utilization": "Utilization (referrals per slot)"}
@@ -70,12 +71,6 @@ ONE_DECIMAL = {"People in need per slot"}
 WHOLE = {"Unmet need", "Unmet need, next 3 months", "Unmet need, last 3 months", "People in need", "Slots", "Referrals expected",
          "Slots a month that could move"}
 SIGNED = {"Change"}
-
-
-def service_label(service: str) -> str:
-    """`mental_health` -> `Mental health` (plain text: escape it where it meets Markdown or HTML)."""
-    text = str(service).replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 def cell_name(region: str, service: str) -> str:

@@ -41,7 +41,7 @@ import plotly.graph_objects as go
 
 from atlas import config, escape, suppression
 from atlas.charts import titled
-from atlas.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES
+from atlas.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
 from atlas.filters import Filters
 
 NO_PROGRAM = "No program recorded"
@@ -70,12 +70,6 @@ OUTCOME_COLOURS = {
 }
 DIMENSIONS = {"service_type": "Service type", "funder": "Funder", "agency": "Agency", "program": "Program"}
 COLOURS = {"dot": "#264653", "network": "#e76f51", "band": "rgba(231,111,81,0.12)", "funder": "#2a9d8f"}
-
-
-def label(value: object) -> str:
-    """A service type or sector as words: mental_health -> Mental health."""
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import exports, outcomes
+from atlas import contract, exports, outcomes
 from atlas.outcomes import Outcomes
 
 CHART_WIDTH = 900  # px: the SVGs scale to the page width
@@ -170,7 +170,7 @@ def tables(view: Outcomes) -> dict[str, dict]:
     }
     programs = view.programs if view.funder else view.programs[~view.programs["suppressed"]]
     programs = programs.assign(
-        service=programs["service_type"].map(lambda s: "" if pd.isna(s) else outcomes.label(s)),
+        service=programs["service_type"].map(lambda s: "" if pd.isna(s) else contract.label(s)),
         program=programs["program_name"].fillna(outcomes.NO_PROGRAM.lower()),
         shown=programs["suppressed"].map({True: "hidden: small numbers", False: ""}))
     out["programs"] = _table(programs, {"agency_name": "Agency", "program": "Program", "service": "Service type",

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from atlas import escape, network
 from atlas.charts import titled
+from atlas.contract import label
 from atlas.filters import Filters
 
 USUAL_SHARE = 0.5  # an agency is a referrer's usual destination for a service when it gets at least this share
@@ -61,13 +62,13 @@ MOVER_FIELDS = ("agency_id", "name", "sector", "region", "degree_before", "degre
                 "betweenness_before", "betweenness_now", "rank_before", "rank_now", "rank_change")
 
 
+def _words(code: object) -> str:
+    """A service type as words mid-sentence (\"mental_health\" -> \"mental health\")."""
+    return label(code).lower()
+
+
 def _empty(columns) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
-
-
-def _service(name: object) -> str:
-    """A service type as words ("mental_health" -> "mental health")."""
-    return str(name).replace("_", " ")
 
 
 def _rate(accepted: pd.Series, declined: pd.Series) -> pd.Series:
@@ -192,7 +193,7 @@ def _received(flows: pd.DataFrame, into: pd.DataFrame) -> pd.DataFrame:
     network_total = flows.groupby("service_type")["referrals"].sum()
     out["network_share"] = out["referrals"] / out["service_type"].map(network_total)
     out["acceptance_rate"] = _rate(out["accepted"], out["declined"])
-    out["service"] = out["service_type"].map(_service)
+    out["service"] = out["service_type"].map(_words)
     out["usual_for"] = out["usual_for"].astype(int)
     return out.sort_values(["referrals", "service_type"], ascending=[False, True])[columns].reset_index(drop=True)
 
@@ -209,7 +210,7 @@ def _referrers(flows: pd.DataFrame, into: pd.DataFrame, names: dict, protected: 
     out["share"] = out["referrals"] / out["service_total"]
     out["usual"] = out["share"] >= USUAL_SHARE
     out["name"] = out["from_agency_id"].map(names)
-    out["service"] = out["service_type"].map(_service)
+    out["service"] = out["service_type"].map(_words)
     return out.sort_values(["share", "referrals", "name"], ascending=[False, False, True])[columns] \
         .reset_index(drop=True)
 
@@ -241,7 +242,7 @@ def _absorbers(flows: pd.DataFrame, into: pd.DataFrame, agency_id: str, visible:
     out = out.sort_values(["_received", "service_type", "shared_referrers", "referrals", "name"],
                           ascending=[False, True, False, False, True])
     out["rank"] = out.groupby("service_type").cumcount() + 1
-    out["service"] = out["service_type"].map(_service)
+    out["service"] = out["service_type"].map(_words)
     return out[out["rank"] <= TOP_ABSORBERS][columns].reset_index(drop=True)
 
 
