@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import catalog, config, contract
-from atlas.db import Atlas, DatabaseOutdated
+from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
 from atlas.filters import PERIODS, Filters, period_bounds
 
 
@@ -55,6 +55,9 @@ def _opened() -> CachedAtlas:
         return CachedAtlas(database())
     except DatabaseOutdated as outdated:
         st.error(str(outdated), icon=":material/upgrade:")
+        st.stop()
+    except DatabaseUnreadable as unreadable:
+        st.error(str(unreadable), icon=":material/broken_image:")
         st.stop()
 
 

@@ -24,6 +24,11 @@ class DatabaseOutdated(RuntimeError):
     """The database was built by another version of the data model; the message says how to upgrade."""
 
 
+class DatabaseUnreadable(RuntimeError):
+    """The file at the database path is not a readable Collaboration Atlas database (damaged, truncated,
+    or another kind of file); the message says how to recover."""
+
+
 class Atlas:
     """Read access to one Collaboration Atlas database."""
 
@@ -41,8 +46,17 @@ class Atlas:
         # instance per path in a process, so after an import swapped in a new file, connect(path)
         # would hand back the old file while any old connection is still open.
         self._con = duckdb.connect()
-        self._con.execute("attach $path as atlas (read_only)", {"path": str(self.path)})
-        self._con.execute("use atlas")
+        try:
+            self._con.execute("attach $path as atlas (read_only)", {"path": str(self.path)})
+            self._con.execute("use atlas")
+        except duckdb.Error as error:
+            self._con.close()
+            raise DatabaseUnreadable(
+                f"{self.path} could not be read as a Collaboration Atlas database ({type(error).__name__}). "
+                f"It may be damaged or not a database at all. Restore it from your backup, or rebuild it: "
+                f"re-import your files with `python -m atlas import DIR --db {self.path}` (or "
+                f"`python -m atlas demo --db {self.path}` for the demo)."
+            ) from error
         self._check_model()
 
     def _check_model(self) -> None:
