@@ -1,0 +1,97 @@
+"""The benchmark's data, built once and cached in bench/cache/ (gitignored).
+
+For each scale: a demo database built by the real `python -m atlas demo` (with the same run's
+import-contract CSV files, for timing `python -m atlas import`), and Parquet copies of its tables
+(what the plain-pandas peer loads, as a naive app would load its data at startup).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / "cache"
+TABLES = ("agencies", "programs", "partnerships", "referrals", "outcomes", "capacity", "needs", "outcome_kinds")
+
+
+@dataclass(frozen=True)
+class Scale:
+    label: str  # as given on the command line: 100k, 1m, 10m
+    referrals: int
+    agencies: int
+
+    @property
+    def name(self) -> str:
+        return f"demo_{self.agencies}_{self.referrals}"
+
+    @property
+    def db(self) -> Path:
+        return CACHE / f"{self.name}.duckdb"
+
+    @property
+    def csv(self) -> Path:
+        return CACHE / f"{self.name}_csv"
+
+    @property
+    def parquet(self) -> Path:
+        return CACHE / f"{self.name}_parquet"
+
+
+# 5,000 agencies at every scale, so the growth curve 100k -> 1M -> 10M varies the referrals only.
+SCALES = {s.label: s for s in (Scale("100k", 100_000, 5_000), Scale("1m", 1_000_000, 5_000),
+                               Scale("10m", 10_000_000, 5_000))}
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def ensure(scale: Scale) -> Scale:
+    """Build what is missing for `scale` (database + CSVs, then Parquet) and upgrade the database's model."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if not (scale.db.exists() and (scale.csv / "referrals.csv").exists()):
+        building_db = CACHE / f".{scale.name}.building.duckdb"
+        building_csv = CACHE / f".{scale.name}.building_csv"
+        building_db.unlink(missing_ok=True)
+        shutil.rmtree(building_csv, ignore_errors=True)
+        _log(f"building the demo database at {scale.label} (once; cached in {CACHE})")
+        subprocess.run([sys.executable, "-m", "atlas", "demo", "--db", str(building_db), "--csv", str(building_csv),
+                        "--agencies", str(scale.agencies), "--referrals", str(scale.referrals)],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        shutil.rmtree(scale.csv, ignore_errors=True)
+        building_csv.rename(scale.csv)
+        building_db.rename(scale.db)
+        shutil.rmtree(scale.parquet, ignore_errors=True)
+    # a database cached by an earlier version of the data model is rebuilt over the same rows
+    subprocess.run([sys.executable, "-m", "atlas", "upgrade", "--db", str(scale.db)], cwd=ROOT, check=True,
+                   capture_output=True)
+    missing = [t for t in TABLES if not (scale.parquet / f"{t}.parquet").exists()]
+    if missing:
+        _log(f"exporting {', '.join(missing)} to Parquet at {scale.label} (for the pandas peer)")
+        export_parquet(scale.db, scale.parquet, missing)
+    return scale
+
+
+def export_parquet(database: Path, directory: Path, tables=TABLES) -> Path:
+    """Each stored table of the database as `<table>.parquet` in `directory` (each file swapped in whole)."""
+    import duckdb
+
+    directory.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        for table in tables:
+            building = directory / f".{table}.building.parquet"
+            con.execute(f"copy (select * from {table}) to '{building}' (format parquet)")
+            building.rename(directory / f"{table}.parquet")
+    finally:
+        con.close()
+    return directory
+
+
+if __name__ == "__main__":  # python -m bench.data 10m: build one scale ahead of a run
+    for label in sys.argv[1:] or list(SCALES):
+        ensure(SCALES[label])
