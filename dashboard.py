@@ -1,4 +1,5 @@
-"""Collaboration Atlas: the Streamlit entrypoint. Declares the navigation and the shared filters."""
+"""Collaboration Atlas: the Streamlit entrypoint. Establishes who is looking, declares the pages they
+may open, and draws the shared filters."""
 
 import streamlit as st
 
@@ -6,29 +7,49 @@ from atlas import app
 
 st.set_page_config(page_title="Collaboration Atlas", page_icon=":material/hub:", layout="wide")
 
-DATA = st.Page("pages/data.py", title="Data", icon=":material/database:")
+viewer = app.viewer()  # signs in (or stops) first: nothing else runs for a stranger
+st.session_state["atlas_audience"] = viewer
+
+PAGES = {  # (group, url path): the page; url paths are the page keys of atlas.audience
+    ("Atlas", "overview"): dict(page="pages/overview.py", title="Overview", icon=":material/dashboard:"),
+    ("Directors", "bottlenecks"): dict(page="pages/bottlenecks.py", title="Bottlenecks",
+                                       icon=":material/hourglass_top:"),
+    ("Directors", "need_capacity"): dict(page="pages/need_capacity.py", title="Need vs capacity",
+                                         icon=":material/balance:"),
+    ("Board", "network"): dict(page="pages/network.py", title="Network map", icon=":material/hub:"),
+    ("Funders", "outcomes"): dict(page="pages/outcomes.py", title="Outcomes", icon=":material/verified:"),
+    ("Data", "data"): dict(page="pages/data.py", title="Data", icon=":material/database:"),
+}
+
+
+def pages(allowed: set[str]) -> dict:
+    """The navigation of the pages this person may open, in their groups; the first is the default."""
+    groups: dict[str, list] = {}
+    for (group, path), spec in PAGES.items():
+        if path in allowed:
+            first = not groups
+            groups.setdefault(group, []).append(st.Page(spec["page"], title=spec["title"], icon=spec["icon"],
+                                                        url_path=path, default=first))
+    return groups
+
 
 if not app.has_database():
+    if not viewer.can_open("data"):
+        st.title("Collaboration Atlas")
+        st.info("There is no data to show yet. A director loads the community's files first.")
+        st.stop()
     # Before the first import only the Data page is offered: it is where the first import happens.
-    navigation = st.navigation({"Data": [DATA]})
+    navigation = st.navigation(pages({"data"}))
     st.sidebar.info("No data yet: load your community's files on the Data page, or build the demo with "
                     "`python -m atlas demo`.")
     navigation.run()
     st.stop()
 
-navigation = st.navigation(
-    {
-        "Atlas": [st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)],
-        "Directors": [
-            st.Page("pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_top:"),
-            st.Page("pages/need_capacity.py", title="Need vs capacity", icon=":material/balance:"),
-        ],
-        "Board": [st.Page("pages/network.py", title="Network map", icon=":material/hub:")],
-        "Funders": [st.Page("pages/outcomes.py", title="Outcomes", icon=":material/verified:")],
-        "Data": [DATA],
-    }
-)
-
+navigation = st.navigation(pages(set(viewer.pages)))
 db = app.require_database()
-st.session_state["atlas_filters"] = app.sidebar_filters(db)
+filters = app.sidebar_filters(db, viewer)
+if filters is None:
+    st.info("There is no whole reporting period in the data yet: nothing can be reported.")
+    st.stop()
+st.session_state["atlas_filters"] = filters
 navigation.run()

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from atlas import catalog, config, contract
+from atlas import audience, catalog, config, contract, escape
+from atlas.audience import Audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
-from atlas.filters import PERIODS, Filters, period_bounds
+from atlas.filters import PERIODS, Filters, period_bounds, reporting_periods
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -78,15 +79,81 @@ def require_database() -> CachedAtlas:
     return _opened()
 
 
-def sidebar_filters(db: CachedAtlas) -> Filters:
-    """Draw the shared filters in the sidebar (their state persists across pages) and return them."""
+# --------------------------------------------------------------------------------------------
+# Who is looking
+# --------------------------------------------------------------------------------------------
+
+def _streamlit_has_auth() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def sign_in_required() -> bool:
+    """Sign-in is on when either our secrets file or Streamlit's secrets configure a provider."""
+    return config.auth_configured() or _streamlit_has_auth()
+
+
+def viewer() -> Audience:
+    """The person at the screen and what they may see; draws the sign-in or no-access page and stops
+    when there is nobody (yet) to show anything to. Called once per run, by the entrypoint."""
+    if not sign_in_required():
+        local = audience.local(config.local_role())
+        role = next(iter(local.roles)).value
+        st.sidebar.warning(
+            f"**Local single-user session** — you see the {role}'s view and no one signs in. Set up "
+            "sign-in before sharing this dashboard (docs/security.md).", icon=":material/person:")
+        return local
+    if not st.user.is_logged_in:
+        st.title("Collaboration Atlas")
+        st.markdown("This dashboard holds information about people the community's agencies serve. "
+                    "Sign in with your organisation's account to continue.")
+        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+        st.stop()
+    groups = st.user.get("groups") or []
+    person = audience.signed_in(st.user.get("email"), groups if isinstance(groups, list) else [groups],
+                                config.role_mapping())
+    st.sidebar.caption(f"Signed in as {escape.markdown(person.describe())}")
+    st.sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout, key="sign_out")
+    if not person.pages:
+        st.title("Collaboration Atlas")
+        st.error(f"Your account ({person.who}) has no role in Collaboration Atlas, or its roles share no page. "
+                 "Ask the administrator to add you as a director, board member or funder.",
+                 icon=":material/block:")
+        st.stop()
+    return person
+
+
+def page_audience(page: str) -> Audience:
+    """The audience of this run, checked at the top of every page: a page that is not part of the
+    person's view says so and stops, however it was reached (the entrypoint's navigation only lists
+    allowed pages; this also holds when a page runs on its own, as in Streamlit's legacy pages/ mode)."""
+    person = st.session_state.get("atlas_audience") or viewer()
+    if not person.can_open(page):
+        st.error("This page is not part of your view of Collaboration Atlas.", icon=":material/lock:")
+        st.stop()
+    return person
+
+
+# --------------------------------------------------------------------------------------------
+# Shared filters
+# --------------------------------------------------------------------------------------------
+
+def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters | None:
+    """Draw the shared filters in the sidebar (their state persists across pages) and return them.
+
+    Board and funder views choose among whole reporting periods of the whole network only (None when
+    the data covers no whole period yet)."""
     extent = db.query("data_extent").iloc[0]
-    choices = db.query("filter_choices")
     first, last = extent["first_referral"], extent["last_referral"]
     if pd.isna(first):
         st.sidebar.info("The database holds no referrals yet.")
         return Filters()
     first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    if viewer is not None and viewer.restricted:
+        return _reporting_period_filter(first, last)
+    choices = db.query("filter_choices")
 
     def options(dimension: str) -> list[str]:
         # "" stands for all: a region, sector or service type is never empty
@@ -113,6 +180,36 @@ def sidebar_filters(db: CachedAtlas) -> Filters:
     return Filters(start, end, region or None, service or None, sector or None)
 
 
-def current_filters() -> Filters:
-    """The filters the entrypoint drew for this run."""
-    return st.session_state.get("atlas_filters", Filters())
+def _reporting_period_filter(first, last) -> Filters | None:
+    length = config.reporting_period()
+    periods = reporting_periods(first, last, length)
+    sb = st.sidebar
+    sb.header("Reporting period")
+    if not periods:
+        sb.info(f"The data does not yet cover a whole calendar {length}: there is nothing to report yet.")
+        return None
+    labels = [label for label, _, _ in periods]
+    picked = sb.selectbox(f"Calendar {length}", labels, key="filter_reporting_period")
+    _, start, end = periods[labels.index(picked)]
+    sb.caption(f"Whole calendar {length}s of the whole network, so that no two choices can be compared to "
+               f"work out a small number. Counts of fewer than {config.min_cell()} people are hidden.")
+    return Filters(start, end, aligned=length)
+
+
+def current_filters(person: Audience | None = None) -> Filters:
+    """The filters the entrypoint drew for this run. A board or funder view only ever gets a whole
+    reporting period of the whole network: the latest one when none was drawn."""
+    filters = st.session_state.get("atlas_filters", Filters())
+    if person is None or not person.restricted:
+        return filters
+    length = config.reporting_period()
+    if filters.aligned == length and not (filters.region or filters.service_type or filters.sector):
+        return filters
+    extent = require_database().query("data_extent").iloc[0]
+    periods = [] if pd.isna(extent["first_referral"]) else reporting_periods(
+        pd.Timestamp(extent["first_referral"]).date(), pd.Timestamp(extent["last_referral"]).date(), length)
+    if not periods:
+        st.info("There is no whole reporting period in the data yet: nothing can be reported.")
+        st.stop()
+    _, start, end = periods[0]
+    return Filters(start, end, aligned=length)

@@ -1,7 +1,8 @@
 """Where things are and what the deployment configured: database path, HMAC key, small-cell threshold.
 
-Settings come from the environment first, then `.streamlit/secrets.toml` (the file Streamlit reads
-for secrets, kept out of git), then defaults.
+Settings come from the environment first, then the secrets file (`.streamlit/secrets.toml`, the file
+Streamlit reads for secrets, kept out of git; `$ATLAS_SECRETS` names another one, which
+`python -m atlas serve` also hands to Streamlit), then defaults.
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ class ConfigError(RuntimeError):
     """The deployment lacks a setting it needs; the message says how to set it."""
 
 
+def secrets_file() -> Path:
+    """The secrets file: $ATLAS_SECRETS, else .streamlit/secrets.toml beside the app."""
+    return Path(os.environ.get("ATLAS_SECRETS") or SECRETS_FILE)
+
+
 def _secrets() -> dict:
-    path = SECRETS_FILE
+    path = secrets_file()
     if not path.exists():
         return {}
     with path.open("rb") as fh:
@@ -62,3 +68,46 @@ def min_cell() -> int:
     if not 2 <= n <= 100:
         raise ConfigError(f"min_cell must be between 2 and 100, not {n}")
     return n
+
+
+def auth_configured() -> bool:
+    """Whether a sign-in provider is configured (an `[auth]` section in the secrets file)."""
+    return bool(_secrets().get("auth"))
+
+
+def role_mapping() -> dict:
+    """Who gets which role: $ATLAS_ROLES (`who=role; group:NAME=role+role`), else the `[atlas_roles]`
+    table of the secrets file (`"ana@example.org" = "director"`, `"group:trustees" = ["board"]`)."""
+    from atlas import audience
+
+    env = os.environ.get("ATLAS_ROLES")
+    if env:
+        return audience.parse_env(env)
+    mapping = dict(_secrets().get("atlas_roles") or {})
+    audience.check_mapping(mapping)
+    return mapping
+
+
+def local_role() -> str:
+    """The role of the single-user session when no sign-in is configured ($ATLAS_LOCAL_ROLE or secrets
+    `local_role`; default director). A kiosk showing the board's view sets it to board."""
+    from atlas import audience
+
+    value = os.environ.get("ATLAS_LOCAL_ROLE") or _secrets().get("local_role") or "director"
+    try:
+        return audience.Role(str(value).strip().lower()).value
+    except ValueError:
+        raise ConfigError(f"local_role must be one of director, board, funder, not {value!r}") from None
+
+
+REPORTING_PERIODS = ("quarter", "year")
+
+
+def reporting_period() -> str:
+    """The one period length board and funder views choose from ($ATLAS_REPORTING_PERIOD or secrets
+    `reporting_period`: quarter (default) or year). One length only, so no published period is
+    contained in another and two choices cannot be subtracted."""
+    value = str(os.environ.get("ATLAS_REPORTING_PERIOD") or _secrets().get("reporting_period") or "quarter")
+    if value.strip().lower() not in REPORTING_PERIODS:
+        raise ConfigError(f"reporting_period must be quarter or year, not {value!r}")
+    return value.strip().lower()

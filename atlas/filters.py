@@ -20,6 +20,7 @@ class Filters:
     region: str | None = None
     service_type: str | None = None
     sector: str | None = None
+    aligned: str | None = None  # "quarter" or "year" when the period is a whole reporting period
 
     def params_for(self, query: str) -> dict:
         """The filter values the named query takes (a query ignores filters it does not declare)."""
@@ -32,6 +33,9 @@ class Filters:
         """The period of the same length just before this one; None when the period is open."""
         if self.start is None or self.end is None:
             return None
+        if self.aligned:  # the whole reporting period before: never overlapping another published one
+            end = self.start - dt.timedelta(days=1)
+            return replace(self, start=period_start(end, self.aligned), end=end)
         length = (self.end - self.start).days + 1
         end = self.start - dt.timedelta(days=1)
         return replace(self, start=end - dt.timedelta(days=length - 1), end=end)
@@ -39,6 +43,7 @@ class Filters:
     def describe(self) -> str:
         period = (
             "all data" if self.start is None and self.end is None
+            else period_label(self.start, self.aligned) if self.aligned and self.start
             else f"{self.start or '…'} to {self.end or '…'}"
         )
         scope = [f"{name.replace('_', ' ')} {value}" for name, value in
@@ -66,3 +71,38 @@ def period_bounds(preset: str, first: dt.date, last: dt.date,
         return min(start, end), max(start, end)
     start = _months_before(last, _MONTHS[preset])
     return max(start, first), last
+
+
+def period_start(day: dt.date, length: str) -> dt.date:
+    """First day of the calendar quarter or year that contains `day`."""
+    if length == "year":
+        return dt.date(day.year, 1, 1)
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def period_end(day: dt.date, length: str) -> dt.date:
+    start = period_start(day, length)
+    months = 12 if length == "year" else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def period_label(start: dt.date, length: str) -> str:
+    return f"{start.year}" if length == "year" else f"{start.year} Q{(start.month - 1) // 3 + 1}"
+
+
+def reporting_periods(first: dt.date, last: dt.date, length: str) -> list[tuple[str, dt.date, dt.date]]:
+    """The complete calendar quarters (or years) the data covers, latest first, as (label, start, end).
+
+    Only whole periods that have ended by the data's last day are offered to board and funder views:
+    they never overlap or contain one another, so no two choices differ by a few people, and a
+    period's figures do not change as later data arrives."""
+    periods = []
+    start = period_start(first, length)
+    while True:
+        end = period_end(start, length)
+        if end > last:
+            break
+        periods.append((period_label(start, length), start, end))
+        start = end + dt.timedelta(days=1)
+    return periods[::-1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -83,7 +83,7 @@ class NetworkView:
     dormant: pd.DataFrame  # declared agreements that carried no referral
     one_way: pd.DataFrame  # pairs where referrals go one way only
     focus_partners: pd.DataFrame  # the focus agency's partners and how they are tied
-    hidden_referrals: int  # referrals to or from victim-service agencies: counted, never drawn
+    hidden_referrals: int | None  # referrals to or from victim-service agencies (None in board views)
     flows: pd.DataFrame  # every flow scored (victim-service agencies and weak flows left out)
     flows_drawn: int
     choice: MapChoice = field(default_factory=MapChoice)
@@ -93,8 +93,15 @@ class NetworkView:
         return len(self.flows)
 
 
-def build(db, filters: Filters, choice: MapChoice = MapChoice()) -> NetworkView:
-    """The map, scores and tables for the filters; `db` is anything with `.query(name, **params)`."""
+def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int | None = None) -> NetworkView:
+    """The map, scores and tables for the filters; `db` is anything with `.query(name, **params)`.
+
+    With `min_cell` (board and funder views) the map is built from flows of at least min_cell
+    referrals only, so every figure on it (volumes, partners, tooltips, exports) adds up shown flows;
+    if everything left out of the period's referral total would then add up to 1..min_cell-1, the
+    smallest shown flows are left out too, so the Overview's total cannot be used to work it out.
+    Accepted counts and referral counts of declared ties are not shown, and an agency's partner
+    with only small flows reads "fewer than min_cell", never a number."""
     agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
     flows = db.query("network_edges", **filters.params_for("network_edges"))
     ties = db.query("partnership_activity", **filters.params_for("partnership_activity"))
@@ -102,7 +109,13 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice()) -> NetworkView:
     protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
     touches = flows["from_agency_id"].isin(protected) | flows["to_agency_id"].isin(protected)
     hidden_referrals = int(flows.loc[touches, "referrals"].sum())
-    flows = flows[~touches & (flows["referrals"] >= choice.min_referrals)].reset_index(drop=True)
+    every_flow = flows[~touches].reset_index(drop=True)
+    threshold = choice.min_referrals if min_cell is None else max(choice.min_referrals, int(min_cell))
+    flows = every_flow[every_flow["referrals"] >= threshold].reset_index(drop=True)
+    if min_cell is not None:
+        total = int(db.query("network_summary", **filters.params_for("network_summary"))["referrals"].iloc[0])
+        flows = complement_flows(flows, total, int(min_cell))
+        choice = replace(choice, min_referrals=threshold)
     ties = ties[~(ties["agency_a_id"].isin(protected) | ties["agency_b_id"].isin(protected))].reset_index(drop=True)
 
     ids = agencies["agency_id"]
@@ -111,25 +124,42 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice()) -> NetworkView:
     shown = agencies[~agencies["is_victim_service"] & (agencies["in_scope"] | involved)]
     scored, summary, cut_points = score(shown.reset_index(drop=True), flows)
     focus = choice.focus if choice.focus in set(scored["agency_id"]) else None
-    choice = MapChoice(choice.layers, choice.size_by, choice.min_referrals, choice.top_edges, focus, choice.steps)
+    choice = replace(choice, focus=focus)
 
     names = dict(zip(scored["agency_id"], scored["name"]))
     drawn = flows.nlargest(choice.top_edges, "referrals") if len(flows) > choice.top_edges else flows
+    restricted = min_cell is not None
     return NetworkView(
         agencies=scored,
         scores=scored.sort_values("betweenness", ascending=False)[list(SCORE_COLUMNS)].rename(columns=SCORE_COLUMNS),
         summary=summary,
         cut_points=cut_points,
-        html=map_html(scored, drawn, ties, choice),
-        informal_flows=informal_flows(flows, names),
+        html=map_html(scored, drawn, ties, choice, restricted=restricted),
+        informal_flows=informal_flows(flows, names, accepted=not restricted),
         dormant=dormant_agreements(ties, names),
-        one_way=one_way_pairs(flows, names),
-        focus_partners=partners(focus, flows, ties, names) if focus else pd.DataFrame(),
-        hidden_referrals=hidden_referrals,
-        flows=flows,
+        one_way=one_way_pairs(flows, names, min_referrals=max(10, threshold) if restricted else 10,
+                              every_flow=every_flow),
+        focus_partners=partners(focus, flows, ties, names, every_flow=every_flow,
+                                min_cell=min_cell) if focus else pd.DataFrame(),
+        hidden_referrals=None if restricted else hidden_referrals,
+        flows=flows if not restricted else flows.drop(columns="accepted"),
         flows_drawn=len(drawn),
         choice=choice,
     )
+
+
+def complement_flows(flows: pd.DataFrame, total: int, min_cell: int) -> pd.DataFrame:
+    """The shown flows less the smallest ones, as long as what is left out of `total` (the period's
+    published referral count) adds up to 1..min_cell-1, the complementary rule of atlas.suppression."""
+    flows = flows.sort_values(["referrals", "from_agency_id", "to_agency_id"], ascending=[False, True, True])
+    kept = len(flows)
+    concealed = total - int(flows["referrals"].sum())
+    values = flows["referrals"].to_numpy()
+    while 0 < concealed < min_cell and kept:
+        kept -= 1
+        concealed += int(values[kept])
+    return flows.head(kept).sort_values(["referrals", "from_agency_id", "to_agency_id"],
+                                        ascending=[False, True, True]).reset_index(drop=True)
 
 
 def _indices(agency_ids, a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -297,8 +327,10 @@ def _tooltip(row) -> str:
     ] + (["Cut point: its closure would split the network"] if row.articulation else []))
 
 
-def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> str:
-    """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off)."""
+def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
+             restricted: bool = False) -> str:
+    """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off).
+    `restricted`: tooltips give no accepted counts and no referral counts of declared ties."""
     ids = set(agencies["agency_id"])
     ties = ties[ties["agency_a_id"].isin(ids) & ties["agency_b_id"].isin(ids)]
     if len(ties) > choice.top_edges:  # dormant agreements first (they are a finding), then the busiest ties
@@ -334,7 +366,8 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
         if kind not in choice.layers:
             continue
         for t in ties[ties["kind"] == kind].itertuples(index=False):
-            status = "no referrals in the period" if t.status == "dormant" else f"{t.referrals:,} referrals"
+            status = ("no referrals in the period" if t.status == "dormant" else
+                      "referrals in the period" if restricted else f"{t.referrals:,} referrals")
             net.add_edge(t.agency_a_id, t.agency_b_id, arrows={"to": {"enabled": False}},
                          color=TIE_COLOURS[kind] if lit(t.agency_a_id, t.agency_b_id) else DIMMED,
                          dashes=kind == "informal", width=2.5 if t.status == "dormant" else 1,
@@ -347,7 +380,8 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
             net.add_edge(f.from_agency_id, f.to_agency_id, arrows="to",
                          color=FLOW_COLOURS[f.agreement] if lit(f.from_agency_id, f.to_agency_id) else DIMMED,
                          width=float(1 + 7 * np.sqrt(f.referrals / top)),
-                         title=f"{f.referrals:,} referrals ({f.accepted:,} accepted) — agreement: {f.agreement}",
+                         title=f"{f.referrals:,} referrals" + ("" if restricted else f" ({f.accepted:,} accepted)")
+                               + f" — agreement: {f.agreement}",
                          smooth={"enabled": True, "type": "curvedCW", "roundness": 0.12})
 
     options = {
@@ -374,12 +408,13 @@ def _pair_names(frame: pd.DataFrame, a: str, b: str, names: dict) -> pd.DataFram
                            "To" if b.startswith("to") else "Agency B": frame[b].map(names)})
 
 
-def informal_flows(flows: pd.DataFrame, names: dict, top: int = 25) -> pd.DataFrame:
+def informal_flows(flows: pd.DataFrame, names: dict, top: int = 25, accepted: bool = True) -> pd.DataFrame:
     """Heavy referral traffic with no formal agreement (candidates for an MOU), heaviest first."""
     rows = flows[flows["agreement"] != "formal"].nlargest(top, "referrals")
     rows = _pair_names(rows, "from_agency_id", "to_agency_id", names)
+    columns = ["From", "To", "Referrals"] + (["Accepted"] if accepted else []) + ["Declared tie"]
     return rows.rename(columns={"referrals": "Referrals", "accepted": "Accepted", "agreement": "Declared tie"})[
-        ["From", "To", "Referrals", "Accepted", "Declared tie"]].reset_index(drop=True)
+        columns].reset_index(drop=True)
 
 
 def dormant_agreements(ties: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -390,9 +425,12 @@ def dormant_agreements(ties: pd.DataFrame, names: dict) -> pd.DataFrame:
         ["Agency A", "Agency B", "Kind", "Instrument", "Since"]].reset_index(drop=True)
 
 
-def one_way_pairs(flows: pd.DataFrame, names: dict, min_referrals: int = 10) -> pd.DataFrame:
-    """Pairs where at least `min_referrals` referrals went one way and none came back."""
-    reverse = flows[["to_agency_id", "from_agency_id"]].set_axis(["from_agency_id", "to_agency_id"], axis=1)
+def one_way_pairs(flows: pd.DataFrame, names: dict, min_referrals: int = 10,
+                  every_flow: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Pairs where at least `min_referrals` referrals went one way and none came back (judged on
+    `every_flow`, the flows before any threshold, when given: a small flow back is still a flow)."""
+    back = flows if every_flow is None else every_flow
+    reverse = back[["to_agency_id", "from_agency_id"]].set_axis(["from_agency_id", "to_agency_id"], axis=1)
     marked = flows.merge(reverse.assign(returned=True), how="left", on=["from_agency_id", "to_agency_id"])
     rows = flows[marked["returned"].isna().to_numpy() & (flows["referrals"] >= min_referrals).to_numpy()]
     rows = _pair_names(rows.sort_values("referrals", ascending=False), "from_agency_id", "to_agency_id", names)
@@ -400,10 +438,18 @@ def one_way_pairs(flows: pd.DataFrame, names: dict, min_referrals: int = 10) -> 
         ["From", "To", "Referrals", "Declared tie"]].reset_index(drop=True)
 
 
-def partners(focus: str, flows: pd.DataFrame, ties: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """The focus agency's partners: referrals each way and the declared ties between them."""
+def partners(focus: str, flows: pd.DataFrame, ties: pd.DataFrame, names: dict,
+             every_flow: pd.DataFrame | None = None, min_cell: int | None = None) -> pd.DataFrame:
+    """The focus agency's partners: referrals each way and the declared ties between them. With
+    `min_cell`, a flow that is not shown reads "fewer than min_cell" (its count is never given)."""
     out = flows[flows["from_agency_id"] == focus].set_index("to_agency_id")["referrals"]
     into = flows[flows["to_agency_id"] == focus].set_index("from_agency_id")["referrals"]
+    if min_cell is not None and every_flow is not None:
+        small = f"fewer than {min_cell}"
+        raw_out = every_flow[every_flow["from_agency_id"] == focus].set_index("to_agency_id")["referrals"]
+        raw_in = every_flow[every_flow["to_agency_id"] == focus].set_index("from_agency_id")["referrals"]
+        out = raw_out.astype(object).where(raw_out.index.isin(out.index), small)
+        into = raw_in.astype(object).where(raw_in.index.isin(into.index), small)
     declared = {}
     for t in ties.itertuples(index=False):
         if focus in (t.agency_a_id, t.agency_b_id):
@@ -412,12 +458,22 @@ def partners(focus: str, flows: pd.DataFrame, ties: pd.DataFrame, names: dict) -
     others = sorted(set(out.index) | set(into.index) | set(declared))
     table = pd.DataFrame({
         "Partner": [names.get(o, "(not shown)") for o in others],
-        "Referrals sent to them": [int(out.get(o, 0)) for o in others],
-        "Referrals from them": [int(into.get(o, 0)) for o in others],
+        "Referrals sent to them": [_count(out.get(o, 0)) for o in others],
+        "Referrals from them": [_count(into.get(o, 0)) for o in others],
         "Declared ties": [", ".join(declared.get(o, [])) or "none" for o in others],
     })
     table = table[table["Partner"] != "(not shown)"]
+    if min_cell is not None:  # counts and "fewer than" side by side: text columns, busiest partners first
+        order = table[["Referrals sent to them", "Referrals from them"]].map(
+            lambda v: v if isinstance(v, int) else 0).sum(axis=1)
+        return table.assign(_order=order).sort_values(["_order", "Partner"], ascending=[False, True]) \
+            .drop(columns="_order").astype({"Referrals sent to them": str, "Referrals from them": str}) \
+            .reset_index(drop=True)
     return table.sort_values(["Referrals sent to them", "Referrals from them"], ascending=False).reset_index(drop=True)
+
+
+def _count(value):
+    return value if isinstance(value, str) else int(value)
 
 
 def to_networkx(view: NetworkView) -> nx.DiGraph:
@@ -430,8 +486,8 @@ def to_networkx(view: NetworkView) -> nx.DiGraph:
                    cut_point=bool(row.articulation))
     for f in view.flows.itertuples(index=False):
         if f.from_agency_id in g and f.to_agency_id in g:
-            g.add_edge(f.from_agency_id, f.to_agency_id, weight=int(f.referrals), accepted=int(f.accepted),
-                       agreement=str(f.agreement))
+            extra = {"accepted": int(f.accepted)} if hasattr(f, "accepted") else {}
+            g.add_edge(f.from_agency_id, f.to_agency_id, weight=int(f.referrals), agreement=str(f.agreement), **extra)
     return g
 
 

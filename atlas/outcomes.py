@@ -187,6 +187,14 @@ def build(db, filters: Filters, funder: str | None = None, min_cell: int | None 
     return view
 
 
+def network_total(db, filters: Filters, min_cell: int) -> pd.Series:
+    """The whole network's exits, positive exits and rate over its shown programs in the period (the
+    Outcomes page's "Whole network" figure; region, service and sector filters do not narrow it)."""
+    period = Filters(filters.start, filters.end)
+    programs = program_rows(db.query("outcome_mix", **period.params_for("outcome_mix"), min_cell=min_cell), min_cell)
+    return total(programs[~programs["suppressed"]])
+
+
 def _key(frame: pd.DataFrame) -> pd.Series:
     return frame["agency_id"].astype(str) + "|" + frame["program_id"].fillna("").astype(str)
 

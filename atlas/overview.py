@@ -1,4 +1,12 @@
-"""The Overview's headline figures for a period, each set against the period before."""
+"""The Overview's headline figures for a period, each set against the period before.
+
+Directors see every figure. Board and funder views (`min_cell` given) see them protected: the monthly
+trend passes through `suppression.protect` (each month's total, each status's total and the grand
+total are published), a figure is hidden when it rests on 1 to min_cell-1 referrals or exits or on a
+total the protection withheld, and the positive-exit rate counts shown programs only, exactly as the
+Outcomes page does, so the two pages cannot be set against each other. The period before is
+computed exactly as if it had been chosen itself.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,9 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import charts
+import numpy as np
+
+from atlas import charts, outcomes, suppression
 from atlas.filters import Filters
 
 
@@ -21,6 +31,7 @@ class Figure:
     kind: str  # "count", "rate" or "days": how to print it
     lower_is_better: bool
     help: str
+    withheld: bool = False  # hidden by small-number protection (board and funder views)
 
     @property
     def change(self) -> float | None:
@@ -29,6 +40,8 @@ class Figure:
         return self.value - self.previous
 
     def text(self, value: float | None = None) -> str:
+        if value is None and self.withheld:
+            return "Hidden"
         value = self.value if value is None else value
         if value is None:
             return "—"
@@ -93,12 +106,17 @@ def _clock(end: dt.date | None, data_as_of: pd.Timestamp) -> dt.datetime:
 class Overview:
     figures: list[Figure]
     compared: bool  # whether there is a previous period to compare with
-    trend: pd.DataFrame  # the `referral_trend` rows of the period
+    trend: pd.DataFrame  # the `referral_trend` rows of the period (protected counts are missing)
     trend_chart: go.Figure | None  # None when no referral matches
+    min_cell: int | None = None  # the threshold in force; None in director views
+    hidden: int = 0  # figures and trend cells withheld by small-number protection
 
 
-def build(db, filters: Filters) -> Overview:
-    """Everything the Overview page shows, for the filters; `db` is anything with `.query(name, **params)`."""
+def build(db, filters: Filters, min_cell: int | None = None) -> Overview:
+    """Everything the Overview page shows, for the filters; `db` is anything with `.query(name, **params)`.
+    With `min_cell`, the board and funder view: small numbers protected (see the module's docstring)."""
+    if min_cell is not None:
+        return _protected(db, filters, int(min_cell))
     trend = db.query("referral_trend", **filters.params_for("referral_trend"))
     return Overview(
         figures=headline(db, filters),
@@ -106,6 +124,81 @@ def build(db, filters: Filters) -> Overview:
         trend=trend,
         trend_chart=charts.referral_trend(trend) if len(trend) else None,
     )
+
+
+STATUSES = ("accepted", "declined", "pending")
+
+
+def protect_trend(trend: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The month x status counts with small cells and their complements removed (set to missing), and
+    which published totals were withheld: [each month..., each status..., the grand total]."""
+    months = len(trend)
+    if not months:
+        return trend, np.zeros(len(STATUSES) + 1, dtype=bool)
+    values = trend[list(STATUSES)].to_numpy(dtype=float).ravel()
+    lines = suppression.table_lines((months, len(STATUSES)))
+    pattern = suppression.protect(values, lines, min_cell)
+    hidden = pattern.hidden.reshape(months, len(STATUSES))
+    out = trend.copy()
+    for j, status in enumerate(STATUSES):
+        out[status] = pd.array(np.where(hidden[:, j], pd.NA, trend[status]), dtype="Int64")
+    out["referred"] = pd.array(np.where(pattern.lines_hidden[:months] | hidden.any(axis=1), pd.NA,
+                                        trend["referred"]), dtype="Int64")
+    small_months = trend["accepted"].to_numpy() < min_cell
+    for column in ("median_days_to_accept", "median_days_to_start"):
+        if column in out:
+            out.loc[small_months | hidden[:, 0], column] = np.nan
+    return out, pattern.lines_hidden[months:]
+
+
+def _protected_values(db, filters: Filters, min_cell: int, as_of) -> tuple[dict, pd.DataFrame, set, int]:
+    """The six figures of one period as a board or funder may see them, its protected trend, the
+    figures withheld and how many trend cells were."""
+    row = db.query("network_summary", **filters.params_for("network_summary"),
+                   as_of=_clock(filters.end, as_of)).iloc[0]
+    trend = db.query("referral_trend", **filters.params_for("referral_trend"))
+    trend, totals_hidden = protect_trend(trend, min_cell)
+    status_hidden = dict(zip(STATUSES, totals_hidden[:len(STATUSES)]))
+    grand_hidden = bool(totals_hidden[-1])
+
+    def small(n) -> bool:
+        return 1 <= n < min_cell
+
+    def number(key):
+        return None if pd.isna(row[key]) else float(row[key])
+
+    accepted, declined, referrals = int(row["accepted"]), int(row["declined"]), int(row["referrals"])
+    network = outcomes.network_total(db, filters, min_cell)
+    withheld = {
+        "referrals": small(referrals) or (referrals > 0 and grand_hidden),
+        "acceptance_rate": (accepted + declined > 0) and (
+            small(accepted) or small(declined) or small(accepted + declined)
+            or bool(status_hidden["accepted"]) or bool(status_hidden["declined"])),
+        "median_days_to_accept": 0 < accepted < min_cell,
+        "stalled": small(int(row["stalled"])),
+    }
+    values = {key: None if withheld.get(key) else number(key)
+              for key in ("referrals", "acceptance_rate", "median_days_to_accept", "stalled", "active_partnerships")}
+    # agencies, not people, so partnerships are never a small cell; exits count shown programs only
+    values["positive_exit_rate"] = None if pd.isna(network["rate"]) else float(network["rate"])
+    cells = int(trend[list(STATUSES)].isna().to_numpy().sum()) if len(trend) else 0
+    return values, trend, {key for key, hidden in withheld.items() if hidden}, cells
+
+
+def _protected(db, filters: Filters, min_cell: int) -> Overview:
+    as_of = db.query("data_extent")["as_of"].iloc[0]
+    values, trend, withheld, cells = _protected_values(db, filters, min_cell, as_of)
+    before = filters.previous()
+    previous = _protected_values(db, before, min_cell, as_of)[0] if before is not None else None
+    if previous is not None and not previous["referrals"]:
+        previous = None  # nothing before the data began (or too few to show): no comparison
+    figures = [Figure(key, label, values[key], previous[key] if previous else None, kind, lower, help_text,
+                      withheld=key in withheld)
+               for key, label, kind, lower, help_text in FIGURES]
+    shown = trend.dropna(subset=list(STATUSES), how="all")
+    return Overview(figures=figures, compared=previous is not None, trend=trend,
+                    trend_chart=charts.referral_trend(trend) if len(shown) else None,
+                    min_cell=min_cell, hidden=len(withheld) + cells)
 
 
 def headline(db, filters: Filters) -> list[Figure]:

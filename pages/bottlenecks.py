@@ -4,8 +4,9 @@ import streamlit as st
 
 from atlas import app, bottlenecks
 
+viewer = app.page_audience("bottlenecks")
 db = app.require_database()
-filters = app.current_filters()
+filters = app.current_filters(viewer)
 
 st.title("Bottlenecks")
 st.caption(f"Where referrals wait or are turned away — {filters.describe()}. "

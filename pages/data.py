@@ -7,6 +7,7 @@ import streamlit as st
 from atlas import app, config, escape, importer, quality, upload
 from atlas.contract import TABLES
 
+app.page_audience("data")
 db = app.database_or_none()  # None before the first import: then this page is where it happens
 database = config.database_path()
 

@@ -4,8 +4,9 @@ import streamlit as st
 
 from atlas import app, need
 
+viewer = app.page_audience("need_capacity")
 db = app.require_database()
-filters = app.current_filters()
+filters = app.current_filters(viewer)
 
 st.title("Need vs capacity")
 st.caption(f"Assessed need, referral demand and service slots by region, service and month — {filters.describe()}. "

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from atlas import app, network, resilience
+from atlas import app, config, network, resilience
 
+viewer = app.page_audience("network")
 db = app.require_database()
-filters = app.current_filters()
+filters = app.current_filters(viewer)
+min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")
 st.caption(f"Who works with whom, on paper and in practice — {filters.describe()}. "
@@ -16,7 +18,9 @@ layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi",
                            format_func=network.LAYERS.get, key="map_layers")
 size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),
                                 format_func=network.SIZE_MEASURES.get, key="map_size")
-min_referrals = controls[2].number_input("Minimum referrals per flow", 1, 10_000, 5, key="map_min")
+min_referrals = controls[2].number_input("Minimum referrals per flow", min_cell or 1, 10_000, max(5, min_cell or 1),
+                                        key="map_min", help=None if min_cell is None else
+                                        f"Flows of fewer than {min_cell} referrals are never shown in this view.")
 top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, 150, step=50, key="map_top",
                                      help="At most this many flows are drawn, the strongest, and as many declared "
                                           "ties (dormant agreements first). Scores always use every flow.")
@@ -25,7 +29,7 @@ choice = network.MapChoice(layers=tuple(layers or ()), size_by=size_by, min_refe
                            top_edges=int(top_edges), focus=st.session_state.get("map_focus") or None,
                            steps=int(st.session_state.get("map_steps", 1)))
 
-view = network.build(db, filters, choice)
+view = network.build(db, filters, choice, min_cell=min_cell)
 
 names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
 focus_col.selectbox("Focus on an agency (its partners highlighted)", [""] + sorted(names, key=names.get),
@@ -36,7 +40,9 @@ st.iframe(view.html, height=700)
 st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the strongest); hover an agency or a line "
            "for its figures, scroll to zoom, drag to pan. "
            + (f"{view.hidden_referrals:,} referrals to or from victim-service agencies are counted in the totals "
-              "but never drawn." if view.hidden_referrals else ""))
+              "but never drawn." if view.hidden_referrals else "")
+           + ("" if min_cell is None else f"Victim-service agencies are never drawn, and flows of fewer than "
+              f"{min_cell} referrals are left out of the map, its figures and its exports."))
 
 if not view.focus_partners.empty:
     st.subheader(f"Partners of {names[view.choice.focus]}")
@@ -50,7 +56,7 @@ informal.caption("The heaviest referral flows that run without a formal agreemen
 informal.dataframe(view.informal_flows, hide_index=True, width="stretch")
 dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
 dormant.dataframe(view.dormant, hide_index=True, width="stretch")
-one_way.caption("Pairs where at least 10 referrals went one way and none came back.")
+one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back.")
 one_way.dataframe(view.one_way, hide_index=True, width="stretch")
 
 st.subheader("Network scores")
@@ -79,50 +85,54 @@ if not view.cut_points.empty:
     st.markdown("**If this agency closed, these others would be cut off**")
     st.dataframe(view.cut_points.drop(columns="agency_id"), hide_index=True, width="stretch")
 
-st.subheader("If an agency closed")
-closing = st.selectbox("Choose an agency to see what its closure would cut", [""] + sorted(names, key=names.get),
-                       format_func=lambda a: names.get(a, "Choose an agency"), key="map_closure")
-if closing:
-    closure = resilience.closure(db, filters, closing)
-    for line in closure.summary:
-        st.markdown(f"- {line}")
-    st.caption("Judged over the whole network in the period and service type: a region or sector filter does not "
-               "narrow it. An agency is a referrer's **usual destination** for a service when it receives at least "
-               "half of that referrer's referrals of the service. **Shared referrers** are the closing agency's "
-               "referrers that already send the same service to the other agency. An agency is **cut off** when "
-               "all its referrals in the period, either way, were with the closing agency.")
-    lost_tab, absorb_tab, referrers_tab, cut_tab = st.tabs([
-        f"Referrals that lose their destination ({closure.total_referrals:,})",
-        f"Who could absorb them ({len(closure.absorbers)})",
-        f"Referring agencies ({len(closure.referrers)})",
-        f"Agencies cut off ({len(closure.disconnected)})"])
-    lost_tab.dataframe(closure.received_table, hide_index=True, width="stretch", column_config={
-        "Acceptance rate": st.column_config.NumberColumn(format="percent"),
-        "Share of all such referrals": st.column_config.NumberColumn(format="percent")})
-    absorb_tab.dataframe(closure.absorbers_table, hide_index=True, width="stretch", column_config={
-        "Acceptance rate": st.column_config.NumberColumn(format="percent")})
-    referrers_tab.dataframe(closure.referrers_table, hide_index=True, width="stretch", column_config={
-        "Share sent here": st.column_config.NumberColumn(format="percent")})
-    cut_tab.dataframe(closure.disconnected_table, hide_index=True, width="stretch")
-
-st.subheader("Change since the previous period")
-tie_min = st.number_input("Referrals that make a tie (both ways, in a period)", 1, 10_000, resilience.MIN_REFERRALS,
-                          key="map_tie_min")
-moved = resilience.change(db, filters, min_referrals=int(tie_min))
-if not moved.comparable:
-    st.info(moved.reason)
+if viewer.restricted:
+    st.info("What an agency's closure would cut, and how ties changed since the period before, are worked out "
+            "referral by referral; they are on the directors' view of this page.", icon=":material/lock:")
 else:
-    for line in moved.summary:
-        st.markdown(f"- {line}")
-    if moved.chart is not None:
-        st.plotly_chart(moved.chart, width="stretch")
-    gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
-        f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
-        f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])
-    gained_tab.dataframe(moved.gained_table, hide_index=True, width="stretch")
-    lost_tab.dataframe(moved.lost_table, hide_index=True, width="stretch")
-    centre_tab.dataframe(moved.to_centre_table, hide_index=True, width="stretch")
-    edge_tab.dataframe(moved.to_edge_table, hide_index=True, width="stretch")
+    st.subheader("If an agency closed")
+    closing = st.selectbox("Choose an agency to see what its closure would cut", [""] + sorted(names, key=names.get),
+                           format_func=lambda a: names.get(a, "Choose an agency"), key="map_closure")
+    if closing:
+        closure = resilience.closure(db, filters, closing)
+        for line in closure.summary:
+            st.markdown(f"- {line}")
+        st.caption("Judged over the whole network in the period and service type: a region or sector filter does not "
+                   "narrow it. An agency is a referrer's **usual destination** for a service when it receives at least "
+                   "half of that referrer's referrals of the service. **Shared referrers** are the closing agency's "
+                   "referrers that already send the same service to the other agency. An agency is **cut off** when "
+                   "all its referrals in the period, either way, were with the closing agency.")
+        lost_tab, absorb_tab, referrers_tab, cut_tab = st.tabs([
+            f"Referrals that lose their destination ({closure.total_referrals:,})",
+            f"Who could absorb them ({len(closure.absorbers)})",
+            f"Referring agencies ({len(closure.referrers)})",
+            f"Agencies cut off ({len(closure.disconnected)})"])
+        lost_tab.dataframe(closure.received_table, hide_index=True, width="stretch", column_config={
+            "Acceptance rate": st.column_config.NumberColumn(format="percent"),
+            "Share of all such referrals": st.column_config.NumberColumn(format="percent")})
+        absorb_tab.dataframe(closure.absorbers_table, hide_index=True, width="stretch", column_config={
+            "Acceptance rate": st.column_config.NumberColumn(format="percent")})
+        referrers_tab.dataframe(closure.referrers_table, hide_index=True, width="stretch", column_config={
+            "Share sent here": st.column_config.NumberColumn(format="percent")})
+        cut_tab.dataframe(closure.disconnected_table, hide_index=True, width="stretch")
+
+    st.subheader("Change since the previous period")
+    tie_min = st.number_input("Referrals that make a tie (both ways, in a period)", 1, 10_000, resilience.MIN_REFERRALS,
+                              key="map_tie_min")
+    moved = resilience.change(db, filters, min_referrals=int(tie_min))
+    if not moved.comparable:
+        st.info(moved.reason)
+    else:
+        for line in moved.summary:
+            st.markdown(f"- {line}")
+        if moved.chart is not None:
+            st.plotly_chart(moved.chart, width="stretch")
+        gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
+            f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
+            f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])
+        gained_tab.dataframe(moved.gained_table, hide_index=True, width="stretch")
+        lost_tab.dataframe(moved.lost_table, hide_index=True, width="stretch")
+        centre_tab.dataframe(moved.to_centre_table, hide_index=True, width="stretch")
+        edge_tab.dataframe(moved.to_edge_table, hide_index=True, width="stretch")
 
 st.subheader("Take it away")
 downloads = st.columns(4)

@@ -5,8 +5,9 @@ import streamlit as st
 
 from atlas import app, config, escape, outcomes, report
 
+viewer = app.page_audience("outcomes")
 db = app.require_database()
-filters = app.current_filters()
+filters = app.current_filters(viewer)
 
 st.title("Outcomes")
 st.caption(f"What the programs achieve for people — {filters.describe()}. Region and sector are those of the "

@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from atlas import app, overview
+from atlas import app, config, overview
 
+viewer = app.page_audience("overview")
 db = app.require_database()
-filters = app.current_filters()
+filters = app.current_filters(viewer)
 
 st.title("Collaboration Atlas")
 st.caption(f"How the community's agencies work together — {filters.describe()}.")
 
-view = overview.build(db, filters)
+view = overview.build(db, filters, min_cell=config.min_cell() if viewer.restricted else None)
 
 columns = st.columns(3) + st.columns(3)
 for column, figure in zip(columns, view.figures):
@@ -22,11 +23,17 @@ for column, figure in zip(columns, view.figures):
         delta_color=figure.delta_color,
         delta_arrow="off" if figure.unchanged else "auto",
         delta_description="vs previous period" if view.compared else None,
-        help=figure.help + previous,
+        help=figure.help + previous + (f" Hidden: it rests on fewer than {view.min_cell} people, or on a total "
+                                       "that would reveal such a number." if figure.withheld else ""),
         border=True,
     )
 if not view.compared:
-    st.caption("Choose a period other than “All data” to compare with the period before.")
+    st.caption("There is no period before this one to compare with." if viewer.restricted else
+               "Choose a period other than “All data” to compare with the period before.")
+if view.min_cell:
+    st.caption(f"Counts of fewer than {view.min_cell} people are hidden, with any figure or month that would let "
+               f"them be worked out ({view.hidden} withheld in this period)." if view.hidden else
+               f"Counts of fewer than {view.min_cell} people would be hidden; none are in this period.")
 
 if view.trend_chart is None:
     st.info("No referrals match these filters.")
