@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import secrets
 import sys
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from atlas import catalog, config, demo, formats, importer, validate
-from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated
+from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated, DatabaseUnreadable
 
 
 class UsageError(Exception):
@@ -204,6 +205,10 @@ def cmd_upgrade(args) -> int:
     database = args.db or config.database_path()
     if not Path(database).exists():
         raise DatabaseMissing(f"No database at {database}: nothing to upgrade.")
+    try:
+        Atlas(database).close()  # a damaged file says so (DatabaseUnreadable), instead of a traceback
+    except DatabaseOutdated:
+        pass  # what an upgrade is for
     if importer.upgrade(database):
         print(f"Rebuilt the data model of {database} over its data.")
     else:
@@ -226,6 +231,8 @@ def cmd_serve(args) -> int:
     argv = ["streamlit", "run", str(config.ROOT / "dashboard.py"), "--server.port", str(args.port)]
     if args.address:
         argv += ["--server.address", args.address]
+    if os.environ.get("ATLAS_SECRETS"):  # one secrets file for Streamlit (sign-in) and for Atlas (roles, key)
+        argv += ["--secrets.files", str(config.secrets_file())]
     sys.argv = argv
     return streamlit_cli.main()
 
@@ -273,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, catalog.QueryError, config.ConfigError, DatabaseMissing, DatabaseOutdated) as error:
+    except (UsageError, catalog.QueryError, config.ConfigError, DatabaseMissing, DatabaseOutdated,
+            DatabaseUnreadable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like

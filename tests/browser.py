@@ -24,10 +24,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(database: Path, log: Path):
-    """`python -m atlas serve` on a free loopback port, reading `database`; yields the base URL."""
-    port = free_port()
-    env = {**os.environ, "ATLAS_DB": str(database)}
+def served(database: Path, log: Path, env: dict | None = None, port: int | None = None):
+    """`python -m atlas serve` on a (free) loopback port, reading `database`, with `env` added to the
+    environment; yields the base URL."""
+    port = port or free_port()
+    env = {**os.environ, "ATLAS_DB": str(database), **(env or {})}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "atlas", "serve", "--port", str(port), "--address", "127.0.0.1"],
