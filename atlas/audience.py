@@ -112,11 +112,12 @@ def check_mapping(mapping: Mapping[str, object]) -> None:
 def roles_for(email: str | None, groups: Iterable[str], mapping: Mapping[str, object]) -> frozenset[Role]:
     """Every role the mapping gives this identity: by e-mail (case-insensitive) and by each group."""
     email = (email or "").strip().lower()
-    wanted = {email} if email else set()
-    wanted |= {GROUP_PREFIX + str(g).strip().lower() for g in groups or ()}
+    groups = {str(g).strip().lower() for g in groups or ()}
     roles: set[Role] = set()
     for entry, value in mapping.items():
-        if entry.strip().lower() in wanted:
+        key = entry.strip().lower()
+        matches = key[len(GROUP_PREFIX):] in groups if key.startswith(GROUP_PREFIX) else bool(email) and key == email
+        if matches:
             roles |= _roles_of(value, entry)
     return frozenset(roles)
 

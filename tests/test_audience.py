@@ -1,0 +1,100 @@
+"""Roles and what they allow (atlas/audience.py), and where the deployment's mapping comes from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from atlas import audience, config
+from atlas.audience import Role
+
+DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+MAPPING = {"dana@example.org": "director", "group:trustees": "board", "Fay@Example.org": ["funder"],
+           "both@example.org": ["board", "funder"]}
+
+
+def test_roles_come_from_the_email_and_every_group():
+    assert audience.roles_for("DANA@example.org", [], MAPPING) == {Role.DIRECTOR}
+    assert audience.roles_for("fay@example.org", [], MAPPING) == {Role.FUNDER}
+    assert audience.roles_for("dana@example.org", ["Trustees"], MAPPING) == {Role.DIRECTOR, Role.BOARD}
+    assert audience.roles_for("nobody@example.org", ["staff"], MAPPING) == set()
+    assert audience.roles_for(None, [], MAPPING) == set()
+    # a group name is not an e-mail: "group:" entries only match groups
+    assert audience.roles_for("group:trustees", [], MAPPING) == set()
+
+
+def test_each_role_sees_its_pages_and_protections():
+    director = audience.Audience(frozenset({Role.DIRECTOR}), "d", True)
+    board = audience.Audience(frozenset({Role.BOARD}), "b", True)
+    funder = audience.Audience(frozenset({Role.FUNDER}), "f", True)
+    assert director.pages == set(audience.PAGES) and director.record_level and not director.restricted
+    assert board.pages == {"overview", "network"} and board.restricted and not board.record_level
+    assert funder.pages == {"overview", "outcomes"} and funder.restricted
+    assert director.cache_key != board.cache_key == funder.cache_key
+
+
+@pytest.mark.parametrize("roles, pages", [
+    ({Role.DIRECTOR, Role.BOARD}, {"overview", "network"}),
+    ({Role.DIRECTOR, Role.FUNDER}, {"overview", "outcomes"}),
+    ({Role.BOARD, Role.FUNDER}, {"overview"}),
+    (set(), set()),
+])
+def test_two_roles_get_what_both_allow_never_what_either_allows(roles, pages):
+    person = audience.Audience(frozenset(roles), "x", True)
+    assert person.pages == pages
+    assert person.restricted, "any restricted role restricts"
+    assert not person.record_level
+
+
+def test_the_mapping_refuses_an_unknown_role():
+    with pytest.raises(audience.RoleConfigError, match="'trustee'.*not a role"):
+        audience.check_mapping({"x@example.org": "trustee"})
+
+
+def test_roles_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ATLAS_ROLES", "dana@example.org=director; group:trustees=board;both@example.org=board+funder")
+    mapping = config.role_mapping()
+    assert audience.roles_for("both@example.org", [], mapping) == {Role.BOARD, Role.FUNDER}
+    assert audience.roles_for("x@example.org", ["trustees"], mapping) == {Role.BOARD}
+    monkeypatch.setenv("ATLAS_ROLES", "dana@example.org")
+    with pytest.raises(audience.RoleConfigError, match="who=role"):
+        config.role_mapping()
+
+
+def test_roles_and_settings_from_the_secrets_file(monkeypatch, tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('local_role = "funder"\nreporting_period = "year"\n[atlas_roles]\n'
+                       '"dana@example.org" = "director"\n"group:trustees" = ["board"]\n')
+    monkeypatch.delenv("ATLAS_ROLES", raising=False)
+    monkeypatch.delenv("ATLAS_LOCAL_ROLE", raising=False)
+    monkeypatch.delenv("ATLAS_REPORTING_PERIOD", raising=False)
+    monkeypatch.setenv("ATLAS_SECRETS", str(secrets))
+    assert audience.roles_for("", ["trustees"], config.role_mapping()) == {Role.BOARD}
+    assert config.local_role() == "funder" and config.reporting_period() == "year"
+    assert not config.auth_configured()
+    secrets.write_text(secrets.read_text().replace('local_role = "funder"', 'local_role = "admin"'))
+    with pytest.raises(config.ConfigError, match="local_role"):
+        config.local_role()
+
+
+def test_without_sign_in_the_app_is_a_local_director_session_and_says_so(small_db, monkeypatch):
+    monkeypatch.setenv("ATLAS_DB", str(small_db))
+    monkeypatch.delenv("ATLAS_LOCAL_ROLE", raising=False)
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "Local single-user session" in at.sidebar.warning[0].value
+    assert "director's view" in at.sidebar.warning[0].value
+    assert [s.key for s in at.sidebar.selectbox][0] == "filter_period"
+
+
+def test_a_local_board_session_shows_the_board_view(small_db, monkeypatch):
+    monkeypatch.setenv("ATLAS_DB", str(small_db))
+    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board")
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "board's view" in at.sidebar.warning[0].value
+    assert [s.key for s in at.sidebar.selectbox] == ["filter_reporting_period"]
