@@ -325,3 +325,41 @@ def test_client_ids_are_keyed_pseudonyms_not_plain_hashes(tempting_db):
         stored = set(db.query("stalled_referrals", stall_days=0)["client_id"].astype(str))
     assert stored and not stored & raw_ids
     assert all(re.fullmatch(r"[0-9a-f]{32}", p) for p in stored), "a 128-bit keyed HMAC, hex"
+
+
+# --------------------------------------------------------------------------------------------
+# In a real browser: the board's view as served
+# --------------------------------------------------------------------------------------------
+
+def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(tempting_db, tmp_path):
+    from browser import chromium, served
+
+    with served(tempting_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url, \
+            chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for query in ("", "?filter_period=All+data&filter_region=North"):  # URL parameters set no filter
+            page.goto(url + "/" + query)
+            page.get_by_text("Median days to accept").wait_for(timeout=60_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            labels = [t.strip() for t in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
+            values = [t.strip() for t in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+            shown = dict(zip(labels, values))
+            assert shown["Referrals"] == "Hidden" or int(shown["Referrals"].replace(",", "")) >= M
+            assert "2025 Q3" in page.locator('[data-testid="stMain"]').inner_text()
+
+        page.goto(url + "/network")
+        page.get_by_text("Formal versus real").wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        frames = [f for f in page.frames if f != page.main_frame]
+        assert frames, "the map is drawn in its own frame"
+        html = "".join(f.content() for f in frames)
+        counts = [int(n.replace(",", "")) for n in NUMBER.findall(html)]
+        assert counts and all(n >= M for n in counts), counts
+        assert VICTIM_NAME not in html and VICTIM_NAME not in page.content()
+
+        page.goto(url + "/bottlenecks")  # not part of the board's view: the Overview instead
+        page.get_by_text("Median days to accept").wait_for(timeout=60_000)
+        assert "Receiving agencies" not in page.locator('[data-testid="stMain"]').inner_text()
+        assert not dialogs
