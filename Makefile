@@ -1,7 +1,7 @@
 # Collaboration Atlas. On a fresh machine with Python 3.11+:
 #   make run     virtualenv + dependencies + demo database (if none) + serve on PORT (default 8501)
 #   make test    the whole test suite
-#   make bench   benchmarks (docs/benchmarks.md); not part of make test
+#   make bench   benchmarks (docs/benchmarks.md); not part of make test. Quicker: make bench BENCH_ARGS="--scales 100k,1m"
 PYTHON ?= python3
 PORT ?= 8501
 VENV := .venv
@@ -37,7 +37,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

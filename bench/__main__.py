@@ -1,80 +1,124 @@
-"""`python -m bench`: run the benchmarks and write docs/benchmarks.md and bench/results.json."""
+"""`python -m bench [--scales 100k,1m,10m]`: measure every page at each scale, against the pandas peer,
+and write docs/benchmarks.md and bench/results.json (see bench/report.py for what the tables say).
+
+    python -m bench                      all three scales (first run builds the data: ~15 min at 10M)
+    python -m bench --scales 100k,1m     a quicker run
+    python -m bench --skip-browser       no Chromium measurements
+"""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
+import pickle
 import platform
+import subprocess
+import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import network_map, pages
+from bench import browser, peer
+from bench.data import CACHE, ROOT, SCALES, ensure
+from bench.report import write
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def log(message: str) -> None:
+    print(f"[bench] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def machine() -> dict:
     memory = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), None) if Path("/proc/meminfo").exists() else None
+                   if line.startswith("MemTotal")), None)
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
     return {
-        "date": dt.date.today().isoformat(), "cpus": os.cpu_count(), "memory_mib": memory,
-        "python": platform.python_version(), "platform": platform.platform(),
-        **{name: version(name) for name in ("duckdb", "pandas", "streamlit", "igraph", "pyvis")},
+        "date": dt.datetime.now().isoformat(timespec="minutes"), "cpus": os.cpu_count(), "cpu": model,
+        "memory_mib": memory, "python": platform.python_version(), "platform": platform.platform(),
+        **{name: version(name) for name in ("duckdb", "pandas", "pyarrow", "numpy", "streamlit", "plotly", "igraph",
+                                           "pyvis")},
     }
 
 
-def page_table(results: dict) -> str:
-    sizes = list(results)
-    lines = ["", "## Page builders", "",
-             "Server time of each page's `build` call for the last 12 months of data, without Streamlit's cache",
-             "(medians of 3 fresh processes; \"warm\" repeats the call in the same process, with DuckDB and the",
-             "layout caches warm). Issue 9's targets are 1 s warm at 10M referrals and 0.3 s at 1M: not met yet at",
-             "1M (most of the time goes to building plotly figures and to pandas reshaping, not to DuckDB; 10M",
-             "is not measured yet). Making them fast is issue 9's work.", "",
-             "| page | " + " | ".join(f"{s}: cold / warm" for s in sizes) + " |",
-             "|---|" + "---|" * len(sizes)]
-    for page in results[sizes[0]]:
-        cells = [f"{results[s][page]['cold_s']:.2f} s / {results[s][page]['warm_s']:.2f} s" for s in sizes]
-        lines.append(f"| {page} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+def worker(*args: str, timeout: int) -> dict:
+    """One measurement in a fresh process; {"timeout_s": ...} or {"error": ...} when it did not finish."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "bench.worker", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log(f"  {' '.join(args[:3])}: no result within {timeout} s")
+        return {"timeout_s": timeout}
+    if done.returncode:
+        log(f"  {' '.join(args[:3])} failed: {done.stderr.strip().splitlines()[-1:]}")
+        return {"error": done.stderr.strip()[-1500:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(label: str, args) -> dict:
+    scale = ensure(SCALES[label])
+    db = str(scale.db)
+    out = {"referrals": scale.referrals, "agencies": scale.agencies, "load_before": os.getloadavg(), "pages": {}}
+    t = args.timeout
+    for page in peer.PAGES:
+        log(f"{label}: {page} page (AppTest), cold process + {args.warm} warm runs + profile")
+        main = worker("page", db, page, str(args.warm), "profile", timeout=t)
+        colds = [main.get("cold_total_s")]
+        for _ in range(args.cold - 1):
+            if "cold_total_s" not in main or main["cold_total_s"] > t / 3:
+                break  # a page this slow is not run cold again
+            colds.append(worker("page", db, page, "0", timeout=t).get("cold_total_s"))
+        main["cold_totals_s"] = colds
+        out["pages"][page] = main
+
+    log(f"{label}: headline figures, Atlas and the pandas peer")
+    figures = {}
+    for side, source in (("atlas", db), ("pandas", str(scale.parquet))):
+        target = CACHE / f"figures_{side}.pickle"
+        target.unlink(missing_ok=True)
+        out[side] = worker("figures", side, source, str(args.warm), str(target), timeout=2 * t)
+        figures[side] = pickle.loads(target.read_bytes()) if target.exists() else None
+    if figures["atlas"] and figures["pandas"]:
+        out["agreement"] = {page: peer.differences(figures["atlas"][page], figures["pandas"][page])
+                            for page in peer.PAGES}
+
+    log(f"{label}: CSV import")
+    out["import"] = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=2 * t)
+
+    if not args.skip_browser:
+        log(f"{label}: headless Chromium")
+        try:
+            out["browser"] = browser.run(scale.db, timeout_s=t)
+        except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+            log(f"  browser failed: {error}")
+            out["browser"] = {"error": str(error)[-1500:]}
+    out["load_after"] = os.getloadavg()
+    return out
 
 
 def main() -> None:
-    results = {"machine": machine(), "network_map": network_map.run(), "pages": pages.run()}
-    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    m, n = results["machine"], results["network_map"]
-    doc = f"""# Benchmarks
-
-Measured by `make bench` (never by `make test`); the figures below are from the last run, also in
-`bench/results.json`.
-
-Machine: {m['cpus']} CPUs, {m['memory_mib']:,} MiB, Python {m['python']}, DuckDB {m['duckdb']},
-pandas {m['pandas']}, Streamlit {m['streamlit']}, igraph {m['igraph']}, pyvis {m['pyvis']} ({m['date']}).
-
-## Network map at 5,000 agencies
-
-A demo community of 5,000 agencies and 1,000,000 referrals; the map of one year (2025), default
-choices (flows of at least one referral scored, the 150 strongest drawn, as many declared ties).
-Medians of {n['repeats']} runs; "cold" is a fresh process (nothing cached), "warm" the same call again.
-
-| measure | value |
-|---|---|
-| agencies drawn | {n['agencies']:,} |
-| flows scored / drawn | {n['flows_scored']:,} / {n['flows_drawn']:,} |
-| map HTML (self-contained) | {n['html_kib']:,} KiB |
-| server build, cold (queries, scores, layout, HTML) | {n['server_build_cold_s']:.2f} s |
-| server build, warm (scores and layout cached) | {n['server_build_warm_s']:.2f} s |
-| headless Chromium, navigation to map drawn | {n['browser_draw_s']:.2f} s |
-
-Betweenness above 1,500 agencies is estimated from 400 seeded source agencies (Brandes and Pich).
-Measured once while choosing the methods, not by this run: on a 1,200-agency test graph the
-estimate correlated 0.99 with the exact figure and found 17 of the 20 strongest brokers; igraph's
-Fruchterman-Reingold layout (C) took 0.3 s at 5,000 agencies, where networkx's spring layout took 74 s.
-"""
-    doc += page_table(results["pages"])
-    (ROOT / "docs" / "benchmarks.md").write_text(doc)
-    print(doc)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="100k,1m,10m", help="comma-separated: 100k, 1m, 10m")
+    parser.add_argument("--warm", type=int, default=3, help="warm runs per page (median)")
+    parser.add_argument("--cold", type=int, default=2, help="fresh processes per page (median of cold)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds one measurement may take")
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args()
+    labels = [s.strip().lower() for s in args.scales.split(",") if s.strip()]
+    unknown = [s for s in labels if s not in SCALES]
+    if unknown:
+        parser.error(f"unknown scale {unknown}; choose from {', '.join(SCALES)}")
+    started = time.perf_counter()
+    results = {"machine": machine(), "command": " ".join(["python -m bench", *sys.argv[1:]]), "scales": {}}
+    for label in labels:
+        results["scales"][label] = measure(label, args)
+        (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    results["total_minutes"] = (time.perf_counter() - started) / 60
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    write(results)
+    log(f"done in {results['total_minutes']:.1f} min: docs/benchmarks.md, bench/results.json")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+"""The AppTest script the benchmark runs: what dashboard.py does for one page, without st.navigation.
+
+AppTest (Streamlit 1.67) does not apply the entrypoint's sidebar filters to a page reached with
+switch_page (the page sees the open period), so this script draws the same shared filters (default:
+the last 12 months) with the same `app.sidebar_filters` and then runs the page file ($BENCH_PAGE), as
+the dashboard's navigation would. With $BENCH_PROFILE set, the run is profiled (cProfile sees only the
+thread it runs in, and AppTest runs the script in a thread of its own) and the stats written there.
+"""
+
+import os
+
+import streamlit as st
+
+from atlas import app
+
+
+def main() -> None:
+    st.set_page_config(page_title="Collaboration Atlas", layout="wide")
+    db = app.require_database()
+    st.session_state["atlas_filters"] = app.sidebar_filters(db)
+    page = os.environ["BENCH_PAGE"]
+    with open(page, encoding="utf-8") as source:
+        exec(compile(source.read(), page, "exec"), {"__name__": "__main__", "__file__": page})
+
+
+if os.environ.get("BENCH_PROFILE"):
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(main)
+    finally:
+        profiler.dump_stats(os.environ["BENCH_PROFILE"])
+else:
+    main()
