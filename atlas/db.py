@@ -49,15 +49,41 @@ class Atlas:
         try:
             self._con.execute("attach $path as atlas (read_only)", {"path": str(self.path)})
             self._con.execute("use atlas")
+            damage = self._damage()
         except duckdb.Error as error:
             self._con.close()
-            raise DatabaseUnreadable(
-                f"{self.path} could not be read as a Collaboration Atlas database ({type(error).__name__}). "
+            raise DatabaseUnreadable(self._unreadable(type(error).__name__)) from error
+        if damage:
+            self._con.close()
+            raise DatabaseUnreadable(self._unreadable(damage))
+        self._check_model()
+
+    def _unreadable(self, why: str) -> str:
+        return (f"{self.path} could not be read as a Collaboration Atlas database ({why}). "
                 f"It may be damaged or not a database at all. Restore it from your backup, or rebuild it: "
                 f"re-import your files with `python -m atlas import DIR --db {self.path}` (or "
-                f"`python -m atlas demo --db {self.path}` for the demo)."
-            ) from error
-        self._check_model()
+                f"`python -m atlas demo --db {self.path}` for the demo).")
+
+    def _damage(self) -> str | None:
+        """Why the attached file is not whole, or None; raises duckdb.Error on a block it cannot read.
+
+        A damaged file can attach (its header is intact) and fail only when a page reads a lost block.
+        So it is checked whole once, here: a DuckDB file is its three 4 kB headers and then whole
+        blocks, so one shorter than its header says was cut short; and every stored table is read
+        through once (tens of milliseconds), so a block lost or failing its checksum shows now.
+        """
+        block_size, blocks = self._con.execute(
+            "select block_size, total_blocks from pragma_database_size() where database_name = 'atlas'"
+        ).fetchone()
+        expected = 3 * 4096 + block_size * blocks
+        if self.version[2] < expected:
+            return f"cut short: {self.version[2]:,} of {expected:,} bytes"
+        tables = self._con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'atlas'").fetchall()
+        for schema, table in tables:
+            quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
+            self._con.execute(f"select sum(hash(t)) from atlas.{quoted} t").fetchall()
+        return None
 
     def _check_model(self) -> None:
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -365,15 +366,40 @@ def _log(con, mode: str, source: str, files: dict[str, str], counts: dict[str, i
 
 @contextlib.contextmanager
 def import_lock(database: str | Path):
-    """Held while an import reads and replaces `database`: imports of one database run one at a time."""
+    """Held while an import reads and replaces `database`: imports of one database run one at a time.
+
+    Taking it also removes what a killed import left half-built beside the database (see
+    `_remove_abandoned`): the lock itself is an flock, which the system frees when its holder dies.
+    """
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
     with open(database.with_name(f".{database.name}.lock"), "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
+            _remove_abandoned(database)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_abandoned(database: Path) -> None:
+    """Delete the new-database files (`_building`) of builds whose process is gone: a killed import
+    leaves one, as big as the database and holding its data. A live process's build is left alone."""
+    prefix = f".{database.name}."
+    for path in database.parent.glob(f"{glob.escape(prefix)}*.building*"):
+        pid = path.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def identity(database: str | Path) -> tuple[int, int] | None:
