@@ -3,7 +3,7 @@ may open, and draws the shared filters."""
 
 import streamlit as st
 
-from atlas import app
+from atlas import app, config
 
 st.set_page_config(page_title="Collaboration Atlas", page_icon=":material/hub:", layout="wide")
 
@@ -40,8 +40,8 @@ if not app.has_database():
         st.stop()
     # Before the first import only the Data page is offered: it is where the first import happens.
     navigation = st.navigation(pages({"data"}))
-    st.sidebar.info("No data yet: load your community's files on the Data page, or build the demo with "
-                    "`python -m atlas demo`.")
+    st.sidebar.info(f"No data yet at `{config.database_path()}`: load your community's files on the Data page, "
+                    f"or build the demo with this command:\n\n`python -m atlas demo --db {config.database_path()}`")
     navigation.run()
     st.stop()
 

@@ -37,7 +37,11 @@ class CachedAtlas:
 
     def query(self, name: str, /, **params) -> pd.DataFrame:
         bound = catalog.get(name).bind(params)
-        return _run(self.db.version, name, tuple(sorted(bound.items())))
+        try:
+            return _run(self.db.version, name, tuple(sorted(bound.items())))
+        except DatabaseUnreadable as unreadable:  # a damaged block, met by this query
+            st.error(str(unreadable), icon=":material/broken_image:")
+            st.stop()
 
 
 def database() -> Atlas:

@@ -65,12 +65,13 @@ class Atlas:
                 f"`python -m atlas demo --db {self.path}` for the demo).")
 
     def _damage(self) -> str | None:
-        """Why the attached file is not whole, or None; raises duckdb.Error on a block it cannot read.
+        """Why the attached file is not whole, or None.
 
-        A damaged file can attach (its header is intact) and fail only when a page reads a lost block.
-        So it is checked whole once, here: a DuckDB file is its three 4 kB headers and then whole
-        blocks, so one shorter than its header says was cut short; and every stored table is read
-        through once (tens of milliseconds), so a block lost or failing its checksum shows now.
+        A damaged file can attach (its header is intact) and fail only when a query reads a lost block.
+        A DuckDB file is its three 4 kB headers and then whole blocks, so one shorter than its header
+        says was cut short: that is checked here, at no cost. A block failing its checksum shows when a
+        query reads it, and `query` turns that into the same DatabaseUnreadable. (Reading every table
+        through at open would find it sooner, but costs seconds at ten million referrals, on every start.)
         """
         block_size, blocks = self._con.execute(
             "select block_size, total_blocks from pragma_database_size() where database_name = 'atlas'"
@@ -78,11 +79,6 @@ class Atlas:
         expected = 3 * 4096 + block_size * blocks
         if self.version[2] < expected:
             return f"cut short: {self.version[2]:,} of {expected:,} bytes"
-        tables = self._con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = 'atlas'").fetchall()
-        for schema, table in tables:
-            quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
-            self._con.execute(f"select sum(hash(t)) from atlas.{quoted} t").fetchall()
         return None
 
     def _check_model(self) -> None:
@@ -106,6 +102,9 @@ class Atlas:
         try:
             cursor.execute("use atlas")  # a cursor starts in the in-memory catalog
             return cursor.execute(named.sql, values).df()
+        except (duckdb.IOException, duckdb.InternalException, duckdb.FatalException) as error:
+            # a block that cannot be read (lost, or failing its checksum): the file is damaged
+            raise DatabaseUnreadable(self._unreadable(f"{type(error).__name__} while reading")) from error
         finally:
             cursor.close()
 

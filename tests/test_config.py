@@ -13,6 +13,7 @@ def test_hardened_streamlit_defaults():
     assert config["server"]["fileWatcherType"] == "none"
     assert 1 <= config["server"]["maxUploadSize"] <= 200
     assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["showErrorLinks"] is False
     assert config["browser"]["gatherUsageStats"] is False
     # tables offer no unguarded CSV export: every download is the app's own, formula-safe
     assert config["client"]["disableDataExport"] is True
@@ -26,11 +27,12 @@ def test_streamlit_reads_the_hardened_values():
 
     script = ("from streamlit import config; import json; print(json.dumps({k: config.get_option(k) for k in "
               "['server.enableXsrfProtection', 'client.showErrorDetails', 'server.enableStaticServing', "
-              "'client.disableDataExport', 'browser.gatherUsageStats', 'server.fileWatcherType']}))")
+              "'client.disableDataExport', 'browser.gatherUsageStats', 'server.fileWatcherType', 'client.showErrorLinks']}))")
     out = subprocess.run([sys.executable, "-c", script], cwd=CONFIG.parent.parent, capture_output=True, text=True,
                          env={k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}, check=True)
     import json
 
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {
         "server.enableXsrfProtection": True, "client.showErrorDetails": "none", "server.enableStaticServing": False,
-        "client.disableDataExport": True, "browser.gatherUsageStats": False, "server.fileWatcherType": "none"}
+        "client.disableDataExport": True, "browser.gatherUsageStats": False, "server.fileWatcherType": "none",
+        "client.showErrorLinks": False}

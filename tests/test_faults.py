@@ -281,8 +281,6 @@ def test_a_missing_database_gives_a_clear_page(browser, missing):
     assert "Traceback" not in log.read_text(errors="replace")
 
 
-@pytest.mark.xfail(strict=True, reason="dashboard.py's no-data message does not name the database path "
-                   "it looked at (see the note for the owner of dashboard.py)")
 def test_a_missing_database_page_names_the_path(browser, missing):
     url, database, _ = missing
     text, _ = page_text(browser, url, "No data yet")
