@@ -8,6 +8,7 @@ file the app opens the new one; query results are cached per (database identity,
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,30 @@ def _connect(path: str, mtime_ns: int, size: int) -> Atlas:
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _run(version: tuple, name: str, params: tuple) -> pd.DataFrame:
     return database().query(name, **dict(params))
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _view(version: tuple, audience_key: str, builder: str, args: tuple, kwargs: tuple):
+    module, function = builder.split(".")
+    return getattr(import_module(f"atlas.{module}"), function)(CachedAtlas(database()), *args, **dict(kwargs))
+
+
+BUILDERS = frozenset({"overview.build", "bottlenecks.build", "need.build", "network.build", "outcomes.build",
+                      "resilience.closure", "resilience.change"})
+
+
+def view(builder: str, *args, **kwargs):
+    """A page's whole view, `atlas.<builder>(db, *args, **kwargs)`, cached per data version, viewer's
+    protections (`Audience.cache_key`) and arguments, so a page shown again (another visitor, a widget
+    that does not change it, a return visit) is not built again."""
+    if builder not in BUILDERS:
+        raise ValueError(f"{builder} is not a page builder")
+    person = st.session_state.get("atlas_audience") or viewer()
+    try:
+        return _view(database().version, person.cache_key, builder, args, tuple(sorted(kwargs.items())))
+    except DatabaseUnreadable as unreadable:  # a damaged block, met while building
+        st.error(str(unreadable), icon=":material/broken_image:")
+        st.stop()
 
 
 class CachedAtlas:

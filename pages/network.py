@@ -5,7 +5,7 @@ import streamlit as st
 from atlas import app, config, network, resilience
 
 viewer = app.page_audience("network")
-db = app.require_database()
+app.require_database()
 filters = app.current_filters(viewer)
 min_cell = config.min_cell() if viewer.restricted else None
 
@@ -29,7 +29,7 @@ choice = network.MapChoice(layers=tuple(layers or ()), size_by=size_by, min_refe
                            top_edges=int(top_edges), focus=st.session_state.get("map_focus") or None,
                            steps=int(st.session_state.get("map_steps", 1)))
 
-view = network.build(db, filters, choice, min_cell=min_cell)
+view = app.view("network.build", filters, choice, min_cell=min_cell)
 
 names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
 focus_col.selectbox("Focus on an agency (its partners highlighted)", [""] + sorted(names, key=names.get),
@@ -93,7 +93,7 @@ else:
     closing = st.selectbox("Choose an agency to see what its closure would cut", [""] + sorted(names, key=names.get),
                            format_func=lambda a: names.get(a, "Choose an agency"), key="map_closure")
     if closing:
-        closure = resilience.closure(db, filters, closing)
+        closure = app.view("resilience.closure", filters, closing)
         for line in closure.summary:
             st.markdown(f"- {line}")
         st.caption("Judged over the whole network in the period and service type: a region or sector filter does not "
@@ -118,7 +118,7 @@ else:
     st.subheader("Change since the previous period")
     tie_min = st.number_input("Referrals that make a tie (both ways, in a period)", 1, 10_000, resilience.MIN_REFERRALS,
                               key="map_tie_min")
-    moved = resilience.change(db, filters, min_referrals=int(tie_min))
+    moved = app.view("resilience.change", filters, min_referrals=int(tie_min))
     if not moved.comparable:
         st.info(moved.reason)
     else:

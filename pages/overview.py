@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from atlas import app, config, overview
+from atlas import app, config
 
 viewer = app.page_audience("overview")
-db = app.require_database()
+app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Collaboration Atlas")
 st.caption(f"How the community's agencies work together — {filters.describe()}.")
 
-view = overview.build(db, filters, min_cell=config.min_cell() if viewer.restricted else None)
+view = app.view("overview.build", filters, min_cell=config.min_cell() if viewer.restricted else None)
 
 columns = st.columns(3) + st.columns(3)
 for column, figure in zip(columns, view.figures):
