@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from atlas import app, bottlenecks
+from atlas import app, bottlenecks, escape
 
 viewer = app.page_audience("bottlenecks")
 db = app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Bottlenecks")
-st.caption(f"Where referrals wait or are turned away — {filters.describe()}. "
+st.caption(f"Where referrals wait or are turned away — {escape.markdown(filters.describe())}. "
            "Region and sector are those of the receiving agency.")
 
 view = bottlenecks.build(db, filters, focus=st.session_state.get("bottleneck_focus"),

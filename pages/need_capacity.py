@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from atlas import app, need
+from atlas import app, escape, need
 
 viewer = app.page_audience("need_capacity")
 db = app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Need vs capacity")
-st.caption(f"Assessed need, referral demand and service slots by region, service and month — {filters.describe()}. "
+st.caption(f"Assessed need, referral demand and service slots by region, service and month — {escape.markdown(filters.describe())}. "
            "Need is assessed by region, so the sector filter does not apply here, except to the list of agencies "
            "running over capacity. Referrals count in the month they were made, at the receiving agency's region.")
 

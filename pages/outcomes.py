@@ -10,7 +10,7 @@ db = app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Outcomes")
-st.caption(f"What the programs achieve for people — {filters.describe()}. Region and sector are those of the "
+st.caption(f"What the programs achieve for people — {escape.markdown(filters.describe())}. Region and sector are those of the "
            "agency the client left; service type that of the program.")
 
 view = outcomes.build(db, filters, funder=st.session_state.get("outcomes_funder") or None,
