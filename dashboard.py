@@ -5,7 +5,7 @@ import streamlit as st
 
 from atlas import app, config
 
-st.set_page_config(page_title="Collaboration Atlas", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="Collaboration Atlas", page_icon="🕸️", layout="wide")
 
 viewer = app.viewer()  # signs in (or stops) first: nothing else runs for a stranger
 st.session_state["atlas_audience"] = viewer

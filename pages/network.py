@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from atlas import app, config, network, resilience
+from atlas import app, config, escape, network, resilience
 
 viewer = app.page_audience("network")
 app.require_database()
@@ -10,7 +10,7 @@ filters = app.current_filters(viewer)
 min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")
-st.caption(f"Who works with whom, on paper and in practice — {filters.describe()}. "
+st.caption(f"Who works with whom, on paper and in practice — {escape.markdown(filters.describe())}. "
            "Agencies are coloured by sector; arrows are referral flows, lines declared ties.")
 
 controls = st.columns([4, 2, 2, 2])
@@ -45,7 +45,7 @@ st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the stron
               f"{min_cell} referrals are left out of the map, its figures and its exports."))
 
 if not view.focus_partners.empty:
-    st.subheader(f"Partners of {names[view.choice.focus]}")
+    st.subheader(f"Partners of {escape.markdown(names[view.choice.focus])}")
     st.dataframe(view.focus_partners, hide_index=True, width="stretch")
 
 st.subheader("Formal versus real")

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from atlas import app, config
+from atlas import app, config, escape
 
 viewer = app.page_audience("overview")
 app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Collaboration Atlas")
-st.caption(f"How the community's agencies work together — {filters.describe()}.")
+st.caption(f"How the community's agencies work together — {escape.markdown(filters.describe())}.")
 
 view = app.view("overview.build", filters, min_cell=config.min_cell() if viewer.restricted else None)
 

@@ -190,14 +190,11 @@ NAMESPACES = {
     "http://gexf.net/1.2", "http://www.gexf.net/1.2draft", "http://gexf.net/1.2/gexf.xsd",
     "http://www.gexf.net/1.2draft/gexf.xsd", "http://www.gexf.net/1.2draft/viz", "http://gexf.net/1.2/viz",
 }
-# The one external URL the served app holds today: dashboard.py's `page_icon=":material/hub:"` makes
-# Streamlit's client point the favicon at Google's font CDN. test_no_request_leaves_the_served_origin
-# (an expected failure until dashboard.py uses an emoji or a bundled image) keeps it in view.
+# A material-icon page_icon makes Streamlit's client fetch the favicon from Google's font CDN;
+# dashboard.py uses an emoji (a data: URL) instead, and test_no_request_leaves_the_served_origin keeps it so.
 FAVICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/hub/default/24px.svg"
-# Pages where a payload is known to get through, until the owner of the page fixes it (see the reason).
-KNOWN = {"network": "pages/network.py draws st.subheader(f'Partners of {name}') with the agency name as "
-                    "Markdown: a name holding ![..](http://..) loads an image from elsewhere and [..](..) "
-                    "makes a link. Fix: escape.markdown(names[view.choice.focus])."}
+# Pages where a payload is known to get through, until the owner of the page fixes it (none today).
+KNOWN: dict[str, str] = {}
 URL = re.compile(r"https?://[^\s\"'<>()\\&]+", re.I)
 
 # Run in the page and in every frame: elements or attributes that only a payload could have made.
@@ -509,8 +506,6 @@ def test_no_hostile_url_is_ever_fetched(tour, path):
     assert not [u for u in seen["elsewhere"] if "203.0.113.9" in u], (path, seen["elsewhere"])
 
 
-@pytest.mark.xfail(strict=True, reason="dashboard.py sets page_icon=':material/hub:', which Streamlit's "
-                   "client turns into a favicon fetched from fonts.gstatic.com; an emoji page_icon is a data: URL")
 def test_no_request_leaves_the_served_origin(tour):
     for path, seen in tour.items():
         assert not [u for u in seen["elsewhere"] if "203.0.113.9" not in u], (path, seen["elsewhere"])
