@@ -34,7 +34,10 @@ def machine() -> dict:
                    if line.startswith("MemTotal")), None)
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
     return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted": git("status", "--short", "--", "atlas", "pages", "queries", "dashboard.py").splitlines(),
         "date": dt.datetime.now().isoformat(timespec="minutes"), "cpus": os.cpu_count(), "cpu": model,
         "memory_mib": memory, "python": platform.python_version(), "platform": platform.platform(),
         **{name: version(name) for name in ("duckdb", "pandas", "pyarrow", "numpy", "streamlit", "plotly", "igraph",

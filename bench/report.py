@@ -255,7 +255,10 @@ def write(results: dict) -> None:
              "without the 10M targets).", "",
              f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_mib']:,} MiB, {m['platform']}; Python {m['python']}, "
              f"DuckDB {m['duckdb']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}, numpy {m['numpy']}, Streamlit "
-             f"{m['streamlit']}, plotly {m['plotly']}, igraph {m['igraph']}, pyvis {m['pyvis']}; run {m['date']}.", "",
+             f"{m['streamlit']}, plotly {m['plotly']}, igraph {m['igraph']}, pyvis {m['pyvis']}; run {m['date']}"
+             + (f" on commit {m['commit']}" if m.get("commit") else "")
+             + (f" with uncommitted changes to {', '.join(line.split()[-1] for line in m['uncommitted'])}"
+                if m.get("uncommitted") else "") + ".", "",
              f"The machine was shared with other work during the run (1-minute load average {loads}, on 2 CPUs): "
              "times are those of a busy machine, not of an idle one.", "",
              "Data: demo communities built by `python -m atlas demo` (cached in bench/cache/): "
