@@ -30,7 +30,7 @@ def _run(version: tuple, name: str, params: tuple) -> pd.DataFrame:
     return database().query(name, **dict(params))
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)  # not pickled: views hold Stylers; pages only read them
 def _view(version: tuple, audience_key: str, builder: str, args: tuple, kwargs: tuple):
     module, function = builder.split(".")
     return getattr(import_module(f"atlas.{module}"), function)(CachedAtlas(database()), *args, **dict(kwargs))

@@ -2,18 +2,18 @@
 
 import streamlit as st
 
-from atlas import app, bottlenecks, escape
+from atlas import app, escape
 
 viewer = app.page_audience("bottlenecks")
-db = app.require_database()
+app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Bottlenecks")
 st.caption(f"Where referrals wait or are turned away — {escape.markdown(filters.describe())}. "
            "Region and sector are those of the receiving agency.")
 
-view = bottlenecks.build(db, filters, focus=st.session_state.get("bottleneck_focus"),
-                         pathway_sector=st.session_state.get("pathway_sector") or None)
+view = app.view("bottlenecks.build", filters, focus=st.session_state.get("bottleneck_focus"),
+                pathway_sector=st.session_state.get("pathway_sector") or None)
 
 if view.agencies.empty:
     st.info("No referrals match these filters.")

@@ -5,7 +5,7 @@ import streamlit as st
 from atlas import app, escape, need
 
 viewer = app.page_audience("need_capacity")
-db = app.require_database()
+app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Need vs capacity")
@@ -22,9 +22,9 @@ def _pick_cell():
         st.session_state["need_region"], st.session_state["need_service"] = cells[0][:2]
 
 
-view = need.build(db, filters, region=st.session_state.get("need_region"),
-                  service=st.session_state.get("need_service"),
-                  measure=st.session_state.get("need_measure", "unmet_share"))
+view = app.view("need.build", filters, region=st.session_state.get("need_region"),
+                service=st.session_state.get("need_service"),
+                measure=st.session_state.get("need_measure", "unmet_share"))
 
 if view.gaps.empty:
     st.info("No need, referrals or slots match these filters.")

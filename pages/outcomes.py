@@ -6,15 +6,15 @@ import streamlit as st
 from atlas import app, config, escape, outcomes, report
 
 viewer = app.page_audience("outcomes")
-db = app.require_database()
+app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Outcomes")
 st.caption(f"What the programs achieve for people — {escape.markdown(filters.describe())}. Region and sector are those of the "
            "agency the client left; service type that of the program.")
 
-view = outcomes.build(db, filters, funder=st.session_state.get("outcomes_funder") or None,
-                      min_cell=config.min_cell())
+view = app.view("outcomes.build", filters, funder=st.session_state.get("outcomes_funder") or None,
+                min_cell=config.min_cell())
 if st.session_state.get("outcomes_funder") and view.funder is None:
     st.session_state["outcomes_funder"] = ""  # that funder has no exits in this period
 st.selectbox("Funder", [""] + view.funders, key="outcomes_funder",
