@@ -85,8 +85,15 @@ def test_filters_persist_across_pages(site):
     everything = first_figure(page).inner_text()
 
     region_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1)
-    region_box.click()
     option = page.locator('[role="option"]').nth(1)
+    for _ in range(5):  # a click while the script still runs can be undone by its redraw: wait, then retry
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+        region_box.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
     region = option.inner_text().strip()
     option.click()
     page.get_by_text(f"region {region}").first.wait_for(timeout=30_000)  # the caption names the filter
