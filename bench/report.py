@@ -249,8 +249,8 @@ def write(results: dict) -> None:
     loads = "; ".join(f"{LABELS[k]}: {v['load_before'][0]:.1f} before, {v['load_after'][0]:.1f} after"
                       for k, v in results["scales"].items())
     lines = ["# Benchmarks", "",
-             f"Measured by `make bench` (`{results['command']}`, {results.get('total_minutes', 0):.0f} minutes; never "
-             "by `make test`). Every figure below is from that one run, also in `bench/results.json`; the reading "
+             f"Measured by `python -m bench`, what `make bench` runs (this run: `{results['command']}`, "
+             f"{results.get('total_minutes', 0):.0f} minutes; never by `make test`). Every figure below is from that one run, also in `bench/results.json`; the reading "
              "at the end was written from it. A quick run: `python -m bench --scales 100k,1m` (the same tables, "
              "without the 10M targets).", "",
              f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_mib']:,} MiB, {m['platform']}; Python {m['python']}, "

@@ -74,7 +74,7 @@ def attribute(stats: pstats.Stats) -> tuple[dict, list]:
         by[label] += own
     hot = sorted(((f"{Path(f[0]).parent.name}/{Path(f[0]).name}:{f[2]}", cum) for f, (_, _, _, cum, _) in raw.items()
                   if ("/atlas/" in f[0] or "/pages/" in f[0]) and f[2] not in ("<module>", "build", "query")
-                  and "bench" not in f[0]), key=lambda x: -x[1])
+                  and "/bench/" not in f[0]), key=lambda x: -x[1])
     return dict(by), hot[:12]
 
 
