@@ -205,14 +205,16 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, di
 
     cut = set(u.articulation_points())
     out["articulation"] = [i in cut for i in range(n)]
+    names = out["name"].astype(str).tolist()
+    component = u.connected_components().membership
     cut_rows = []
     for i in sorted(cut, key=lambda i: ids[i]):
-        rest = u.copy()
-        rest.delete_vertices([i])
-        parts = sorted(rest.connected_components(), key=len, reverse=True)
-        kept = [j for j in range(n) if j != i]
-        cut_off = sorted(out["name"].iloc[kept[j]] for part in parts[1:] for j in part)
-        cut_rows.append({"agency_id": ids[i], "agency": out["name"].iloc[i], "cut_off": len(cut_off),
+        # only the cut point's own part of the network can be split by its closure (agencies that were
+        # never connected to it are not "cut off"); the biggest piece left stays, the others are cut off
+        members = [j for j in range(n) if component[j] == component[i] and j != i]
+        parts = sorted(u.induced_subgraph(members).connected_components(), key=len, reverse=True)
+        cut_off = sorted(names[members[j]] for part in parts[1:] for j in part)
+        cut_rows.append({"agency_id": ids[i], "agency": names[i], "cut_off": len(cut_off),
                          "agencies_cut_off": ", ".join(cut_off)})
     cut_points = pd.DataFrame(cut_rows, columns=["agency_id", "agency", "cut_off", "agencies_cut_off"]) \
         .sort_values(["cut_off", "agency"], ascending=[False, True]).reset_index(drop=True)

@@ -118,3 +118,12 @@ def test_hostile_names_stay_inert_in_the_map(hostile_db, view):
     resources = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']+)', html, flags=re.I)
     assert not [r for r in resources if not r.startswith(("data:", "#"))], resources
     assert "Content-Security-Policy" in html
+
+
+def test_an_agency_never_connected_to_a_cut_point_is_not_cut_off_by_its_closure():
+    agencies = pd.DataFrame({"agency_id": ["A", "B", "C", "D"], "name": ["Alder", "Birch", "Cedar", "Dogwood"]})
+    flows = pd.DataFrame({"from_agency_id": ["A", "B", "C", "B"], "to_agency_id": ["B", "A", "B", "C"],
+                          "referrals": [5, 5, 3, 3]})
+    _, summary, cut_points = network.score(agencies, flows)
+    assert summary["components"] == 2  # A-B-C, and Dogwood on its own
+    assert cut_points[["agency", "cut_off", "agencies_cut_off"]].values.tolist() == [["Birch", 1, "Cedar"]]
