@@ -47,9 +47,5 @@ if not app.has_database():
 
 navigation = st.navigation(pages(set(viewer.pages)))
 db = app.require_database()
-filters = app.sidebar_filters(db, viewer)
-if filters is None:
-    st.info("There is no whole reporting period in the data yet: nothing can be reported.")
-    st.stop()
-st.session_state["atlas_filters"] = filters
+st.session_state["atlas_filters"] = app.sidebar_filters(db, viewer)
 navigation.run()

@@ -7,6 +7,7 @@ file the app opens the new one; query results are cached per (database identity,
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from importlib import import_module
 from pathlib import Path
@@ -46,10 +47,20 @@ def view(builder: str, *args, **kwargs):
     that does not change it, a return visit) is not built again."""
     if builder not in BUILDERS:
         raise ValueError(f"{builder} is not a page builder")
-    person = st.session_state.get("atlas_audience") or viewer()
+    with _explained():  # a damaged block, met while building
+        return _view(database().version, current_audience().cache_key, builder, args,
+                     tuple(sorted(kwargs.items())))
+
+
+@contextlib.contextmanager
+def _explained():
+    """A database that cannot be read (damaged, outdated) says so on the page, which then stops."""
     try:
-        return _view(database().version, person.cache_key, builder, args, tuple(sorted(kwargs.items())))
-    except DatabaseUnreadable as unreadable:  # a damaged block, met while building
+        yield
+    except DatabaseOutdated as outdated:
+        st.error(str(outdated), icon=":material/upgrade:")
+        st.stop()
+    except DatabaseUnreadable as unreadable:
         st.error(str(unreadable), icon=":material/broken_image:")
         st.stop()
 
@@ -62,11 +73,8 @@ class CachedAtlas:
 
     def query(self, name: str, /, **params) -> pd.DataFrame:
         bound = catalog.get(name).bind(params)
-        try:
+        with _explained():  # a damaged block, met by this query
             return _run(self.db.version, name, tuple(sorted(bound.items())))
-        except DatabaseUnreadable as unreadable:  # a damaged block, met by this query
-            st.error(str(unreadable), icon=":material/broken_image:")
-            st.stop()
 
 
 def database() -> Atlas:
@@ -80,15 +88,9 @@ def has_database() -> bool:
 
 
 def _opened() -> CachedAtlas:
-    """The cached database; a database built by another model version explains itself and stops."""
-    try:
+    """The cached database; one built by another model version, or damaged, explains itself and stops."""
+    with _explained():
         return CachedAtlas(database())
-    except DatabaseOutdated as outdated:
-        st.error(str(outdated), icon=":material/upgrade:")
-        st.stop()
-    except DatabaseUnreadable as unreadable:
-        st.error(str(unreadable), icon=":material/broken_image:")
-        st.stop()
 
 
 def database_or_none() -> CachedAtlas | None:
@@ -154,11 +156,16 @@ def viewer() -> Audience:
     return person
 
 
+def current_audience() -> Audience:
+    """The audience the entrypoint established for this run (established here if no entrypoint ran)."""
+    return st.session_state.get("atlas_audience") or viewer()
+
+
 def page_audience(page: str) -> Audience:
     """The audience of this run, checked at the top of every page: a page that is not part of the
     person's view says so and stops, however it was reached (the entrypoint's navigation only lists
     allowed pages; this also holds when a page runs on its own, as in Streamlit's legacy pages/ mode)."""
-    person = st.session_state.get("atlas_audience") or viewer()
+    person = current_audience()
     if not person.can_open(page):
         st.error("This page is not part of your view of Collaboration Atlas.", icon=":material/lock:")
         st.stop()
@@ -169,17 +176,34 @@ def page_audience(page: str) -> Audience:
 # Shared filters
 # --------------------------------------------------------------------------------------------
 
-def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters | None:
+def _data_days(extent: pd.Series) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of referral in the data (a `data_extent` row); None when it holds none."""
+    if pd.isna(extent["first_referral"]):
+        return None
+    return pd.Timestamp(extent["first_referral"]).date(), pd.Timestamp(extent["last_referral"]).date()
+
+
+def _reporting_periods(first: dt.date | None, last: dt.date | None) -> tuple[str, list]:
+    """The deployment's period length and the whole periods of it the data covers; when there are
+    none, the page says there is nothing to report, and stops."""
+    length = config.reporting_period()
+    periods = reporting_periods(first, last, length) if first else []
+    if not periods:
+        st.info(f"The data does not yet cover a whole calendar {length}: there is nothing to report yet.")
+        st.stop()
+    return length, periods
+
+
+def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
     """Draw the shared filters in the sidebar (their state persists across pages) and return them.
 
-    Board and funder views choose among whole reporting periods of the whole network only (None when
-    the data covers no whole period yet)."""
+    Board and funder views choose among whole reporting periods of the whole network only."""
     extent = db.query("data_extent").iloc[0]
-    first, last = extent["first_referral"], extent["last_referral"]
-    if pd.isna(first):
+    days = _data_days(extent)
+    if days is None:
         st.sidebar.info("The database holds no referrals yet.")
         return Filters()
-    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    first, last = days
     if viewer is not None and viewer.restricted:
         return _reporting_period_filter(first, last)
     choices = db.query("filter_choices")
@@ -209,14 +233,10 @@ def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters 
     return Filters(start, end, region or None, service or None, sector or None)
 
 
-def _reporting_period_filter(first, last) -> Filters | None:
-    length = config.reporting_period()
-    periods = reporting_periods(first, last, length)
+def _reporting_period_filter(first, last) -> Filters:
+    length, periods = _reporting_periods(first, last)
     sb = st.sidebar
     sb.header("Reporting period")
-    if not periods:
-        sb.info(f"The data does not yet cover a whole calendar {length}: there is nothing to report yet.")
-        return None
     labels = [label for label, _, _ in periods]
     picked = sb.selectbox(f"Calendar {length}", labels, key="filter_reporting_period")
     _, start, end = periods[labels.index(picked)]
@@ -234,11 +254,6 @@ def current_filters(person: Audience | None = None) -> Filters:
     length = config.reporting_period()
     if filters.aligned == length and not (filters.region or filters.service_type or filters.sector):
         return filters
-    extent = require_database().query("data_extent").iloc[0]
-    periods = [] if pd.isna(extent["first_referral"]) else reporting_periods(
-        pd.Timestamp(extent["first_referral"]).date(), pd.Timestamp(extent["last_referral"]).date(), length)
-    if not periods:
-        st.info("There is no whole reporting period in the data yet: nothing can be reported.")
-        st.stop()
+    _, periods = _reporting_periods(*(_data_days(require_database().query("data_extent").iloc[0]) or (None, None)))
     _, start, end = periods[0]
     return Filters(start, end, aligned=length)
