@@ -154,3 +154,12 @@ def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "atlas.duckdb"
     assert main(["demo", "--db", str(path), "--referrals", "20000", "--agencies", "150"]) == 0
     return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (playwright's sync API allows one instance at a time)."""
+    from browser import chromium
+
+    with chromium() as instance:
+        yield instance

@@ -11,14 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atlas.db import Atlas
-from browser import chromium, served
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module (playwright's sync API allows one instance at a time)."""
-    with chromium() as instance:
-        yield instance
+from browser import served
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from atlas import importer
 from atlas.db import Atlas
-from browser import ROOT, chromium, served
+from browser import ROOT, served
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from test_load import StreamlitSession
 
@@ -213,12 +213,6 @@ def damaged_files(good: bytes) -> dict[str, bytes]:
         "an empty file": b"",
         "a CSV file named .duckdb": SMALL_COMMUNITY["agencies.csv"].encode(),
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 def page_text(browser, url: str, wait_for: str) -> tuple[str, int]:

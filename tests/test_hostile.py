@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atlas import contract, importer
-from browser import chromium, served
+from browser import served
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
 # An address no test machine reaches (TEST-NET-3): a request to it is a leak, caught by the page's route.
@@ -267,12 +267,6 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")

@@ -331,11 +331,10 @@ def test_client_ids_are_keyed_pseudonyms_not_plain_hashes(tempting_db):
 # In a real browser: the board's view as served
 # --------------------------------------------------------------------------------------------
 
-def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(tempting_db, tmp_path):
-    from browser import chromium, served
+def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(tempting_db, tmp_path, browser):
+    from browser import served
 
-    with served(tempting_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url, \
-            chromium() as browser:
+    with served(tempting_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from browser import chromium, free_port, served
+from browser import free_port, served
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
@@ -46,7 +46,7 @@ def provider():
 
 
 @pytest.fixture(scope="module")
-def site(demo_db, tmp_path_factory):
+def site(demo_db, browser, tmp_path_factory):
     """The dashboard with sign-in configured, and a browser that can reach nothing but loopback."""
     root = tmp_path_factory.mktemp("signin")
     port = free_port()
@@ -61,8 +61,7 @@ client_secret = "{secrets.token_hex(16)}"
 server_metadata_url = "{issuer}/.well-known/openid-configuration"
 {ROLES}
 """)
-        with served(demo_db, root / "streamlit.log", env={"ATLAS_SECRETS": str(secrets_file)}, port=port) as url, \
-                chromium() as browser:
+        with served(demo_db, root / "streamlit.log", env={"ATLAS_SECRETS": str(secrets_file)}, port=port) as url:
             yield url, browser
 
 
