@@ -313,7 +313,7 @@ def _downloads(visit: Visit, title: str) -> dict[str, bytes]:
                 break
         assert button.is_visible(), f"download button {i} of {title} cannot be reached"
         try:  # a button is disabled while its page reruns; one that stays disabled has nothing to give
-            expect(button).to_be_enabled(timeout=10_000)
+            expect(button).to_be_enabled(timeout=45_000)  # a busy machine reruns slowly
         except AssertionError:
             continue
         with page.expect_download(timeout=90_000) as download:
