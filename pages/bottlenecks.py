@@ -54,7 +54,8 @@ st.dataframe(view.stalled, hide_index=True, width="stretch", height=320,
              column_config={"Referred": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                             "Days waiting": st.column_config.NumberColumn(format="%.1f")})
 st.download_button("Download the stalled list (CSV)", view.stalled_csv, file_name="stalled_referrals.csv",
-                   mime="text/csv", disabled=view.stalled.empty)
+                   mime="text/csv", disabled=view.stalled.empty,
+                   on_click="ignore")
 
 st.subheader("Why referrals fail")
 st.caption("Decline reasons of referrals made in the period. “No capacity” (red) is a capacity signal: "

@@ -50,7 +50,7 @@ with load:
             st.dataframe(upload.column_guide(name), hide_index=True, width="stretch")
             st.download_button(f"Download the {name} template (CSV)", upload.template_csv(name),
                                file_name=f"{name}.csv", mime="text/csv", key=f"template_{name}",
-                               icon=":material/download:")
+                               icon=":material/download:", on_click="ignore")
 
     st.subheader("2. Upload your files")
     limit = st.get_option("server.maxUploadSize")
@@ -134,7 +134,7 @@ with load:
             st.dataframe(reviewed.report(), hide_index=True, width="stretch",
                          column_config={"problem and how to fix it": st.column_config.TextColumn(width="large")})
             st.download_button("Download the report (CSV)", reviewed.report_csv(), file_name="import-report.csv",
-                               mime="text/csv", icon=":material/download:", key="upload_report")
+                               mime="text/csv", icon=":material/download:", key="upload_report", on_click="ignore")
 
         if reviewed.ok and reviewed.changes_anything:
             st.subheader("4. Import")
@@ -188,7 +188,7 @@ with check:
                     "days_since_update": st.column_config.NumberColumn("days since update", format="%.1f")})
                 st.download_button(f"Download the {item.count:,} affected ids (CSV)", item.download(),
                                    file_name=f"{item.key}.csv", mime="text/csv", key=f"quality_{item.key}",
-                                   icon=":material/download:")
+                                   icon=":material/download:", on_click="ignore")
     st.markdown("**Completeness**: how many rows of each column have a value.")
     st.dataframe(found.completeness, hide_index=True, width="stretch", column_config={
         "share_filled": st.column_config.ProgressColumn("filled", format="percent", min_value=0, max_value=1)})

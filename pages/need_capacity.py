@@ -124,4 +124,4 @@ else:
                     "referred to another region, or not served at all.")
         st.dataframe(need.styled(view.no_slots), hide_index=True, width="stretch")
     st.download_button("Download the sustained gaps (CSV)", view.invest_csv, file_name="sustained_gaps.csv",
-                       mime="text/csv")
+                       mime="text/csv", on_click="ignore")

@@ -136,10 +136,11 @@ else:
 
 st.subheader("Take it away")  # the files are made when asked for (the graph formats take a second at 5,000 agencies)
 downloads = st.columns(4)
-downloads[0].download_button("Map (HTML)", view.html, file_name="network_map.html", mime="text/html")
+downloads[0].download_button("Map (HTML)", view.html, file_name="network_map.html", mime="text/html",
+                              on_click="ignore")
 downloads[1].download_button("Graph (GEXF, for Gephi)", lambda: network.gexf(view), file_name="network.gexf",
-                             mime="application/xml")
+                             mime="application/xml", on_click="ignore")
 downloads[2].download_button("Graph (GraphML)", lambda: network.graphml(view), file_name="network.graphml",
-                             mime="application/xml")
+                             mime="application/xml", on_click="ignore")
 downloads[3].download_button("Scores (CSV)", lambda: network.scores_csv(view), file_name="network_scores.csv",
-                             mime="text/csv")
+                             mime="text/csv", on_click="ignore")
