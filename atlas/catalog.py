@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MODEL_DIR = QUERIES_DIR / "model"
+ROLLUPS_DIR = QUERIES_DIR / "rollups"
 
 _PARAM_LINE = re.compile(r"^--\s+(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\w+)(?:\s*=\s*(?P<default>[^:]+?))?\s*:\s*(?P<doc>.*)$")
 _FIELD_LINE = re.compile(r"^--\s*(?P<key>name|purpose|grain|params):\s*(?P<value>.*)$")
@@ -164,10 +165,16 @@ def model_statements(directory: Path = MODEL_DIR) -> list[tuple[str, str]]:
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
 
 
+def rollup_statements(directory: Path = ROLLUPS_DIR) -> list[tuple[str, str]]:
+    """The statements that fill the rollup tables once every stored table has its rows: (file name, sql)."""
+    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
+
+
 def model_fingerprint() -> str:
-    """A fingerprint of the data model: changes whenever any statement in queries/model changes."""
+    """A fingerprint of the data model: changes whenever any statement in queries/model or queries/rollups
+    changes."""
     digest = hashlib.sha256()
-    for name, sql in model_statements():
+    for name, sql in [*model_statements(), *rollup_statements()]:
         digest.update(name.encode())
         digest.update(sql.encode())
     return digest.hexdigest()[:16]

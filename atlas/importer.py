@@ -337,6 +337,8 @@ def _building(database: str | Path):
             con.execute("insert into model_version values ($fingerprint)",
                         {"fingerprint": catalog.model_fingerprint()})
             yield con
+            for _, sql in catalog.rollup_statements():  # derived from the rows just written
+                con.execute(sql)
             con.execute("checkpoint")
         finally:
             con.close()

@@ -9,7 +9,7 @@
 with
 
 referrals as (
-    select * from referral_facts
+    select * from referral_months
 ),
 
 scoped as (
@@ -25,13 +25,11 @@ final as (
     select
         to_region as region,
         service_type,
-        count(*) as referrals,
-        count(*) filter (where declined_at is not null) as declined,
-        count(*) filter (where declined_at is not null and decline_reason = 'no_capacity') as no_capacity,
-        count(*) filter (where declined_at is not null and decline_reason = 'no_capacity')
-            / nullif(count(*) filter (where declined_at is not null), 0) as no_capacity_share,
-        count(*) filter (where declined_at is not null and decline_reason = 'no_capacity')
-            / count(*) as no_capacity_rate
+        cast(sum(referrals) as bigint) as referrals,
+        cast(sum(declined) as bigint) as declined,
+        cast(sum(declined_no_capacity) as bigint) as no_capacity,
+        sum(declined_no_capacity) / nullif(sum(declined), 0) as no_capacity_share,
+        sum(declined_no_capacity) / sum(referrals) as no_capacity_rate
     from scoped
     group by all
 )

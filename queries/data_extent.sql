@@ -4,14 +4,14 @@
 -- params:
 with
 
-referrals as (select * from referrals),
+extent as (select * from referral_extent),
 
 final as (
     select
-        cast(min(referred_at) as date) as first_referral,
-        cast(max(referred_at) as date) as last_referral,
-        data_as_of() as as_of,
-        count(*) as referrals,
+        cast(first_referred_at as date) as first_referral,
+        cast(last_referred_at as date) as last_referral,
+        as_of,
+        referrals,
         (select count(*) from agencies) as agencies,
         (select count(*) from programs) as programs,
         (select count(*) from partnerships) as partnerships,
@@ -19,7 +19,7 @@ final as (
         (select count(*) from capacity) as capacity_rows,
         (select count(*) from needs) as need_rows,
         (select max(imported_at) from imports) as imported_at
-    from referrals
+    from extent
 )
 
 select * from final

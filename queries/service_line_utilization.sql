@@ -10,9 +10,8 @@
 with
 
 referrals as (
-    select to_agency_id as agency_id, service_type, referred_month as month, count(*) as referrals
-    from referral_facts
-    group by all
+    select to_agency_id as agency_id, service_type, referred_month as month, referrals
+    from referral_months
 ),
 
 slots as (

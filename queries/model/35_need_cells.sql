@@ -15,8 +15,8 @@ needs as (
 ),
 
 demand as (
-    select to_region as region, service_type, referred_month as month, count(*) as demand
-    from main.referral_facts
+    select to_region as region, service_type, referred_month as month, cast(sum(referrals) as bigint) as demand
+    from main.referral_months
     group by all
 ),
 
