@@ -118,9 +118,10 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         choice = replace(choice, min_referrals=threshold)
     ties = ties[~(ties["agency_a_id"].isin(protected) | ties["agency_b_id"].isin(protected))].reset_index(drop=True)
 
-    ids = agencies["agency_id"]
-    involved = ids.isin(flows["from_agency_id"]) | ids.isin(flows["to_agency_id"]) \
-        | ids.isin(ties["agency_a_id"]) | ids.isin(ties["agency_b_id"])
+    # the distinct ids first: isin on Arrow strings converts every value it is given one by one
+    ends = set(flows["from_agency_id"].unique()) | set(flows["to_agency_id"].unique()) \
+        | set(ties["agency_a_id"].unique()) | set(ties["agency_b_id"].unique())
+    involved = agencies["agency_id"].isin(ends)
     shown = agencies[~agencies["is_victim_service"] & (agencies["in_scope"] | involved)]
     scored, summary, cut_points = score(shown.reset_index(drop=True), flows)
     focus = choice.focus if choice.focus in set(scored["agency_id"]) else None
