@@ -24,6 +24,13 @@ def pseudonym(value: str, key: bytes) -> str:
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """The series with every non-null value replaced by its keyed pseudonym (each distinct id hashed once)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    digests = np.array([pseudonym(str(u), key) for u in uniques] + [None], dtype=object)
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key's padding hashed once, copied per id
+
+    def one(value) -> str:
+        h = keyed.copy()
+        h.update(str(value).encode("utf-8"))
+        return h.hexdigest()[:DIGEST_HEX]
+
+    digests = np.array([one(u) for u in uniques] + [None], dtype=object)
     # code -1 (missing) picks the trailing None
     return pd.Series(digests[codes], index=values.index, dtype="string", name=values.name)
