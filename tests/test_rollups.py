@@ -1,6 +1,8 @@
 """Rollup tables built at import (queries/rollups/) equal the same aggregation of the raw rows.
 
-referral_months (month-grain counts) and referral_extent (the span of the data and its as-of moment).
+referral_facts (every referral with its derived columns and both agencies' attributes, stored in order
+of referral), referral_months (month-grain counts) and referral_extent (the span of the data and its
+as-of moment).
 
 Each check is a singular test in the dbt manner: a query that must return no rows. It is written
 from the stored tables `referrals` and `agencies` directly, not from `referral_facts` or the
@@ -78,10 +80,71 @@ select * from final
 """
 
 
+# referral_facts against the referrals and agencies: the same referrals, column for column, and every
+# derived column as the metric definitions (docs/metrics.md) give it. One row per broken rule.
+REFERRAL_FACTS_DIFFER = """
+with
+
+facts as (
+    select * from referral_facts
+),
+
+raw_columns as (
+    select referral_id, client_id, from_agency_id, to_agency_id, service_type, referred_at, to_program_id,
+        accepted_at, declined_at, decline_reason, started_at, completed_at
+    from facts
+),
+
+checked as (
+    select
+        f.referral_id,
+        f.is_internal = (f.from_agency_id = f.to_agency_id) as internal_ok,
+        f.status = coalesce(
+            case when f.declined_at is not null then 'declined' end,
+            case when f.completed_at is not null then 'completed' end,
+            case when f.started_at is not null then 'started' end,
+            case when f.accepted_at is not null then 'accepted' end,
+            'pending') as status_ok,
+        f.is_pending = (f.status = 'pending' or (f.accepted_at is null and f.declined_at is null)) as pending_ok,
+        f.days_to_accept is not distinct from
+            (epoch(f.accepted_at) - epoch(f.referred_at)) / 86400 as accept_ok,
+        f.days_to_decline is not distinct from
+            (epoch(f.declined_at) - epoch(f.referred_at)) / 86400 as decline_ok,
+        f.days_to_start is not distinct from (epoch(f.started_at) - epoch(f.referred_at)) / 86400 as start_ok,
+        f.days_in_service is not distinct from
+            (epoch(f.completed_at) - epoch(f.started_at)) / 86400 as service_ok,
+        f.referred_month = make_date(year(f.referred_at), month(f.referred_at), 1) as month_ok,
+        (f.from_region, f.from_sector, f.from_victim_service) is not distinct from
+            (fa.region, fa.sector, fa.is_victim_service) as from_ok,
+        (f.to_region, f.to_sector, f.to_victim_service) is not distinct from
+            (ta.region, ta.sector, ta.is_victim_service) as to_ok
+    from facts as f
+    left join agencies as fa on fa.agency_id = f.from_agency_id
+    left join agencies as ta on ta.agency_id = f.to_agency_id
+),
+
+final as (
+    (select 'missing' as problem, referral_id
+     from (select * from referrals except all select * from raw_columns))
+    union all
+    (select 'extra' as problem, referral_id
+     from (select * from raw_columns except all select * from referrals))
+    union all
+    (select 'derived' as problem, referral_id
+     from checked
+     where not (internal_ok and status_ok and pending_ok and accept_ok and decline_ok and start_ok
+         and service_ok and month_ok and from_ok and to_ok))
+)
+
+select * from final
+"""
+
+
 def differences(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return [*con.execute(REFERRAL_MONTHS_DIFFER).fetchall(), *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall()]
+        return [*con.execute(REFERRAL_FACTS_DIFFER).fetchall(), *con.execute(REFERRAL_MONTHS_DIFFER).fetchall(),
+                *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall()]
     finally:
         con.close()
 
@@ -96,7 +159,8 @@ def rows(path: Path, sql: str):
 
 def test_every_rollup_is_one_statement_and_part_of_the_model_fingerprint(tmp_path):
     statements = catalog.rollup_statements()
-    assert [name for name, _ in statements] == ["referral_extent.sql", "referral_months.sql"]
+    assert [name for name, _ in statements] == ["10_referral_facts.sql", "20_referral_extent.sql",
+                                                "30_referral_months.sql"]
     for name, sql in statements:
         assert len(duckdb.extract_statements(sql)) == 1, f"rollups/{name}: one statement per file"
     changed = tmp_path / "rollups"
@@ -136,6 +200,15 @@ def test_referral_months_equals_the_raw_referrals_in_a_demo(demo_db):
     assert differences(demo_db) == []
 
 
+def test_referral_facts_are_stored_in_order_of_referral(demo_db):
+    """In order of referral, so a period's filter skips whole row groups (DuckDB's zone maps)."""
+    out_of_order = rows(demo_db, """
+        select count(*) from (
+            select referred_at < lag(referred_at) over (order by rowid) as backwards from referral_facts
+        ) where backwards""")
+    assert out_of_order == [(0,)]
+
+
 def test_referral_months_is_rebuilt_by_an_append(tmp_path):
     """An append that adds referrals (and moves an agency to another region) rebuilds the rollup."""
     database = tmp_path / "atlas.duckdb"
@@ -158,9 +231,13 @@ def test_a_wrong_rollup_is_caught(tmp_path, small_db):
     con.execute("update referral_months set referrals = referrals + 1 "
                 "where rowid = (select min(rowid) from referral_months)")
     con.execute("update referral_extent set as_of = as_of - interval 1 day")
+    con.execute("update referral_facts set status = 'pending' where status = 'declined' "
+                "and referral_id = (select min(referral_id) from referral_facts where status = 'declined')")
+    con.execute("update referral_facts set client_id = 'someone else' "
+                "where referral_id = (select max(referral_id) from referral_facts)")
     con.close()
     problems = sorted(row[0] for row in differences(broken))
-    assert problems == ["differs", "extra", "missing"]
+    assert problems == ["derived", "differs", "extra", "extra", "missing", "missing"]
 
 
 @pytest.mark.parametrize("query", ["need_vs_capacity", "service_line_utilization", "capacity_declines"])

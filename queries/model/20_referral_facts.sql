@@ -1,38 +1,33 @@
--- referral_facts: every referral with what is derived from it once, here: status, internal flag,
--- stage durations in fractional days, month, and both agencies' region and sector.
-create view referral_facts as
-with
-
-referrals as (select * from referrals),
-
-agencies as (select * from agencies),
-
-final as (
-    select
-        r.*,
-        r.from_agency_id = r.to_agency_id as is_internal,
-        case
-            when r.declined_at is not null then 'declined'
-            when r.completed_at is not null then 'completed'
-            when r.started_at is not null then 'started'
-            when r.accepted_at is not null then 'accepted'
-            else 'pending'
-        end as status,
-        r.accepted_at is null and r.declined_at is null as is_pending,
-        epoch(r.accepted_at - r.referred_at) / 86400 as days_to_accept,
-        epoch(r.declined_at - r.referred_at) / 86400 as days_to_decline,
-        epoch(r.started_at - r.referred_at) / 86400 as days_to_start,
-        epoch(r.completed_at - r.started_at) / 86400 as days_in_service,
-        cast(date_trunc('month', r.referred_at) as date) as referred_month,
-        fa.region as from_region,
-        fa.sector as from_sector,
-        fa.is_victim_service as from_victim_service,
-        ta.region as to_region,
-        ta.sector as to_sector,
-        ta.is_victim_service as to_victim_service
-    from referrals as r
-    inner join agencies as fa on fa.agency_id = r.from_agency_id
-    inner join agencies as ta on ta.agency_id = r.to_agency_id
+-- referral_facts: every referral with what is derived from it once: status, internal flag, stage
+-- durations in fractional days, month, and both agencies' region, sector and victim-service flag.
+-- Stored, not a view: filled from referrals and agencies when a database is built
+-- (queries/rollups/10_referral_facts.sql), so no query joins the agencies to every referral again;
+-- tests/test_rollups.py checks it against the raw rows.
+create table referral_facts (
+    referral_id varchar not null,
+    client_id varchar not null,
+    from_agency_id varchar not null,
+    to_agency_id varchar not null,
+    service_type varchar not null,
+    referred_at timestamp not null,
+    to_program_id varchar,
+    accepted_at timestamp,
+    declined_at timestamp,
+    decline_reason varchar,
+    started_at timestamp,
+    completed_at timestamp,
+    is_internal boolean not null,
+    status varchar not null,
+    is_pending boolean not null,
+    days_to_accept double,
+    days_to_decline double,
+    days_to_start double,
+    days_in_service double,
+    referred_month date not null,
+    from_region varchar,
+    from_sector varchar,
+    from_victim_service boolean,
+    to_region varchar,
+    to_sector varchar,
+    to_victim_service boolean
 )
-
-select * from final
