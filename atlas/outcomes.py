@@ -257,16 +257,10 @@ def protect_mix(cells: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     if cells.empty:
         return cells.assign(hidden=pd.Series(dtype=bool), key=pd.Series(dtype=str))
     out = cells.assign(key=_key(cells)).sort_values(["key", "outcome"]).reset_index(drop=True)
-    hidden = np.zeros(len(out), bool)
-    values = out["exits"].to_numpy(float)
+    # every program is its own table, its positive and its other outcomes the two totals (positive first)
     positive = out["is_positive"].to_numpy(bool)
-    for _, index in out.groupby("key", sort=False).indices.items():
-        v = values[index]
-        if not suppression.small(v, min_cell).any():
-            continue
-        lines = [np.flatnonzero(positive[index]), np.flatnonzero(~positive[index])]
-        hidden[index] = suppression.protect(v, lines, min_cell).hidden
-    out["hidden"] = hidden
+    out["hidden"] = suppression.protect_many(out["exits"].to_numpy(float), out["key"].to_numpy(),
+                                             np.where(positive, 0, 1), min_cell)
     return out
 
 

@@ -18,10 +18,12 @@ Every figure of the Funders page and of the funder pack passes through here. The
    cell that shares a total with it is hidden and the audit runs again. Two totals that overlap (a
    row and a column, say) can pin a cell that each total alone protects; the audit catches that.
 
-`protect` applies all three to a table given as cells and the totals published over them. The
-Outcomes page adds one principle of its own (see `atlas.outcomes`): a figure that adds up programs
-only ever adds up programs that are themselves shown, so no choice of filters leaves a hidden
-program as the difference between two totals.
+`protect` applies all three to a table given as cells and the totals published over them;
+`protect_many` gives the same pattern for many small tables at once whose totals do not overlap
+(the outcome mix: each program's positive and other outcomes). The Outcomes page adds one
+principle of its own (see `atlas.outcomes`): a figure that adds up programs only ever adds up
+programs that are themselves shown, so no choice of filters leaves a hidden program as the
+difference between two totals.
 
 Everything here is pure: numpy arrays and DataFrames in, the same out.
 """
@@ -306,6 +308,63 @@ def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: in
             lines_hidden[li] = True
             fixed.add(li)
     raise RuntimeError("suppression did not converge")
+
+
+def protect_many(values, tables, lines, min_cell: int) -> np.ndarray:
+    """`protect` of many small one-column tables at once, each of whose published totals split it: every
+    cell is in exactly one total of its table. Returns the `hidden` mask, the same as
+    `protect(values[t], [cells of each line of t], min_cell).hidden` for every table t (the cells of a
+    table numbered in the order they come here), without a Python loop per table.
+
+    `values`: (cells,) counts; `tables`, `lines`: (cells,) labels of each cell's table and, within it,
+    of its total (the totals listed in the order of their labels). When totals do not overlap, the three rules are simple and are
+    applied to all tables together, round by round as `protect` does:
+
+    * primary: counts of 1..min_cell-1 are hidden; a total of 1..min_cell-1 is not published;
+    * complementary: each published total whose hidden cells add up to 1..min_cell-1 hides its
+      smallest other non-zero cell (ties: the first), until they add up to 0 or at least min_cell;
+    * audit: a hidden cell belongs to one total only, so what is published bounds it by exactly that
+      total's hidden sum (or not at all when the total is not published), and a hidden total's hidden
+      cells are in no published total, so its largest value is unbounded unless it hides no cell.
+      The audit is computed from these exact bounds. Any table it finds exposed (the complementary
+      rule leaves none, but the proof is not taken on trust) is protected again by `protect` itself,
+      repairs and linear programming included."""
+    v = np.asarray(values, dtype=float).ravel()
+    n = len(v)
+    hidden = small(v, min_cell)
+    if not n or not hidden.any():
+        return hidden
+    table_code = pd.factorize(pd.Series(np.asarray(tables)), use_na_sentinel=False)[0]
+    line_code = pd.factorize(pd.Series(np.asarray(lines)), sort=True, use_na_sentinel=False)[0]
+    line_of = pd.factorize(pd.Series(table_code.astype(np.int64) * (line_code.max() + 1) + line_code))[0]
+    count = line_of.max() + 1
+    line_total = np.bincount(line_of, v, count)
+    line_off = small(line_total, min_cell)  # not published
+    order = np.lexsort((np.arange(n), v, line_of))  # within each total: smallest count first, then first cell
+    while True:
+        concealed = np.bincount(line_of, np.where(hidden, v, 0.0), count)
+        short = (concealed > 0) & (concealed < min_cell) & ~line_off
+        if not short.any():
+            break
+        ranked = order[(~hidden & (v > 0) & short[line_of])[order]]
+        firsts = ranked[np.unique(line_of[ranked], return_index=True)[1]]
+        hidden[firsts] = True
+        stuck = short.copy()
+        stuck[line_of[firsts]] = False
+        line_off |= stuck  # nothing left to hide alongside: the total is not published
+    # the audit, from the exact bounds above
+    concealed = np.bincount(line_of, np.where(hidden, v, 0.0), count)
+    cell_high = np.where(line_off[line_of], np.inf, concealed[line_of])
+    exposed_cell = hidden & small(v, min_cell) & (cell_high < min_cell)
+    hides_some = np.bincount(line_of, hidden, count) > 0
+    exposed_line = line_off & small(line_total, min_cell) & ~hides_some
+    exposed = np.zeros(table_code.max() + 1, bool)
+    exposed[table_code[exposed_cell | exposed_line[line_of]]] = True
+    for t in np.flatnonzero(exposed):
+        index = np.flatnonzero(table_code == t)
+        parts = [np.flatnonzero(line_code[index] == c) for c in np.unique(line_code[index])]
+        hidden[index] = protect(v[index], parts, min_cell).hidden
+    return hidden
 
 
 def table_lines(shape: tuple[int, int], rows: bool = True, columns: bool = True, total: bool = True) -> list[np.ndarray]:

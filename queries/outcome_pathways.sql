@@ -14,53 +14,56 @@ outcomes as (
     select * from outcomes_shown($start, $end, $region, $service_type, $sector, $min_cell)
 ),
 
-referral_facts as (
-    select *
+referral_facts as (select * from referral_facts),
+
+agencies as (select * from agencies),
+
+exits as (
+    select
+        row_number() over () as exit_id,
+        client_id,
+        agency_id,
+        program_id,
+        achieved_on,
+        is_positive
+    from outcomes
+),
+
+arrivals as (
+    select client_id, to_agency_id, from_agency_id, referred_at, referral_id
     from referral_facts
     where not is_internal
 ),
 
-agencies as (select * from agencies),
-
-visits as (
-    select distinct client_id, agency_id, achieved_on
-    from outcomes
-),
-
-routes as (
-    select
-        v.client_id,
-        v.agency_id,
-        v.achieved_on,
-        r.from_agency_id,
-        r.from_victim_service
-    from visits as v
-    inner join referral_facts as r
-        on r.client_id = v.client_id
-        and r.to_agency_id = v.agency_id
-        and cast(r.referred_at as date) <= v.achieved_on
-    qualify row_number() over (
-        partition by v.client_id, v.agency_id, v.achieved_on
-        order by r.referred_at desc, r.referral_id desc
-    ) = 1
-),
-
 routed as (
+    -- each exit with the latest arrival of its client at its agency on or before the exit day
+    -- (ties on referred_at: the highest referral_id); none on record = null
     select
-        o.agency_id,
-        o.program_id,
-        o.is_positive,
+        any_value(e.agency_id) as agency_id,
+        any_value(e.program_id) as program_id,
+        any_value(e.is_positive) as is_positive,
+        arg_max(r.from_agency_id, {'at': r.referred_at, 'id': r.referral_id}) as from_agency_id
+    from exits as e
+    left join arrivals as r
+        on r.client_id = e.client_id
+        and r.to_agency_id = e.agency_id
+        and cast(r.referred_at as date) <= e.achieved_on
+    group by e.exit_id
+),
+
+kinds as (
+    select
+        r.agency_id,
+        r.program_id,
+        r.is_positive,
         case
             when r.from_agency_id is null then 'none'
-            when r.from_victim_service and $min_cell > 0 then 'victim_service'
+            when a.is_victim_service and $min_cell > 0 then 'victim_service'
             else 'agency'
         end as referrer_kind,
         r.from_agency_id
-    from outcomes as o
-    left join routes as r
-        on r.client_id = o.client_id
-        and r.agency_id = o.agency_id
-        and r.achieved_on = o.achieved_on
+    from routed as r
+    left join agencies as a on a.agency_id = r.from_agency_id
 ),
 
 per_route as (
@@ -71,7 +74,7 @@ per_route as (
         case when referrer_kind = 'agency' then from_agency_id end as referrer_id,
         count(*) as exits,
         count(*) filter (where is_positive) as positive
-    from routed
+    from kinds
     group by all
 ),
 

@@ -230,3 +230,51 @@ def test_exhaustive_check_of_every_three_cell_row():
     for values in itertools.product([0, 1, 2, 3, 4, 6], repeat=3):
         pattern = sup.protect(list(values), [[0, 1, 2]], m)
         assert_protected(list(values), pattern, [[0, 1, 2]], m, cap=sum(values) + m)
+
+
+# --------------------------------------------------------------------------------------------
+# Many small tables at once (the outcome mix): the same pattern as `protect`, table by table
+# --------------------------------------------------------------------------------------------
+
+def protect_one_by_one(values, tables, lines, m):
+    """The reference: `protect` on each table alone (its totals in the order of their labels), as the
+    outcome mix did before `protect_many`."""
+    values, tables, lines = np.asarray(values, float), np.asarray(tables), np.asarray(lines)
+    hidden = np.zeros(len(values), bool)
+    for t in pd.unique(tables):
+        index = np.flatnonzero(tables == t)
+        v = values[index]
+        if not sup.small(v, m).any():
+            continue
+        parts = [np.flatnonzero(lines[index] == label) for label in np.unique(lines[index])]
+        hidden[index] = sup.protect(v, parts, m).hidden
+    return hidden
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_many_tables_at_once_hide_exactly_what_protect_hides(seed):
+    rng = np.random.default_rng(seed)
+    m = int(rng.choice([3, 5, 11]))
+    tables = 400
+    sizes = rng.integers(1, 10, tables)
+    table = np.repeat(np.arange(tables), sizes)
+    rng.shuffle(table)  # a table's cells need not be next to one another
+    line = rng.integers(0, 2 if seed % 3 else 3, len(table))
+    # mostly small counts and zeros, some large: tempting every rule (small totals, complements, ties)
+    values = np.where(rng.random(len(table)) < 0.5, rng.integers(0, m, len(table)),
+                      rng.integers(m, 4 * m, len(table)))
+    values[rng.random(len(table)) < 0.1] = m  # ties at the threshold
+    expected = protect_one_by_one(values, table, line, m)
+    got = sup.protect_many(values, table.astype(str), line, m)
+    assert got.tolist() == expected.tolist()
+
+
+def test_many_tables_edge_cases():
+    m = 11
+    # no small count anywhere; one lone small cell; a small total (not published); all zeros; one cell
+    values = [20, 30, 0, 5, 40, 3, 4, 50, 0, 0, 7]
+    tables = ["a", "a", "a", "b", "b", "c", "c", "c", "d", "d", "e"]
+    lines = [0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 1]
+    assert sup.protect_many(values, tables, lines, m).tolist() == protect_one_by_one(values, tables, lines, m).tolist()
+    assert sup.protect_many([], [], [], m).tolist() == []
+    assert not sup.protect_many([1, 2, 3], ["a", "a", "a"], [0, 0, 0], 0).any()  # director view
