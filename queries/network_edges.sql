@@ -9,9 +9,8 @@
 --   sector text: sector of the receiving agency; empty = all
 with
 
-referrals as (
-    select * from referrals_in($start, $end, $region, $service_type, $sector)
-    where not is_internal
+flows as (
+    select * from flows_in($start, $end, $region, $service_type, $sector)
 ),
 
 agreements as (
@@ -21,16 +20,6 @@ agreements as (
         bool_or(kind = 'formal') as has_formal
     from partnerships_in($start, $end)
     group by agency_lo, agency_hi
-),
-
-flows as (
-    select
-        from_agency_id,
-        to_agency_id,
-        count(*) as referrals,
-        count(accepted_at) as accepted
-    from referrals
-    group by from_agency_id, to_agency_id
 ),
 
 final as (

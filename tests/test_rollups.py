@@ -1,8 +1,9 @@
 """Rollup tables built at import (queries/rollups/) equal the same aggregation of the raw rows.
 
 referral_facts (every referral with its derived columns and both agencies' attributes, stored in order
-of referral), referral_months (month-grain counts) and referral_extent (the span of the data and its
-as-of moment).
+of referral), referral_months (month-grain counts), referral_extent (the span of the data and its
+as-of moment) and flow_months (monthly flows between agencies, which flows_in() combines with the
+part-months at the ends of a period: checked against a plain count over many periods).
 
 Each check is a singular test in the dbt manner: a query that must return no rows. It is written
 from the stored tables `referrals` and `agencies` directly, not from `referral_facts` or the
@@ -11,6 +12,8 @@ rollup's own statement, so a mistake in either shows here.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from pathlib import Path
 
 import duckdb
@@ -140,11 +143,75 @@ select * from final
 """
 
 
+# flow_months from the raw rows, both ways round.
+FLOW_MONTHS_DIFFER = """
+with
+
+expected as (
+    select
+        r.from_agency_id,
+        r.to_agency_id,
+        r.service_type,
+        cast(date_trunc('month', r.referred_at) as date) as referred_month,
+        a.region as to_region,
+        a.sector as to_sector,
+        count(*) as referrals,
+        count(r.accepted_at) as accepted
+    from referrals as r
+    inner join agencies as a on a.agency_id = r.to_agency_id
+    where r.from_agency_id <> r.to_agency_id
+    group by all
+),
+
+stored as (
+    select * from flow_months
+),
+
+final as (
+    (select 'missing' as problem, * from (select * from expected except all select * from stored))
+    union all
+    (select 'extra' as problem, * from (select * from stored except all select * from expected))
+)
+
+select * from final
+"""
+
+# flows_in(...) against counting the period's referrals between two agencies straight from the raw rows.
+FLOWS_IN_DIFFER = """
+with
+
+expected as (
+    select r.from_agency_id, r.to_agency_id, count(*) as referrals, count(r.accepted_at) as accepted
+    from referrals as r
+    inner join agencies as a on a.agency_id = r.to_agency_id
+    where r.from_agency_id <> r.to_agency_id
+        and ($start is null or r.referred_at >= cast($start as timestamp))
+        and ($end is null or r.referred_at < cast($end as timestamp) + interval 1 day)
+        and ($region is null or a.region = $region)
+        and ($service_type is null or r.service_type = $service_type)
+        and ($sector is null or a.sector = $sector)
+    group by all
+),
+
+served as (
+    select * from flows_in($start, $end, $region, $service_type, $sector)
+),
+
+final as (
+    (select 'missing' as problem, * from (select * from expected except all select * from served))
+    union all
+    (select 'extra' as problem, * from (select * from served except all select * from expected))
+)
+
+select * from final
+"""
+
+
 def differences(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         return [*con.execute(REFERRAL_FACTS_DIFFER).fetchall(), *con.execute(REFERRAL_MONTHS_DIFFER).fetchall(),
-                *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall()]
+                *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall(), *con.execute(FLOW_MONTHS_DIFFER).fetchall()]
     finally:
         con.close()
 
@@ -160,7 +227,7 @@ def rows(path: Path, sql: str):
 def test_every_rollup_is_one_statement_and_part_of_the_model_fingerprint(tmp_path):
     statements = catalog.rollup_statements()
     assert [name for name, _ in statements] == ["10_referral_facts.sql", "20_referral_extent.sql",
-                                                "30_referral_months.sql"]
+                                                "30_referral_months.sql", "40_flow_months.sql"]
     for name, sql in statements:
         assert len(duckdb.extract_statements(sql)) == 1, f"rollups/{name}: one statement per file"
     changed = tmp_path / "rollups"
@@ -233,11 +300,12 @@ def test_a_wrong_rollup_is_caught(tmp_path, small_db):
     con.execute("update referral_extent set as_of = as_of - interval 1 day")
     con.execute("update referral_facts set status = 'pending' where status = 'declined' "
                 "and referral_id = (select min(referral_id) from referral_facts where status = 'declined')")
+    con.execute("delete from flow_months where rowid = (select max(rowid) from flow_months)")
     con.execute("update referral_facts set client_id = 'someone else' "
                 "where referral_id = (select max(referral_id) from referral_facts)")
     con.close()
     problems = sorted(row[0] for row in differences(broken))
-    assert problems == ["derived", "differs", "extra", "extra", "missing", "missing"]
+    assert problems == ["derived", "differs", "extra", "extra", "missing", "missing", "missing"]
 
 
 @pytest.mark.parametrize("query", ["need_vs_capacity", "service_line_utilization", "capacity_declines"])
@@ -248,3 +316,60 @@ def test_month_grain_queries_read_the_rollup_not_the_referrals(query):
     model = dict(catalog.model_statements())["35_need_cells.sql"]
     assert "referral_facts" not in sql and "referral_facts" not in model
     assert "referral_months" in sql or "need_cells" in sql
+
+
+def _periods(first: dt.date, last: dt.date, count: int, seed: int) -> list[tuple]:
+    """Periods to try: open ends, whole months, a single day, part-months at either end, one month
+    or none wholly inside, and many drawn at random, each with and without region, service and sector."""
+    rng = random.Random(seed)
+    fixed = [(None, None), (None, dt.date(2024, 6, 30)), (dt.date(2024, 6, 1), None), (None, dt.date(2024, 6, 17)),
+             (dt.date(2024, 6, 17), None), (dt.date(2024, 6, 1), dt.date(2024, 6, 30)),
+             (dt.date(2024, 6, 10), dt.date(2024, 6, 20)), (dt.date(2024, 6, 10), dt.date(2024, 7, 20)),
+             (dt.date(2024, 6, 10), dt.date(2024, 8, 20)), (dt.date(2024, 2, 29), dt.date(2024, 2, 29)),
+             (dt.date(2024, 1, 31), dt.date(2024, 3, 1)), (dt.date(2023, 12, 31), dt.date(2025, 1, 1))]
+    days = (last - first).days
+    drawn = []
+    for _ in range(count):
+        a, b = sorted(rng.randint(-30, days + 30) for _ in range(2))
+        drawn.append((first + dt.timedelta(days=a), first + dt.timedelta(days=b)))
+    return fixed + drawn
+
+
+def test_flows_in_counts_every_period_as_the_raw_referrals_do(demo_db):
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        first, last = con.execute("select min(referred_at)::date, max(referred_at)::date from referrals").fetchone()
+        region, sector = con.execute("select region, sector from agencies order by agency_id limit 1").fetchone()
+        service = con.execute("select min(service_type) from referrals").fetchone()[0]
+        scopes = [(None, None, None), (region, None, None), (None, service, None), (None, None, sector),
+                  (region, service, sector)]
+        checked = 0
+        for start, end in _periods(first, last, 40, seed=9):
+            for region_, service_, sector_ in scopes:
+                params = {"start": start, "end": end, "region": region_, "service_type": service_,
+                          "sector": sector_}
+                wrong = con.execute(FLOWS_IN_DIFFER, params).fetchall()
+                assert wrong == [], f"flows_in differs for {params}: {wrong[:3]}"
+                checked += 1
+        total = con.execute("select sum(referrals) from flows_in(null, null, null, null, null)").fetchone()[0]
+        assert total == con.execute("select count(*) from referrals where from_agency_id <> to_agency_id").fetchone()[0]
+    finally:
+        con.close()
+    assert checked == 5 * 52
+
+
+def test_flows_in_check_can_fail(tmp_path, demo_db):
+    """A month's rollup row off by one shows as a difference for a period containing that month whole."""
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(Path(demo_db).read_bytes())
+    con = duckdb.connect(str(broken))
+    try:
+        month = con.execute("update flow_months set referrals = referrals + 1 where rowid = "
+                            "(select min(rowid) from flow_months) returning referred_month").fetchone()[0]
+        params = {"start": month - dt.timedelta(days=3), "end": month + dt.timedelta(days=40), "region": None,
+                  "service_type": None, "sector": None}
+        assert {row[0] for row in con.execute(FLOWS_IN_DIFFER, params).fetchall()} == {"missing", "extra"}
+        params["start"] = month + dt.timedelta(days=1)  # the month is no longer whole: read from the facts
+        assert con.execute(FLOWS_IN_DIFFER, params).fetchall() == []
+    finally:
+        con.close()

@@ -23,9 +23,8 @@ pair_referrals as (
     select
         least(from_agency_id, to_agency_id) as agency_lo,
         greatest(from_agency_id, to_agency_id) as agency_hi,
-        count(*) as referrals
-    from referrals_in(p_start, p_end, null, p_service_type, null)
-    where not is_internal
+        cast(sum(referrals) as bigint) as referrals
+    from flows_in(p_start, p_end, null, p_service_type, null)
     group by all
 ),
 
