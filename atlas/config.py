@@ -8,6 +8,7 @@ Streamlit reads for secrets, kept out of git; `$ATLAS_SECRETS` names another one
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "atlas.duckdb"
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_MIN_CELL = 11  # the smallest count that may be shown outside director views
+DEFAULT_QUERY_MEMORY = "800MB"  # DuckDB's working memory for the dashboard's queries; beyond it, it spills to disk
 
 KEY_HELP = (
     "Client ids are pseudonymised with a keyed HMAC, and no key is set. Set one, keep it secret and "
@@ -68,6 +70,20 @@ def min_cell() -> int:
     if not 2 <= n <= 100:
         raise ConfigError(f"min_cell must be between 2 and 100, not {n}")
     return n
+
+
+def query_memory() -> str:
+    """How much memory DuckDB may hold for the dashboard's queries and its cache of the file's blocks
+    ($ATLAS_QUERY_MEMORY or secrets `query_memory`, e.g. 800MB or 2GB): a bigger query spills to a
+    temporary directory instead, so the server's memory stays bounded however large the data."""
+    value = str(os.environ.get("ATLAS_QUERY_MEMORY") or _secrets().get("query_memory") or DEFAULT_QUERY_MEMORY)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(MB|GB|MiB|GiB)\s*", value, flags=re.IGNORECASE)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"query_memory must be an amount such as 800MB or 2GB, not {value!r}")
+    amount, unit = float(match.group(1)), match.group(2).upper().replace("I", "i")
+    if amount * (1024 if unit.startswith("G") else 1) < 100:
+        raise ConfigError(f"query_memory must be at least 100MB, not {value!r}")
+    return f"{match.group(1)}{unit}"
 
 
 def auth_configured() -> bool:

@@ -7,13 +7,14 @@ full, so no unfetched result can block the connection and concurrent callers do 
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from atlas import catalog
+from atlas import catalog, config
 
 
 class DatabaseMissing(FileNotFoundError):
@@ -45,8 +46,12 @@ class Atlas:
         # Attached to a connection of its own, not opened with duckdb.connect(path): DuckDB shares one
         # instance per path in a process, so after an import swapped in a new file, connect(path)
         # would hand back the old file while any old connection is still open.
+        memory = config.query_memory()
         self._con = duckdb.connect()
         try:
+            # bounded memory: a query that needs more spills to disk rather than growing the server
+            self._con.execute("set memory_limit = $limit", {"limit": memory})
+            self._con.execute("set temp_directory = $dir", {"dir": str(Path(tempfile.gettempdir()) / "atlas-duckdb")})
             self._con.execute("attach $path as atlas (read_only)", {"path": str(self.path)})
             self._con.execute("use atlas")
             damage = self._damage()

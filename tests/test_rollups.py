@@ -373,3 +373,29 @@ def test_flows_in_check_can_fail(tmp_path, demo_db):
         assert con.execute(FLOWS_IN_DIFFER, params).fetchall() == []
     finally:
         con.close()
+
+
+def test_queries_run_in_bounded_memory_and_spill_beyond_it(demo_db, monkeypatch, tmp_path):
+    """The dashboard's connection holds DuckDB to query_memory (default 800MB; $ATLAS_QUERY_MEMORY):
+    at ten million referrals the Outcomes queries otherwise took 1.4 GB. Under a small limit the same
+    answers come back (DuckDB spills what does not fit); a wrong setting is refused with its name."""
+    from atlas import config
+    from atlas.db import Atlas
+
+    def setting(atlas, name):
+        return atlas._con.execute("select current_setting($name)", {"name": name}).fetchone()[0]
+
+    monkeypatch.delenv("ATLAS_QUERY_MEMORY", raising=False)
+    monkeypatch.setenv("ATLAS_SECRETS", str(tmp_path / "no-secrets.toml"))
+    with Atlas(demo_db) as atlas:
+        assert setting(atlas, "memory_limit") == "762.9 MiB"
+        assert setting(atlas, "temp_directory").endswith("atlas-duckdb")
+        whole = atlas.query("outcome_pathways", min_cell=0)
+    monkeypatch.setenv("ATLAS_QUERY_MEMORY", "100MB")
+    with Atlas(demo_db) as atlas:
+        assert setting(atlas, "memory_limit") == "95.3 MiB"
+        assert atlas.query("outcome_pathways", min_cell=0).equals(whole)
+    for wrong in ("lots", "0GB", "50MB", "-1GB"):
+        monkeypatch.setenv("ATLAS_QUERY_MEMORY", wrong)
+        with pytest.raises(config.ConfigError, match="query_memory"):
+            Atlas(demo_db)
