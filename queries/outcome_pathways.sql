@@ -14,56 +14,22 @@ outcomes as (
     select * from outcomes_shown($start, $end, $region, $service_type, $sector, $min_cell)
 ),
 
-referral_facts as (select * from referral_facts),
-
 agencies as (select * from agencies),
 
-exits as (
-    select
-        row_number() over () as exit_id,
-        client_id,
-        agency_id,
-        program_id,
-        achieved_on,
-        is_positive
-    from outcomes
-),
-
-arrivals as (
-    select client_id, to_agency_id, from_agency_id, referred_at, referral_id
-    from referral_facts
-    where not is_internal
-),
-
-routed as (
-    -- each exit with the latest arrival of its client at its agency on or before the exit day
-    -- (ties on referred_at: the highest referral_id); none on record = null
-    select
-        any_value(e.agency_id) as agency_id,
-        any_value(e.program_id) as program_id,
-        any_value(e.is_positive) as is_positive,
-        arg_max(r.from_agency_id, {'at': r.referred_at, 'id': r.referral_id}) as from_agency_id
-    from exits as e
-    left join arrivals as r
-        on r.client_id = e.client_id
-        and r.to_agency_id = e.agency_id
-        and cast(r.referred_at as date) <= e.achieved_on
-    group by e.exit_id
-),
-
 kinds as (
+    -- the referrer of record of each exit is worked out once per import (outcome_facts)
     select
-        r.agency_id,
-        r.program_id,
-        r.is_positive,
+        o.agency_id,
+        o.program_id,
+        o.is_positive,
         case
-            when r.from_agency_id is null then 'none'
+            when o.referred_by_agency_id is null then 'none'
             when a.is_victim_service and $min_cell > 0 then 'victim_service'
             else 'agency'
         end as referrer_kind,
-        r.from_agency_id
-    from routed as r
-    left join agencies as a on a.agency_id = r.from_agency_id
+        o.referred_by_agency_id as from_agency_id
+    from outcomes as o
+    left join agencies as a on a.agency_id = o.referred_by_agency_id
 ),
 
 per_route as (

@@ -1,7 +1,7 @@
 """Rollup tables built at import (queries/rollups/) equal the same aggregation of the raw rows.
 
 referral_facts (every referral with its derived columns and both agencies' attributes, stored in order
-of referral), referral_months (month-grain counts), referral_extent (the span of the data and its
+of referral), outcome_facts (every exit with its attributes and its referrer of record), referral_months (month-grain counts), referral_extent (the span of the data and its
 as-of moment) and flow_months (monthly flows between agencies, which flows_in() combines with the
 part-months at the ends of a period: checked against a plain count over many periods).
 
@@ -207,10 +207,57 @@ select * from final
 """
 
 
+# outcome_facts from the raw rows, both ways round (exits have no key: compared as multisets). The
+# referrer of record is found here by ranking the client's referrals, not by arg_max as the build does.
+OUTCOME_FACTS_DIFFER = """
+with
+
+exits as materialized (
+    select row_number() over () as exit_id, * from outcomes
+),
+
+ranked as (
+    select
+        e.exit_id,
+        r.from_agency_id,
+        row_number() over (partition by e.exit_id order by r.referred_at desc, r.referral_id desc) as rank
+    from exits as e
+    inner join referrals as r
+        on r.client_id = e.client_id and r.to_agency_id = e.agency_id
+        and r.from_agency_id <> r.to_agency_id and r.referred_at < e.achieved_on + interval 1 day
+),
+
+expected as (
+    select
+        e.client_id, e.agency_id, e.program_id, e.outcome, e.achieved_on,
+        k.polarity, k.polarity = 'positive', k.is_housing, date_trunc('month', e.achieved_on)::date,
+        a.region, a.sector, a.is_victim_service, p.service_type, x.from_agency_id
+    from exits as e
+    inner join outcome_kinds as k using (outcome)
+    inner join agencies as a using (agency_id)
+    left join programs as p on p.program_id = e.program_id
+    left join ranked as x on x.exit_id = e.exit_id and x.rank = 1
+),
+
+stored as (
+    select * from outcome_facts
+),
+
+final as (
+    (select 'missing' as problem, * from (select * from expected except all select * from stored))
+    union all
+    (select 'extra' as problem, * from (select * from stored except all select * from expected))
+)
+
+select * from final
+"""
+
+
 def differences(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return [*con.execute(REFERRAL_FACTS_DIFFER).fetchall(), *con.execute(REFERRAL_MONTHS_DIFFER).fetchall(),
+        return [*con.execute(REFERRAL_FACTS_DIFFER).fetchall(), *con.execute(OUTCOME_FACTS_DIFFER).fetchall(),
+                *con.execute(REFERRAL_MONTHS_DIFFER).fetchall(),
                 *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall(), *con.execute(FLOW_MONTHS_DIFFER).fetchall()]
     finally:
         con.close()
@@ -226,8 +273,9 @@ def rows(path: Path, sql: str):
 
 def test_every_rollup_is_one_statement_and_part_of_the_model_fingerprint(tmp_path):
     statements = catalog.rollup_statements()
-    assert [name for name, _ in statements] == ["10_referral_facts.sql", "20_referral_extent.sql",
-                                                "30_referral_months.sql", "40_flow_months.sql"]
+    assert [name for name, _ in statements] == ["10_referral_facts.sql", "20_outcome_facts.sql",
+                                                "30_referral_extent.sql", "40_referral_months.sql",
+                                                "50_flow_months.sql"]
     for name, sql in statements:
         assert len(duckdb.extract_statements(sql)) == 1, f"rollups/{name}: one statement per file"
     changed = tmp_path / "rollups"
@@ -301,11 +349,13 @@ def test_a_wrong_rollup_is_caught(tmp_path, small_db):
     con.execute("update referral_facts set status = 'pending' where status = 'declined' "
                 "and referral_id = (select min(referral_id) from referral_facts where status = 'declined')")
     con.execute("delete from flow_months where rowid = (select max(rowid) from flow_months)")
+    con.execute("update outcome_facts set referred_by_agency_id = 'A9' "
+                "where rowid = (select min(rowid) from outcome_facts)")
     con.execute("update referral_facts set client_id = 'someone else' "
                 "where referral_id = (select max(referral_id) from referral_facts)")
     con.close()
     problems = sorted(row[0] for row in differences(broken))
-    assert problems == ["derived", "differs", "extra", "extra", "missing", "missing", "missing"]
+    assert problems == ["derived", "differs", "extra", "extra", "extra", "missing", "missing", "missing", "missing"]
 
 
 @pytest.mark.parametrize("query", ["need_vs_capacity", "service_line_utilization", "capacity_declines"])
