@@ -7,7 +7,10 @@ render; the helpers below are pure and tested on a small database with hand-chec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -55,7 +58,7 @@ class Bottlenecks:
     durations_chart: go.Figure | None
     trend_chart: go.Figure | None
     stalled: pd.DataFrame  # the work list, readable headings
-    stalled_csv: bytes
+    stalled_csv: Callable[[], bytes]  # the work list as CSV, built only when it is downloaded
     declines_by_agency: go.Figure | None  # stacked decline reasons, most declining agencies
     declines_by_service: go.Figure | None
     capacity_signal: pd.DataFrame  # where no_capacity dominates the declines
@@ -108,7 +111,7 @@ def build(db, filters: Filters, focus: str | None = None, pathway_sector: str | 
         durations_chart=durations_chart(durations, focus_durations, focus_name) if len(durations) else None,
         trend_chart=trend_chart(trend, focus_trend, focus_name) if len(trend) else None,
         stalled=stalled,
-        stalled_csv=exports.safe_csv(stalled),
+        stalled_csv=partial(exports.safe_csv, stalled),
         declines_by_agency=flows.decline_chart_by_agency(declines) if len(declines) else None,
         declines_by_service=flows.decline_chart_by_service(declines) if len(declines) else None,
         capacity_signal=flows.capacity_signal(declines)[list(SIGNAL_COLUMNS)].rename(columns=SIGNAL_COLUMNS),
@@ -167,7 +170,13 @@ def agency_table(agencies: pd.DataFrame) -> Styler:
     """The agency table with readable headings; flagged agencies' rows highlighted."""
     shown = agencies[list(AGENCY_COLUMNS)].rename(columns=AGENCY_COLUMNS)
     flagged = agencies["flagged"]
-    styled = shown.style.apply(lambda row: [FLAG_COLOUR if flagged.loc[row.name] else ""] * len(row), axis=1)
+
+    def highlight(frame: pd.DataFrame) -> pd.DataFrame:  # every cell of a flagged row, all rows at once
+        colours = np.where(flagged.loc[frame.index].to_numpy(dtype=bool), FLAG_COLOUR, "")
+        return pd.DataFrame(np.repeat(colours[:, None], frame.shape[1], axis=1), index=frame.index,
+                            columns=frame.columns)
+
+    styled = shown.style.apply(highlight, axis=None)
     return styled.format(
         {"Acceptance rate": "{:.0%}", "Median days to accept": "{:.1f}", "P90 days to accept": "{:.1f}",
          "Median days to start": "{:.1f}"},

@@ -117,7 +117,7 @@ def decline_chart_by_agency(frame: pd.DataFrame, top: int = 15) -> go.Figure:
 
 def decline_chart_by_service(frame: pd.DataFrame) -> go.Figure:
     """Decline reasons per service type (from `decline_reasons`), most declined first."""
-    by = frame["service_type"].map(lambda s: escape.html(label(s)))
+    by = frame["service_type"].map({s: escape.html(label(s)) for s in frame["service_type"].unique()})
     table = _reason_table(frame, by)
     return _reason_bars(table, "Why referrals are declined, by service type")
 

@@ -6,6 +6,7 @@ by pure functions (no Streamlit).
 from __future__ import annotations
 
 import json
+from itertools import chain
 from typing import NamedTuple
 
 import pandas as pd
@@ -104,14 +105,19 @@ class PingPongSummary(NamedTuple):
     agencies: pd.DataFrame  # agency_id, agency, clients, share_of_clients; most involved first
 
 
+def _json_lists(texts: pd.Series) -> list[list]:
+    """Each text of the column (a JSON array) parsed, all in one call to the parser."""
+    return json.loads("[" + ",".join(texts.tolist()) + "]")
+
+
 def _agency_pairs(clients: pd.DataFrame) -> pd.DataFrame:
     """One row per (client, agency involved), from the JSON arrays of `ping_pong_clients`."""
-    ids = clients["agency_ids"].map(json.loads)
-    names = clients["agency_names"].map(json.loads)
+    ids = _json_lists(clients["agency_ids"])
+    names = _json_lists(clients["agency_names"])
     return pd.DataFrame({
-        "client_id": clients["client_id"].repeat(ids.map(len)).to_numpy(),
-        "agency_id": [a for row in ids for a in row],
-        "agency": [n for row in names for n in row],
+        "client_id": clients["client_id"].repeat([len(row) for row in ids]).to_numpy(),
+        "agency_id": list(chain.from_iterable(ids)),
+        "agency": list(chain.from_iterable(names)),
     })
 
 
@@ -149,5 +155,5 @@ def ping_pong_table(clients: pd.DataFrame) -> pd.DataFrame:
     """The `ping_pong_clients` rows as a table to show: the agencies involved as readable text."""
     if clients.empty:
         return pd.DataFrame(columns=list(PING_PONG_COLUMNS.values()))
-    table = clients.assign(agency_list=clients["agency_names"].map(lambda text: ", ".join(json.loads(text))))
+    table = clients.assign(agency_list=[", ".join(names) for names in _json_lists(clients["agency_names"])])
     return table[list(PING_PONG_COLUMNS)].rename(columns=PING_PONG_COLUMNS).reset_index(drop=True)
