@@ -444,7 +444,7 @@ def _movers(shown: pd.DataFrame, now: pd.DataFrame, before: pd.DataFrame) -> pd.
     periods = {}
     for label, flows in (("now", now), ("before", before)):
         flows = flows[flows["from_agency_id"].isin(ids) & flows["to_agency_id"].isin(ids)]
-        scored, _, _ = network.score(shown, flows)
+        scored, _, _ = network.score(shown, flows, cut_off_lists=False)
         brokers = scored["betweenness"].where(scored["betweenness"] > 0)
         periods[label] = pd.DataFrame({
             f"degree_{label}": scored["degree"].astype(int),

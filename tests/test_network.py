@@ -127,3 +127,16 @@ def test_an_agency_never_connected_to_a_cut_point_is_not_cut_off_by_its_closure(
     _, summary, cut_points = network.score(agencies, flows)
     assert summary["components"] == 2  # A-B-C, and Dogwood on its own
     assert cut_points[["agency", "cut_off", "agencies_cut_off"]].values.tolist() == [["Birch", 1, "Cedar"]]
+
+
+def test_scores_without_the_cut_off_lists_are_the_same_scores(db):
+    """resilience.change scores two periods and never shows what a closure cuts off: it skips that
+    table (one subgraph per cut point), and every score and network figure stays the same."""
+    agencies = db.query("network_agencies")
+    flows = db.query("network_edges")
+    scored, summary, cut_points = network.score(agencies, flows)
+    lean, lean_summary, none = network.score(agencies, flows, cut_off_lists=False)
+    pd.testing.assert_frame_equal(scored, lean)
+    assert summary == lean_summary and summary["cut_points"] > 0
+    assert len(cut_points) == summary["cut_points"] and none.empty
+    assert list(none.columns) == list(cut_points.columns)
