@@ -170,11 +170,11 @@ def rollup_statements(directory: Path = ROLLUPS_DIR) -> list[tuple[str, str]]:
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
 
 
-def model_fingerprint() -> str:
+def model_fingerprint(model: Path = MODEL_DIR, rollups: Path = ROLLUPS_DIR) -> str:
     """A fingerprint of the data model: changes whenever any statement in queries/model or queries/rollups
     changes."""
     digest = hashlib.sha256()
-    for name, sql in [*model_statements(), *rollup_statements()]:
+    for name, sql in [*model_statements(model), *rollup_statements(rollups)]:
         digest.update(name.encode())
         digest.update(sql.encode())
     return digest.hexdigest()[:16]

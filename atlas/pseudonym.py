@@ -17,20 +17,26 @@ import pandas as pd
 DIGEST_HEX = 32
 
 
+def _keyed(key: bytes):
+    """The pseudonym function for `key`: the key's HMAC state is built once and copied per value."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def pseudonym(value) -> str:
+        h = keyed.copy()
+        h.update(str(value).encode("utf-8"))
+        return h.hexdigest()[:DIGEST_HEX]
+
+    return pseudonym
+
+
 def pseudonym(value: str, key: bytes) -> str:
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:DIGEST_HEX]
+    return _keyed(key)(value)
 
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """The series with every non-null value replaced by its keyed pseudonym (each distinct id hashed once)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key's padding hashed once, copied per id
-
-    def one(value) -> str:
-        h = keyed.copy()
-        h.update(str(value).encode("utf-8"))
-        return h.hexdigest()[:DIGEST_HEX]
-
+    one = _keyed(key)
     digests = np.array([one(u) for u in uniques] + [None], dtype=object)
     # code -1 (missing) picks the trailing None
     return pd.Series(digests[codes], index=values.index, dtype="string", name=values.name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from atlas import importer
@@ -103,6 +104,15 @@ SMALL_COMMUNITY = {
     "capacity.csv": CAPACITY,
     "needs.csv": NEEDS,
 }
+
+
+def table(path: Path, sql: str, params: dict | None = None) -> list[tuple]:
+    """Every row `sql` returns from the database file at `path`, opened read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or {}).fetchall()
+    finally:
+        con.close()
 
 
 def write_files(directory: Path, files: dict[str, str]) -> Path:

@@ -14,7 +14,7 @@ import pytest
 
 from atlas import config, importer
 from atlas.db import Atlas
-from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
+from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,14 +25,6 @@ def run_atlas(*args, key: str | None = TEST_KEY.decode()):
         env["ATLAS_HMAC_KEY"] = key
     return subprocess.run([sys.executable, "-m", "atlas", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
-
-
-def table(path: Path, sql: str):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_client_ids_are_keyed_pseudonyms_and_the_raw_value_is_stored_nowhere(tmp_path):

@@ -5,54 +5,40 @@ of referral), outcome_facts (every exit with its attributes and its referrer of 
 as-of moment) and flow_months (monthly flows between agencies, which flows_in() combines with the
 part-months at the ends of a period: checked against a plain count over many periods).
 
-Each check is a singular test in the dbt manner: a query that must return no rows. It is written
-from the stored tables `referrals` and `agencies` directly, not from `referral_facts` or the
-rollup's own statement, so a mistake in either shows here.
+Each check is a singular test in the dbt manner: nothing may come back. A rollup is recomputed
+from the stored contract tables (`referrals`, `agencies`, `outcomes` ...) directly, not from
+`referral_facts` or the rollup's own statement, so a mistake in either shows here, and compared with
+what is stored both ways round (`_both_ways`); the facts and the extent are checked rule by rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from atlas import catalog, importer
-from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
+from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
 
-# referral_months as the raw rows say it should be, both ways round: rows the rollup lacks or has extra.
-REFERRAL_MONTHS_DIFFER = """
-with
-
-expected as (
-    select
-        r.to_agency_id,
-        r.service_type,
-        cast(date_trunc('month', r.referred_at) as date) as referred_month,
-        a.region as to_region,
-        a.sector as to_sector,
-        count(*) as referrals,
-        count(*) filter (where r.declined_at is not null) as declined,
-        count(*) filter (where r.declined_at is not null and r.decline_reason = 'no_capacity')
-            as declined_no_capacity
-    from referrals as r
-    inner join agencies as a on a.agency_id = r.to_agency_id
-    group by all
-),
-
-stored as (
-    select * from referral_months
-),
-
-final as (
-    (select 'missing' as problem, * from (select * from expected except all select * from stored))
-    union all
-    (select 'extra' as problem, * from (select * from stored except all select * from expected))
-)
-
-select * from final
+# referral_months as the raw rows say it should be (compared both ways round by _both_ways).
+REFERRAL_MONTHS = """
+select
+    r.to_agency_id,
+    r.service_type,
+    cast(date_trunc('month', r.referred_at) as date) as referred_month,
+    a.region as to_region,
+    a.sector as to_sector,
+    count(*) as referrals,
+    count(*) filter (where r.declined_at is not null) as declined,
+    count(*) filter (where r.declined_at is not null and r.decline_reason = 'no_capacity')
+        as declined_no_capacity
+from referrals as r
+inner join agencies as a on a.agency_id = r.to_agency_id
+group by all
 """
 
 
@@ -143,73 +129,42 @@ select * from final
 """
 
 
-# flow_months from the raw rows, both ways round.
-FLOW_MONTHS_DIFFER = """
-with
-
-expected as (
-    select
-        r.from_agency_id,
-        r.to_agency_id,
-        r.service_type,
-        cast(date_trunc('month', r.referred_at) as date) as referred_month,
-        a.region as to_region,
-        a.sector as to_sector,
-        count(*) as referrals,
-        count(r.accepted_at) as accepted
-    from referrals as r
-    inner join agencies as a on a.agency_id = r.to_agency_id
-    where r.from_agency_id <> r.to_agency_id
-    group by all
-),
-
-stored as (
-    select * from flow_months
-),
-
-final as (
-    (select 'missing' as problem, * from (select * from expected except all select * from stored))
-    union all
-    (select 'extra' as problem, * from (select * from stored except all select * from expected))
-)
-
-select * from final
+# flow_months from the raw rows.
+FLOW_MONTHS = """
+select
+    r.from_agency_id,
+    r.to_agency_id,
+    r.service_type,
+    cast(date_trunc('month', r.referred_at) as date) as referred_month,
+    a.region as to_region,
+    a.sector as to_sector,
+    count(*) as referrals,
+    count(r.accepted_at) as accepted
+from referrals as r
+inner join agencies as a on a.agency_id = r.to_agency_id
+where r.from_agency_id <> r.to_agency_id
+group by all
 """
 
-# flows_in(...) against counting the period's referrals between two agencies straight from the raw rows.
-FLOWS_IN_DIFFER = """
-with
-
-expected as (
-    select r.from_agency_id, r.to_agency_id, count(*) as referrals, count(r.accepted_at) as accepted
-    from referrals as r
-    inner join agencies as a on a.agency_id = r.to_agency_id
-    where r.from_agency_id <> r.to_agency_id
-        and ($start is null or r.referred_at >= cast($start as timestamp))
-        and ($end is null or r.referred_at < cast($end as timestamp) + interval 1 day)
-        and ($region is null or a.region = $region)
-        and ($service_type is null or r.service_type = $service_type)
-        and ($sector is null or a.sector = $sector)
-    group by all
-),
-
-served as (
-    select * from flows_in($start, $end, $region, $service_type, $sector)
-),
-
-final as (
-    (select 'missing' as problem, * from (select * from expected except all select * from served))
-    union all
-    (select 'extra' as problem, * from (select * from served except all select * from expected))
-)
-
-select * from final
+# flows_in(...) should equal counting the period's referrals between two agencies straight from the raw rows.
+FLOWS_IN = """
+select r.from_agency_id, r.to_agency_id, count(*) as referrals, count(r.accepted_at) as accepted
+from referrals as r
+inner join agencies as a on a.agency_id = r.to_agency_id
+where r.from_agency_id <> r.to_agency_id
+    and ($start is null or r.referred_at >= cast($start as timestamp))
+    and ($end is null or r.referred_at < cast($end as timestamp) + interval 1 day)
+    and ($region is null or a.region = $region)
+    and ($service_type is null or r.service_type = $service_type)
+    and ($sector is null or a.sector = $sector)
+group by all
 """
+FLOWS_IN_SERVED = "select * from flows_in($start, $end, $region, $service_type, $sector)"
 
 
-# outcome_facts from the raw rows, both ways round (exits have no key: compared as multisets). The
+# outcome_facts from the raw rows (exits have no key: compared as multisets). The
 # referrer of record is found here by ranking the client's referrals, not by arg_max as the build does.
-OUTCOME_FACTS_DIFFER = """
+OUTCOME_FACTS = """
 with
 
 exits as materialized (
@@ -237,36 +192,29 @@ expected as (
     inner join agencies as a using (agency_id)
     left join programs as p on p.program_id = e.program_id
     left join ranked as x on x.exit_id = e.exit_id and x.rank = 1
-),
-
-stored as (
-    select * from outcome_facts
-),
-
-final as (
-    (select 'missing' as problem, * from (select * from expected except all select * from stored))
-    union all
-    (select 'extra' as problem, * from (select * from stored except all select * from expected))
 )
 
-select * from final
+select * from expected
 """
+
+
+def _both_ways(con, expected: str, stored: str, params: dict | None = None) -> list[tuple]:
+    """The rows of `expected` that `stored` lacks ('missing', *row) and those it has over ('extra', *row),
+    counted as multisets (as `except all` does)."""
+    want = Counter(con.execute(expected, params or {}).fetchall())
+    have = Counter(con.execute(stored, params or {}).fetchall())
+    return [("missing", *row) for row in (want - have).elements()] + \
+        [("extra", *row) for row in (have - want).elements()]
 
 
 def differences(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return [*con.execute(REFERRAL_FACTS_DIFFER).fetchall(), *con.execute(OUTCOME_FACTS_DIFFER).fetchall(),
-                *con.execute(REFERRAL_MONTHS_DIFFER).fetchall(),
-                *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall(), *con.execute(FLOW_MONTHS_DIFFER).fetchall()]
-    finally:
-        con.close()
-
-
-def rows(path: Path, sql: str):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
+        return [*con.execute(REFERRAL_FACTS_DIFFER).fetchall(),
+                *_both_ways(con, OUTCOME_FACTS, "select * from outcome_facts"),
+                *_both_ways(con, REFERRAL_MONTHS, "select * from referral_months"),
+                *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall(),
+                *_both_ways(con, FLOW_MONTHS, "select * from flow_months")]
     finally:
         con.close()
 
@@ -282,17 +230,7 @@ def test_every_rollup_is_one_statement_and_part_of_the_model_fingerprint(tmp_pat
     changed.mkdir()
     for name, sql in statements:
         (changed / name).write_text(sql + "\n-- changed\n", encoding="utf-8")
-    assert catalog.model_fingerprint() != _fingerprint_with(changed)
-
-
-def _fingerprint_with(rollups: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name, sql in [*catalog.model_statements(), *catalog.rollup_statements(rollups)]:
-        digest.update(name.encode())
-        digest.update(sql.encode())
-    return digest.hexdigest()[:16]
+    assert catalog.model_fingerprint() != catalog.model_fingerprint(rollups=changed)
 
 
 def test_an_empty_community_has_an_extent_row_of_nothing(tmp_path):
@@ -300,24 +238,24 @@ def test_an_empty_community_has_an_extent_row_of_nothing(tmp_path):
              for name, text in SMALL_COMMUNITY.items()}
     database = tmp_path / "atlas.duckdb"
     importer.import_folder(write_files(tmp_path / "files", files), database, TEST_KEY)
-    assert rows(database, "select * from referral_extent") == [(None, None, None, 0)]
+    assert table(database, "select * from referral_extent") == [(None, None, None, 0)]
     assert differences(database) == []
 
 
 def test_referral_months_equals_the_raw_referrals_in_the_small_community(small_db):
-    assert rows(small_db, "select count(*) from referral_months")[0][0] > 0
+    assert table(small_db, "select count(*) from referral_months")[0][0] > 0
     assert differences(small_db) == []
 
 
 def test_referral_months_equals_the_raw_referrals_in_a_demo(demo_db):
-    assert rows(demo_db, "select sum(referrals) from referral_months")[0][0] == \
-        rows(demo_db, "select count(*) from referrals")[0][0]
+    assert table(demo_db, "select sum(referrals) from referral_months")[0][0] == \
+        table(demo_db, "select count(*) from referrals")[0][0]
     assert differences(demo_db) == []
 
 
 def test_referral_facts_are_stored_in_order_of_referral(demo_db):
     """In order of referral, so a period's filter skips whole row groups (DuckDB's zone maps)."""
-    out_of_order = rows(demo_db, """
+    out_of_order = table(demo_db, """
         select count(*) from (
             select referred_at < lag(referred_at) over (order by rowid) as backwards from referral_facts
         ) where backwards""")
@@ -328,13 +266,13 @@ def test_referral_months_is_rebuilt_by_an_append(tmp_path):
     """An append that adds referrals (and moves an agency to another region) rebuilds the rollup."""
     database = tmp_path / "atlas.duckdb"
     importer.import_folder(write_files(tmp_path / "first", SMALL_COMMUNITY), database, TEST_KEY)
-    before = rows(database, "select sum(referrals) from referral_months")[0][0]
+    before = table(database, "select sum(referrals) from referral_months")[0][0]
     header, *_ = SMALL_COMMUNITY["referrals.csv"].splitlines()
     more = {"referrals.csv": header + "\n" + "\n".join(
         f"RX{i},CX{i},A1,A3,housing,2025-03-0{i + 1} 09:00:00,,,2025-03-0{i + 2} 09:00:00,no_capacity,,"
         for i in range(3)) + "\n"}
     importer.import_folder(write_files(tmp_path / "more", more), database, TEST_KEY, mode="append")
-    assert rows(database, "select sum(referrals) from referral_months")[0][0] == before + 3
+    assert table(database, "select sum(referrals) from referral_months")[0][0] == before + 3
     assert differences(database) == []
 
 
@@ -398,7 +336,7 @@ def test_flows_in_counts_every_period_as_the_raw_referrals_do(demo_db):
             for region_, service_, sector_ in scopes:
                 params = {"start": start, "end": end, "region": region_, "service_type": service_,
                           "sector": sector_}
-                wrong = con.execute(FLOWS_IN_DIFFER, params).fetchall()
+                wrong = _both_ways(con, FLOWS_IN, FLOWS_IN_SERVED, params)
                 assert wrong == [], f"flows_in differs for {params}: {wrong[:3]}"
                 checked += 1
         total = con.execute("select sum(referrals) from flows_in(null, null, null, null, null)").fetchone()[0]
@@ -418,9 +356,9 @@ def test_flows_in_check_can_fail(tmp_path, demo_db):
                             "(select min(rowid) from flow_months) returning referred_month").fetchone()[0]
         params = {"start": month - dt.timedelta(days=3), "end": month + dt.timedelta(days=40), "region": None,
                   "service_type": None, "sector": None}
-        assert {row[0] for row in con.execute(FLOWS_IN_DIFFER, params).fetchall()} == {"missing", "extra"}
+        assert {row[0] for row in _both_ways(con, FLOWS_IN, FLOWS_IN_SERVED, params)} == {"missing", "extra"}
         params["start"] = month + dt.timedelta(days=1)  # the month is no longer whole: read from the facts
-        assert con.execute(FLOWS_IN_DIFFER, params).fetchall() == []
+        assert _both_ways(con, FLOWS_IN, FLOWS_IN_SERVED, params) == []
     finally:
         con.close()
 
