@@ -66,3 +66,21 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+# The script run is over once the app's root says so; only then have all of the run's elements arrived.
+RUN_OVER = "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+# Each kind of element is drawn by code the page fetches on first use, with a placeholder until it has
+# come: on a fresh server, busy with its first run, that can take seconds after the run ends.
+DRAWN = "() => !document.querySelector('[data-testid=\"stStatusWidget\"], [data-testid=\"stSkeleton\"]')"
+
+
+def wait_drawn(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the page's script run has ended and every element it sent is drawn (not a placeholder).
+
+    The "Running" widget alone is not enough: it shows only after a run has lasted a moment, and an
+    element's placeholder can outlive the run."""
+    page.wait_for_function(RUN_OVER, timeout=timeout_ms)
+    page.wait_for_function(DRAWN, timeout=timeout_ms)
+    page.wait_for_timeout(300)
+    page.wait_for_function(DRAWN, timeout=timeout_ms)

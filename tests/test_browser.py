@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atlas.db import Atlas
-from browser import served
+from browser import served, wait_drawn
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_filters_persist_across_pages(site):
     region_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1)
     option = page.locator('[role="option"]').nth(1)
     for _ in range(5):  # a click while the script still runs can be undone by its redraw: wait, then retry
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+        wait_drawn(page)
         region_box.click()
         try:
             option.wait_for(timeout=5_000)

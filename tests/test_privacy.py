@@ -332,7 +332,7 @@ def test_client_ids_are_keyed_pseudonyms_not_plain_hashes(tempting_db):
 # --------------------------------------------------------------------------------------------
 
 def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(tempting_db, tmp_path, browser):
-    from browser import served
+    from browser import served, wait_drawn
 
     with served(tempting_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
@@ -341,7 +341,7 @@ def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(t
         for query in ("", "?filter_period=All+data&filter_region=North"):  # URL parameters set no filter
             page.goto(url + "/" + query)
             page.get_by_text("Median days to accept").wait_for(timeout=60_000)
-            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            wait_drawn(page)
             labels = [t.strip() for t in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
             values = [t.strip() for t in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
             shown = dict(zip(labels, values))

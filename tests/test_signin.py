@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from browser import free_port, served
+from browser import free_port, served, wait_drawn
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
@@ -89,8 +89,7 @@ def sign_in(site, who: str):
 def settle(page):
     """Wait until the page's script has drawn its title and stopped running."""
     page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(300)
+    wait_drawn(page)
 
 
 def nav(page) -> set[str]:
