@@ -30,6 +30,35 @@ class DatabaseUnreadable(RuntimeError):
     or another kind of file); the message says how to recover."""
 
 
+def unreadable(path: Path, why: str | Exception) -> DatabaseUnreadable:
+    """The error for a file at `path` that is not a readable database, saying how to recover."""
+    why = type(why).__name__ if isinstance(why, Exception) else why
+    return DatabaseUnreadable(
+        f"{path} could not be read as a Collaboration Atlas database ({why}). "
+        f"It may be damaged or not a database at all. Restore it from your backup, or rebuild it: "
+        f"re-import your files with `python -m atlas import DIR --db {path}` (or "
+        f"`python -m atlas demo --db {path}` for the demo).")
+
+
+def attach_read_only(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Attach the database file at `path` read-only as `atlas`, refusing one that is not whole.
+
+    A damaged file can attach (its header is intact) and fail only when a query reads a lost block.
+    A DuckDB file is its three 4 kB headers and then whole blocks, so one shorter than its header
+    says was cut short: that is checked here, at no cost. A block failing its checksum shows when a
+    query reads it, and `Atlas.query` turns that into the same DatabaseUnreadable. (Reading every table
+    through at open would find it sooner, but costs seconds at ten million referrals, on every start.)
+    Raises DatabaseUnreadable, or duckdb.Error when the file cannot be attached at all.
+    """
+    size = Path(path).stat().st_size
+    con.execute("attach $path as atlas (read_only)", {"path": str(path)})
+    block_size, blocks = con.execute(
+        "select block_size, total_blocks from pragma_database_size() where database_name = 'atlas'").fetchone()
+    expected = 3 * 4096 + block_size * blocks
+    if size < expected:
+        raise unreadable(path, f"cut short: {size:,} of {expected:,} bytes")
+
+
 class Atlas:
     """Read access to one Collaboration Atlas database."""
 
@@ -52,39 +81,12 @@ class Atlas:
             # bounded memory: a query that needs more spills to disk rather than growing the server
             self._con.execute("set memory_limit = $limit", {"limit": memory})
             self._con.execute("set temp_directory = $dir", {"dir": str(Path(tempfile.gettempdir()) / "atlas-duckdb")})
-            self._con.execute("attach $path as atlas (read_only)", {"path": str(self.path)})
+            attach_read_only(self._con, self.path)
             self._con.execute("use atlas")
-            damage = self._damage()
-        except duckdb.Error as error:
+        except (duckdb.Error, DatabaseUnreadable) as error:
             self._con.close()
-            raise DatabaseUnreadable(self._unreadable(type(error).__name__)) from error
-        if damage:
-            self._con.close()
-            raise DatabaseUnreadable(self._unreadable(damage))
+            raise error if isinstance(error, DatabaseUnreadable) else unreadable(self.path, error) from error
         self._check_model()
-
-    def _unreadable(self, why: str) -> str:
-        return (f"{self.path} could not be read as a Collaboration Atlas database ({why}). "
-                f"It may be damaged or not a database at all. Restore it from your backup, or rebuild it: "
-                f"re-import your files with `python -m atlas import DIR --db {self.path}` (or "
-                f"`python -m atlas demo --db {self.path}` for the demo).")
-
-    def _damage(self) -> str | None:
-        """Why the attached file is not whole, or None.
-
-        A damaged file can attach (its header is intact) and fail only when a query reads a lost block.
-        A DuckDB file is its three 4 kB headers and then whole blocks, so one shorter than its header
-        says was cut short: that is checked here, at no cost. A block failing its checksum shows when a
-        query reads it, and `query` turns that into the same DatabaseUnreadable. (Reading every table
-        through at open would find it sooner, but costs seconds at ten million referrals, on every start.)
-        """
-        block_size, blocks = self._con.execute(
-            "select block_size, total_blocks from pragma_database_size() where database_name = 'atlas'"
-        ).fetchone()
-        expected = 3 * 4096 + block_size * blocks
-        if self.version[2] < expected:
-            return f"cut short: {self.version[2]:,} of {expected:,} bytes"
-        return None
 
     def _check_model(self) -> None:
         try:
@@ -109,7 +111,7 @@ class Atlas:
             return cursor.execute(named.sql, values).df()
         except (duckdb.IOException, duckdb.InternalException, duckdb.FatalException) as error:
             # a block that cannot be read (lost, or failing its checksum): the file is damaged
-            raise DatabaseUnreadable(self._unreadable(f"{type(error).__name__} while reading")) from error
+            raise unreadable(self.path, f"{type(error).__name__} while reading") from error
         finally:
             cursor.close()
 

@@ -36,7 +36,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from atlas import catalog, sources, validate
+from atlas import catalog, db, sources, validate
 from atlas.contract import OUTCOMES, TABLES, HOUSING_OUTCOMES, outcome_polarity
 from atlas.pseudonym import pseudonymise
 
@@ -417,13 +417,16 @@ def read_stored(database: str | Path, names: Iterable[str]) -> dict[str, pd.Data
     """The stored rows of the named tables, typed as `validate.parse` types file rows.
 
     The file is attached to a connection of its own rather than opened through DuckDB's shared
-    instance, so this reads the file now on disk even while the app holds an older one open.
+    instance, so this reads the file now on disk even while the app holds an older one open. A file
+    that is not a whole database raises db.DatabaseUnreadable, which says how to recover.
     """
     con = duckdb.connect()
     try:
-        con.execute("attach $path as stored (read_only)", {"path": str(database)})
-        return {name: _as_contract(name, con.execute(f"select * from stored.{name}").df())
+        db.attach_read_only(con, Path(database))
+        return {name: _as_contract(name, con.execute(f"select * from atlas.{name}").df())
                 for name in names}
+    except (duckdb.IOException, duckdb.InternalException, duckdb.FatalException) as error:
+        raise db.unreadable(Path(database), error) from error  # not a database, or a block lost
     finally:
         con.close()
 

@@ -281,16 +281,23 @@ def test_a_missing_database_page_names_the_path(browser, missing):
     assert str(database) in text, text[:600]
 
 
-@pytest.mark.parametrize("command", ["query", "upgrade"])
-def test_the_command_line_explains_a_damaged_database(command, demo_db, tmp_path, capsys):
-    """`make run` upgrades before it serves; `atlas query` opens the same file: neither dumps a traceback."""
+@pytest.mark.parametrize("command", ["query", "upgrade", "import --append"])
+def test_the_command_line_explains_a_damaged_database(command, demo_db, tmp_path, capsys, monkeypatch):
+    """`make run` upgrades before it serves; `atlas query` opens the same file; an append reads the stored
+    rows first: none dumps a traceback, and an append onto a damaged file leaves it as it was."""
     from atlas.cli import main
 
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    files = write_files(tmp_path / "files", SMALL_COMMUNITY)
+    argv = {"query": ["query", "data_extent"], "upgrade": ["upgrade"],
+            "import --append": ["import", str(files), "--append"]}[command]
     good = demo_db.read_bytes()
     for case, content in damaged_files(good).items():
         database = tmp_path / "atlas.duckdb"
         database.write_bytes(content)
-        argv = ["query", "data_extent"] if command == "query" else ["upgrade"]
         assert main([*argv, "--db", str(database)]) == 2, case
         err = capsys.readouterr().err
         assert f"{database} could not be read" in err and "python -m atlas import DIR" in err, (case, err)
+        assert database.read_bytes() == content, case
+        left = {p.name for p in tmp_path.iterdir()} - {"atlas.duckdb", "files", ".atlas.duckdb.lock"}
+        assert not left, (case, left)  # nothing half-built beside it (the lock file is the flock's, kept)
