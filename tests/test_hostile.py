@@ -442,6 +442,32 @@ def test_hostile_text_reads_as_the_text_it_is(tour, hostile_community):
     assert any(i in tips for i in instruments), tips
 
 
+def test_a_hostile_region_chosen_in_the_sidebar_runs_nothing_on_any_page(site, browser, hostile_community):
+    """The region filter's options and every page's filter description carry the region's own text:
+    chosen in the sidebar and carried from page to page by the session, it stays text everywhere."""
+    region = stored(hostile_community[2]["region"]["North"])
+    visit = Visit(browser, site)
+    try:
+        visit.page.goto(site)
+        visit.settle(PAGES[""])
+        _choose(visit, "Region", "region North", PAGES[""])
+        for path, title in PAGES.items():
+            if path:
+                visit.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=NAV[path]).click()
+                visit.settle(title)
+            main = visit.page.locator('[data-testid="stMain"]')
+            if path != "data":  # the Data page is about the files, not a filtered view
+                expect(main).to_contain_text("region North", timeout=30_000)
+                shown = main.inner_text().replace("\u2060", "")  # escape.markdown's word joiners
+                assert region in shown, (path, repr(shown[:400]))
+            assert not visit.injected(), (path, visit.injected())
+            assert not visit.page.locator('[data-testid="stException"]').count(), path
+        assert not visit.dialogs and not visit.errors, (visit.dialogs, visit.errors)
+        assert not visit.elsewhere, visit.elsewhere
+    finally:
+        visit.close()
+
+
 def test_every_download_is_taken_and_csv_formula_cells_are_neutralised(tour):
     files = {name: data for seen in tour.values() for name, data in seen["files"].items()}
     expected = {"stalled_referrals.csv", "network_map.html", "network.gexf", "network.graphml", "network_scores.csv",
@@ -480,6 +506,24 @@ def test_exported_html_and_graphs_hold_no_external_url_and_no_payload(tour, brow
             page.close()
             assert not dialogs and not injected, (name, dialogs, injected)
             assert not [r for r in requests if not r.startswith(("data:", "about:"))], (name, requests)
+
+
+# PDF actions a document could take when opened or clicked: links out, scripts, launching or sending.
+PDF_ACTIONS = re.compile(rb"/(URI|JavaScript|JS|Launch|SubmitForm|ImportData|GoToR|GoToE|OpenAction|AA|Annots|EmbeddedFile)\b")
+
+
+def test_the_funder_pack_pdf_links_nowhere_and_runs_nothing(tour):
+    """The pack's PDF is the pack's HTML printed by Chromium, which would turn any link that got into the
+    HTML into a clickable link: the PDF's objects hold no link, script or other action."""
+    files = {name: data for seen in tour.values() for name, data in seen["files"].items()}
+    pdfs = [data for name, data in files.items() if name.startswith("outcomes_") and name.endswith(".pdf")]
+    assert pdfs, sorted(files)
+    for data in pdfs:
+        assert data.startswith(b"%PDF-")
+        assert b"/ObjStm" not in data  # no objects hidden in compressed streams: the check below sees them all
+        objects = re.sub(rb"stream\r?\n.*?endstream", b"", data, flags=re.S)  # page contents, fonts, images
+        assert not PDF_ACTIONS.findall(objects), PDF_ACTIONS.findall(objects)[:10]
+        assert ELSEWHERE.encode() not in data
 
 
 def test_served_pages_hold_no_external_url(tour, site):
