@@ -147,6 +147,9 @@ def viewer() -> Audience:
                                 config.role_mapping())
     st.sidebar.caption(f"Signed in as {escape.markdown(person.describe())}")
     st.sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout, key="sign_out")
+    if len(person.pages) == 1 and len(person.roles) > 1:  # Streamlit draws no navigation for one page
+        st.sidebar.caption("Your roles share this one page only: where roles differ, the narrower view "
+                           "applies.")
     if not person.pages:
         st.title("Collaboration Atlas")
         st.error(f"Your account ({person.who}) has no role in Collaboration Atlas, or its roles share no page. "
