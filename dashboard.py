@@ -33,15 +33,25 @@ def pages(allowed: set[str]) -> dict:
     return groups
 
 
-if not app.has_database():
+damaged = app.unreadable_database()  # a file at the path that cannot be read: the Data page can replace it
+if damaged or not app.has_database():
     if not viewer.can_open("data"):
         st.title("Collaboration Atlas")
-        st.info("There is no data to show yet. A director loads the community's files first.")
+        if damaged:
+            st.error(damaged, icon=":material/broken_image:")
+        else:
+            st.info("There is no data to show yet. A director loads the community's files first.")
         st.stop()
-    # Before the first import only the Data page is offered: it is where the first import happens.
+    # Before the first import, or when the file cannot be read, only the Data page is offered: it is where
+    # an import happens.
     navigation = st.navigation(pages({"data"}))
-    st.sidebar.info(f"No data yet at `{config.database_path()}`: load your community's files on the Data page, "
-                    f"or build the demo with this command:\n\n`python -m atlas demo --db {config.database_path()}`")
+    if damaged:
+        st.sidebar.error("The database file cannot be read: the Data page says how to replace it.",
+                         icon=":material/broken_image:")
+    else:
+        st.sidebar.info(f"No data yet at `{config.database_path()}`: load your community's files on the Data "
+                        f"page, or build the demo with this command:\n\n"
+                        f"`python -m atlas demo --db {config.database_path()}`")
     navigation.run()
     st.stop()
 

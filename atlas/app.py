@@ -61,8 +61,13 @@ def _explained():
         st.error(str(outdated), icon=":material/upgrade:")
         st.stop()
     except DatabaseUnreadable as unreadable:
-        st.error(str(unreadable), icon=":material/broken_image:")
+        st.error(str(unreadable) + (REPLACE_HINT if current_audience().can_open("data") else ""),
+                 icon=":material/broken_image:")
         st.stop()
+
+
+REPLACE_HINT = ("\n\nOr replace it here: load your community's files on the **Data** page, all of them, as "
+                "for a first import.")
 
 
 class CachedAtlas:
@@ -96,6 +101,20 @@ def _opened() -> CachedAtlas:
 def database_or_none() -> CachedAtlas | None:
     """The cached database, or None before the first import has built one."""
     return _opened() if has_database() else None
+
+
+def unreadable_database() -> str | None:
+    """What is wrong with the file at the database path when it cannot be read at all (damaged, cut
+    short, not a database), saying how to recover; None when it opens, or when there is none."""
+    if not has_database():
+        return None
+    try:
+        database()
+    except DatabaseUnreadable as unreadable:
+        return str(unreadable)
+    except DatabaseOutdated:
+        return None  # readable: require_database explains the upgrade
+    return None
 
 
 def require_database() -> CachedAtlas:

@@ -8,7 +8,8 @@ from atlas import app, config, escape, importer, quality, upload
 from atlas.contract import TABLES
 
 app.page_audience("data")
-db = app.database_or_none()  # None before the first import: then this page is where it happens
+damaged = app.unreadable_database()  # a file that cannot be read: this page can replace it
+db = None if damaged else app.database_or_none()  # None before the first import: it happens here
 database = config.database_path()
 
 st.title("Data")
@@ -16,7 +17,10 @@ st.caption("Load your community's own files, see what is wrong with them before 
            "and check the quality of what the dashboard holds.")
 
 extent = db.query("data_extent").iloc[0] if db else None
-if extent is None:
+if damaged:
+    st.error(damaged + "\n\nOr replace it here: load your community's files below, all of them, as for a first "
+             "import.", icon=":material/broken_image:")
+elif extent is None:
     st.info("The dashboard holds no data yet. Load your community's files below: once they import, every "
             "page opens on them.", icon=":material/info:")
 elif extent["referrals"]:
@@ -150,6 +154,11 @@ with load:
                 st.warning(f"Replacing removes everything the dashboard holds now ({extent['referrals']:,} "
                            "referrals and the rest) and keeps only these files.", icon=":material/warning:")
                 sure = st.checkbox("Yes, replace all the data", key=f"upload_sure_{generation}")
+            elif damaged:
+                st.warning(f"Importing replaces the file that cannot be read ({escape.markdown(database)}): "
+                           "keep a copy of it first if you may want to recover anything from it.",
+                           icon=":material/warning:")
+                sure = st.checkbox("Yes, replace the unreadable file", key=f"upload_sure_{generation}")
             if st.button("Import", type="primary", disabled=key is None or not sure, icon=":material/upload:"):
                 try:
                     with st.spinner("Importing… other people keep seeing the current data until it is done."):

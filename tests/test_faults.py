@@ -255,6 +255,42 @@ def test_a_damaged_database_gives_a_clear_page(demo_db, browser, tmp_path):
     assert "Traceback" not in (tmp_path / "streamlit.log").read_text(errors="replace")
 
 
+def test_a_director_replaces_an_unreadable_database_on_the_data_page(browser, tmp_path, monkeypatch):
+    """A director without a shell: the Data page is offered over a file that cannot be read, says what is
+    wrong and how to recover, and a replace import from uploaded files brings every page back."""
+    from playwright.sync_api import expect
+
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    database = tmp_path / "atlas.duckdb"
+    database.write_bytes(os.urandom(256 * 1024))
+    files = write_files(tmp_path / "files", SMALL_COMMUNITY)
+    with served(database, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)  # only the Data page is offered
+        page.get_by_text("Or replace it here").wait_for(timeout=60_000)
+        expect(page.locator('[data-testid="stMain"]')).to_contain_text(f"{database} could not be read")
+        expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("The database file cannot be read")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            sorted(str(p) for p in files.iterdir()))
+        page.get_by_role("button", name="Check the files").click()
+        page.get_by_text("No problems: these files can be imported").wait_for(timeout=60_000)
+        expect(page.get_by_role("button", name="Import")).to_be_disabled()  # not before saying yes
+        page.get_by_text("Yes, replace the unreadable file").click()
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("Imported: the data now holds").wait_for(timeout=60_000)
+        page.get_by_text("The dashboard holds 13 referrals").wait_for(timeout=30_000)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        page.goto(url + "/bottlenecks")  # and every page is back
+        page.get_by_text("Receiving agencies").wait_for(timeout=60_000)
+        assert not errors, errors
+        page.close()
+    with Atlas(database) as db:
+        assert db.query("data_extent")["referrals"].iloc[0] == 13
+        assert db.query("import_history")["mode"].tolist() == ["replace"]
+
+
 @pytest.fixture(scope="module")
 def missing(tmp_path_factory):
     """The dashboard served with no file at its database path: (url, path, server log)."""
