@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the dashboard (streamlit run dashboard.py)")
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--address", default=None, help="address to listen on (default: Streamlit's)")
+    p.add_argument("--address", default=None, help="address to listen on (default: 127.0.0.1, this machine only, from .streamlit/config.toml; "
+                        "0.0.0.0 listens on every interface: configure sign-in first)")
     return parser
 
 

@@ -9,6 +9,7 @@ CONFIG = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
 def test_hardened_streamlit_defaults():
     config = tomllib.loads(CONFIG.read_text())
     assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["address"] == "127.0.0.1"  # this machine only, unless --address says otherwise
     assert config["server"]["enableStaticServing"] is False
     assert config["server"]["fileWatcherType"] == "none"
     assert 1 <= config["server"]["maxUploadSize"] <= 200
@@ -27,7 +28,8 @@ def test_streamlit_reads_the_hardened_values():
 
     script = ("from streamlit import config; import json; print(json.dumps({k: config.get_option(k) for k in "
               "['server.enableXsrfProtection', 'client.showErrorDetails', 'server.enableStaticServing', "
-              "'client.disableDataExport', 'browser.gatherUsageStats', 'server.fileWatcherType', 'client.showErrorLinks']}))")
+              "'client.disableDataExport', 'browser.gatherUsageStats', 'server.fileWatcherType', 'client.showErrorLinks', "
+              "'server.address']}))")
     out = subprocess.run([sys.executable, "-c", script], cwd=CONFIG.parent.parent, capture_output=True, text=True,
                          env={k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}, check=True)
     import json
@@ -35,4 +37,4 @@ def test_streamlit_reads_the_hardened_values():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {
         "server.enableXsrfProtection": True, "client.showErrorDetails": "none", "server.enableStaticServing": False,
         "client.disableDataExport": True, "browser.gatherUsageStats": False, "server.fileWatcherType": "none",
-        "client.showErrorLinks": False}
+        "client.showErrorLinks": False, "server.address": "127.0.0.1"}
