@@ -7,9 +7,6 @@ from atlas import app, config
 
 st.set_page_config(page_title="Collaboration Atlas", page_icon="🕸️", layout="wide")
 
-viewer = app.viewer()  # signs in (or stops) first: nothing else runs for a stranger
-st.session_state["atlas_audience"] = viewer
-
 PAGES = {  # (group, url path): the page; url paths are the page keys of atlas.audience
     ("Atlas", "overview"): dict(page="pages/overview.py", title="Overview", icon=":material/dashboard:"),
     ("Directors", "bottlenecks"): dict(page="pages/bottlenecks.py", title="Bottlenecks",
@@ -33,29 +30,33 @@ def pages(allowed: set[str]) -> dict:
     return groups
 
 
-damaged = app.unreadable_database()  # a file at the path that cannot be read: the Data page can replace it
-if damaged or not app.has_database():
-    if not viewer.can_open("data"):
-        st.title("Collaboration Atlas")
-        if damaged:
-            st.error(damaged, icon=":material/broken_image:")
-        else:
-            st.info("There is no data to show yet. A director loads the community's files first.")
-        st.stop()
-    # Before the first import, or when the file cannot be read, only the Data page is offered: it is where
-    # an import happens.
-    navigation = st.navigation(pages({"data"}))
-    if damaged:
-        st.sidebar.error("The database file cannot be read: the Data page says how to replace it.",
-                         icon=":material/broken_image:")
-    else:
-        st.sidebar.info(f"No data yet at `{config.database_path()}`: load your community's files on the Data "
-                        f"page, or build the demo with this command:\n\n"
-                        f"`python -m atlas demo --db {config.database_path()}`")
-    navigation.run()
-    st.stop()
+with app.configured():  # a configuration mistake says what it is, on the page
+    viewer = app.viewer()  # signs in (or stops) first: nothing else runs for a stranger
+    st.session_state["atlas_audience"] = viewer
 
-navigation = st.navigation(pages(set(viewer.pages)))
-db = app.require_database()
-st.session_state["atlas_filters"] = app.sidebar_filters(db, viewer)
-navigation.run()
+    damaged = app.unreadable_database()  # a file at the path that cannot be read: the Data page can replace it
+    if damaged or not app.has_database():
+        if not viewer.can_open("data"):
+            st.title("Collaboration Atlas")
+            if damaged:
+                st.error(damaged, icon=":material/broken_image:")
+            else:
+                st.info("There is no data to show yet. A director loads the community's files first.")
+            st.stop()
+        # Before the first import, or when the file cannot be read, only the Data page is offered: it is where
+        # an import happens.
+        navigation = st.navigation(pages({"data"}))
+        if damaged:
+            st.sidebar.error("The database file cannot be read: the Data page says how to replace it.",
+                             icon=":material/broken_image:")
+        else:
+            st.sidebar.info(f"No data yet at `{config.database_path()}`: load your community's files on the Data "
+                            f"page, or build the demo with this command:\n\n"
+                            f"`python -m atlas demo --db {config.database_path()}`")
+        navigation.run()
+        st.stop()
+
+    navigation = st.navigation(pages(set(viewer.pages)))
+    db = app.require_database()
+    st.session_state["atlas_filters"] = app.sidebar_filters(db, viewer)
+    navigation.run()

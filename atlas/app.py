@@ -145,14 +145,27 @@ def sign_in_required() -> bool:
     return config.auth_configured() or _streamlit_has_auth()
 
 
+@contextlib.contextmanager
+def configured():
+    """A configuration mistake (a role name, the threshold, the memory bound, the period length) stops
+    the app with what is wrong, instead of Streamlit's generic error box (whose details are hidden)."""
+    try:
+        yield
+    except (config.ConfigError, audience.RoleConfigError) as error:
+        st.error("**The dashboard's configuration needs fixing** (in `.streamlit/secrets.toml` or the "
+                 f"environment it was started with):\n\n{escape.markdown(str(error))}", icon=":material/settings:")
+        st.stop()
+
+
 def viewer() -> Audience:
     """The person at the screen and what they may see; draws the sign-in or no-access page and stops
     when there is nobody (yet) to show anything to. Called once per run, by the entrypoint."""
     if not sign_in_required():
-        local = audience.local(config.local_role())
-        role = next(iter(local.roles)).value
+        local = audience.local(config.local_roles())
+        roles = " and ".join(sorted(r.value for r in local.roles))
+        view = f"the {roles}'s view" if len(local.roles) == 1 else f"what the {roles} roles share"
         st.sidebar.warning(
-            f"**Local single-user session** — you see the {role}'s view and no one signs in. Set up "
+            f"**Local single-user session** — you see {view} and no one signs in. Set up "
             "sign-in before sharing this dashboard (docs/security.md).", icon=":material/person:")
         return local
     if not st.user.is_logged_in:

@@ -126,9 +126,9 @@ def signed_in(email: str | None, groups: Iterable[str], mapping: Mapping[str, ob
     return Audience(roles_for(email, groups, mapping), who=email or "unknown", signed_in=True)
 
 
-def local(role: Role | str = Role.DIRECTOR) -> Audience:
+def local(roles: Iterable[Role | str] = (Role.DIRECTOR,)) -> Audience:
     """The single-user session of an install without sign-in."""
-    return Audience(frozenset({Role(role)}), who="local", signed_in=False)
+    return Audience(frozenset(Role(r) for r in roles), who="local", signed_in=False)
 
 
 def parse_env(text: str) -> dict[str, list[str]]:

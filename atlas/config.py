@@ -104,16 +104,22 @@ def role_mapping() -> dict:
     return mapping
 
 
-def local_role() -> str:
-    """The role of the single-user session when no sign-in is configured ($ATLAS_LOCAL_ROLE or secrets
-    `local_role`; default director). A kiosk showing the board's view sets it to board."""
+def local_roles() -> tuple[str, ...]:
+    """The roles of the single-user session when no sign-in is configured ($ATLAS_LOCAL_ROLE or secrets
+    `local_role`; default director). A kiosk showing the board's view sets it to board; `board+funder`
+    (or a list in the secrets file) gives what the two roles share, as for a signed-in person."""
     from atlas import audience
 
     value = os.environ.get("ATLAS_LOCAL_ROLE") or _secrets().get("local_role") or "director"
+    names = value.split("+") if isinstance(value, str) else list(value)
     try:
-        return audience.Role(str(value).strip().lower()).value
+        roles = {audience.Role(str(name).strip().lower()).value for name in names}
     except ValueError:
-        raise ConfigError(f"local_role must be one of director, board, funder, not {value!r}") from None
+        raise ConfigError(f"local_role must be director, board or funder (or roles joined by +, such as "
+                          f"board+funder), not {value!r}") from None
+    if not roles:
+        raise ConfigError("local_role names no role")
+    return tuple(sorted(roles))
 
 
 REPORTING_PERIODS = ("quarter", "year")

@@ -82,12 +82,16 @@ st.caption(
 st.dataframe(view.scores, hide_index=True, width="stretch", height=360,
              column_config={"Brokerage (betweenness)": st.column_config.NumberColumn(format="%.3f")})
 if not view.cut_points.empty:
-    st.markdown("**If this agency closed, these others would be cut off**")
-    st.dataframe(view.cut_points.drop(columns="agency_id"), hide_index=True, width="stretch")
+    st.markdown("**Cut points: if this agency closed, the agencies on the map that would lose every tie to "
+                "the rest**")
+    st.dataframe(view.cut_points, hide_index=True, width="stretch", column_config={
+        "agency_id": None, "agency": "Agency", "cut_off": st.column_config.NumberColumn("Agencies cut off"),
+        "agencies_cut_off": st.column_config.TextColumn("Which", width="large")})
 
 if viewer.restricted:
-    st.info("What an agency's closure would cut, and how ties changed since the period before, are worked out "
-            "referral by referral; they are on the directors' view of this page.", icon=":material/lock:")
+    st.info("Which referrals an agency's closure would leave without a destination, who could absorb them, and how "
+            "ties changed since the period before are worked out referral by referral: they are on the directors' "
+            "view of this page. The cut points above use only the flows drawn on this map.", icon=":material/lock:")
 else:
     st.subheader("If an agency closed")
     closing = st.selectbox("Choose an agency to see what its closure would cut", [""] + sorted(names, key=names.get),

@@ -72,11 +72,16 @@ def test_roles_and_settings_from_the_secrets_file(monkeypatch, tmp_path):
     monkeypatch.delenv("ATLAS_REPORTING_PERIOD", raising=False)
     monkeypatch.setenv("ATLAS_SECRETS", str(secrets))
     assert audience.roles_for("", ["trustees"], config.role_mapping()) == {Role.BOARD}
-    assert config.local_role() == "funder" and config.reporting_period() == "year"
+    assert config.local_roles() == ("funder",) and config.reporting_period() == "year"
     assert not config.auth_configured()
     secrets.write_text(secrets.read_text().replace('local_role = "funder"', 'local_role = "admin"'))
     with pytest.raises(config.ConfigError, match="local_role"):
-        config.local_role()
+        config.local_roles()
+    secrets.write_text(secrets.read_text().replace('local_role = "admin"', 'local_role = ["Board", "funder"]'))
+    assert config.local_roles() == ("board", "funder")
+    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "funder+board")  # the environment wins, in the ATLAS_ROLES form
+    assert config.local_roles() == ("board", "funder")
+    assert audience.local(config.local_roles()).pages == {"overview"}  # what the two share
 
 
 def test_without_sign_in_the_app_is_a_local_director_session_and_says_so(small_db, monkeypatch):
@@ -98,3 +103,32 @@ def test_a_local_board_session_shows_the_board_view(small_db, monkeypatch):
     assert not at.exception
     assert "board's view" in at.sidebar.warning[0].value
     assert [s.key for s in at.sidebar.selectbox] == ["filter_reporting_period"]
+
+
+def test_a_local_board_and_funder_session_gets_what_both_share(small_db, monkeypatch):
+    monkeypatch.setenv("ATLAS_DB", str(small_db))
+    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board+funder")
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "what the board and funder roles share" in at.sidebar.warning[0].value
+    assert [s.key for s in at.sidebar.selectbox] == ["filter_reporting_period"]
+    assert at.title[0].value == "Collaboration Atlas" and len(at.metric)  # the Overview, restricted
+
+
+@pytest.mark.parametrize("variable, value, named", [
+    ("ATLAS_LOCAL_ROLE", "admin", "local_role"),
+    ("ATLAS_MIN_CELL", "1", "min_cell"),
+    ("ATLAS_REPORTING_PERIOD", "month", "reporting_period"),
+])
+def test_a_configuration_mistake_is_explained_on_the_page(small_db, monkeypatch, variable, value, named):
+    """Not Streamlit's generic error box (its details are hidden from viewers): what is wrong, and where.
+    The board's view is the one that reads every setting."""
+    monkeypatch.setenv("ATLAS_DB", str(small_db))
+    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board")
+    monkeypatch.setenv(variable, value)
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error).replace("\\", "")  # the Markdown source, escaped
+    assert "configuration needs fixing" in shown and named in shown and f"not {value}" in shown.replace("'", ""), shown
