@@ -84,33 +84,36 @@ def test_roles_and_settings_from_the_secrets_file(monkeypatch, tmp_path):
     assert audience.local(config.local_roles()).pages == {"overview"}  # what the two share
 
 
-def test_without_sign_in_the_app_is_a_local_director_session_and_says_so(small_db, monkeypatch):
-    monkeypatch.setenv("ATLAS_DB", str(small_db))
-    monkeypatch.delenv("ATLAS_LOCAL_ROLE", raising=False)
+def local_session(monkeypatch, database, role: str | None, **env) -> AppTest:
+    """The dashboard run once by AppTest as a local session of `role` (None: the default) on `database`."""
+    monkeypatch.setenv("ATLAS_DB", str(database))
+    if role is None:
+        monkeypatch.delenv("ATLAS_LOCAL_ROLE", raising=False)
+    else:
+        monkeypatch.setenv("ATLAS_LOCAL_ROLE", role)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     at.run()
     assert not at.exception
+    return at
+
+
+def test_without_sign_in_the_app_is_a_local_director_session_and_says_so(small_db, monkeypatch):
+    at = local_session(monkeypatch, small_db, None)
     assert "Local single-user session" in at.sidebar.warning[0].value
     assert "director's view" in at.sidebar.warning[0].value
     assert [s.key for s in at.sidebar.selectbox][0] == "filter_period"
 
 
 def test_a_local_board_session_shows_the_board_view(small_db, monkeypatch):
-    monkeypatch.setenv("ATLAS_DB", str(small_db))
-    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board")
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    at.run()
-    assert not at.exception
+    at = local_session(monkeypatch, small_db, "board")
     assert "board's view" in at.sidebar.warning[0].value
     assert [s.key for s in at.sidebar.selectbox] == ["filter_reporting_period"]
 
 
 def test_a_local_board_and_funder_session_gets_what_both_share(small_db, monkeypatch):
-    monkeypatch.setenv("ATLAS_DB", str(small_db))
-    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board+funder")
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    at.run()
-    assert not at.exception
+    at = local_session(monkeypatch, small_db, "board+funder")
     assert "what the board and funder roles share" in at.sidebar.warning[0].value
     assert [s.key for s in at.sidebar.selectbox] == ["filter_reporting_period"]
     assert at.title[0].value == "Collaboration Atlas" and len(at.metric)  # the Overview, restricted
@@ -124,11 +127,6 @@ def test_a_local_board_and_funder_session_gets_what_both_share(small_db, monkeyp
 def test_a_configuration_mistake_is_explained_on_the_page(small_db, monkeypatch, variable, value, named):
     """Not Streamlit's generic error box (its details are hidden from viewers): what is wrong, and where.
     The board's view is the one that reads every setting."""
-    monkeypatch.setenv("ATLAS_DB", str(small_db))
-    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board")
-    monkeypatch.setenv(variable, value)
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    at.run()
-    assert not at.exception
+    at = local_session(monkeypatch, small_db, "board", **{variable: value})
     shown = " ".join(e.value for e in at.error).replace("\\", "")  # the Markdown source, escaped
     assert "configuration needs fixing" in shown and named in shown and f"not {value}" in shown.replace("'", ""), shown
