@@ -43,13 +43,15 @@ with st.container(border=True):
     st.markdown("\n".join(f"- {note}" for note in view.notes))
 
 percent = {c: st.column_config.NumberColumn(format="percent") for c in ("Rate", "95% from", "95% to")}
+# An empty cell is a hidden count (the row's Note says why): it reads as a dash, not "None".
+TABLE = dict(hide_index=True, width="stretch", column_config=percent, placeholder="—")
 
 st.subheader("Positive-exit rate against the network")
 choice = st.radio("Compare by", list(outcomes.DIMENSIONS), horizontal=True, key="outcomes_compare",
                   format_func=outcomes.DIMENSIONS.get)
 if view.figure(f"by_{choice}") is not None:
     st.plotly_chart(view.figure(f"by_{choice}"), width="stretch")
-st.dataframe(outcomes.display(view.by[choice], choice), hide_index=True, width="stretch", column_config=percent,
+st.dataframe(outcomes.display(view.by[choice], choice), **TABLE,
              height=320 if len(view.by[choice]) > 10 else "auto")
 
 st.subheader("Trend by quarter")
@@ -76,17 +78,17 @@ st.caption("Clients whose first positive housing exit fell in the window shown, 
            "counted was followed for the whole time.")
 if view.figure("returns") is not None:
     st.plotly_chart(view.figure("returns"), width="stretch")
-st.dataframe(outcomes.display(view.returns, "returns"), hide_index=True, width="stretch", column_config=percent)
+st.dataframe(outcomes.display(view.returns, "returns"), **TABLE)
 
 st.subheader("Pathways: outcomes by referring agency")
 st.caption("Exits grouped by the agency that last referred the client to the agency they left.")
 if view.figure("pathways") is not None:
     st.plotly_chart(view.figure("pathways"), width="stretch")
-st.dataframe(outcomes.display(view.pathways, "pathways"), hide_index=True, width="stretch", column_config=percent,
+st.dataframe(outcomes.display(view.pathways, "pathways"), **TABLE,
              height=320)
 
 st.subheader("Programs")
-st.dataframe(outcomes.display(view.programs, "program"), hide_index=True, width="stretch", column_config=percent,
+st.dataframe(outcomes.display(view.programs, "program"), **TABLE,
              height=360)
 
 st.subheader("Funder pack")

@@ -245,6 +245,8 @@ def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
         "Pathways: outcomes by referring agency", "Programs", "Funder pack"]
     assert len(at.get("plotly_chart")) == 5 and len(at.get("download_button")) == 3
     assert_no_small_count_shown(at, config.min_cell())
+    # a hidden count's empty cell reads as a dash (Streamlit's default is the word "None")
+    assert view.programs["suppressed"].any() and [d.proto.placeholder for d in at.dataframe] == ["—"] * 4
 
     # the page's table and the pack's CSV hold the same figures
     page = at.dataframe[0].value.set_index("Service type")["Exits"].to_dict()
