@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from pandas.io.formats.style import Styler
 
 from atlas import escape, exports, flows, queues
-from atlas.charts import COLORS, titled
+from atlas.charts import COLORS, monthly_axis, titled
 from atlas.filters import Filters
 
 PATH_STAGES = ("referred", "accepted", "started", "completed")
@@ -265,7 +265,7 @@ def trend_chart(trend: pd.DataFrame, focus: pd.DataFrame | None, focus_name: str
     fig.update_yaxes(title_text="Referrals", secondary_y=False)
     fig.update_yaxes(title_text="Median days to accept", secondary_y=True, rangemode="tozero", showgrid=False,
                      tickformat=".0f")
-    return titled(fig, "Referrals per month and how long acceptance takes")
+    return titled(monthly_axis(fig, trend["month"]), "Referrals per month and how long acceptance takes")
 
 
 def stalled_list(stalled: pd.DataFrame) -> pd.DataFrame:

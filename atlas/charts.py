@@ -23,6 +23,15 @@ def titled(fig: go.Figure, title: str) -> go.Figure:
     return fig
 
 
+def monthly_axis(fig: go.Figure, months: pd.Series) -> go.Figure:
+    """Label a month axis by month ("Oct 2025"), one tick per month up to a year's worth and every k-th
+    month beyond. Left to itself, plotly labels a short span by days ("Oct 1 2025, Oct 31, Nov 30")."""
+    count = max(1, pd.Series(months).nunique())
+    step = -(-count // 12)  # ceil: at most about twelve labels
+    fig.update_xaxes(dtick=f"M{step}", tickformat="%b %Y", ticklabelmode="instant")
+    return fig
+
+
 def referral_trend(trend: pd.DataFrame) -> go.Figure:
     """Monthly referrals stacked by what became of them (from the `referral_trend` query)."""
     fig = go.Figure()
@@ -31,4 +40,4 @@ def referral_trend(trend: pd.DataFrame) -> go.Figure:
                     marker_color=COLORS[status],
                     hovertemplate="%{y:,} " + status + "<extra></extra>")
     fig.update_layout(barmode="stack", yaxis_title="Referrals", xaxis_title=None)
-    return titled(fig, "Referrals by month and what became of them")
+    return titled(monthly_axis(fig, trend["month"]), "Referrals by month and what became of them")

@@ -65,6 +65,19 @@ def test_referral_trend_for_one_agency(db):
     assert trend["median_days_to_start"].iloc[0] == pytest.approx(15.0)
 
 
+def test_a_quarter_s_month_charts_are_labelled_by_month(db):
+    """Plotly labels a three-month axis by days ("Jan 1 2024, Jan 29, Feb 26") unless told otherwise."""
+    from atlas import charts
+
+    trend = db.query("referral_trend", start="2024-01-01", end="2024-03-31")
+    for figure in (charts.referral_trend(trend), bottlenecks.build(db, Q1).trend_chart):
+        axis = figure.layout.xaxis
+        assert (axis.dtick, axis.tickformat) == ("M1", "%b %Y")
+    long = pd.DataFrame({"month": pd.date_range("2022-01-01", periods=36, freq="MS"),
+                         "accepted": 1, "declined": 1, "pending": 1})
+    assert charts.referral_trend(long).layout.xaxis.dtick == "M3"  # about twelve labels, not 36
+
+
 def test_funnel_table_converts_between_stages(db):
     view = bottlenecks.build(db, Q1)
     funnel = view.funnel.set_index("stage")
