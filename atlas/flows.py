@@ -79,11 +79,15 @@ def _reason_bars(totals: pd.DataFrame, title: str) -> go.Figure:
             meta=reason,
             hovertemplate="%{y}: %{x:,} declined — " + REASON_LABELS[reason] + "<extra></extra>",
         )
-    fig.update_layout(barmode="stack", xaxis_title="Declined referrals", yaxis_title=None,
+    fig.update_layout(barmode="stack", xaxis_title=None, yaxis_title=None,  # the title says what is counted
                       height=max(320, 28 * len(categories) + 140), legend_traceorder="normal")
     fig.update_yaxes(categoryorder="array", categoryarray=categories[::-1], automargin=True)
     fig = titled(fig, title)
-    fig.update_layout(hovermode="closest")
+    # the legend goes under the axis (30 px below the plot): at the top, in a half-width column, its rows of
+    # reasons ran over the title
+    plot_height = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    fig.update_layout(hovermode="closest",
+                      legend=dict(orientation="h", yanchor="top", y=-30 / plot_height, xanchor="left", x=0))
     return fig
 
 
@@ -112,14 +116,14 @@ def decline_chart_by_agency(frame: pd.DataFrame, top: int = 15) -> go.Figure:
     by = frame["agency_id"].map(labels) if len(frame) else pd.Series(dtype=str)
     table = _reason_table(frame, by).head(top)
     shown = f"top {top} " if len(table) == top and frame["agency_id"].nunique() > top else ""
-    return _reason_bars(table, f"Why referrals are declined: {shown}agencies by declines")
+    return _reason_bars(table, f"Why referrals are declined: {shown}agencies by declined referrals")
 
 
 def decline_chart_by_service(frame: pd.DataFrame) -> go.Figure:
     """Decline reasons per service type (from `decline_reasons`), most declined first."""
     by = frame["service_type"].map({s: escape.html(label(s)) for s in frame["service_type"].unique()})
     table = _reason_table(frame, by)
-    return _reason_bars(table, "Why referrals are declined, by service type")
+    return _reason_bars(table, "Why referrals are declined: declined referrals by service type")
 
 
 def capacity_signal(frame: pd.DataFrame, min_share: float = 0.5, min_declines: int = 5) -> pd.DataFrame:
