@@ -30,33 +30,56 @@ class Filters:
         return {k: v for k, v in values.items() if k in declared}
 
     def previous(self) -> "Filters | None":
-        """The period of the same length just before this one; None when the period is open."""
+        """The period of the same length just before this one; None when the period is open. A period of
+        whole months (as "Last 12 months" is) is compared with the same number of months before it, not
+        the same number of days: 2025 with 2024, leap day included."""
         if self.start is None or self.end is None:
             return None
-        if self.aligned:  # the whole reporting period before: never overlapping another published one
-            end = self.start - dt.timedelta(days=1)
-            return replace(self, start=period_start(end, self.aligned), end=end)
-        length = (self.end - self.start).days + 1
         end = self.start - dt.timedelta(days=1)
+        if self.aligned:  # the whole reporting period before: never overlapping another published one
+            return replace(self, start=period_start(end, self.aligned), end=end)
+        months = _whole_months(self.start, self.end)
+        if months:
+            return replace(self, start=_shift_months(self.start, -months), end=end)
+        length = (self.end - self.start).days + 1
         return replace(self, start=end - dt.timedelta(days=length - 1), end=end)
 
-    def describe(self) -> str:
-        period = (
+    def describe_period(self) -> str:
+        """The period alone, in words: "all data", "2025 Q3", or "2025-01-01 to 2025-12-31"."""
+        return (
             "all data" if self.start is None and self.end is None
             else period_label(self.start, self.aligned) if self.aligned and self.start
             else f"{self.start or '…'} to {self.end or '…'}"
         )
+
+    def describe(self) -> str:
+        period = self.describe_period()
         scope = [f"{name.replace('_', ' ')} {value}" for name, value in
                  (("region", self.region), ("service", self.service_type), ("sector", self.sector)) if value]
         return period + ("; " + ", ".join(scope) if scope else "")
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
-    """The day after the same date `months` months earlier (clamped to the month's length)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+def _shift_months(day: dt.date, months: int) -> dt.date:
+    """The same date `months` months later (earlier when negative), clamped to the month's length."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     month += 1
     last_day = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last_day)) + dt.timedelta(days=1)
+    return dt.date(year, month, min(day.day, last_day))
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The day after the same date `months` months earlier (clamped to the month's length)."""
+    return _shift_months(day, -months) + dt.timedelta(days=1)
+
+
+def _whole_months(start: dt.date, end: dt.date) -> int | None:
+    """How many months the period from `start` to `end` is, when it is a whole number of them counted
+    back from its end (as the "Last N months" presets are); None otherwise."""
+    span = (end.year - start.year) * 12 + end.month - start.month + 1
+    for months in (span - 1, span):
+        if months > 0 and _months_before(end, months) == start:
+            return months
+    return None
 
 
 def period_bounds(preset: str, first: dt.date, last: dt.date,

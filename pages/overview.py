@@ -9,9 +9,10 @@ app.require_database()
 filters = app.current_filters(viewer)
 
 st.title("Collaboration Atlas")
-st.caption(f"How the community's agencies work together — {escape.markdown(filters.describe())}.")
-
 view = app.view("overview.build", filters, min_cell=config.min_cell() if viewer.restricted else None)
+before = filters.previous() if view.compared else None
+st.caption(f"How the community's agencies work together — {escape.markdown(filters.describe())}"
+           + (f", against {escape.markdown(before.describe_period())}" if before else "") + ".")
 
 columns = st.columns(3) + st.columns(3)
 for column, figure in zip(columns, view.figures):

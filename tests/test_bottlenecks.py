@@ -65,6 +65,21 @@ def test_referral_trend_for_one_agency(db):
     assert trend["median_days_to_start"].iloc[0] == pytest.approx(15.0)
 
 
+@pytest.mark.parametrize("preset, last, before", [
+    ("Last 12 months", "2025-12-31", ("2024-01-01", "2024-12-31")),  # 2024 whole: 366 days, leap day included
+    ("Last 6 months", "2025-12-31", ("2025-01-01", "2025-06-30")),  # Jan-Jun, not from 29 December
+    ("Last 3 months", "2025-11-15", ("2025-05-16", "2025-08-15")),  # counted back from a mid-month end
+])
+def test_a_period_of_whole_months_is_compared_with_as_many_months_before(preset, last, before):
+    from atlas.filters import period_bounds
+
+    start, end = period_bounds(preset, dt.date(2020, 1, 1), dt.date.fromisoformat(last))
+    previous = Filters(start, end, region="North").previous()
+    assert (previous.start.isoformat(), previous.end.isoformat()) == before and previous.region == "North"
+    odd = Filters(dt.date(2024, 1, 5), dt.date(2024, 1, 20)).previous()  # not whole months: as many days
+    assert (odd.start, odd.end) == (dt.date(2023, 12, 20), dt.date(2024, 1, 4))
+
+
 def test_a_quarter_s_month_charts_are_labelled_by_month(db):
     """Plotly labels a three-month axis by days ("Jan 1 2024, Jan 29, Feb 26") unless told otherwise."""
     from atlas import charts
@@ -85,7 +100,7 @@ def test_funnel_table_converts_between_stages(db):
     assert funnel.loc["accepted", "conversion"] == pytest.approx(7 / 12)
     assert funnel.loc["started", "conversion"] == pytest.approx(4 / 7)
     assert funnel.loc["completed", "conversion"] == pytest.approx(2 / 4)
-    # the previous period (2023-10-02 to 2023-12-31) had no referrals
+    # the previous period (2023-10-01 to 2023-12-31: the three whole months before) had no referrals
     assert funnel["previous"].tolist() == [0, 0, 0, 0, 0, 0]
     assert [t.name for t in view.funnel_chart.data] == ["Previous period", "This period"]
     assert list(view.funnel_chart.data[1].x) == [12, 7, 4, 2]

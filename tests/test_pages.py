@@ -8,6 +8,8 @@ their persistence across pages, are checked in a real browser (tests/test_browse
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,13 @@ def test_overview_shows_headline_figures_with_change(run_app):
     assert shown["Median days to accept"].endswith("days")
     assert all(m.delta for m in at.metric), "each figure is compared with the previous period"
     assert len(at.get("plotly_chart")) == 1
+    # and says with which: the 12 whole months before the last 12
+    caption = at.caption[0].value.replace("\\", "")
+    period, _, before = caption.removesuffix(".").rpartition(", against ")
+    start, end = (dt.date.fromisoformat(d) for d in period.rsplit("— ", 1)[1].split(" to "))
+    first, last = (dt.date.fromisoformat(d) for d in before.split(" to "))
+    assert last == start - dt.timedelta(days=1) and (first.month, first.day) == (start.month, start.day)
+    assert first.year == start.year - 1 and (end - start).days >= 364
 
 
 @pytest.mark.parametrize("page", PAGES)

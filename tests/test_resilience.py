@@ -222,7 +222,7 @@ def test_ties_lost_the_other_way_round(db):
 
 def test_default_previous_period_and_victim_service_ties_counted_only(db):
     change = resilience.change(db, Q1, min_referrals=1)
-    assert change.previous == Filters(dt.date(2023, 10, 2), dt.date(2023, 12, 31))  # 91 days before: empty
+    assert change.previous == Filters(dt.date(2023, 10, 1), dt.date(2023, 12, 31))  # the 3 months before: empty
     # every pair of the quarter is new: 6 named, and A3-A6 (R10) counted only
     assert len(change.gained) == 6 and change.hidden_gained == 1 and change.hidden_lost == 0
     assert "Safe Haven" not in "".join(change.summary) + change.gained_table.to_csv() + change.movers.to_csv()
