@@ -95,6 +95,19 @@ FIGURES = (
 )
 
 
+# The positive-exit rate's two bases, said where it shows, so the Overview and the Outcomes page's "Whole
+# network" figure (shown programs only) are not read as two answers to one question.
+EXIT_BASIS = {
+    "all": " It counts every exit; the Outcomes page's “Whole network” counts only programs with enough exits "
+           "to show, so it can differ a little.",
+    "shown": " It counts only programs with enough exits to show, as the Outcomes page's “Whole network” does.",
+}
+
+
+def _with_basis(key: str, help_text: str, basis: str) -> str:
+    return help_text + EXIT_BASIS[basis] if key == "positive_exit_rate" else help_text
+
+
 def _clock(end: dt.date | None, data_as_of: pd.Timestamp) -> dt.datetime:
     """Stalled is judged at the period's end (its last moment), never later than the data reaches."""
     if end is None:
@@ -192,8 +205,8 @@ def _protected(db, filters: Filters, min_cell: int) -> Overview:
     previous = _protected_values(db, before, min_cell, as_of)[0] if before is not None else None
     if previous is not None and not previous["referrals"]:
         previous = None  # nothing before the data began (or too few to show): no comparison
-    figures = [Figure(key, label, values[key], previous[key] if previous else None, kind, lower, help_text,
-                      withheld=key in withheld)
+    figures = [Figure(key, label, values[key], previous[key] if previous else None, kind, lower,
+                      _with_basis(key, help_text, "shown"), withheld=key in withheld)
                for key, label, kind, lower, help_text in FIGURES]
     shown = trend.dropna(subset=list(STATUSES), how="all")
     return Overview(figures=figures, compared=previous is not None, trend=trend,
@@ -221,6 +234,6 @@ def headline(db, filters: Filters) -> list[Figure]:
         return float(row[key])
 
     return [
-        Figure(key, label, value(current, key), value(previous, key), kind, lower, help_text)
+        Figure(key, label, value(current, key), value(previous, key), kind, lower, _with_basis(key, help_text, "all"))
         for key, label, kind, lower, help_text in FIGURES
     ]

@@ -55,6 +55,8 @@ def test_overview_shows_headline_figures_with_change(run_app):
     assert shown["Median days to accept"].endswith("days")
     assert all(m.delta for m in at.metric), "each figure is compared with the previous period"
     assert len(at.get("plotly_chart")) == 1
+    # the director's rate counts every exit, and says how it differs from the Outcomes page's
+    assert "counts every exit" in at.metric[5].proto.help and "Outcomes page" in at.metric[5].proto.help
     # and says with which: the 12 whole months before the last 12
     caption = at.caption[0].value.replace("\\", "")
     period, _, before = caption.removesuffix(".").rpartition(", against ")
