@@ -524,9 +524,15 @@ def trend_chart(trend: pd.DataFrame, funder: str | None) -> go.Figure:
     for scope, name, colour, band in series:
         part = trend[(trend["scope"] == scope)].sort_values("quarter")
         x = [f"{q.year} Q{(q.month - 1) // 3 + 1}" for q in part["quarter"]]
-        fig.add_scatter(x=x + x[::-1], y=list(part["ci_high"]) + list(part["ci_low"])[::-1], fill="toself", mode="lines",
-                        fillcolor=band, line=dict(width=0), hoverinfo="skip", showlegend=False)
+        single = len(part) == 1  # one quarter (a board or funder's period): a band has no width, so a bar
+        if not single:
+            fig.add_scatter(x=x + x[::-1], y=list(part["ci_high"]) + list(part["ci_low"])[::-1], fill="toself",
+                            mode="lines", fillcolor=band, line=dict(width=0), hoverinfo="skip", showlegend=False)
+        interval = dict(type="data", symmetric=False, color=colour, thickness=2, width=12,
+                        array=(part["ci_high"] - part["rate"]).tolist(),
+                        arrayminus=(part["rate"] - part["ci_low"]).tolist()) if single else None
         fig.add_scatter(x=x, y=part["rate"], mode="lines+markers", name=name, line=dict(color=colour, width=2),
+                        marker=dict(size=10 if single else 6), error_y=interval,
                         customdata=part[["exits"]].astype(float).to_numpy(),
                         hovertemplate="%{x}: %{y:.0%} of %{customdata[0]:,} exits<extra>" + name + "</extra>")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="Positive-exit rate")

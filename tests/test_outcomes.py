@@ -289,3 +289,20 @@ def test_returns_hide_small_returns_and_small_non_returns():
 def test_an_empty_selection_builds(small):
     view = outcomes.build(small, Filters(region="Nowhere"), min_cell=M)
     assert view.empty and view.selection["exits"] == 0
+
+
+def test_a_single_quarter_s_trend_shows_its_interval(demo):
+    """A board or funder's period is one quarter: a band between one point has no width, so the interval
+    is drawn as a bar; over several quarters it stays a band."""
+    from atlas.filters import period_end, period_start
+
+    extent = demo.query("data_extent").iloc[0]
+    middle = (extent["first_referral"] + (extent["last_referral"] - extent["first_referral"]) / 2).date()
+    quarter = Filters(period_start(middle, "quarter"), period_end(middle, "quarter"), aligned="quarter")
+    one = outcomes.build(demo, quarter, min_cell=M).figure("trend")
+    point = next(t for t in one.data if t.mode == "lines+markers")
+    assert len(point.x) == 1 and point.error_y.array[0] > 0 and point.error_y.arrayminus[0] > 0
+    assert not [t for t in one.data if t.fill == "toself"]
+    year = Filters(period_start(middle, "year"), period_end(middle, "year"))
+    several = outcomes.build(demo, year, min_cell=M).figure("trend")
+    assert [t for t in several.data if t.fill == "toself"] and all(t.error_y.array is None for t in several.data)
