@@ -34,6 +34,18 @@ def label(code: object) -> str:
     return text[:1].upper() + text[1:]
 
 
+# The conventional instruments of a partnership, as people write them; any other text shows as written.
+INSTRUMENTS = {"mou": "MOU", "contract": "Contract", "referral_protocol": "Referral protocol",
+               "data_sharing": "Data sharing", "co_location": "Co-location", "personal": "Personal"}
+
+
+def instrument_label(instrument: object) -> str:
+    """A partnership's instrument for people: `data_sharing` -> `Data sharing`, `mou` -> `MOU`; free text
+    as written (plain text: escape it where it meets Markdown or HTML)."""
+    text = "" if instrument is None or instrument != instrument else str(instrument)
+    return INSTRUMENTS.get(text.strip().lower(), text)
+
+
 def outcome_polarity(outcome: str) -> str:
     """positive, negative or neutral, as the contract classes each outcome value."""
     if outcome in POSITIVE_OUTCOMES:

@@ -27,6 +27,7 @@ import pyvis
 from pyvis.network import Network
 
 from atlas import exports
+from atlas.contract import instrument_label, label
 from atlas.filters import Filters
 
 SEED = 7
@@ -38,6 +39,7 @@ SECTOR_COLOURS = {
 }
 TIE_COLOURS = {"formal": "#577590", "informal": "#90be6d"}
 FLOW_COLOURS = {"formal": "#577590", "informal": "#43aa8b", "none": "#f3722c"}
+AGREEMENTS = {"formal": "Formal agreement", "informal": "Informal tie", "none": "No declared tie"}  # a flow's
 DIMMED = "rgba(200,200,200,0.35)"
 EXACT_BETWEENNESS_UP_TO = 1500  # agencies; above it betweenness is estimated from sampled sources
 BETWEENNESS_SOURCES = 400  # sources sampled (seeded) for the estimate
@@ -377,7 +379,8 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
             net.add_edge(t.agency_a_id, t.agency_b_id, arrows={"to": {"enabled": False}},
                          color=TIE_COLOURS[kind] if lit(t.agency_a_id, t.agency_b_id) else DIMMED,
                          dashes=kind == "informal", width=2.5 if t.status == "dormant" else 1,
-                         title=f"{LAYERS[kind][:-1]}: {t.instrument} since {pd.Timestamp(t.started_on):%Y-%m-%d}"
+                         title=f"{LAYERS[kind][:-1]}: {instrument_label(t.instrument)} since "
+                               f"{pd.Timestamp(t.started_on):%Y-%m-%d}"
                                f" — {status}",
                          smooth=False)
     if "flows" in choice.layers and len(flows):
@@ -387,7 +390,7 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
                          color=FLOW_COLOURS[f.agreement] if lit(f.from_agency_id, f.to_agency_id) else DIMMED,
                          width=float(1 + 7 * np.sqrt(f.referrals / top)),
                          title=f"{f.referrals:,} referrals" + ("" if restricted else f" ({f.accepted:,} accepted)")
-                               + f" — agreement: {f.agreement}",
+                               + f" — {AGREEMENTS[f.agreement].lower()}",
                          smooth={"enabled": True, "type": "curvedCW", "roundness": 0.12})
 
     options = {
@@ -418,6 +421,7 @@ def informal_flows(flows: pd.DataFrame, names: dict, top: int = 25, accepted: bo
     """Heavy referral traffic with no formal agreement (candidates for an MOU), heaviest first."""
     rows = flows[flows["agreement"] != "formal"].nlargest(top, "referrals")
     rows = _pair_names(rows, "from_agency_id", "to_agency_id", names)
+    rows = rows.assign(agreement=rows["agreement"].map(AGREEMENTS))
     columns = ["From", "To", "Referrals"] + (["Accepted"] if accepted else []) + ["Declared tie"]
     return rows.rename(columns={"referrals": "Referrals", "accepted": "Accepted", "agreement": "Declared tie"})[
         columns].reset_index(drop=True)
@@ -427,6 +431,8 @@ def dormant_agreements(ties: pd.DataFrame, names: dict) -> pd.DataFrame:
     """Declared agreements in force in the period that carried no referral either way."""
     rows = ties[ties["status"] == "dormant"].sort_values(["kind", "started_on"])
     rows = _pair_names(rows, "agency_a_id", "agency_b_id", names)
+    rows = rows.assign(kind=rows["kind"].map(label), instrument=rows["instrument"].map(instrument_label),
+                       started_on=pd.to_datetime(rows["started_on"]).dt.date)
     return rows.rename(columns={"kind": "Kind", "instrument": "Instrument", "started_on": "Since"})[
         ["Agency A", "Agency B", "Kind", "Instrument", "Since"]].reset_index(drop=True)
 

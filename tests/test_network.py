@@ -63,9 +63,9 @@ def test_victim_service_agencies_are_counted_never_drawn_or_named(view):
 
 def test_formal_versus_real_tables(view, db):
     assert view.informal_flows["Referrals"].tolist() == [1, 1, 1, 1, 1]  # every flow but the formal ones
-    assert set(view.informal_flows["Declared tie"]) == {"informal", "none"}
+    assert set(view.informal_flows["Declared tie"]) == {"Informal tie", "No declared tie"}
     assert view.dormant[["Agency A", "Agency B", "Kind"]].values.tolist() == [
-        ["Housing Authority", "City Hospital", "formal"]]
+        ["Housing Authority", "City Hospital", "Formal"]]
     assert view.one_way.empty  # no pair has 10 referrals one way
     one_way = network.one_way_pairs(view.flows, dict(zip(view.agencies.agency_id, view.agencies.name)), 1)
     assert sorted(zip(one_way["From"], one_way["To"])) == sorted([
@@ -87,9 +87,9 @@ def test_focus_lists_partners_and_dims_the_rest(db):
 
 def test_layers_can_be_switched_off(db):
     only_flows = network.build(db, Filters(), network.MapChoice(layers=("flows",), min_referrals=1))
-    assert '"dashes": true' not in only_flows.html and "mou since" not in only_flows.html
+    assert '"dashes": true' not in only_flows.html and "MOU since" not in only_flows.html
     ties = network.build(db, Filters(), network.MapChoice(layers=("formal", "informal"), min_referrals=1))
-    assert '"arrows": "to"' not in ties.html and "mou since" in ties.html
+    assert '"arrows": "to"' not in ties.html and "MOU since" in ties.html
 
 
 def test_layout_is_server_side_seeded_and_drawn_without_physics(db, view):
