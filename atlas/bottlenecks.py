@@ -18,6 +18,7 @@ from pandas.io.formats.style import Styler
 
 from atlas import escape, exports, flows, queues
 from atlas.charts import COLORS, monthly_axis, titled
+from atlas.contract import label
 from atlas.filters import Filters
 
 PATH_STAGES = ("referred", "accepted", "started", "completed")
@@ -43,6 +44,15 @@ STALLED_COLUMNS = {
     "referral_id": "Referral", "days_waiting": "Days waiting", "from_agency": "From", "to_agency": "To",
     "service_type": "Service", "referred_at": "Referred", "client": "Client (pseudonym)",
 }
+
+
+def _readable(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """`columns` of `frame` under their headings, service types and sectors in words (`Mental health`)."""
+    out = frame[list(columns)].copy()
+    for coded in ("service_type", "sector"):
+        if coded in out.columns:
+            out[coded] = out[coded].map(lambda v: v if pd.isna(v) else label(v))
+    return out.rename(columns=columns)
 
 
 @dataclass(frozen=True)
@@ -114,14 +124,14 @@ def build(db, filters: Filters, focus: str | None = None, pathway_sector: str | 
         stalled_csv=partial(exports.safe_csv, stalled),
         declines_by_agency=flows.decline_chart_by_agency(declines) if len(declines) else None,
         declines_by_service=flows.decline_chart_by_service(declines) if len(declines) else None,
-        capacity_signal=flows.capacity_signal(declines)[list(SIGNAL_COLUMNS)].rename(columns=SIGNAL_COLUMNS),
+        capacity_signal=_readable(flows.capacity_signal(declines), SIGNAL_COLUMNS),
         pathways=flows.pathways_sankey(pathways) if len(pathways) else None,
         pathway_sector=pathway_sector,
         queues=queues.queue_table(queue_rows),
         queue_chart=queues.queue_chart(queue_rows) if len(queue_rows) else None,
         ping_pong=queues.ping_pong_summary(bounced),
         ping_pong_clients=queues.ping_pong_table(bounced),
-        lost=lost[list(LOST_COLUMNS)].rename(columns=LOST_COLUMNS),
+        lost=_readable(lost, LOST_COLUMNS),
     )
 
 
@@ -168,7 +178,7 @@ def flag_agencies(agencies: pd.DataFrame, min_received: int) -> pd.DataFrame:
 
 def agency_table(agencies: pd.DataFrame) -> Styler:
     """The agency table with readable headings; flagged agencies' rows highlighted."""
-    shown = agencies[list(AGENCY_COLUMNS)].rename(columns=AGENCY_COLUMNS)
+    shown = _readable(agencies, AGENCY_COLUMNS)
     flagged = agencies["flagged"]
 
     def highlight(frame: pd.DataFrame) -> pd.DataFrame:  # every cell of a flagged row, all rows at once
@@ -271,4 +281,4 @@ def trend_chart(trend: pd.DataFrame, focus: pd.DataFrame | None, focus_name: str
 def stalled_list(stalled: pd.DataFrame) -> pd.DataFrame:
     """The stalled-referral work list with readable headings and a short client pseudonym."""
     out = stalled.assign(client=stalled["client_id"].str.slice(0, 12), days_waiting=stalled["days_waiting"].round(1))
-    return out[list(STALLED_COLUMNS)].rename(columns=STALLED_COLUMNS)
+    return _readable(out, STALLED_COLUMNS)

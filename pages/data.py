@@ -13,6 +13,8 @@ db = None if damaged else app.database_or_none()  # None before the first import
 database = config.database_path()
 
 st.title("Data")
+if db:  # the entrypoint drew the filters: say why they change nothing here
+    st.sidebar.caption("The filters above apply to the other pages: this one is about the files and all the data.")
 st.caption("Load your community's own files, see what is wrong with them before anything changes, "
            "and check the quality of what the dashboard holds.")
 
