@@ -656,4 +656,6 @@ def long_table(view: Outcomes) -> pd.DataFrame:
     for column in first:
         if column not in frame.columns:
             frame[column] = None
+    for count in ("programs", "exits", "positive"):  # stacking tables without a count made them floats (26.0)
+        frame[count] = frame[count].astype("Int64")
     return frame[first]

@@ -73,6 +73,8 @@ def test_csv_neutralises_formulas_and_holds_every_table(hostile_view):
     assert (int(network["exits"]), int(network["positive"])) == (33, 22)
     counts = pd.to_numeric(frame["exits"], errors="coerce").dropna()
     assert not ((counts >= 1) & (counts < M)).any()
+    for count in ("programs", "exits", "positive"):  # whole numbers, as written: not "26.0"
+        assert not frame[count].astype(str).str.contains(r"\.").any(), frame[count].tolist()
 
 
 def test_pack_pdf_renders_and_matches_the_html(small_db, tmp_path):
