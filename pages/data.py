@@ -202,9 +202,13 @@ with check:
                                    icon=":material/download:", on_click="ignore")
     st.markdown("**Completeness**: how many rows of each column have a value.")
     st.dataframe(found.completeness, hide_index=True, width="stretch", column_config={
-        "share_filled": st.column_config.ProgressColumn("filled", format="percent", min_value=0, max_value=1)})
+        "table_name": "Table", "column_name": "Column", "total_rows": "Rows", "filled_rows": "With a value",
+        "required": "Required",
+        "share_filled": st.column_config.ProgressColumn("Filled", format="percent", min_value=0, max_value=1)})
 
 # ---- history ---------------------------------------------------------------------------------------
 with history:
     st.markdown("Every import that built the data the dashboard shows, newest first.")
-    st.dataframe(upload.history_frame(db.query("import_history")), hide_index=True, width="stretch")
+    imports = upload.history_frame(db.query("import_history"))
+    st.dataframe(imports, hide_index=True, width="stretch",
+                 column_config={c: c[:1].upper() + c[1:] for c in imports.columns})  # "Imported at"
