@@ -102,7 +102,9 @@ else:
                                             " This history is short, so the forecast is the recent average."))
     st.plotly_chart(view.outlook_chart, width="stretch")
     st.markdown(f"**Where the gap will be largest in {view.quarter}** — forecast need against forecast slots "
-                "(the last month's, carried forward), with the last three months beside it.")
+                "(the last month's, carried forward), with the last three months beside it. Ranked by how sure the "
+                "gap is (the low end of the unmet share's 95% interval), so a large share of a few people can rank "
+                "below a smaller share of many.")
     if view.outlook.empty:
         st.info("No gap is forecast for the next three months.")
     else:
