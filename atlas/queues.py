@@ -86,6 +86,7 @@ def queue_chart(frame: pd.DataFrame, top: int = 15, min_backlog: int = 5) -> go.
     fig.add_scatter(
         y=y, x=pd.concat([arrivals, throughput], axis=1).max(axis=1).tolist(), mode="text",
         text=marks, textposition="middle right", name="Backlog change over the period",
+        showlegend=False,  # the marks say what they are; a text trace's legend entry is a bare "Aa"
         textfont=dict(color=[GROWING_COLOR if c > 0 else SHRINKING_COLOR if c < 0 else "#555" for c in change]),
         customdata=[[int(c), w] for c, w in zip(change, wait_text)],
         hovertemplate="%{y}: backlog %{customdata[0]:+,} over the period; implied wait %{customdata[1]}<extra></extra>",

@@ -382,7 +382,7 @@ def test_queue_table_and_chart(db):
     assert list(arrivals.y) == ["Riverside Counselling", "Harbor House"]
     assert list(arrivals.x) == pytest.approx([4 / (90.5 / 7), 4 / (90.5 / 7)])
     assert list(decided.x) == pytest.approx([2 / (90.5 / 7), 3 / (90.5 / 7)])
-    assert list(marks.text) == ["▲ +2 backlog", "▲ +1 backlog"]
+    assert list(marks.text) == ["▲ +2 backlog", "▲ +1 backlog"] and marks.showlegend is False
     assert [c[0] for c in marks.customdata] == [2, 1]
     # with min_backlog 2 only Riverside Counselling (2 waiting at the end) is a queue
     assert list(queues.queue_chart(frame, min_backlog=2).data[0].y) == ["Riverside Counselling"]
