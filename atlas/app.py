@@ -61,13 +61,14 @@ def _explained():
         st.error(str(outdated), icon=":material/upgrade:")
         st.stop()
     except DatabaseUnreadable as unreadable:
-        st.error(str(unreadable) + (REPLACE_HINT if current_audience().can_open("data") else ""),
+        st.error(str(unreadable) + (replace_hint() if current_audience().can_open("data") else ""),
                  icon=":material/broken_image:")
         st.stop()
 
 
-REPLACE_HINT = ("\n\nOr replace it here: load your community's files on the **Data** page, all of them, as "
-                "for a first import.")
+def replace_hint(where: str = "on the **Data** page") -> str:
+    """The way back from an unreadable database that needs no shell, for a director."""
+    return f"\n\nOr replace it here: load your community's files {where}, all of them, as for a first import."
 
 
 class CachedAtlas:
@@ -113,7 +114,7 @@ def unreadable_database() -> str | None:
     except DatabaseUnreadable as unreadable:
         return str(unreadable)
     except DatabaseOutdated:
-        return None  # readable: require_database explains the upgrade
+        pass  # readable: require_database explains the upgrade
     return None
 
 

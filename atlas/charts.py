@@ -26,7 +26,7 @@ def titled(fig: go.Figure, title: str) -> go.Figure:
 def monthly_axis(fig: go.Figure, months: pd.Series) -> go.Figure:
     """Label a month axis by month ("Oct 2025"), one tick per month up to a year's worth and every k-th
     month beyond. Left to itself, plotly labels a short span by days ("Oct 1 2025, Oct 31, Nov 30")."""
-    count = max(1, pd.Series(months).nunique())
+    count = max(1, months.nunique())
     step = -(-count // 12)  # ceil: at most about twelve labels
     fig.update_xaxes(dtick=f"M{step}", tickformat="%b %Y", ticklabelmode="instant")
     return fig

@@ -117,8 +117,6 @@ def local_roles() -> tuple[str, ...]:
     except ValueError:
         raise ConfigError(f"local_role must be director, board or funder (or roles joined by +, such as "
                           f"board+funder), not {value!r}") from None
-    if not roles:
-        raise ConfigError("local_role names no role")
     return tuple(sorted(roles))
 
 

@@ -42,7 +42,7 @@ INSTRUMENTS = {"mou": "MOU", "contract": "Contract", "referral_protocol": "Refer
 def instrument_label(instrument: object) -> str:
     """A partnership's instrument for people: `data_sharing` -> `Data sharing`, `mou` -> `MOU`; free text
     as written (plain text: escape it where it meets Markdown or HTML)."""
-    text = "" if instrument is None or instrument != instrument else str(instrument)
+    text = instrument if isinstance(instrument, str) else ""  # None, NaN or NA: nothing written
     return INSTRUMENTS.get(text.strip().lower(), text)
 
 

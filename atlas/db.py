@@ -83,9 +83,12 @@ class Atlas:
             self._con.execute("set temp_directory = $dir", {"dir": str(Path(tempfile.gettempdir()) / "atlas-duckdb")})
             attach_read_only(self._con, self.path)
             self._con.execute("use atlas")
-        except (duckdb.Error, DatabaseUnreadable) as error:
+        except duckdb.Error as error:
             self._con.close()
-            raise error if isinstance(error, DatabaseUnreadable) else unreadable(self.path, error) from error
+            raise unreadable(self.path, error) from error
+        except DatabaseUnreadable:
+            self._con.close()
+            raise
         self._check_model()
 
     def _check_model(self) -> None:

@@ -423,7 +423,7 @@ def read_stored(database: str | Path, names: Iterable[str]) -> dict[str, pd.Data
     con = duckdb.connect()
     try:
         db.attach_read_only(con, Path(database))
-        return {name: _as_contract(name, con.execute(f"select * from atlas.{name}").df())
+        return {name: _as_contract(name, con.execute(f"select * from atlas.{_allowed(name)}").df())
                 for name in names}
     except (duckdb.IOException, duckdb.InternalException, duckdb.FatalException) as error:
         raise db.unreadable(Path(database), error) from error  # not a database, or a block lost

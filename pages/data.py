@@ -20,8 +20,7 @@ st.caption("Load your community's own files, see what is wrong with them before 
 
 extent = db.query("data_extent").iloc[0] if db else None
 if damaged:
-    st.error(damaged + "\n\nOr replace it here: load your community's files below, all of them, as for a first "
-             "import.", icon=":material/broken_image:")
+    st.error(damaged + app.replace_hint("below"), icon=":material/broken_image:")
 elif extent is None:
     st.info("The dashboard holds no data yet. Load your community's files below: once they import, every "
             "page opens on them.", icon=":material/info:")
