@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from atlas import audience, catalog, config, contract, escape
+from atlas import audience, catalog, config, escape
+from atlas.ingest import contract
 from atlas.audience import Audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
 from atlas.filters import PERIODS, Filters, period_bounds, reporting_periods

@@ -18,7 +18,7 @@ from pandas.io.formats.style import Styler
 
 from atlas import escape, exports, flows, queues
 from atlas.charts import COLORS, monthly_axis, titled
-from atlas.contract import label
+from atlas.ingest.contract import label
 from atlas.filters import Filters
 
 PATH_STAGES = ("referred", "accepted", "started", "completed")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas import catalog, config, demo, formats, importer, validate
+from atlas import catalog, config, demo
+from atlas.ingest import formats, importer, validate
 from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated, DatabaseUnreadable
 
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("contract", "hsds"), default="contract",
                    help="contract files (default) or an Open Referral HSDS 3 directory")
     p.add_argument("--mapping", type=Path, metavar="FILE",
-                   help="with --format hsds: a mapping file over atlas/hsds_mapping.toml")
+                   help="with --format hsds: a mapping file over atlas/ingest/hsds_mapping.toml")
     p.add_argument("--append", action="store_true",
                    help="add the files to the current data (rows matched by id) instead of replacing it")
     p.add_argument("--on-conflict", choices=("refuse", "update"), default="refuse",
@@ -111,7 +112,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from atlas import hsds
+    from atlas.ingest import hsds
 
     database = args.db or config.database_path()
     if not args.directory.is_dir():

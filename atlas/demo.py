@@ -59,7 +59,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.contract import DECLINE_REASONS, OUTCOMES, SERVICE_TYPES, TABLES
+from atlas.ingest.contract import DECLINE_REASONS, OUTCOMES, SERVICE_TYPES, TABLES
 
 # --------------------------------------------------------------------------------------------
 # The community's vocabulary

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from atlas import escape
 from atlas.charts import titled
-from atlas.contract import DECLINE_REASONS, label
+from atlas.ingest.contract import DECLINE_REASONS, label
 
 # Decline reasons in a fixed order with fixed colours; no_capacity is the capacity signal, so it
 # comes first, in the one strong colour, and says so in the legend. The rest are muted.

@@ -27,7 +27,7 @@ from pandas.io.formats.style import Styler
 
 from atlas import escape, exports, suppression
 from atlas.charts import COLORS, titled
-from atlas.contract import label as service_label
+from atlas.ingest.contract import label as service_label
 from atlas.filters import Filters
 
 MEASURES = {"unmet_share": "Share of need unmet", "utilization": "Utilization (referrals per slot)"}

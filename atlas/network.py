@@ -27,7 +27,7 @@ import pyvis
 from pyvis.network import Network
 
 from atlas import exports
-from atlas.contract import instrument_label, label
+from atlas.ingest.contract import instrument_label, label
 from atlas.filters import Filters
 
 SEED = 7

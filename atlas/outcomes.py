@@ -41,7 +41,7 @@ import plotly.graph_objects as go
 
 from atlas import config, escape, suppression
 from atlas.charts import titled
-from atlas.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
+from atlas.ingest.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
 from atlas.filters import Filters
 
 NO_PROGRAM = "No program recorded"

@@ -30,7 +30,8 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import contract, exports, outcomes
+from atlas import exports, outcomes
+from atlas.ingest import contract
 from atlas.outcomes import Outcomes
 
 CHART_WIDTH = 900  # px: the SVGs scale to the page width

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 
 from atlas import escape, network
 from atlas.charts import titled
-from atlas.contract import label
+from atlas.ingest.contract import label
 from atlas.filters import Filters
 
 USUAL_SHARE = 0.5  # an agency is a referrer's usual destination for a service when it gets at least this share

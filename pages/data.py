@@ -4,8 +4,9 @@ data's quality, and see the imports that built the database."""
 import pandas as pd
 import streamlit as st
 
-from atlas import app, config, escape, importer, quality, upload
-from atlas.contract import TABLES
+from atlas import app, config, escape, quality
+from atlas.ingest import importer, upload
+from atlas.ingest.contract import TABLES
 
 app.page_audience("data")
 damaged = app.unreadable_database()  # a file that cannot be read: this page can replace it

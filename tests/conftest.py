@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from atlas import importer
+from atlas.ingest import importer
 
 TEST_KEY = b"test-key-0123456789abcdef0123456789abcdef"
 

@@ -29,9 +29,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from atlas import flows, importer, queues
+from atlas import flows, queues
+from atlas.ingest import importer
 from atlas.db import Atlas
-from atlas.pseudonym import pseudonym
+from atlas.ingest.pseudonym import pseudonym
 
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 

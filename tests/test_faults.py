@@ -30,7 +30,7 @@ import duckdb
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from atlas import importer
+from atlas.ingest import importer
 from atlas.db import Atlas
 from browser import ROOT, served
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from atlas import contract, importer
+from atlas.ingest import contract, importer
 from browser import served, wait_drawn
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 

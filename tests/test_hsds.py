@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from atlas import hsds, importer, upload
+from atlas.ingest import hsds, importer, upload
 from atlas.db import Atlas
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from test_import import run_atlas

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from atlas import config, importer
+from atlas import config
+from atlas.ingest import importer
 from atlas.db import Atlas
 from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
 

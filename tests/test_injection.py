@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas import catalog, contract
+from atlas import catalog
+from atlas.ingest import contract
 from atlas.catalog import QueryError
 from atlas.db import Atlas
 

@@ -28,7 +28,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from atlas import importer, need
+from atlas import need
+from atlas.ingest import importer
 from atlas.db import Atlas
 from atlas.filters import Filters
 

@@ -183,7 +183,7 @@ def test_network_page_closure_and_change(run_app):
 def test_data_page_templates_limit_quality_and_history(run_app):
     at = run_app("pages/data.py")
     labels = [b.proto.label for b in at.get("download_button")]
-    from atlas.contract import TABLES
+    from atlas.ingest.contract import TABLES
 
     for table in TABLES:
         assert f"Download the {table} template (CSV)" in labels

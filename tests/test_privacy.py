@@ -32,7 +32,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas import importer, network, outcomes, overview, report, suppression
+from atlas import network, outcomes, overview, report, suppression
+from atlas.ingest import importer
 from atlas.db import Atlas
 from atlas.filters import Filters, reporting_periods
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files

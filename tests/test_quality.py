@@ -12,7 +12,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from atlas import importer, quality
+from atlas import quality
+from atlas.ingest import importer
 from atlas.db import Atlas
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
@@ -93,7 +94,7 @@ def test_completeness_per_column(db):
 
 def test_an_empty_database_has_nothing_to_report(tmp_path):
     database = tmp_path / "atlas.duckdb"
-    from atlas import hsds
+    from atlas.ingest import hsds
     from test_hsds import EXAMPLE
 
     hsds.import_directory(EXAMPLE, database, TEST_KEY)  # a directory: agencies and programs, no referrals

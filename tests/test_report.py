@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import importer, outcomes, report
+from atlas import outcomes, report
+from atlas.ingest import importer
 from atlas.cli import main
 from atlas.db import Atlas
 from atlas.filters import Filters, period_bounds

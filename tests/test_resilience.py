@@ -23,7 +23,8 @@ import json
 import duckdb
 import pytest
 
-from atlas import importer, resilience
+from atlas import resilience
+from atlas.ingest import importer
 from atlas.db import Atlas
 from atlas.demo import PLANTED
 from atlas.filters import Filters

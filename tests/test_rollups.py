@@ -21,7 +21,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from atlas import catalog, importer
+from atlas import catalog
+from atlas.ingest import importer
 from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
 
 # referral_months as the raw rows say it should be (compared both ways round by _both_ways).

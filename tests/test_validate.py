@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from atlas.contract import TABLES
-from atlas.sources import read_file, read_folder
-from atlas.validate import Problem, check, format_report, problems_frame, summary, validate
+from atlas.ingest.contract import TABLES
+from atlas.ingest.sources import read_file, read_folder
+from atlas.ingest.validate import Problem, check, format_report, problems_frame, summary, validate
 
 # A small valid import: every table, every optional column used somewhere, an internal referral
 # (R3, from A3 to A3), an id with leading zeros (007) and each accepted timestamp form.

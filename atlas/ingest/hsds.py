@@ -6,7 +6,7 @@ agencies, services become programs (the contract's program is one service line a
 HSDS "program" only groups services, and lends its words to the service type) and service_capacity
 rows become monthly capacity. What HSDS does not say directly (an agency's sector and region, a
 program's service type, whether an agency serves victims) comes from a mapping file:
-`atlas/hsds_mapping.toml` by default, documented there and in docs/import.md, and overridable.
+`atlas/ingest/hsds_mapping.toml` by default, documented there and in docs/import.md, and overridable.
 
 A directory holds no referrals, so it fills agencies, programs and capacity only: on its own it
 builds a database of the directory (replace), or it updates the directory of an existing database
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from atlas import importer, sources
-from atlas.contract import SECTORS, SERVICE_TYPES
-from atlas.validate import ROWS_LISTED, Problem
+from atlas.ingest import importer, sources
+from atlas.ingest.contract import SECTORS, SERVICE_TYPES
+from atlas.ingest.validate import ROWS_LISTED, Problem
 
 DEFAULT_MAPPING = Path(__file__).resolve().parent / "hsds_mapping.toml"
 

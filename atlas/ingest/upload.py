@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas import hsds, importer, sources, validate
-from atlas.contract import TABLES, Column
+from atlas.ingest import hsds, importer, sources, validate
+from atlas.ingest.contract import TABLES, Column
 from atlas.exports import safe_csv
 
 STAGING_ROOT = Path(tempfile.gettempdir()) / "atlas-uploads"

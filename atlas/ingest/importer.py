@@ -36,9 +36,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from atlas import catalog, db, sources, validate
-from atlas.contract import OUTCOMES, TABLES, HOUSING_OUTCOMES, outcome_polarity
-from atlas.pseudonym import pseudonymise
+from atlas import catalog, db
+from atlas.ingest import sources, validate
+from atlas.ingest.contract import OUTCOMES, TABLES, HOUSING_OUTCOMES, outcome_polarity
+from atlas.ingest.pseudonym import pseudonymise
 
 MODES = ("replace", "append")
 ON_CONFLICT = ("refuse", "update")

@@ -2,7 +2,7 @@
 
 A folder holds one file per contract table, named after the table: `referrals.csv`,
 `agencies.parquet`, ... Reading keeps every cell as text — no type guessing, so identifiers keep
-their leading zeros — and leaves the judgement of the values to `atlas.validate`. Reading does
+their leading zeros — and leaves the judgement of the values to `atlas.ingest.validate`. Reading does
 normalise what carries no meaning: header names and cells are stripped of surrounding whitespace,
 an empty or whitespace-only cell is missing, and blank rows at the end of a file are dropped.
 
@@ -36,8 +36,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from atlas.contract import TABLES, Table
-from atlas.validate import ROWS_LISTED, VALUE_CHARS, Problem
+from atlas.ingest.contract import TABLES, Table
+from atlas.ingest.validate import ROWS_LISTED, VALUE_CHARS, Problem
 
 # The first bytes of file formats people save by mistake under a data file's name.
 _SIGNATURES = {

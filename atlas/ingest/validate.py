@@ -1,6 +1,6 @@
 """Validating contract tables: every rule of the import contract, all problems in one pass.
 
-`parse` turns one table of text (as `atlas.sources` reads it) into its canonical typed form and
+`parse` turns one table of text (as `atlas.ingest.sources` reads it) into its canonical typed form and
 reports what does not fit a column: a missing column, an empty required cell, a value in the wrong
 format, outside its range or not among the allowed values. `check` applies the rules across rows and
 tables to the typed frames: unique keys, references, the order of timestamps and the states a
@@ -25,11 +25,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.contract import (ORDERS, PII_COLUMN_PATTERNS, PII_TABLES, REFERENCES, TABLES, Column, Order,
+from atlas.ingest.contract import (ORDERS, PII_COLUMN_PATTERNS, PII_TABLES, REFERENCES, TABLES, Column, Order,
                             Reference, Table)
 
 if TYPE_CHECKING:
-    from atlas.sources import RawTable
+    from atlas.ingest.sources import RawTable
 
 ROWS_LISTED = 100  # problems listed per (file, column, rule); the rest are counted
 VALUE_CHARS = 80  # a problem's value is cut to this length
