@@ -39,13 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--referrals", type=int, default=150_000)
     p.add_argument("--agencies", type=int, default=150)
 
-    p = sub.add_parser("import", help="validate a folder of contract files and load it (all or nothing)")
-    p.add_argument("directory", type=Path)
+    p = sub.add_parser("import", help="validate a folder of contract files (or an HSDS directory, or an HMIS "
+                                      "export) and load it (all or nothing)")
+    p.add_argument("directory", type=Path, metavar="PATH",
+                   help="a folder; with --format hmis, the export's zip file or its folder")
     _db_arg(p)
-    p.add_argument("--format", choices=("contract", "hsds"), default="contract",
-                   help="contract files (default) or an Open Referral HSDS 3 directory")
+    p.add_argument("--format", choices=("contract", "hsds", "hmis"), default="contract",
+                   help="contract files (default), an Open Referral HSDS 3 directory, or a HUD HMIS CSV export")
     p.add_argument("--mapping", type=Path, metavar="FILE",
-                   help="with --format hsds: a mapping file over atlas/ingest/hsds_mapping.toml")
+                   help="with --format hsds or hmis: a mapping file over atlas/ingest/hsds_mapping.toml or "
+                        "atlas/ingest/hmis_mapping.toml")
     p.add_argument("--append", action="store_true",
                    help="add the files to the current data (rows matched by id) instead of replacing it")
     p.add_argument("--on-conflict", choices=("refuse", "update"), default="refuse",
@@ -112,30 +115,48 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from atlas.ingest import hsds
+    from atlas.ingest import archive, hmis, hsds
 
     database = args.db or config.database_path()
-    if not args.directory.is_dir():
+    if args.format == "hmis":
+        if not args.directory.is_dir() and not archive.is_zip(args.directory):
+            raise UsageError(f"{args.directory} is neither the export's zip file nor its folder")
+    elif not args.directory.is_dir():
         raise UsageError(f"{args.directory} is not a folder of contract files")
-    if args.mapping and args.format != "hsds":
-        raise UsageError("--mapping is for --format hsds")
+    if args.mapping and args.format == "contract":
+        raise UsageError("--mapping is for --format hsds or --format hmis")
     mode = "append" if args.append else "replace"
+    formats = {"hsds": hsds, "hmis": hmis}
     try:
-        mapping = hsds.load_mapping(args.mapping) if args.format == "hsds" else None
-    except (OSError, hsds.MappingError) as error:
+        mapping = formats[args.format].load_mapping(args.mapping) if args.format in formats else None
+    except (OSError, hsds.MappingError, hmis.MappingError) as error:
         raise UsageError(f"mapping {args.mapping}: {error}") from None
     key = config.hmac_key()
+    report = None
     try:
-        if args.format == "hsds":
+        if args.format == "hmis":
+            result, report = hmis.import_export(args.directory, database, key, mapping=mapping, mode=mode,
+                                                on_conflict=args.on_conflict)
+        elif args.format == "hsds":
             result = hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
                                            on_conflict=args.on_conflict)
         else:
             result = importer.import_folder(args.directory, database, key, mode=mode,
                                             on_conflict=args.on_conflict)
+    except archive.ArchiveRefused as refused:
+        print(validate.format_report([refused.problem]), file=sys.stderr)
+        print(f"\nThe archive was not read. {database} is unchanged.", file=sys.stderr)
+        return 1
     except importer.ImportRejected as rejected:
+        report = getattr(rejected, "report", None)
+        if report is not None:
+            print(report.text(), file=sys.stderr)
+            print(file=sys.stderr)
         print(validate.format_report(rejected.problems), file=sys.stderr)
         print(f"\n{rejected} {database} is unchanged.", file=sys.stderr)
         return 1
+    if report is not None:
+        print(report.text() + "\n")
     if result.warnings:
         print(validate.format_report(result.warnings))
     if not result.written:
