@@ -273,10 +273,11 @@ class _File:
     typed: dict[str, pd.Series] = field(default_factory=dict)  # parsed int / date columns
     deleted_own: np.ndarray | None = None  # DateDeleted set
     deleted_parent: np.ndarray | None = None  # belongs to a deleted record (and not deleted itself)
+    orphan: np.ndarray | None = None  # names a record that is not in the export (an error, reported once)
 
     @property
     def live(self) -> np.ndarray:
-        return ~(self.deleted_own | self.deleted_parent)
+        return ~(self.deleted_own | self.deleted_parent | self.orphan)
 
 
 def _read(path: Path, hmis_name: str, problems: list[Problem]) -> _File | None:
@@ -401,6 +402,7 @@ def _parse_cells(f: _File, problems: list[Problem]) -> None:
     deleted = f.frame["DateDeleted"].notna().to_numpy() if "DateDeleted" in f.frame else np.zeros(len(f.frame), bool)
     f.deleted_own = deleted
     f.deleted_parent = np.zeros(len(f.frame), bool)
+    f.orphan = np.zeros(len(f.frame), bool)
     for column in spec:
         text = f.frame[column.name]
         check = ~deleted if column.name != "DateDeleted" else np.ones(len(text), bool)
@@ -445,6 +447,8 @@ def _cascade(files: dict[str, _File], problems: list[Problem]) -> None:
                             f"{p.name} (the record may have been left out of the export's period or project filter).")
         gone = named & own_live & ids.isin(dead).to_numpy() & ~ids.isin(alive).to_numpy()
         f.deleted_parent = f.deleted_parent | gone
+        f.orphan = f.orphan | absent | (named & own_live & ids.isin(pd.Index(p.frame.loc[p.orphan, key].dropna()))
+                                         .to_numpy() & ~gone)
 
 
 def _is_before(earlier: pd.Series, later: pd.Series) -> np.ndarray:
@@ -578,12 +582,18 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     rows: dict[str, np.ndarray] = {}
     origin: dict[str, str] = {}
     columns: dict[str, dict[str, str]] = {}
-    empty = pd.DataFrame()
 
     def live(name: str) -> pd.DataFrame:
         f = files.get(name)
-        if f is None:
-            return empty
+        if f is None:  # an absent file: no rows, but every column, so what it feeds is simply empty
+            spec = COLUMNS[name]
+            frame = pd.DataFrame({c.name: pd.Series(dtype="str") for c in spec})
+            for c in spec:
+                if c.type == "int":
+                    frame[f"_{c.name}"] = pd.Series(dtype="Int64")
+                elif c.type in _PARSE:
+                    frame[f"_{c.name}"] = pd.Series(dtype="datetime64[us]")
+            return frame.assign(_row=pd.Series(dtype="int64"))
         frame = f.frame.assign(**{f"_{c}": s for c, s in f.typed.items()}, _row=np.arange(len(f.frame)))
         return frame[f.live]
 
@@ -621,7 +631,7 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     if len(orgs):
         region = _regions(orgs["OrganizationID"], projects, coc, mapping["agencies"]["default_region"])
         named = {str(k): v for k, v in mapping["agencies"]["sectors"].items()}
-        sector = orgs["OrganizationID"].map(named).fillna(mapping["agencies"]["default_sector"])
+        sector = orgs["OrganizationID"].map(named).astype("object").fillna(mapping["agencies"]["default_sector"])
         flagged = orgs["_VictimServiceProvider"].eq(1).fillna(False).to_numpy(dtype=bool)
         victim = int(flagged.sum())
         frame = pd.DataFrame({
@@ -682,7 +692,7 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     enrollment_project = enrollments.set_index("EnrollmentID")["ProjectID"] if len(enrollments) else pd.Series(dtype="str")
     first_exit = pd.DataFrame(columns=["EnrollmentID", "ExitDate", "_ExitDate"])
     if len(exits):
-        entry = exits["EnrollmentID"].map(enrollments.drop_duplicates("EnrollmentID").set_index("EnrollmentID")["_EntryDate"])
+        entry = _lookup(exits["EnrollmentID"], enrollments.set_index("EnrollmentID")["_EntryDate"])
         early = _is_before(entry, exits["_ExitDate"])
         problems += _listed("Exit.csv", "ExitDate", "order", exits["_row"].to_numpy()[early],
                             files["Exit"].frame["ExitDate"],
@@ -695,15 +705,15 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     destinations = pd.DataFrame(columns=["Destination", "project types", "outcome", "exits"])
     outcome_rows = 0
     if len(exits) and len(projects):
-        project = exits["EnrollmentID"].map(enrollment_project)
-        ptype = project.map(projects.drop_duplicates("ProjectID").set_index("ProjectID")["_ProjectType"])
+        project = _lookup(exits["EnrollmentID"], enrollment_project)
+        ptype = _lookup(project, projects.set_index("ProjectID")["_ProjectType"])
         skip = ptype.isin(mapping["outcomes"]["skip_project_types"]).to_numpy(dtype=bool) | project.isna().to_numpy()
         kept = exits[~skip]
         kept_type = ptype[~skip]
         outcome = _outcomes(kept["_Destination"], kept_type, mapping["outcomes"])
-        client = kept["EnrollmentID"].map(enrollments.drop_duplicates("EnrollmentID").set_index("EnrollmentID")["PersonalID"])
+        client = _lookup(kept["EnrollmentID"], enrollments.set_index("EnrollmentID")["PersonalID"])
         frame = pd.DataFrame({"client_id": client.fillna(kept["PersonalID"]).to_numpy(),
-                              "agency_id": project[~skip].map(project_org).to_numpy(),
+                              "agency_id": _lookup(project[~skip], project_org).to_numpy(),
                               "program_id": project[~skip].to_numpy(),
                               "outcome": outcome.to_numpy(), "achieved_on": kept["ExitDate"].to_numpy()})
         outcome_rows = len(frame)
@@ -724,10 +734,14 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     aliases_used = pd.DataFrame(columns=["alias", "ProjectID", "events"])
     event_codes = pd.DataFrame(columns=["Event", "meaning", "events", "treated as"])
     if len(events):
+        early = _is_before(events["_EventDate"], events["_ResultDate"])
+        problems += _listed("Event.csv", "ResultDate", "order", events["_row"].to_numpy()[early],
+                            files["Event"].frame["ResultDate"], "The result is dated before the event (EventDate): "
+                            "correct one of the two dates in the HMIS.")
         code = events["_Event"]
         referral = code.isin(REFERRAL_EVENTS).to_numpy(dtype=bool)
         target, how = _locate_projects(events["LocationCrisisOrPHHousing"], projects, mapping["locations"])
-        from_project = events["EnrollmentID"].map(enrollment_project)
+        from_project = _lookup(events["EnrollmentID"], enrollment_project)
         placed = referral & target.notna().to_numpy() & from_project.notna().to_numpy()
         kinds = np.where(~referral, "not_a_referral", np.where(placed, "imported", "location_not_matched"))
         event_kinds = pd.Series(kinds)
@@ -805,6 +819,13 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     return HmisExport(tables, problems, report, {}, "", rows, origin, columns)
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """The value for each key, from `values` indexed by id (the first of a repeated id); missing where absent."""
+    values = values[~values.index.duplicated()]
+    position = values.index.get_indexer(keys)
+    return pd.Series(values.array.take(position, allow_fill=True), index=keys.index)
+
+
 def _normal(text: pd.Series) -> pd.Series:
     """Names compared as people mean them: case, surrounding spaces and runs of spaces ignored."""
     return text.str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
@@ -851,7 +872,7 @@ def _regions(org_ids: pd.Series, projects: pd.DataFrame, coc: pd.DataFrame, defa
     """Each organization's region: the most frequent City of its projects, else their CoCCode, else default."""
     if not len(projects) or not len(coc):
         return pd.Series(default, index=org_ids.index)
-    rows = coc.assign(org=coc["ProjectID"].map(projects.drop_duplicates("ProjectID").set_index("ProjectID")["OrganizationID"]))
+    rows = coc.assign(org=_lookup(coc["ProjectID"], projects.set_index("ProjectID")["OrganizationID"]))
 
     def mode(column: str) -> pd.Series:
         have = rows.dropna(subset=["org", column])
@@ -861,7 +882,8 @@ def _regions(org_ids: pd.Series, projects: pd.DataFrame, coc: pd.DataFrame, defa
         counts = counts.sort_values(["org", "n", column], ascending=[True, False, True], kind="stable")
         return counts.drop_duplicates("org").set_index("org")[column]
 
-    return org_ids.map(mode("City")).fillna(org_ids.map(mode("CoCCode"))).fillna(default)
+    return (org_ids.map(mode("City")).astype("object").fillna(org_ids.map(mode("CoCCode")).astype("object"))
+            .fillna(default))
 
 
 def _funders(project_ids: pd.Series, funders: pd.DataFrame, labels: dict) -> pd.Series:
@@ -924,10 +946,6 @@ def _referrals(events: pd.DataFrame, target: pd.Series, from_project: pd.Series,
     result = events["_ReferralResult"]
     result_date = events["_ResultDate"]
     rows = events["_row"].to_numpy()
-    early = _is_before(events["_EventDate"], result_date)
-    problems += _listed("Event.csv", "ResultDate", "order", rows[early], event_text["ResultDate"],
-                        "The referral's result is dated before the referral (EventDate): correct one of the two "
-                        "dates in the HMIS.")
     known = result.isin(list(RESULTS)).fillna(False).to_numpy(dtype=bool)
     unknown_code = result.notna().to_numpy() & ~known
     problems += _listed("Event.csv", "ReferralResult", "hmis_result", rows[unknown_code], event_text["ReferralResult"],
@@ -944,8 +962,9 @@ def _referrals(events: pd.DataFrame, target: pd.Series, from_project: pd.Series,
     date_text = events["ResultDate"]
     frame = pd.DataFrame({
         "referral_id": events["EventID"].to_numpy(), "client_id": events["PersonalID"].to_numpy(),
-        "from_agency_id": from_project.map(project_org).to_numpy(), "to_agency_id": target.map(project_org).to_numpy(),
-        "service_type": target.map(project_service).to_numpy(), "referred_at": events["EventDate"].to_numpy(),
+        "from_agency_id": _lookup(from_project, project_org).to_numpy(),
+        "to_agency_id": _lookup(target, project_org).to_numpy(),
+        "service_type": _lookup(target, project_service).to_numpy(), "referred_at": events["EventDate"].to_numpy(),
         "to_program_id": target.to_numpy(),
         "accepted_at": np.where(accepted, date_text.to_numpy(), None),
         "declined_at": np.where(declined, date_text.to_numpy(), None),
