@@ -131,6 +131,14 @@ def require_database() -> CachedAtlas:
     return _opened()
 
 
+def missing_data(page: str) -> None:
+    """Say at the top of `page` which tables it uses were never loaded, and the file that adds each."""
+    from atlas import missing
+
+    for note in missing.notes(_opened().query("data_extent").iloc[0], page):
+        st.info(note, icon=":material/dataset:")
+
+
 # --------------------------------------------------------------------------------------------
 # Who is looking
 # --------------------------------------------------------------------------------------------

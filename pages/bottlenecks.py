@@ -11,6 +11,7 @@ filters = app.current_filters(viewer)
 st.title("Bottlenecks")
 st.caption(f"Where referrals wait or are turned away — {escape.markdown(filters.describe())}. "
            "Region and sector are those of the receiving agency.")
+app.missing_data("bottlenecks")
 
 view = app.view("bottlenecks.build", filters, focus=st.session_state.get("bottleneck_focus"),
                 pathway_sector=st.session_state.get("pathway_sector") or None)

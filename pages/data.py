@@ -43,13 +43,42 @@ if done:
 load, check, history = st.tabs(["Load your data", "Data quality", "Import history"]) if db else \
     (st.container(), None, None)
 
+def hmis_report(report) -> None:
+    """What was read from an HMIS export, what was placed on the network and the mapping applied."""
+    st.markdown(f"**The HMIS export** (period {escape.markdown(report.period)}): each file, its rows, those "
+                "ignored as deleted (or belonging to a deleted record), and what was imported.")
+    st.dataframe(report.files, hide_index=True, width="stretch")
+    st.markdown("**Referral events**")
+    st.dataframe(report.events, hide_index=True, width="stretch")
+    if len(report.unmatched_locations):
+        st.warning("Some referrals name a location that is no project of the export, so they cannot be placed "
+                   "on the network. Fix the names in the HMIS, or add them to `[locations]` in a mapping file "
+                   "(see the import guide), and check the files again.", icon=":material/wrong_location:")
+        st.dataframe(report.unmatched_locations, hide_index=True, width="stretch")
+    with st.expander("The mapping applied"):
+        st.markdown("**Events by code**")
+        st.dataframe(report.event_codes, hide_index=True, width="stretch")
+        st.markdown("**Project types → service types**")
+        st.dataframe(report.project_types, hide_index=True, width="stretch")
+        st.markdown("**Exit destinations → outcomes**")
+        st.dataframe(report.destinations, hide_index=True, width="stretch")
+        st.markdown("**Sectors** (HMIS records none: set them per organization in a mapping file)")
+        st.dataframe(report.sectors, hide_index=True, width="stretch")
+        if len(report.aliases):
+            st.markdown("**Location aliases used**")
+            st.dataframe(report.aliases, hide_index=True, width="stretch")
+    if report.ignored:
+        st.caption("Not read: " + escape.markdown(", ".join(report.ignored)))
+
+
 # ---- load ------------------------------------------------------------------------------------------
 with load:
     st.subheader("1. Start from the templates")
     st.markdown(
         "One file per table, with the columns below (CSV, Excel .xlsx or Parquet). Only **agencies** and "
-        "**referrals** are needed; each other table adds a page. An Open Referral (HSDS) directory can be "
-        "uploaded as it is instead: select all its CSV files.")
+        "**referrals** are needed; each other table adds a page. Two other formats load as they are: "
+        "a **HUD HMIS CSV export** (upload its zip file) and an Open Referral (HSDS) directory (select all "
+        "its CSV files).")
     for name, table in TABLES.items():
         needed = "needed" if table.mandatory else "optional"
         with st.expander(f"**{name}** — {table.doc} ({needed})"):
@@ -64,7 +93,7 @@ with load:
                 "Windows (Excel) or UTF-16 text, with commas, semicolons or tabs between values. "
                 "Nothing is imported until you have seen the report and confirmed.")
     generation = st.session_state.setdefault("upload_generation", 0)
-    uploaded = st.file_uploader("Files to load", type=["csv", "tsv", "xlsx", "parquet", "toml"],
+    uploaded = st.file_uploader("Files to load", type=["csv", "tsv", "xlsx", "parquet", "toml", "zip"],
                                 accept_multiple_files=True, key=f"upload_files_{generation}")
     signature = tuple((f.name, f.size, f.file_id) for f in uploaded or [])
     staged = st.session_state.get("upload_staging")
@@ -82,7 +111,14 @@ with load:
     if staged:
         staging = staged[1]
         chosen = {}
-        if staging.format == "hsds":
+        if staging.format == "hmis":
+            st.info("This is a **HUD HMIS CSV export**: organizations become agencies, projects become programs, "
+                    "bed inventory becomes monthly capacity, Coordinated Entry referral events become referrals "
+                    "and exits become outcomes, by the mapping described in the import guide (upload your own "
+                    "mapping .toml file with it to change it). Client.csv is never read. Partnerships and needs "
+                    "are not in an HMIS: add partnerships.csv or needs.csv beside the zip to load them too.",
+                    icon=":material/home_work:")
+        elif staging.format == "hsds":
             st.info("These files are an **Open Referral HSDS directory**: organizations become agencies, "
                     "services become programs and service capacity becomes monthly capacity, by the mapping "
                     "described in the import guide (upload your own mapping .toml file with them to change it).",
@@ -131,6 +167,8 @@ with load:
         changes = reviewed.changes()
         if len(changes):
             st.dataframe(changes, hide_index=True, width="stretch")
+        if reviewed.hmis_report is not None:
+            hmis_report(reviewed.hmis_report)
         if reviewed.problems:
             st.markdown("**Problems by kind** (rows affected)")
             st.dataframe(reviewed.rule_counts(), hide_index=True, width="stretch")

@@ -12,6 +12,7 @@ st.title("Need vs capacity")
 st.caption(f"Assessed need, referral demand and service slots by region, service and month — {escape.markdown(filters.describe())}. "
            "Need is assessed by region, so the sector filter does not apply here, except to the list of agencies "
            "running over capacity. Referrals count in the month they were made, at the receiving agency's region.")
+app.missing_data("need_capacity")
 
 
 def _pick_cell():

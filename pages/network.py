@@ -12,6 +12,7 @@ min_cell = config.min_cell() if viewer.restricted else None
 st.title("Network map")
 st.caption(f"Who works with whom, on paper and in practice — {escape.markdown(filters.describe())}. "
            "Agencies are coloured by sector; arrows are referral flows, lines declared ties.")
+app.missing_data("network")
 
 controls = st.columns([4, 2, 2, 2])
 layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),

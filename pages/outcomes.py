@@ -12,6 +12,7 @@ filters = app.current_filters(viewer)
 st.title("Outcomes")
 st.caption(f"What the programs achieve for people — {escape.markdown(filters.describe())}. Region and sector are those of the "
            "agency the client left; service type that of the program.")
+app.missing_data("outcomes")
 
 view = app.view("outcomes.build", filters, funder=st.session_state.get("outcomes_funder") or None,
                 min_cell=config.min_cell())

@@ -13,6 +13,7 @@ view = app.view("overview.build", filters, min_cell=config.min_cell() if viewer.
 before = filters.previous() if view.compared else None
 st.caption(f"How the community's agencies work together — {escape.markdown(filters.describe())}"
            + (f", against {escape.markdown(before.describe_period())}" if before else "") + ".")
+app.missing_data("overview")
 
 columns = st.columns(3) + st.columns(3)
 for column, figure in zip(columns, view.figures):

@@ -526,8 +526,11 @@ class HmisExport:
         return located
 
 
-def read_export(path: str | Path, mapping: dict | None = None) -> HmisExport:
+def read_export(path: str | Path, mapping: dict | None = None, *, beside: Path | None = None) -> HmisExport:
     """Read the HMIS export at `path` (its zip or its folder), check it and map it to contract tables.
+
+    `beside` (optional) is a folder whose contract files (partnerships, needs) load with the export,
+    for files that travel next to its zip rather than in it.
 
     Raises archive.ArchiveRefused for a zip that must not be read, NotADirectoryError for a path that is
     neither a folder nor a zip.
@@ -535,7 +538,7 @@ def read_export(path: str | Path, mapping: dict | None = None) -> HmisExport:
     mapping = mapping or load_mapping()
     problems: list[Problem] = []
     files: dict[str, _File] = {}
-    beside: dict[str, sources.RawTable] = {}
+    contract_files: dict[str, sources.RawTable] = {}
     with archive.open_export(path, wanted) as found:
         problems += found.problems
         ignored = sorted(found.ignored, key=str.lower)
@@ -548,7 +551,13 @@ def read_export(path: str | Path, mapping: dict | None = None) -> HmisExport:
             else:
                 problems.append(Problem(base, None, None, None, "ignored_file",
                                         "Not read: the import does not use this file of the export.", "warning"))
-        for canonical, entry in found.files.items():
+        extra = {}
+        for entry in sorted(beside.iterdir()) if beside is not None else ():
+            canonical = wanted(entry.name)
+            if entry.is_file() and canonical is not None and Path(canonical).stem in BESIDE \
+                    and canonical not in found.files:
+                extra[canonical] = entry
+        for canonical, entry in {**found.files, **extra}.items():
             stem = Path(canonical).stem
             if stem in READ:
                 f = _read(entry, stem, problems)
@@ -558,7 +567,7 @@ def read_export(path: str | Path, mapping: dict | None = None) -> HmisExport:
                 raw, found_problems = sources.read_file(entry, stem.lower())
                 problems += found_problems
                 if raw is not None:
-                    beside[raw.table] = raw
+                    contract_files[raw.table] = raw
         read_names = {Path(c).stem: str(p) for c, p in found.files.items()}
         checksum = importer.checksum_files([Path(path)] if Path(path).is_file()
                                            else [found.files[c] for c in sorted(found.files)])
@@ -570,7 +579,7 @@ def read_export(path: str | Path, mapping: dict | None = None) -> HmisExport:
     for f in files.values():
         _parse_cells(f, problems)
     _cascade(files, problems)
-    export = _map(files, beside, problems, mapping, ignored)
+    export = _map(files, contract_files, problems, mapping, ignored)
     export.files = read_names
     export.checksum = checksum
     return export

@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas.ingest import hsds, importer, sources, validate
+from atlas.ingest import archive, hmis, hsds, importer, sources, validate
 from atlas.ingest.contract import TABLES, Column
 from atlas.exports import safe_csv
 
 STAGING_ROOT = Path(tempfile.gettempdir()) / "atlas-uploads"
 STAGING_MAX_AGE = 24 * 3600  # seconds a staging folder left behind is kept
-MAPPING_SUFFIX = ".toml"  # an HSDS mapping file uploaded alongside a directory
+MAPPING_SUFFIX = ".toml"  # an HSDS or HMIS mapping file uploaded alongside the files
 
 # One example row per table (the partnership names a second agency, A002, which a real file would hold).
 EXAMPLES: dict[str, dict[str, str]] = {
@@ -89,7 +89,11 @@ RULE_TITLES = {
     "sheet": "Other sheets ignored", "id_as_number": "Ids stored as numbers", "append_conflict": "Differs from stored data",
     "no_database": "Nothing to add to", "no_key": "No pseudonymisation key", "file_too_large": "File too large",
     "hsds_unit": "Capacity not counted in places", "hsds_capacity_month": "Capacity without a date",
-    "hsds_capacity_superseded": "Older capacity row", "hsds_skipped_service": "Capacity of a service left out", "mapping": "Mapping file not usable",
+    "hsds_capacity_superseded": "Older capacity row", "hsds_skipped_service": "Capacity of a service left out",
+    "mapping": "Mapping file not usable", "not_hmis": "Not an HMIS CSV file", "not_zip": "Damaged zip archive",
+    "unsafe_archive": "Archive refused", "hmis_location": "Referral location not matched",
+    "hmis_result": "Unknown referral result", "hmis_result_date": "Referral result without a date",
+    "hmis_entry_before_result": "Entry before the recorded acceptance", "hmis_no_events": "No referral events",
 }
 
 
@@ -147,8 +151,18 @@ class Staging:
 
     @property
     def format(self) -> str:
-        """"hsds" when the files look like an HSDS directory, else "contract"."""
+        """"hmis" for an HMIS CSV export (its zip, or its files), "hsds" for an HSDS directory, else
+        "contract"."""
+        if self.export_zip is not None or hmis.is_hmis(f.name for f in self.files):
+            return "hmis"
         return "hsds" if hsds.is_hsds(f.name for f in self.files) else "contract"
+
+    @property
+    def export_zip(self) -> Path | None:
+        """The uploaded zip archive (an HMIS export), by content; None when there is none."""
+        zips = [f for f in self.files if not f.name.lower().endswith(".xlsx")
+                and archive.is_zip(self.directory / f.name)]
+        return self.directory / zips[0].name if zips else None
 
     @property
     def mapping_file(self) -> Path | None:
@@ -174,6 +188,12 @@ def stage(uploads: Iterable[tuple[str, bytes]], *, max_bytes: int | None = None,
     problems: list[validate.Problem] = []
     for uploaded_as, content in uploads:
         name = _safe_name(uploaded_as, {f.name for f in files})
+        if Path(name).stem.lower() in {n.lower() for n in hmis.NEVER_READ}:
+            problems.append(validate.Problem(
+                uploaded_as, None, None, None, "ignored_file",
+                f"Not kept: {uploaded_as} holds clients' names, dates of birth and other personal data, which "
+                "the dashboard never reads. It was not saved; the rest of the export does not need it.", "warning"))
+            continue
         if max_bytes is not None and len(content) > max_bytes:
             problems.append(validate.Problem(
                 uploaded_as, None, None, None, "file_too_large",
@@ -265,7 +285,8 @@ class Review:
     plan: importer.ImportPlan | None
     problems: list[validate.Problem]  # every problem, located in the files as uploaded
     base: tuple[int, int] | None  # the database file the review was made against
-    locate: object = None  # HSDS: the Directory whose `locate` moves problems to its files
+    locate: object = None  # HSDS or HMIS: the object whose `locate` moves problems to its files
+    hmis_report: hmis.Report | None = None  # HMIS: what was read, placed and mapped
 
     @property
     def errors(self) -> int:
@@ -315,7 +336,11 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
     database = Path(database)
     base = importer.identity(database)
     problems = list(staging.problems)
-    if staging.format == "hsds":
+    report = None
+    if staging.format == "hmis":
+        raw, read_problems, directory = _read_hmis(staging)
+        report = directory.report if directory is not None else None
+    elif staging.format == "hsds":
         raw, read_problems, directory = _read_hsds(staging)
     else:
         raw, read_problems = _read_contract(staging, tables or {})
@@ -334,7 +359,7 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
     if directory is not None:
         problems = directory.locate(problems)
     return Review(staging, mode, on_conflict, staging.format, raw, read_problems, plan, problems, base,
-                  directory)
+                  directory, report)
 
 
 def confirm(done: Review, database: str | Path, key: bytes) -> importer.ImportResult:
@@ -401,6 +426,26 @@ def _read_hsds(staging: Staging):
     return directory.tables, problems, directory
 
 
+def _read_hmis(staging: Staging):
+    """The staged HMIS export (its zip, or its files uploaded one by one) read and mapped, with any
+    mapping file and contract files (partnerships, needs) uploaded beside it."""
+    try:
+        mapping = hmis.load_mapping(staging.mapping_file)
+    except hmis.MappingError as error:
+        name = staging.mapping_file.name if staging.mapping_file else "mapping"
+        return {}, [validate.Problem(name, None, None, None, "mapping", f"The mapping file cannot be used: "
+                                     f"{error}.")], None
+    zipped = staging.export_zip
+    try:
+        export = hmis.read_export(zipped or staging.directory, mapping,
+                                  beside=staging.directory if zipped else None)
+    except archive.ArchiveRefused as refused:
+        return {}, [refused.problem], None
+    problems = [p for p in export.problems
+                if not (p.rule == "ignored_file" and p.file.lower().endswith(MAPPING_SUFFIX))]
+    return export.tables, problems, export
+
+
 def _renamed(problem: validate.Problem, staged: StagedFile) -> validate.Problem:
     """A problem of a staged file, named as the file was uploaded."""
     if problem.file == staged.name and staged.uploaded_as != staged.name:
@@ -410,7 +455,8 @@ def _renamed(problem: validate.Problem, staged: StagedFile) -> validate.Problem:
 
 def _source(staging: Staging) -> str:
     names = ", ".join(f.uploaded_as for f in staging.files)
-    return f"upload ({'HSDS directory' if staging.format == 'hsds' else 'files'}): {names}"
+    kind = {"hsds": "HSDS directory", "hmis": "HMIS export"}.get(staging.format, "files")
+    return f"upload ({kind}): {names}"
 
 
 def _checksum(staging: Staging) -> str:
