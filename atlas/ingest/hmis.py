@@ -429,26 +429,42 @@ def _parse_cells(f: _File, problems: list[Problem]) -> None:
 def _cascade(files: dict[str, _File], problems: list[Problem]) -> None:
     """Mark rows of deleted parents as deleted; report rows naming a record not in the export at all."""
     for child, column, parent, key in PARENTS:
-        if child not in files:
+        if child not in files or parent not in files:
             continue
-        f = files[child]
+        f, p = files[child], files[parent]
         ids = f.frame[column]
-        if parent not in files:
-            continue
-        p = files[parent]
-        known = pd.Index(p.frame[key].dropna())
-        dead = pd.Index(p.frame.loc[~p.live, key].dropna())
-        alive = pd.Index(p.frame.loc[p.live, key].dropna())
+        keys = p.frame[key]
         own_live = ~f.deleted_own
         named = ids.notna().to_numpy()
-        absent = named & own_live & ~ids.isin(known).to_numpy()
+        absent = named & own_live & ~_isin(ids, keys)
         problems += _listed(f.name, column, "reference", np.flatnonzero(absent), ids,
                             f"No record of {p.name} has this {key}: the export is incomplete. Export again with "
                             f"{p.name} (the record may have been left out of the export's period or project filter).")
-        gone = named & own_live & ids.isin(dead).to_numpy() & ~ids.isin(alive).to_numpy()
+        gone = named & own_live & _isin(ids, keys[~p.live]) & ~_isin(ids, keys[p.live])
         f.deleted_parent = f.deleted_parent | gone
-        f.orphan = f.orphan | absent | (named & own_live & ids.isin(pd.Index(p.frame.loc[p.orphan, key].dropna()))
-                                         .to_numpy() & ~gone)
+        f.orphan = f.orphan | absent | (named & own_live & _isin(ids, keys[p.orphan]) & ~gone)
+
+
+def _arrow(values) -> pa.Array | pa.ChunkedArray:
+    """Text values (a Series, an Index or a list) as Arrow large strings, without a trip through Python."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type) or pa.types.is_null(array.type)):
+        if len(array):
+            raise TypeError(f"text expected, not {array.type}")
+        array = pa.array([], pa.large_string())  # an empty index of no type
+    return array if array.type == pa.large_string() else array.cast(pa.large_string())
+
+
+def _isin(values: pd.Series, allowed) -> np.ndarray:
+    """Whether each text value is one of `allowed` (missing: False), computed in Arrow: pandas' isin on
+    Arrow strings converts every value to a Python string first (seconds per million rows)."""
+    value_set = pc.drop_null(pc.unique(_arrow(allowed)))
+    if isinstance(value_set, pa.ChunkedArray):
+        value_set = value_set.combine_chunks()
+    found = pc.is_in(_arrow(values), value_set=value_set)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _is_before(earlier: pd.Series, later: pd.Series) -> np.ndarray:
@@ -829,15 +845,22 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
 
 
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """The value for each key, from `values` indexed by id (the first of a repeated id); missing where absent."""
+    """The value for each key, from `values` indexed by id (the first of a repeated id); missing where absent.
+    Matched in Arrow (see `_isin`)."""
     values = values[~values.index.duplicated()]
-    position = values.index.get_indexer(keys)
+    value_set = _arrow(values.index)
+    if isinstance(value_set, pa.ChunkedArray):
+        value_set = value_set.combine_chunks()
+    position = pc.fill_null(pc.index_in(_arrow(keys), value_set=value_set), -1).to_numpy(zero_copy_only=False)
     return pd.Series(values.array.take(position, allow_fill=True), index=keys.index)
 
 
 def _normal(text: pd.Series) -> pd.Series:
     """Names compared as people mean them: case, surrounding spaces and runs of spaces ignored."""
-    return text.str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    folded = pc.utf8_lower(pc.replace_substring_regex(pc.utf8_trim_whitespace(_arrow(text)), r"\s+", " "))
+    normal = folded.to_pandas()
+    normal.index = text.index
+    return normal
 
 
 def _locate_projects(location: pd.Series, projects: pd.DataFrame, aliases: dict) -> tuple[pd.Series, np.ndarray]:
@@ -849,11 +872,13 @@ def _locate_projects(location: pd.Series, projects: pd.DataFrame, aliases: dict)
     counted = names.groupby("name")["ProjectID"].nunique()
     unique = names[names["name"].isin(counted[counted == 1].index)].drop_duplicates("name").set_index("name")["ProjectID"]
     normal = _normal(location)
-    by_name = normal.map(unique)
+    by_name = _lookup(normal, unique)
     live_ids = set(projects["ProjectID"]) if len(projects) else set()
     alias_map = {k: v for k, v in zip(_normal(pd.Series(list(aliases), dtype="str")), aliases.values())
                  if v in live_ids}
-    by_alias = normal.map(alias_map) if alias_map else pd.Series(np.nan, index=location.index, dtype="object")
+    by_alias = (_lookup(normal, pd.Series(list(alias_map.values()), index=pd.Index(list(alias_map), dtype="str"),
+                                          dtype="str"))
+                if alias_map else pd.Series(np.nan, index=location.index, dtype="object"))
     target = by_name.astype("object").where(by_name.notna(), by_alias)
     how = np.where(by_name.notna().to_numpy(), "name", np.where(by_alias.notna().to_numpy(), "alias", ""))
     return target, how
@@ -952,60 +977,76 @@ def _referrals(events: pd.DataFrame, target: pd.Series, from_project: pd.Series,
                project_service: pd.Series, enrollments: pd.DataFrame, first_exit: pd.DataFrame,
                problems: list[Problem], event_text: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Placed referral events as contract referrals (text), with the Event.csv row of each."""
+    events = events.reset_index(drop=True)
+    target, from_project = target.reset_index(drop=True), from_project.reset_index(drop=True)
     result = events["_ReferralResult"]
-    result_date = events["_ResultDate"]
     rows = events["_row"].to_numpy()
     known = result.isin(list(RESULTS)).fillna(False).to_numpy(dtype=bool)
     unknown_code = result.notna().to_numpy() & ~known
     problems += _listed("Event.csv", "ReferralResult", "hmis_result", rows[unknown_code], event_text["ReferralResult"],
                         "Not a ReferralResult of HUD's list (1 accepted, 2 client rejected, 3 provider rejected): "
                         "the referral is imported as still open.", "warning")
-    undated = known & result_date.isna().to_numpy()
+    undated = known & events["_ResultDate"].isna().to_numpy()
     problems += _listed("Event.csv", "ResultDate", "hmis_result_date", rows[undated], event_text["ReferralResult"],
                         "The referral has a result but no ResultDate, so when it was answered is unknown: it is "
                         "imported as still open. Record the ResultDate in the HMIS.", "warning")
     answered = known & ~undated
     accepted = answered & result.eq(1).fillna(False).to_numpy(dtype=bool)
     declined = answered & result.isin([2, 3]).fillna(False).to_numpy(dtype=bool)
-    reason = result.map({k: v[1] for k, v in RESULTS.items()}).astype("object")
-    date_text = events["ResultDate"]
+    reason = pd.Series(np.where(result.eq(2).fillna(False).to_numpy(dtype=bool), RESULTS[2][1], RESULTS[3][1]),
+                       dtype="str")
+    answered_on = events["ResultDate"]
+    empty = pd.Series(pd.NA, index=events.index, dtype="str")
     frame = pd.DataFrame({
-        "referral_id": events["EventID"].to_numpy(), "client_id": events["PersonalID"].to_numpy(),
-        "from_agency_id": _lookup(from_project, project_org).to_numpy(),
-        "to_agency_id": _lookup(target, project_org).to_numpy(),
-        "service_type": _lookup(target, project_service).to_numpy(), "referred_at": events["EventDate"].to_numpy(),
-        "to_program_id": target.to_numpy(),
-        "accepted_at": np.where(accepted, date_text.to_numpy(), None),
-        "declined_at": np.where(declined, date_text.to_numpy(), None),
-        "decline_reason": np.where(declined, reason.to_numpy(), None),
-        "started_at": None, "completed_at": None})
+        "referral_id": events["EventID"], "client_id": events["PersonalID"],
+        "from_agency_id": _lookup(from_project, project_org), "to_agency_id": _lookup(target, project_org),
+        "service_type": _lookup(target, project_service), "referred_at": events["EventDate"],
+        "to_program_id": target, "accepted_at": answered_on.where(accepted), "declined_at": answered_on.where(declined),
+        "decline_reason": reason.where(declined), "started_at": empty, "completed_at": empty.copy()})
     if accepted.any() and len(enrollments):
-        # started_at: the client's first enrollment in the receiving project on or after the event
-        wanted = pd.DataFrame({"i": np.flatnonzero(accepted), "PersonalID": events["PersonalID"].to_numpy()[accepted],
-                               "ProjectID": target.to_numpy()[accepted],
-                               "at": events["_EventDate"].to_numpy()[accepted]}).sort_values("at", kind="stable")
-        stays = (enrollments[["EnrollmentID", "PersonalID", "ProjectID", "_EntryDate", "EntryDate"]]
-                 .dropna(subset=["_EntryDate"]).sort_values("_EntryDate", kind="stable"))
-        wanted["at"] = wanted["at"].astype("datetime64[us]")
-        stays = stays.assign(_EntryDate=stays["_EntryDate"].astype("datetime64[us]"))
-        matched = pd.merge_asof(wanted, stays, left_on="at", right_on="_EntryDate", by=["PersonalID", "ProjectID"],
-                                direction="forward").dropna(subset=["EnrollmentID"])
-        matched = matched.merge(first_exit, on="EnrollmentID", how="left")
-        started = matched["EntryDate"].to_numpy(dtype=object)
-        completed = matched["ExitDate"].to_numpy(dtype=object)
-        answered_on = frame["accepted_at"].to_numpy()[matched["i"].to_numpy()]
-        # an enrollment that began before the acceptance was recorded: service began no later than that
-        late = np.array([isinstance(a, str) and s < a for s, a in zip(started, answered_on)], dtype=bool)
-        started = np.where(late, answered_on, started)
-        completed = np.array([c if not isinstance(c, str) or c >= s else s for c, s in zip(completed, started)], dtype=object)
-        frame.loc[matched["i"].to_numpy(), "started_at"] = started
-        frame.loc[matched["i"].to_numpy(), "completed_at"] = np.where(pd.isna(completed), None, completed)
-        if late.any():
-            problems += _listed("Event.csv", "ResultDate", "hmis_entry_before_result",
-                                np.sort(rows[matched["i"].to_numpy()[late]]), event_text["ResultDate"],
-                                "The client entered the receiving project (EntryDate) before this acceptance was "
-                                "recorded: the service is counted as starting on the ResultDate.", "warning")
+        _started(frame, events, target, np.flatnonzero(accepted), enrollments, first_exit, problems, event_text)
     return frame, rows
+
+
+def _started(frame: pd.DataFrame, events: pd.DataFrame, target: pd.Series, accepted: np.ndarray,
+             enrollments: pd.DataFrame, first_exit: pd.DataFrame, problems: list[Problem],
+             event_text: pd.DataFrame) -> None:
+    """Fill started_at and completed_at of accepted referrals: the client's first enrollment in the receiving
+    project on or after the event, and that enrollment's exit."""
+    stays = enrollments.reset_index(drop=True)
+    # one whole-number key per (client, project), so that the as-of join compares numbers, not text
+    people, _ = pd.factorize(pd.concat([events["PersonalID"].iloc[accepted], stays["PersonalID"]], ignore_index=True))
+    places, _ = pd.factorize(pd.concat([target.iloc[accepted], stays["ProjectID"]], ignore_index=True))
+    key = people.astype("int64") * (int(places.max()) + 2) + places
+    wanted = pd.DataFrame({"i": accepted, "key": key[:len(accepted)],
+                           "at": events["_EventDate"].to_numpy()[accepted].astype("datetime64[us]")})
+    entered = pd.DataFrame({"key": key[len(accepted):], "entry": stays["_EntryDate"].to_numpy().astype("datetime64[us]"),
+                            "stay": np.arange(len(stays))}).dropna(subset=["entry"])
+    matched = pd.merge_asof(wanted.sort_values("at", kind="stable"), entered.sort_values("entry", kind="stable"),
+                            left_on="at", right_on="entry", by="key", direction="forward").dropna(subset=["stay"])
+    at = matched["i"].to_numpy()
+    stay = matched["stay"].to_numpy().astype("int64")
+    exits = first_exit.set_index("EnrollmentID")
+    enrollment = stays["EnrollmentID"].iloc[stay].reset_index(drop=True)
+    start_text = stays["EntryDate"].iloc[stay].reset_index(drop=True)
+    start = stays["_EntryDate"].iloc[stay].reset_index(drop=True)
+    end_text = _lookup(enrollment, exits["ExitDate"])
+    end = _lookup(enrollment, exits["_ExitDate"])
+    answered_text = frame["accepted_at"].iloc[at].reset_index(drop=True)
+    answered = events["_ResultDate"].iloc[at].reset_index(drop=True)
+    # an enrollment that began before the acceptance was recorded: service began no later than that
+    late = (start < answered).to_numpy(dtype=bool, na_value=False)
+    start_text = start_text.where(~late, answered_text)
+    start = start.where(~late, answered)
+    end_text = end_text.where(~(end < start).to_numpy(dtype=bool, na_value=False), start_text)
+    frame.loc[at, "started_at"] = start_text.to_numpy()
+    frame.loc[at, "completed_at"] = end_text.to_numpy()
+    if late.any():
+        rows = events["_row"].to_numpy()
+        problems += _listed("Event.csv", "ResultDate", "hmis_entry_before_result", np.sort(rows[at[late]]),
+                            event_text["ResultDate"], "The client entered the receiving project (EntryDate) before "
+                            "this acceptance was recorded: the service is counted as starting on the ResultDate.",
+                            "warning")
 
 
 class HmisRejected(importer.ImportRejected):
