@@ -209,6 +209,24 @@ def import_table(results: dict) -> list[str]:
     return lines + [""]
 
 
+def hmis_table(results: dict) -> list[str]:
+    m = results.get("hmis")
+    if not m:
+        return []
+    size = m.get("scale", {})
+    when = m.get("measured", {})
+    return ["## HMIS export import (issue 14)", "",
+            f"`python -m atlas import --format hmis EXPORT.zip` of a continuum's export built by `bench/hmis_data.py` "
+            f"({size.get('enrollments', 0):,} enrollments, {size.get('events', 0):,} events, every column of the FY2024 "
+            f"specification, quoted, CRLF, zipped: {mib(m.get('zip_mib'))}) into a new database: unzipping, reading, "
+            "checking, mapping, validation, pseudonymisation and the model build. Wall time and the importer's peak "
+            f"memory (ru_maxrss), measured {when.get('date', '')} on commit {when.get('commit', '?')} (1-minute load "
+            f"average {when.get('load', ['?'])[0]} before the run).", "",
+            "| target | measured | peak | database | verdict |", "|---|---|---|---|---|",
+            f"| imports in under a minute | {failed(m) or s(m.get('import_s'), 1)} | {mib(m.get('peak_mib'))} "
+            f"| {mib(m.get('db_mib'))} | {verdict(m.get('import_s'), 60) if not failed(m) else '**missed**'} |", ""]
+
+
 def profile_table(results: dict) -> list[str]:
     label = list(results["scales"])[-1]
     sc = results["scales"][label]
@@ -268,7 +286,7 @@ def write(results: dict) -> None:
              + ", ".join(f"{LABELS[k]} referrals over {v['agencies']:,} agencies" for k, v in results["scales"].items())
              + ", three years each; every page shows the last 12 months (the default).", ""]
     lines += targets(results) + page_tables(results) + browser_table(results) + peer_table(results)
-    lines += import_table(results) + growth_table(results) + query_table(results) + profile_table(results)
+    lines += import_table(results) + hmis_table(results) + growth_table(results) + query_table(results) + profile_table(results)
     notes = ROOT / "bench" / "notes.md"
     if notes.exists():
         lines += [notes.read_text(encoding="utf-8").rstrip(), ""]

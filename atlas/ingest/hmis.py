@@ -37,7 +37,6 @@ import csv
 import io
 import re
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -324,15 +323,25 @@ def _read(path: Path, hmis_name: str, problems: list[Problem]) -> _File | None:
         return "skip"
 
     def parse(encoding: str) -> pa.Table:
-        return pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=labels, skip_rows=1, use_threads=False,
-                                           encoding=encoding, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=[labels[i] for i in present.values()],
-                column_types={labels[i]: pa.large_string() for i in present.values()},
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True))
+        nonlocal bad_count
+
+        def read(threads: bool) -> pa.Table:
+            return pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(column_names=labels, skip_rows=1, use_threads=threads,
+                                               encoding=encoding, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[labels[i] for i in present.values()],
+                    column_types={labels[i]: pa.large_string() for i in present.values()},
+                    strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True))
+
+        table = read(True)
+        if bad_count:  # only a single-threaded parse knows the number of each row it rejects
+            bad.clear()
+            bad_count = 0
+            table = read(False)
+        return table
 
     try:
         try:
@@ -754,7 +763,7 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
         destinations["Destination"] = destinations["Destination"].map(lambda v: "" if pd.isna(v) else str(int(v)))
 
     # -- events -> referrals
-    event_kinds = pd.Series(dtype="str")
+    kind_counts = np.zeros(len(EVENT_KINDS), dtype="int64")  # per EVENT_KINDS
     unmatched = pd.DataFrame(columns=["location", "events", "why"])
     aliases_used = pd.DataFrame(columns=["alias", "ProjectID", "events"])
     event_codes = pd.DataFrame(columns=["Event", "meaning", "events", "treated as"])
@@ -768,22 +777,21 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
         target, how = _locate_projects(events["LocationCrisisOrPHHousing"], projects, mapping["locations"])
         from_project = _lookup(events["EnrollmentID"], enrollment_project)
         placed = referral & target.notna().to_numpy() & from_project.notna().to_numpy()
-        kinds = np.where(~referral, "not_a_referral", np.where(placed, "imported", "location_not_matched"))
-        event_kinds = pd.Series(kinds)
+        kinds = np.where(~referral, 1, np.where(placed, 0, 2)).astype("int8")  # positions in EVENT_KINDS
+        kind_counts = np.bincount(kinds, minlength=len(EVENT_KINDS))
         lost = referral & ~placed
         if lost.any():
             unmatched = _unmatched(events["LocationCrisisOrPHHousing"][lost], projects)
-        alias_rows = placed & (how == "alias")
+        alias_rows = placed & (how == 2)
         if alias_rows.any():
             aliases_used = (pd.DataFrame({"alias": events["LocationCrisisOrPHHousing"][alias_rows].to_numpy(),
                                           "ProjectID": target[alias_rows].to_numpy()})
                             .value_counts().rename("events").reset_index())
-        by_code = pd.DataFrame({"Event": code.astype("object").to_numpy(), "kind": kinds})
-        event_codes = by_code.value_counts().rename("events").reset_index().sort_values(["Event", "kind"])
+        by_code = pd.DataFrame({"Event": code.fillna(-1).to_numpy(dtype="int64"), "kind": kinds})
+        event_codes = by_code.groupby(["Event", "kind"]).size().rename("events").reset_index()
         event_codes.insert(1, "meaning", event_codes["Event"].map(lambda v: EVENTS.get(int(v), "not a HUD event code")))
         event_codes["treated as"] = event_codes.pop("kind").map(
-            {"imported": "referral, imported", "not_a_referral": "not a referral between agencies",
-             "location_not_matched": "referral, location not matched"})
+            dict(enumerate(("referral, imported", "not a referral between agencies", "referral, location not matched"))))
         event_codes = event_codes[["Event", "meaning", "events", "treated as"]]
         event_codes["Event"] = event_codes["Event"].map(lambda v: str(int(v)))
         frame, row = _referrals(events[placed], target[placed], from_project[placed], project_org, project_service,
@@ -804,7 +812,7 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     imported = {"Organization.csv": len(tables["agencies"].frame) if "agencies" in origin else 0,
                 "Project.csv": len(tables["programs"].frame) if "programs" in origin else 0,
                 "Inventory.csv": capacity_rows, "Exit.csv": outcome_rows,
-                "Event.csv": int((event_kinds == "imported").sum())}
+                "Event.csv": int(kind_counts[0])}
     becomes = {"Export.csv": "the export period (capacity months)", "Organization.csv": "agencies",
                "Project.csv": "programs", "ProjectCoC.csv": "agencies' regions", "Funder.csv": "programs' funders",
                "Inventory.csv": "capacity (beds per project and month)",
@@ -825,7 +833,7 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     for table, raw in beside.items():
         file_rows.append({"file": raw.file, "rows read": len(raw.frame), "deleted": 0, "of a deleted record": 0,
                           "imported": len(raw.frame), "becomes": table})
-    counts = Counter(event_kinds)
+    counts = dict(zip(EVENT_KINDS, kind_counts.tolist()))
     report = Report(
         files=pd.DataFrame(file_rows),
         events=pd.DataFrame({"kind": [EVENT_KIND_TITLES[k] for k in EVENT_KINDS],
@@ -864,7 +872,8 @@ def _normal(text: pd.Series) -> pd.Series:
 
 
 def _locate_projects(location: pd.Series, projects: pd.DataFrame, aliases: dict) -> tuple[pd.Series, np.ndarray]:
-    """The ProjectID each event's location names (by name or common name, then by alias), and how."""
+    """The ProjectID each event's location names (by name or common name, then by alias), and how (1 by
+    name, 2 by alias, 0 not placed)."""
     names = pd.concat([pd.DataFrame({"name": _normal(projects[c]), "ProjectID": projects["ProjectID"]})
                        for c in ("ProjectName", "ProjectCommonName") if c in projects]) if len(projects) else \
         pd.DataFrame(columns=["name", "ProjectID"])
@@ -880,7 +889,7 @@ def _locate_projects(location: pd.Series, projects: pd.DataFrame, aliases: dict)
                                           dtype="str"))
                 if alias_map else pd.Series(np.nan, index=location.index, dtype="object"))
     target = by_name.astype("object").where(by_name.notna(), by_alias)
-    how = np.where(by_name.notna().to_numpy(), "name", np.where(by_alias.notna().to_numpy(), "alias", ""))
+    how = np.where(by_name.notna().to_numpy(), 1, np.where(by_alias.notna().to_numpy(), 2, 0))  # by name, alias
     return target, how
 
 
