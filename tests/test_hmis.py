@@ -409,3 +409,29 @@ def test_the_command_line_imports_a_zip_and_reports(tmp_path):
     assert database.read_bytes() == before
     wrong = run_atlas("import", "--format", "hmis", str(tmp_path / "nothing.txt"), "--db", str(database))
     assert wrong.returncode == 2 and "neither" in wrong.stderr
+
+
+def test_an_entry_before_the_recorded_acceptance_starts_on_the_acceptance(tmp_path):
+    x = Export()
+    x.add("Organization", OrganizationID="A", OrganizationName="Access", VictimServiceProvider=0)
+    x.add("Organization", OrganizationID="B", OrganizationName="Beds", VictimServiceProvider=0)
+    x.add("Project", ProjectID="PA", OrganizationID="A", ProjectName="Access Point", ProjectType=14)
+    x.add("Project", ProjectID="PB", OrganizationID="B", ProjectName="Beds Shelter", ProjectType=1)
+    x.add("Enrollment", EnrollmentID="E", PersonalID="P", ProjectID="PA", EntryDate="2024-01-01")
+    x.add("Enrollment", EnrollmentID="S1", PersonalID="P", ProjectID="PB", EntryDate="2024-01-05")
+    x.add("Exit", ExitID="X1", EnrollmentID="S1", PersonalID="P", ExitDate="2024-01-06", Destination=410)
+    x.add("Enrollment", EnrollmentID="S0", PersonalID="P", ProjectID="PB", EntryDate="2023-12-01")  # before: not it
+    # accepted on the 10th, recorded after the client had entered (the 5th) and even left (the 6th)
+    x.add("Event", EventID="late", EnrollmentID="E", PersonalID="P", EventDate="2024-01-02", Event=10,
+          LocationCrisisOrPHHousing="Beds Shelter", ReferralResult=1, ResultDate="2024-01-10")
+    # another client, accepted, who never entered: accepted and not started
+    x.add("Event", EventID="never", EnrollmentID="E", PersonalID="Q", EventDate="2024-01-02", Event=10,
+          LocationCrisisOrPHHousing="Beds Shelter", ReferralResult=1, ResultDate="2024-01-03")
+    export = hmis.read_export(x.write(tmp_path / "export"))
+    rows = {row[0]: row[7:] for row in frame_rows(export, "referrals")}
+    assert rows["late"] == ("2024-01-10", None, None, "2024-01-10", "2024-01-10")
+    assert rows["never"] == ("2024-01-03", None, None, None, None)
+    warned = [p for p in export.problems if p.rule == "hmis_entry_before_result"]
+    assert [(p.file, p.row, p.column) for p in warned] == [("Event.csv", 2, "ResultDate")]
+    database = tmp_path / "atlas.duckdb"
+    hmis.import_export(x.write(tmp_path / "export"), database, TEST_KEY)  # the contract's order rules hold
