@@ -133,13 +133,19 @@ def test_nothing_of_client_csv_and_no_raw_personal_id_reaches_the_database(tmp_p
     assert linked == 1  # PID-001's exit links to PID-001's referrals under the same key
 
 
-def test_every_event_code_and_every_referral_result(tmp_path):
+def access_and_beds() -> Export:
+    """An access point (agency A) and a shelter (agency B, "Beds Shelter"), with client P at the access point."""
     x = Export()
     x.add("Organization", OrganizationID="A", OrganizationName="Access", VictimServiceProvider=0)
     x.add("Organization", OrganizationID="B", OrganizationName="Beds", VictimServiceProvider=0)
     x.add("Project", ProjectID="PA", OrganizationID="A", ProjectName="Access Point", ProjectType=14)
     x.add("Project", ProjectID="PB", OrganizationID="B", ProjectName="Beds Shelter", ProjectType=1)
     x.add("Enrollment", EnrollmentID="E", PersonalID="P", ProjectID="PA", EntryDate="2024-01-01")
+    return x
+
+
+def test_every_event_code_and_every_referral_result(tmp_path):
+    x = access_and_beds()
     for code in range(1, 19):
         x.add("Event", EventID=f"code{code}", EnrollmentID="E", PersonalID="P", EventDate="2024-01-02", Event=code,
               LocationCrisisOrPHHousing="Beds Shelter")
@@ -412,12 +418,7 @@ def test_the_command_line_imports_a_zip_and_reports(tmp_path):
 
 
 def test_an_entry_before_the_recorded_acceptance_starts_on_the_acceptance(tmp_path):
-    x = Export()
-    x.add("Organization", OrganizationID="A", OrganizationName="Access", VictimServiceProvider=0)
-    x.add("Organization", OrganizationID="B", OrganizationName="Beds", VictimServiceProvider=0)
-    x.add("Project", ProjectID="PA", OrganizationID="A", ProjectName="Access Point", ProjectType=14)
-    x.add("Project", ProjectID="PB", OrganizationID="B", ProjectName="Beds Shelter", ProjectType=1)
-    x.add("Enrollment", EnrollmentID="E", PersonalID="P", ProjectID="PA", EntryDate="2024-01-01")
+    x = access_and_beds()
     x.add("Enrollment", EnrollmentID="S1", PersonalID="P", ProjectID="PB", EntryDate="2024-01-05")
     x.add("Exit", ExitID="X1", EnrollmentID="S1", PersonalID="P", ExitDate="2024-01-06", Destination=410)
     x.add("Enrollment", EnrollmentID="S0", PersonalID="P", ProjectID="PB", EntryDate="2023-12-01")  # before: not it

@@ -36,7 +36,6 @@ import copy
 import csv
 import io
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from atlas.ingest import archive, importer, sources, validate
+from atlas.ingest import archive, importer, mappings, sources, validate
 from atlas.ingest.contract import OUTCOMES, SECTORS, SERVICE_TYPES, TABLES
 from atlas.ingest.validate import ROWS_LISTED, Problem
 
@@ -171,17 +170,7 @@ _OPEN_TABLES = {("agencies", "sectors"), ("programs", "service_types"), ("locati
 
 def load_mapping(path: str | Path | None = None) -> dict:
     """The default mapping, with the file at `path` (if any) over it (see hmis_mapping.toml)."""
-    with DEFAULT_MAPPING.open("rb") as fh:
-        mapping = tomllib.load(fh)
-    if path is not None:
-        try:
-            with Path(path).open("rb") as fh:
-                override = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as error:
-            raise MappingError(f"{Path(path).name} is not valid TOML: {error}") from None
-        mapping = merge_mapping(mapping, override)
-    check_mapping(mapping)
-    return mapping
+    return mappings.load(DEFAULT_MAPPING, path, merge_mapping, check_mapping, MappingError)
 
 
 def merge_mapping(base: dict, override: dict, _path: tuple = ()) -> dict:
@@ -312,34 +301,25 @@ def _read(path: Path, hmis_name: str, problems: list[Problem]) -> _File | None:
     if missing:
         return None
     labels = [f"c{i}" for i in range(len(names))]
-    bad: list[tuple[int, str]] = []
-    bad_count = 0
-
-    def skip(row) -> str:
-        nonlocal bad_count
-        bad_count += 1
-        if len(bad) < ROWS_LISTED:
-            bad.append((row.number, row.text))
-        return "skip"
+    bad = sources.BadRows()
 
     def parse(encoding: str) -> pa.Table:
-        nonlocal bad_count
+        nonlocal bad
 
         def read(threads: bool) -> pa.Table:
             return pacsv.read_csv(
                 path,
                 read_options=pacsv.ReadOptions(column_names=labels, skip_rows=1, use_threads=threads,
                                                encoding=encoding, block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=bad),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=[labels[i] for i in present.values()],
                     column_types={labels[i]: pa.large_string() for i in present.values()},
                     strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True))
 
         table = read(True)
-        if bad_count:  # only a single-threaded parse knows the number of each row it rejects
-            bad.clear()
-            bad_count = 0
+        if bad.count:  # only a single-threaded parse knows the number of each row it rejects
+            bad = sources.BadRows()
             table = read(False)
         return table
 
@@ -349,8 +329,7 @@ def _read(path: Path, hmis_name: str, problems: list[Problem]) -> _File | None:
         except pa.ArrowInvalid as error:
             if "UTF8" not in str(error).upper():
                 raise
-            bad.clear()
-            bad_count = 0
+            bad = sources.BadRows()
             table = parse("cp1252")
             problems.append(Problem(name, None, None, None, "encoding",
                                     f"{name} is not UTF-8 text, as HMIS CSV files are: it was read as Windows-1252. "
@@ -360,14 +339,9 @@ def _read(path: Path, hmis_name: str, problems: list[Problem]) -> _File | None:
                                 f"{name} cannot be read as CSV ({str(error).splitlines()[0][:80]}): export it again "
                                 "from the HMIS."))
         return None
-    if bad:
-        problems += [Problem(name, number, None, row_text, "field_count",
-                             f"This row does not have the {len(names)} values of the header: the export is cut "
-                             "or damaged here. Export it again.") for number, row_text in bad]
-        if bad_count > len(bad):
-            problems.append(Problem(name, None, None, None, "field_count",
-                                    f"… and {bad_count - len(bad):,} more rows like this ({bad_count:,} in all).",
-                                    count=bad_count - len(bad)))
+    if bad.count:
+        problems += bad.problems(name, f"This row does not have the {len(names)} values of the header: the export is "
+                                       "cut or damaged here. Export it again.")
         return None
     columns = {}
     for column in spec:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import copy
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from atlas.ingest import importer, sources
+from atlas.ingest import importer, mappings, sources
 from atlas.ingest.contract import SECTORS, SERVICE_TYPES
 from atlas.ingest.validate import ROWS_LISTED, Problem
 
@@ -58,17 +57,7 @@ class MappingError(ValueError):
 
 def load_mapping(path: str | Path | None = None) -> dict:
     """The default mapping, with the sections of the file at `path` (if any) put over it."""
-    with DEFAULT_MAPPING.open("rb") as fh:
-        mapping = tomllib.load(fh)
-    if path is not None:
-        try:
-            with Path(path).open("rb") as fh:
-                override = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as error:
-            raise MappingError(f"{Path(path).name} is not valid TOML: {error}") from None
-        mapping = merge_mapping(mapping, override)
-    check_mapping(mapping)
-    return mapping
+    return mappings.load(DEFAULT_MAPPING, path, merge_mapping, check_mapping, MappingError)
 
 
 def merge_mapping(base: dict, override: dict) -> dict:

@@ -63,6 +63,31 @@ class RawTable:
     frame: pd.DataFrame
 
 
+class BadRows:
+    """An Arrow CSV `invalid_row_handler` that skips rows whose number of values is not the header's,
+    keeping the number and text of the first ROWS_LISTED of them and counting the rest."""
+
+    def __init__(self):
+        self.listed: list[tuple[int, str]] = []  # (row number, text)
+        self.count = 0
+
+    def __call__(self, row) -> str:
+        self.count += 1
+        if len(self.listed) < ROWS_LISTED:
+            self.listed.append((row.number, row.text))
+        return "skip"
+
+    def problems(self, file: str, message: str) -> list[Problem]:
+        """One problem per listed row, and one that counts the rest."""
+        found = [Problem(file, number, None, text, "field_count", message) for number, text in self.listed]
+        if self.count > len(self.listed):
+            more = self.count - len(self.listed)
+            found.append(Problem(file, None, None, None, "field_count",
+                                 f"… and {more:,} more rows with the wrong number of values ({self.count:,} in all).",
+                                 count=more))
+        return found
+
+
 class Unreadable(Exception):
     """A file cannot be read as its extension says; carries the problems to report."""
 
@@ -221,15 +246,7 @@ def _read_csv(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]
         raise refuse("empty_file", "The file has no header row: the first row names the columns.")
 
     names = [f"c{i}" for i in range(len(header))]
-    bad_rows: list[tuple[int, str]] = []  # (row number, text), the first ROWS_LISTED of them
-    bad_count = 0
-
-    def skip_bad_row(row) -> str:
-        nonlocal bad_count
-        bad_count += 1
-        if len(bad_rows) < ROWS_LISTED:
-            bad_rows.append((row.number, row.text))
-        return "skip"
+    bad_rows = BadRows()
 
     try:
         arrow = pacsv.read_csv(
@@ -238,7 +255,7 @@ def _read_csv(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
-                invalid_row_handler=skip_bad_row),
+                invalid_row_handler=bad_rows),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.large_string() for n in names}, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True),
@@ -246,18 +263,11 @@ def _read_csv(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]
     except pa.ArrowInvalid as error:
         raise refuse("not_csv", f"The file cannot be read as CSV ({_first_line(error)}): {save_as}, "
                                 "with text containing commas or quotes in double quotes.") from None
-    if bad_rows:
+    if bad_rows.count:
         separator = _DELIMITER_NAMES[delimiter]
-        problems = [Problem(path.name, number, None, row_text, "field_count",
-                            f"This row does not have {len(header)} values like the header: put text "
-                            f"containing {separator} in double quotes, and give every row the same "
-                            "columns. The file is not read until every row is fixed.")
-                    for number, row_text in bad_rows]
-        if bad_count > len(bad_rows):
-            problems.append(Problem(
-                path.name, None, None, None, "field_count",
-                f"… and {bad_count - len(bad_rows):,} more rows with the wrong number of values "
-                f"({bad_count:,} in all).", count=bad_count - len(bad_rows)))
+        problems = bad_rows.problems(path.name, (
+            f"This row does not have {len(header)} values like the header: put text containing {separator} in "
+            "double quotes, and give every row the same columns. The file is not read until every row is fixed."))
         raise Unreadable(problems)
     header_row = arrow.slice(0, 1).to_pylist()[0]
     return arrow.slice(1).rename_columns([header_row[n] or "" for n in names]), warnings
