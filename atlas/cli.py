@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", type=Path, metavar="FILE",
                    help="with --format hsds or hmis: a mapping file over atlas/ingest/hsds_mapping.toml or "
                         "atlas/ingest/hmis_mapping.toml")
+    p.add_argument("--columns", type=Path, action="append", default=[], metavar="MAPPING",
+                   help="a column mapping (.toml, saved on the Data page) for a file of the folder in its own "
+                        "columns; repeatable")
     p.add_argument("--append", action="store_true",
                    help="add the files to the current data (rows matched by id) instead of replacing it")
     p.add_argument("--on-conflict", choices=("refuse", "update"), default="refuse",
@@ -115,7 +118,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from atlas.ingest import archive, hmis, hsds
+    from atlas.ingest import archive, columns, hmis, hsds
 
     database = args.db or config.database_path()
     if args.format == "hmis":
@@ -124,7 +127,13 @@ def cmd_import(args) -> int:
     elif not args.directory.is_dir():
         raise UsageError(f"{args.directory} is not a folder of contract files")
     if args.mapping and args.format == "contract":
-        raise UsageError("--mapping is for --format hsds or --format hmis")
+        raise UsageError("--mapping is for --format hsds or --format hmis (a column mapping is --columns)")
+    if args.columns and args.format != "contract":
+        raise UsageError("--columns is for files in your own columns (the default format)")
+    try:
+        column_maps = [columns.ColumnMapping.load(path) for path in args.columns]
+    except (OSError, columns.MappingError) as error:
+        raise UsageError(f"column mapping: {error}") from None
     mode = "append" if args.append else "replace"
     formats = {"hsds": hsds, "hmis": hmis}
     try:
@@ -140,6 +149,14 @@ def cmd_import(args) -> int:
         elif args.format == "hsds":
             result = hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
                                            on_conflict=args.on_conflict)
+        elif column_maps:
+            raw, problems = columns.read_folder(args.directory, column_maps,
+                                                importer.REQUIRED_FOR_REPLACE if mode == "replace" else ())
+            checksum = importer.checksum_files(sorted(p for p in args.directory.iterdir() if p.is_file()
+                                                      and not p.name.startswith(".")))
+            result = importer.import_tables(raw, problems, database, key, mode=mode, on_conflict=args.on_conflict,
+                                            source=f"{args.directory} with column mappings "
+                                                   + ", ".join(p.name for p in args.columns), checksum=checksum)
         else:
             result = importer.import_folder(args.directory, database, key, mode=mode,
                                             on_conflict=args.on_conflict)

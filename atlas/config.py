@@ -48,6 +48,11 @@ def database_path() -> Path:
     return Path(os.environ.get("ATLAS_DB") or DEFAULT_DB)
 
 
+def mappings_folder() -> Path:
+    """Where the Data page keeps the column mappings people save for next month: beside the database."""
+    return database_path().parent / "mappings"
+
+
 def hmac_key(required: bool = True) -> bytes | None:
     """The pseudonymisation key: $ATLAS_HMAC_KEY, else `atlas_hmac_key` in .streamlit/secrets.toml."""
     key = os.environ.get("ATLAS_HMAC_KEY") or _secrets().get("atlas_hmac_key")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas.ingest import archive, hmis, hsds, importer, sources, validate
+from atlas.ingest import archive, columns, hmis, hsds, importer, sources, validate
 from atlas.ingest.contract import TABLES, Column
 from atlas.exports import safe_csv
 
@@ -94,6 +94,7 @@ RULE_TITLES = {
     "unsafe_archive": "Archive refused", "hmis_location": "Referral location not matched",
     "hmis_result": "Unknown referral result", "hmis_result_date": "Referral result without a date",
     "hmis_entry_before_result": "Entry before the recorded acceptance", "hmis_no_events": "No referral events",
+    "value_mapping": "Value without a mapping", "status_undated": "Status without a date",
 }
 
 
@@ -168,6 +169,23 @@ class Staging:
     def mapping_file(self) -> Path | None:
         found = [f for f in self.files if f.name.lower().endswith(MAPPING_SUFFIX)]
         return self.directory / found[0].name if found else None
+
+    @property
+    def column_mappings(self) -> dict[str, columns.ColumnMapping]:
+        """Column mappings uploaded with the files (.toml files that are one), by staged name."""
+        found = {}
+        for f in self.files:
+            if f.name.lower().endswith(MAPPING_SUFFIX):
+                try:
+                    found[f.name] = columns.ColumnMapping.load(self.directory / f.name)
+                except (columns.MappingError, OSError, UnicodeDecodeError, KeyError, TypeError):
+                    continue
+        return found
+
+    def frame(self, name: str):
+        """A staged file's table as text (for mapping its columns), or None when it cannot be read."""
+        frame, _ = sources.read_text(self.directory / name)
+        return frame
 
     def discard(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -251,6 +269,17 @@ def guess_table(name: str, head: bytes = b"") -> str | None:
 _SINGULAR = {"agencies": "agency", "capacity": "capacities"}
 
 
+def needs_mapping(frame: pd.DataFrame, table: str | None) -> bool:
+    """Whether a file's columns are its own rather than a contract table's: no table was recognised, or
+    its header has fewer than half the required columns of the table its name suggests (a contract file
+    missing a column or two is reported as such instead)."""
+    header = {str(c).strip() for c in frame.columns}
+    if table is None:
+        return bool(header)
+    required = set(TABLES[table].required_columns)
+    return len(required & header) < len(required) / 2
+
+
 def _header(head: bytes) -> set[str]:
     """The column names in the first line of CSV bytes (any delimiter the reader accepts)."""
     for encoding in ("utf-8-sig", "utf-16", "cp1252"):
@@ -327,11 +356,14 @@ class Review:
 
 
 def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: str = "replace",
-           on_conflict: str = "refuse", tables: Mapping[str, str | None] | None = None) -> Review:
+           on_conflict: str = "refuse", tables: Mapping[str, str | None] | None = None,
+           mappings: Mapping[str, columns.ColumnMapping] | None = None) -> Review:
     """Read, validate and plan the staged files as an import in `mode`, writing nothing.
 
     `tables` maps a staged file's name to the contract table it holds (None: leave it out); a file
-    not in it keeps its guessed table. For an HSDS directory the files' names say what they hold.
+    not in it keeps its guessed table. `mappings` maps a staged file's name to the column mapping that
+    turns it into contract tables (a file in its own columns). For an HSDS directory or an HMIS export
+    the files' names say what they hold.
     """
     database = Path(database)
     base = importer.identity(database)
@@ -343,7 +375,7 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
     elif staging.format == "hsds":
         raw, read_problems, directory = _read_hsds(staging)
     else:
-        raw, read_problems = _read_contract(staging, tables or {})
+        raw, read_problems = _read_contract(staging, tables or {}, mappings or {})
         directory = None
     problems += read_problems
     plan = None
@@ -383,14 +415,33 @@ def confirm(done: Review, database: str | Path, key: bytes) -> importer.ImportRe
     return result
 
 
-def _read_contract(staging: Staging, chosen: Mapping[str, str | None]
+def _read_contract(staging: Staging, chosen: Mapping[str, str | None],
+                   mappings: Mapping[str, columns.ColumnMapping]
                    ) -> tuple[dict[str, sources.RawTable], list[validate.Problem]]:
     raw: dict[str, sources.RawTable] = {}
     problems: list[validate.Problem] = []
     holders: dict[str, str] = {}
     for staged in staging.files:
+        if staged.name in mappings:  # a file in its own columns, through its column mapping
+            frame, found = sources.read_text(staging.directory / staged.name)
+            problems += [_renamed(p, staged) for p in found]
+            if frame is None:
+                continue
+            mapped, found = columns.apply(mappings[staged.name], frame, staged.uploaded_as)
+            problems += found
+            for name, table_raw in mapped.items():
+                if name in holders:
+                    problems.append(validate.Problem(
+                        staged.uploaded_as, None, None, None, "duplicate_file",
+                        f"{holders[name]} and {staged.uploaded_as} both give the {name} table: upload one of them."))
+                    continue
+                holders[name] = staged.uploaded_as
+                raw[name] = table_raw
+            continue
         table = chosen.get(staged.name, staged.table)
         suffix = Path(staged.name).suffix.lower()
+        if suffix == MAPPING_SUFFIX and staged.name in staging.column_mappings:
+            continue  # a column mapping uploaded with the files: applied to the file it was made for
         if table is None or suffix not in sources.READERS:
             why = ("its type is not read: upload CSV, Excel (.xlsx) or Parquet files"
                    if suffix not in sources.READERS else
