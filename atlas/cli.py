@@ -165,6 +165,8 @@ def cmd_import(args) -> int:
         print(f"\nThe archive was not read. {database} is unchanged.", file=sys.stderr)
         return 1
     except importer.ImportRejected as rejected:
+        for mapping in column_maps:
+            rejected.problems = columns.located(mapping, rejected.problems, args.directory)
         report = getattr(rejected, "report", None)
         if report is not None:
             print(report.text(), file=sys.stderr)

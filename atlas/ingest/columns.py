@@ -25,7 +25,7 @@ import datetime as dt
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,12 +63,18 @@ _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 # Names people give each contract column, for proposing a source column.
 SYNONYMS = {
-    "referral_id": ("referral id", "referral #", "referral no", "referral number", "ref", "ref no", "id"),
-    "client_id": ("client id", "client", "client #", "person id", "participant id", "case id", "case #"),
-    "from_agency_id": ("from agency", "from", "referred by", "referring agency", "referrer", "source agency", "sender"),
-    "to_agency_id": ("to agency", "to", "referred to", "receiving agency", "provider", "recipient agency"),
-    "service_type": ("service type", "service", "need", "category", "type of service", "program type"),
-    "referred_at": ("referred at", "date sent", "referral date", "date referred", "referred on", "sent", "created"),
+    "referral_id": ("referral id", "referral #", "referral no", "referral number", "ref", "ref no", "id", "call id",
+                    "record id", "no"),
+    "client_id": ("client id", "client", "client #", "person id", "participant id", "case id", "case #", "caller id",
+                  "person"),
+    "from_agency_id": ("from agency", "from", "referred by", "referring agency", "referrer", "source agency", "sender",
+                       "agency referred from"),
+    "to_agency_id": ("to agency", "to", "referred to", "receiving agency", "provider", "recipient agency",
+                     "agency referred to"),
+    "service_type": ("service type", "service", "need", "category", "type of service", "program type", "need category",
+                     "kind"),
+    "referred_at": ("referred at", "date sent", "referral date", "date referred", "referred on", "sent", "created",
+                    "call date", "day"),
     "to_program_id": ("program", "program id", "to program"),
     "accepted_at": ("accepted at", "date accepted", "accepted on", "accepted"),
     "declined_at": ("declined at", "date declined", "declined on", "declined"),
@@ -207,6 +213,19 @@ class ColumnMapping:
                     raise MappingError(f"{file}: [agencies.sectors] {agency!r} = {sector!r} is not a sector")
             if self.agencies.get("default_sector", "community") not in SECTORS:
                 raise MappingError(f"{file}: default_sector is not a sector")
+
+    def source_of(self, column: str) -> str:
+        """The source column(s) a contract column comes from, as a person would name them."""
+        if self.status and column in ("accepted_at", "declined_at", "started_at", "completed_at", "decline_reason"):
+            date = self.status["date"] if isinstance(self.status["date"], str) else self.status["date"][0]
+            return f"{self.status['column']} / {date}"
+        source = self.columns.get(column, column)
+        return source if isinstance(source, str) else " + ".join(source)
+
+    def locate(self, problems: list[Problem], file: str) -> list[Problem]:
+        """Problems the contract's checks found in the mapped table of `file`, named by its own columns."""
+        return [replace(p, column=self.source_of(p.column)) if p.file == file and p.column else p
+                for p in problems]
 
     def matches(self, header: list[str]) -> bool:
         """Whether a file with `header` has the columns this mapping was made for (in any order)."""
@@ -367,6 +386,10 @@ def _status(frame: pd.DataFrame, out: pd.DataFrame, mapping: ColumnMapping, file
     problems += _listed(file, status["column"], "value_mapping", unmapped, text,
                         "This status has no stage in the mapping: say which stage it means.")
     when = _read_dates(frame, status["date"], mapping, file, problems)
+    if "referred_at" in out:  # a status dated the day of the referral, without a time: after the referral
+        referred = pd.to_datetime(out["referred_at"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        same_day = (when.dt.normalize() == referred.dt.normalize()) & (when < referred)
+        when = when.where(~same_day.fillna(False), referred)
     when_text = when.dt.strftime("%Y-%m-%d %H:%M:%S").where(when.notna(), None).astype("object")
     date_column = status["date"] if isinstance(status["date"], str) else status["date"][0]
     undated = (stage.notna() & (stage != "pending") & when.isna() & frame[date_column].isna()).to_numpy()
@@ -390,12 +413,20 @@ def agency_slug(name: str) -> str:
 
 
 def _agencies(out: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The agencies named in the referral columns (spellings merged), and each written name's id."""
-    spellings = {_normal(k): v for k, v in (settings.get("spellings") or {}).items()}
-    written = pd.concat([out[c] for c in ("from_agency_id", "to_agency_id") if c in out]).dropna().unique()
-    canonical = {w: spellings.get(_normal(w), w.strip()) for w in written}
-    names = sorted(set(canonical.values()), key=str.lower)
-    ids = {name: agency_slug(name) for name in names}
+    """The agencies named in the referral columns, and each written name's id. Names that differ only in
+    case or spacing are one agency (written as most often); `spellings` merges others."""
+    spellings = {_normal(k): v.strip() for k, v in (settings.get("spellings") or {}).items()}
+    written = pd.concat([out[c] for c in ("from_agency_id", "to_agency_id") if c in out]).dropna()
+    counts = written.astype(str).value_counts()
+    usual: dict[str, str] = {}
+    for name in counts.index:  # most frequent first
+        usual.setdefault(_normal(name), name.strip())
+    canonical = {w: spellings.get(_normal(w), usual[_normal(w)]) for w in counts.index}
+    by_id: dict[str, str] = {}
+    for name in sorted(set(canonical.values()), key=str.lower):
+        by_id.setdefault(agency_slug(name), name)
+    names = sorted(by_id.values(), key=str.lower)
+    ids = {name: agency_slug(name) for name in canonical.values()}
     sectors, regions = settings.get("sectors") or {}, settings.get("regions") or {}
     frame = pd.DataFrame({
         "agency_id": [ids[n] for n in names], "name": names,
@@ -590,3 +621,13 @@ def read_folder(directory: str | Path, mappings: list[ColumnMapping], required: 
             problems.append(Problem(f"{name}.csv", None, None, None, "missing_file",
                                     f"The {name} table is needed: add {name}.csv, or a file a mapping gives it."))
     return tables, problems
+
+
+def located(mapping: ColumnMapping, problems: list[Problem], folder: Path) -> list[Problem]:
+    """`mapping.locate` for the file of `folder` the mapping was applied to (the command line's import)."""
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.is_file() and entry.suffix.lower() in sources.READERS:
+            frame, _ = sources.read_text(entry)
+            if frame is not None and mapping.matches([str(c) for c in frame.columns]):
+                return mapping.locate(problems, entry.name)
+    return problems

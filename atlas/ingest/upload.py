@@ -390,6 +390,9 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
         problems = plan.problems
     if directory is not None:
         problems = directory.locate(problems)
+    for staged in staging.files:  # problems of a file in its own columns, named by them
+        if staged.name in (mappings or {}):
+            problems = mappings[staged.name].locate(problems, staged.uploaded_as)
     return Review(staging, mode, on_conflict, staging.format, raw, read_problems, plan, problems, base,
                   directory, report)
 
