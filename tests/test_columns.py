@@ -256,3 +256,43 @@ def test_the_page_maps_a_file_keeps_the_mapping_and_recognises_next_months(tmp_p
     page, cli = ({t: duckdb.connect(str(db), read_only=True).execute(f"select * from {t} order by 1").fetchall()
                   for t in tables} for db in (tmp_path / "page" / "atlas.duckdb", tmp_path / "cli.duckdb"))
     assert page == cli
+
+
+def test_a_coordinator_maps_an_export_in_chromium_and_reaches_the_overview(browser, tmp_path, monkeypatch):
+    from playwright.sync_api import expect
+
+    from browser import served, wait_drawn
+
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    export = write(tmp_path, "Case tool export.csv", CASE_TOOL)
+    database = tmp_path / "atlas.duckdb"
+    shots = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path))
+    with served(database, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 4200})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.get_by_text("holds no data yet").wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
+        page.get_by_text("Map the columns of").wait_for(timeout=60_000)
+        wait_drawn(page)
+        # every date column's values fit one format only, so each is chosen and shown as it reads
+        page.get_by_text("Reads as: 03/06/2024 → 06 Mar 2024").wait_for(timeout=30_000)
+        page.get_by_role("combobox", name="How Date Sent is written").click()  # the person can still change it
+        page.get_by_role("option", name="MM/DD/YYYY", exact=True).click()
+        wait_drawn(page)
+        page.screenshot(path=str(shots / "data_column_mapping.png"), full_page=True)
+        page.get_by_role("button", name="Check the files").click()
+        page.get_by_text("No problems: these files can be imported").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("The dashboard holds 6 referrals").wait_for(timeout=60_000)
+        page.goto(url)
+        page.get_by_role("link", name="Overview").first.wait_for(timeout=60_000)
+        page.get_by_role("link", name="Overview").first.click()
+        values = page.locator('[data-testid="stMetricValue"]')
+        expect(values).to_have_count(6, timeout=60_000)
+        wait_drawn(page)
+        assert values.first.inner_text().strip() == "6"
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        assert not errors, errors
+        page.close()
