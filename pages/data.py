@@ -268,6 +268,12 @@ with load:
                                file_name=f"{name}.csv", mime="text/csv", key=f"template_{name}",
                                icon=":material/download:", on_click="ignore")
 
+    st.download_button("Download the whole contract as a Frictionless Data Package (datapackage.json)",
+                       upload.datapackage_json(), file_name="datapackage.json", mime="application/json",
+                       key="template_datapackage", icon=":material/data_object:", on_click="ignore",
+                       help="Every table's columns, types, allowed values and keys in the open Frictionless "
+                            "format: put it beside your files and check them with any Frictionless tool.")
+
     st.subheader("2. Upload your files")
     limit = st.get_option("server.maxUploadSize")
     st.markdown(f"Each file can be up to **{limit} MB**. Files are read by their content, in UTF-8, "

@@ -153,6 +153,18 @@ def test_a_larger_directory_maps_every_field(tmp_path):
     assert (undated.file, undated.row, undated.column) == ("service_capacity.csv", 2 * 900 + 3, "updated")
 
 
+def test_an_hsds_2_directory_gets_its_regions_as_a_3_one_does(tmp_path):
+    """HSDS 1.x/2.0 name the addresses physical_addresses.csv (with no address_type) and the links
+    services_at_location.csv."""
+    folder = directory(tmp_path / "hsds2")
+    (folder / "addresses.csv").rename(folder / "physical_addresses.csv")
+    (folder / "service_at_location.csv").rename(folder / "services_at_location.csv")
+    older = hsds.read_directory(folder).tables["agencies"].frame.set_index("agency_id")["region"]
+    newer = hsds.read_directory(directory(tmp_path / "hsds3")).tables["agencies"].frame.set_index("agency_id")["region"]
+    assert older.loc["org-0001"] == "District 1" and older.loc["org-0003"] == "Town 3"  # through services_at_location
+    assert older.equals(newer)
+
+
 def test_problems_are_reported_in_the_hsds_files(tmp_path):
     folder = directory(tmp_path / "hsds")
     with pytest.raises(importer.ImportRejected) as rejected:

@@ -31,11 +31,15 @@ def to_contract_text(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def write_folder(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
-    """Write each table as `<table>.csv` in the contract format; returns the files written."""
+    """Write each table as `<table>.csv` in the contract format, with the Frictionless `datapackage.json`
+    that describes them; returns the files written."""
+    from atlas.ingest import datapackage
+
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables.items():
         path = directory / f"{name}.csv"
         to_contract_text(frame, name).to_csv(path, index=False, na_rep="", lineterminator="\n")
         written.append(path)
+    written.append(datapackage.write(directory, list(tables)))
     return written

@@ -32,14 +32,15 @@ from atlas.ingest.validate import ROWS_LISTED, Problem
 
 DEFAULT_MAPPING = Path(__file__).resolve().parent / "hsds_mapping.toml"
 
-# HSDS table -> the file names it goes by (HSDS 3.0 examples name files in the singular, 3.1 plural).
+# HSDS table -> the file names it goes by (HSDS 3.0 examples name files in the singular, 3.1 plural; HSDS
+# 1.x and 2.0 call the addresses physical_addresses and the links services_at_location).
 FILES = {
     "organizations": ("organizations", "organization"),
     "services": ("services", "service"),
     "programs": ("programs", "program"),
     "locations": ("locations", "location"),
-    "addresses": ("addresses", "address"),
-    "service_at_location": ("service_at_location", "service_at_locations"),
+    "addresses": ("addresses", "address", "physical_addresses", "physical_address"),  # HSDS 1.x/2.0: physical_
+    "service_at_location": ("service_at_location", "service_at_locations", "services_at_location"),  # 2.0
     "service_capacity": ("service_capacity", "service_capacities"),
     "units": ("units", "unit"),
     "attributes": ("attributes", "attribute"),

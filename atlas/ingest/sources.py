@@ -112,7 +112,7 @@ def read_folder(path: str | Path, required: tuple[str, ...] | None = None
     found: dict[str, list[Path]] = {}
     problems: list[Problem] = []
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name == "datapackage.json":  # hidden, or the files' description
             continue
         table = entry.stem.lower()
         if entry.is_file() and table in TABLES and entry.suffix.lower() in READERS:

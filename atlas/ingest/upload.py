@@ -107,6 +107,13 @@ def template_csv(table: str) -> bytes:
     return safe_csv(pd.DataFrame([[example.get(c, "") for c in columns]], columns=columns))
 
 
+def datapackage_json() -> bytes:
+    """The contract as a Frictionless Data Package, to download beside the templates."""
+    from atlas.ingest import datapackage
+
+    return (json.dumps(datapackage.descriptor(), indent=2, ensure_ascii=False) + "\n").encode()
+
+
 def column_guide(table: str) -> pd.DataFrame:
     """What each column of `table` holds: name, required, format, and allowed values or notes."""
     rows = []
