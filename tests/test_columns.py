@@ -296,3 +296,14 @@ def test_a_coordinator_maps_an_export_in_chromium_and_reaches_the_overview(brows
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         assert not errors, errors
         page.close()
+
+
+def test_hostile_header_and_values_cannot_break_or_extend_the_mapping_file():
+    hostile = 'Ref"\n[agencies]\ndefault_sector = "justice"\n\\'
+    mapping = columns.ColumnMapping("referrals", [hostile, "C", "D", "F", "T", "S"],
+                                    columns={"referral_id": hostile, "client_id": "C", "referred_at": "D",
+                                             "from_agency_id": "F", "to_agency_id": "T", "service_type": "S"},
+                                    formats={"D": "YYYY-MM-DD"}, values={"service_type": {'x"\ty': "food"}})
+    again = columns.ColumnMapping.from_toml(mapping.to_toml())
+    assert again.header[0] == hostile and again.columns["referral_id"] == hostile
+    assert again.values == {"service_type": {'x"\ty': "food"}} and again.agencies is None
