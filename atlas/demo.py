@@ -311,6 +311,8 @@ CAST = (
 )
 _BOTTLENECK = 1
 _HARBOR_HOUSE = 0
+_DROPPING_REFERRER = 4  # Millbrook Probation Office: its declined referrals are rarely followed up
+_LEAD_RECORDERS = ("cps", "cmht", "family_shelter")  # agencies that record who holds the case
 _SHORTAGE_SLOT = 3
 _UNPARTNERED_FLOWS = ((2, 3), (4, 5), (6, 7), (8, 9), (10, 11))  # cast positions, from -> to
 _DORMANT_PAIRS = ((12, 13), (14, 15), (16, 17), (18, 10), (19, 13))
@@ -397,8 +399,9 @@ def planted(agencies: int = 150, regions: int = 6) -> dict:
     outruns capacity), `dormant_formal_pairs` (formal ties with no referrals either way; pairs of
     agency ids), `unpartnered_heavy_flows` (heavy directed flows (from, to) with no declared tie),
     `small_programs` (program ids with 1-10 exits a year), `winter_surge_agency_id` and
-    `winter_surge_program_id` (the shelter whose demand surges in Dec-Feb), and `names` (agency id ->
-    name for every agency above).
+    `winter_surge_program_id` (the shelter whose demand surges in Dec-Feb), `dropping_referrer_agency_id`
+    (whose declined referrals are rarely followed up), `friction_sectors` (the sector pair that turns each
+    other down: police and child protection), and `names` (agency id -> name for every agency above).
     """
     _check_size(agencies, regions)
     agency_ids = _arrow_ids("A", np.arange(1, len(CAST) + 1), _width(agencies)).to_pylist()
@@ -411,7 +414,7 @@ def planted(agencies: int = 150, regions: int = 6) -> dict:
             pilots.append(n)
             n += 1
     program_ids = _arrow_ids("P", np.arange(1, n + 1), program_width).to_pylist()
-    named = {_BOTTLENECK, _HARBOR_HOUSE, *np.ravel(_UNPARTNERED_FLOWS), *np.ravel(_DORMANT_PAIRS),
+    named = {_BOTTLENECK, _HARBOR_HOUSE, _DROPPING_REFERRER, *np.ravel(_UNPARTNERED_FLOWS), *np.ravel(_DORMANT_PAIRS),
              *(i for i, m in enumerate(CAST) if m.pilot)}
     return {
         "bottleneck_agency_id": agency_ids[_BOTTLENECK],
@@ -420,6 +423,8 @@ def planted(agencies: int = 150, regions: int = 6) -> dict:
         "unpartnered_heavy_flows": [(agency_ids[a], agency_ids[b]) for a, b in _UNPARTNERED_FLOWS],
         "small_programs": [program_ids[i] for i in pilots],
         "winter_surge_agency_id": agency_ids[_HARBOR_HOUSE],
+        "dropping_referrer_agency_id": agency_ids[_DROPPING_REFERRER],
+        "friction_sectors": ("justice", "government"),
         "winter_surge_program_id": program_ids[first_program[_HARBOR_HOUSE]],
         "names": {agency_ids[i]: CAST[i].name for i in sorted(named)},
     }
@@ -445,9 +450,14 @@ def generate(seed: int = 7, referrals: int = 150_000, agencies: int = 150, regio
 
     pingpong = _pingpong(rng, town, flows, period, round(referrals * 0.004))
     pilots = _pilots(rng, town, period)
-    main = _main(rng, town, flows, period, referrals - len(pingpong.day) - len(pilots.day))
-    rows = _Rows.concat([main, pingpong, pilots])
-    del main, pingpong, pilots
+    passed = _passed_around(rng, town, period, max(12, round(referrals * 0.0008)))
+    n_follow = round(referrals * 0.05)
+    main = _main(rng, town, flows, period,
+                 referrals - len(pingpong.day) - len(pilots.day) - len(passed.day) - n_follow)
+    follow = _follow_ups(rng, town, period, main, n_follow)
+    rows = _Rows.concat([main, pingpong, pilots, passed]).extended(follow)  # follow-ups keep main's clients
+    del main, pingpong, pilots, passed, follow
+    _drop_handoffs(rows, town)
 
     n_clients = int(rows.client.max()) + 1  # raw ids in random order, not in order of arrival
     clients = _arrow_ids("C", rng.permutation(n_clients) + 1, max(7, len(str(n_clients))))
@@ -456,7 +466,7 @@ def generate(seed: int = 7, referrals: int = 150_000, agencies: int = 150, regio
         "agencies": town.agencies_frame(),
         "programs": town.programs_frame(rng),
         "partnerships": _partnerships(rng, town, flows, period),
-        "referrals": _referrals_frame(town, rows, clients, period),
+        "referrals": _referrals_frame(town, rows, clients, period, rng),
         "outcomes": _outcomes(rng, town, rows, clients, period),
         "capacity": capacity,
         "needs": _needs(rng, town, demand, period),
@@ -846,6 +856,11 @@ class _Rows:
         parts["client"] = np.concatenate([b.client + o for b, o in zip(blocks, offsets)], dtype=np.int32)
         return cls(**parts)
 
+    def extended(self, more: _Rows) -> _Rows:
+        """These rows and `more`, whose client numbers are already this block's (not renumbered)."""
+        return _Rows(**{name: np.concatenate([getattr(self, name), getattr(more, name)], dtype=getattr(self, name).dtype)
+                        for name in self.__dataclass_fields__})
+
 
 def _referral_days(rng: np.random.Generator, town: _Town, period: _Period, source: np.ndarray,
                    program: np.ndarray) -> np.ndarray:
@@ -976,10 +991,82 @@ def _pilots(rng: np.random.Generator, town: _Town, period: _Period) -> _Rows:
     return _Rows(sender[pilot], program, np.ones(n, bool), np.arange(n), day, *stages)
 
 
-def _referrals_frame(town: _Town, rows: _Rows, clients: pa.Array, period: _Period) -> pd.DataFrame:
+def _passed_around(rng: np.random.Generator, town: _Town, period: _Period, n_chains: int) -> _Rows:
+    """Families passed between the police and child protection of their region, 2-4 times within weeks,
+    that neither takes on: each referral is declined or left unanswered (the essays' failure)."""
+    pairs = [(p, c) for r in range(len(town.regions))
+             for p in town.agencies_of("police", r) for c in town.agencies_of("cps", r)]
+    if not pairs:
+        empty = np.zeros(0)
+        return _Rows(empty.astype(np.int32), empty.astype(np.int32), empty.astype(bool), empty.astype(np.int32),
+                     empty, empty, empty, empty.astype(np.int8), empty, empty)
+    pair = rng.integers(0, len(pairs), n_chains)
+    police, cps = (np.array([pairs[i][k] for i in pair]) for k in (0, 1))
+    length = 2 + _categorical(rng, np.array([0.4, 0.4, 0.2]), n_chains)
+    chain = np.repeat(np.arange(n_chains), length)
+    first_row = np.repeat(np.cumsum(length) - length, length)
+    step = np.arange(len(chain)) - first_row
+    first_day = rng.uniform(0, period.days - 60, n_chains)
+    gaps = np.where(step == 0, 0, rng.uniform(2, 9, len(chain)))
+    day = first_day[chain] + np.cumsum(gaps) - np.cumsum(gaps)[first_row]
+    source = np.where(step % 2 == 0, police[chain], cps[chain])
+    receiver = np.where(step % 2 == 0, cps[chain], police[chain])
+    program = town.first_program()[receiver]
+    n = len(day)
+    last = step == length[chain] - 1
+    declined = np.where(last & (rng.random(n) < 0.5), np.nan, day + rng.uniform(0.5, 3, n))  # the last may wait
+    declined[declined >= period.days] = np.nan
+    reason = np.where(np.isnan(declined), -1, _categorical(rng, np.array([0, 0.6, 0.1, 0, 0, 0.3]), n)).astype(np.int8)
+    missing = np.full(n, np.nan)
+    return _Rows(source.astype(np.int32), program.astype(np.int32), np.ones(n, bool), chain.astype(np.int32), day,
+                 missing, declined, reason, missing.copy(), missing.copy())
+
+
+def _follow_ups(rng: np.random.Generator, town: _Town, period: _Period, main: _Rows, n: int) -> _Rows:
+    """After a decline, most referrers try again: a new referral of the same client, by the same referrer,
+    to another program of the same service within ten days (the planted referrer excepted)."""
+    declined = np.flatnonzero(~np.isnan(main.declined) & (main.source != _DROPPING_REFERRER))
+    chosen = np.sort(rng.choice(declined, size=n, replace=len(declined) < n)) if len(declined) else \
+        np.zeros(0, np.int64)
+    service = town.program_type[main.program[chosen]]
+    program = main.program[chosen].copy()
+    for s in np.unique(service):
+        options = np.flatnonzero(town.program_type == s)
+        rows = np.flatnonzero(service == s)
+        program[rows] = options[rng.integers(0, len(options), len(rows))]
+    day = main.declined[chosen] + rng.uniform(0.5, 10, len(chosen))
+    keep = day < period.days
+    chosen, program, day = chosen[keep], program[keep], day[keep]
+    short = n - len(day)  # the rest, on the edge of the period, become ordinary next-day referrals
+    if short:
+        extra = rng.choice(np.flatnonzero(main.day < period.days - 2), size=short)
+        chosen, program = np.concatenate([chosen, extra]), np.concatenate([program, main.program[extra]])
+        day = np.concatenate([day, main.day[extra] + 1])
+    m = len(day)
+    stages = _stages(rng, town, period, day, program, np.full(m, 0.015), np.full(m, 0.2), np.zeros(m, int),
+                     0.8, 0.85)
+    return _Rows(main.source[chosen], program, np.ones(m, bool), main.client[chosen], day, *stages)
+
+
+def _drop_handoffs(rows: _Rows, town: _Town) -> None:
+    """The planted referrer whose declined referrals are rarely followed up: its clients whose referral
+    was declined are referred by nobody afterwards (each becomes a client of its own)."""
+    declined = (rows.source == _DROPPING_REFERRER) & ~np.isnan(rows.declined)
+    fresh = int(rows.client.max()) + 1
+    rows.client[declined] = np.arange(fresh, fresh + int(declined.sum()), dtype=np.int32)
+
+
+def _referrals_frame(town: _Town, rows: _Rows, clients: pa.Array, period: _Period,
+                     rng: np.random.Generator) -> pd.DataFrame:
     order = np.argsort(rows.day, kind="stable")
     n = len(order)
     program = rows.program[order]
+    # Child protection, community mental-health teams and case-managing shelters record the case's lead
+    # on most of their referrals that are taken up: themselves, or (a fifth of the time) the receiver.
+    source = rows.source[order]
+    recording = np.isin(town.archetype[source], [ARCHETYPE_KEYS.index(k) for k in _LEAD_RECORDERS])
+    recorded = recording & ~np.isnan(rows.accepted[order]) & (rng.random(n) < 0.7)
+    lead = np.where(recorded, np.where(rng.random(n) < 0.2, town.program_agency[program], source), -1)
     return _frame("referrals", {
         "referral_id": _strings(_arrow_ids("R", np.arange(1, n + 1), max(8, len(str(n))))),
         "client_id": _take(clients, rows.client[order]),
@@ -993,6 +1080,7 @@ def _referrals_frame(town: _Town, rows: _Rows, clients: pa.Array, period: _Perio
         "decline_reason": _take(pa.array(DECLINE_REASONS), rows.reason[order]),
         "started_at": period.timestamps(rows.started[order]),
         "completed_at": period.timestamps(rows.completed[order]),
+        "lead_agency_id": _take(town.agency_ids(), lead),
     })
 
 

@@ -81,7 +81,7 @@ facts as (
 
 raw_columns as (
     select referral_id, client_id, from_agency_id, to_agency_id, service_type, referred_at, to_program_id,
-        accepted_at, declined_at, decline_reason, started_at, completed_at
+        accepted_at, declined_at, decline_reason, started_at, completed_at, lead_agency_id
     from facts
 ),
 

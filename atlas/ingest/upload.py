@@ -49,7 +49,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
     "referrals": {"referral_id": "R0001", "client_id": "C-10023", "from_agency_id": "A001",
                   "to_agency_id": "A001", "service_type": "shelter", "referred_at": "2024-03-04 09:30",
                   "to_program_id": "P001", "accepted_at": "2024-03-05 14:00", "declined_at": "",
-                  "decline_reason": "", "started_at": "2024-03-06", "completed_at": ""},
+                  "decline_reason": "", "started_at": "2024-03-06", "completed_at": "", "lead_agency_id": "A001"},
     "outcomes": {"client_id": "C-10023", "agency_id": "A001", "program_id": "P001",
                  "outcome": "housed_permanent", "achieved_on": "2024-05-31"},
     "capacity": {"program_id": "P001", "month": "2024-03", "slots": "24"},

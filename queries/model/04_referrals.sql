@@ -15,5 +15,6 @@ create table referrals (
     declined_at timestamp,
     decline_reason varchar,
     started_at timestamp,
-    completed_at timestamp
+    completed_at timestamp,
+    lead_agency_id varchar
 )

@@ -16,6 +16,7 @@ create table referral_facts (
     decline_reason varchar,
     started_at timestamp,
     completed_at timestamp,
+    lead_agency_id varchar,
     is_internal boolean not null,
     status varchar not null,
     is_pending boolean not null,
