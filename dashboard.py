@@ -13,6 +13,8 @@ PAGES = {  # (group, url path): the page; url paths are the page keys of atlas.a
                                        icon=":material/hourglass_top:"),
     ("Directors", "need_capacity"): dict(page="pages/need_capacity.py", title="Need vs capacity",
                                          icon=":material/balance:"),
+    ("Directors", "accountability"): dict(page="pages/accountability.py", title="Who holds the case",
+                                          icon=":material/family_restroom:"),
     ("Board", "network"): dict(page="pages/network.py", title="Network map", icon=":material/hub:"),
     ("Funders", "outcomes"): dict(page="pages/outcomes.py", title="Outcomes", icon=":material/verified:"),
     ("Data", "data"): dict(page="pages/data.py", title="Data", icon=":material/database:"),

@@ -27,6 +27,7 @@ PAGES = {
     "overview": ("referrals", "partnerships", "outcomes"),
     "bottlenecks": ("referrals",),
     "need_capacity": ("needs", "capacity", "referrals"),
+    "accountability": ("referrals",),
     "network": ("referrals", "partnerships"),
     "outcomes": ("outcomes",),
 }

@@ -37,6 +37,14 @@ if view.min_cell:
                f"them be worked out ({view.hidden} withheld in this period)." if view.hidden else
                f"Counts of fewer than {view.min_cell} people would be hidden; none are in this period.")
 
+passed = app.view("accountability.headline", filters, min_cell=view.min_cell)
+sentence = passed.sentence(view.min_cell)
+if sentence:  # who holds the case, at network level (for every audience, small cells hidden for board and funder)
+    st.markdown(":material/family_restroom: " + sentence + (
+        " Journeys are counted by the period and region only, not by service or sector."
+        if filters.service_type or filters.sector else "") + (
+        " The **Who holds the case** page has the detail." if viewer.can_open("accountability") else ""))
+
 if view.trend_chart is None:
     st.info("No referrals match these filters.")
 else:

@@ -177,7 +177,7 @@ def test_hostile_text_in_an_enumeration_is_refused(table, column, tmp_path):
 # ---- the served dashboard, in Chromium ---------------------------------------------------------------
 
 PAGES = {"": "Collaboration Atlas", "bottlenecks": "Bottlenecks", "need_capacity": "Need vs capacity",
-         "network": "Network map", "outcomes": "Outcomes", "data": "Data"}
+         "accountability": "Who holds the case", "network": "Network map", "outcomes": "Outcomes", "data": "Data"}
 NAV = {"": "Overview", **{k: v for k, v in PAGES.items() if k}}
 
 # Namespace and DTD identifiers are names, never fetched: the only http(s) URLs a served page or an

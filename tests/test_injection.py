@@ -21,7 +21,7 @@ from atlas.catalog import QueryError
 from atlas.db import Atlas
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py",
+PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",
          "pages/network.py", "pages/outcomes.py", "pages/data.py"]
 
 INJECTIONS = (

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py",
+PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",
          "pages/network.py", "pages/outcomes.py", "pages/data.py"]
 
 

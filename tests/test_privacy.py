@@ -300,7 +300,7 @@ def test_restricted_pages_hold_no_record_level_row_or_victim_name(tempting_db, m
                     assert metric.value == "Hidden" or int(metric.value.replace(",", "")) == 0 \
                         or int(metric.value.replace(",", "")) >= M, (page, period, metric.label, metric.value)
             assert not at.get("download_button") or page != "pages/overview.py"
-    for page in ("pages/bottlenecks.py", "pages/need_capacity.py", "pages/data.py"):
+    for page in ("pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py", "pages/data.py"):
         at = AppTest.from_file(DASHBOARD, default_timeout=120)
         at.switch_page(page)
         at.run()
