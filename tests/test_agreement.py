@@ -527,7 +527,8 @@ def small_choices(c: Community) -> dict:
 
 def demo_choices(c: Community) -> dict:
     """The calendar quarter in the middle of the data; a period from the day a partnership ends
-    (the median end) to the first day, 60 or more days later, on which one begins; the region and
+    (the median of the ends some start follows by 60 days or more) to the first day, 60 or more days
+    later, on which one begins; the region and
     sector receiving most referrals, the service most referred to that region; as_of 20 days after
     the quarter (mid-data)."""
     r = c.referrals
@@ -535,7 +536,9 @@ def demo_choices(c: Community) -> dict:
     quarter = middle.to_period("Q")
     region = r["to_region"].value_counts().idxmax()
     ties = c.tables["partnerships"]
-    first = ties["ended_on"].dropna().sort_values().iloc[ties["ended_on"].notna().sum() // 2]
+    ends = ties["ended_on"].dropna().sort_values()
+    ends = ends[ends + pd.Timedelta(days=60) <= ties["started_on"].max()]  # a start follows 60 or more days later
+    first = ends.iloc[len(ends) // 2]
     last = ties.loc[ties["started_on"] >= first + pd.Timedelta(days=60), "started_on"].min()
     return {
         "period": (quarter.start_time.strftime("%Y-%m-%d"), quarter.end_time.strftime("%Y-%m-%d")),
