@@ -270,9 +270,9 @@ with load:
 
     st.download_button("Download the whole contract as a Frictionless Data Package (datapackage.json)",
                        upload.datapackage_json(), file_name="datapackage.json", mime="application/json",
-                       key="template_datapackage", icon=":material/data_object:", on_click="ignore",
-                       help="Every table's columns, types, allowed values and keys in the open Frictionless "
-                            "format: put it beside your files and check them with any Frictionless tool.")
+                       key="template_datapackage", icon=":material/data_object:", on_click="ignore")
+    st.caption("Every table's columns, types, allowed values and keys in the open Frictionless format: put it "
+               "beside your files and check them with any Frictionless tool before loading them.")
 
     st.subheader("2. Upload your files")
     limit = st.get_option("server.maxUploadSize")

@@ -106,6 +106,7 @@ def hostile_files() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     r["client_id"] = r["client_id"].map(client)
     for c in ("from_agency_id", "to_agency_id"):
         r[c] = r[c].map(agency_ids)
+    r["lead_agency_id"] = [a if i % 3 == 0 else "" for i, a in enumerate(r["from_agency_id"])]  # a recorded lead
     r["to_program_id"] = r["to_program_id"].map(lambda v: program_ids.get(v, v))
     o = tables["outcomes"]
     o["client_id"] = o["client_id"].map(client)
@@ -120,7 +121,9 @@ def hostile_files() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     for name, columns in free_text_columns().items():
         for column in columns:
             filled = tables[name][column][tables[name][column] != ""]
-            assert len(filled) and not filled.isin(_read(SMALL_COMMUNITY[f"{name}.csv"])[column]).any(), (name, column)
+            original = _read(SMALL_COMMUNITY[f"{name}.csv"])
+            before = original[column] if column in original else pd.Series([], dtype=str)  # a column added here
+            assert len(filled) and not filled.isin(before).any(), (name, column)
     return {f"{name}.csv": frame.to_csv(index=False, quoting=csv.QUOTE_ALL) for name, frame in tables.items()}, maps
 
 

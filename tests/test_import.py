@@ -102,8 +102,8 @@ def test_demo_csv_round_trips_through_import(tmp_path):
     built, imported, csv = tmp_path / "demo.duckdb", tmp_path / "imported.duckdb", tmp_path / "csv"
     out = run_atlas("demo", "--db", str(built), "--csv", str(csv), "--referrals", "5000", "--agencies", "100")
     assert out.returncode == 0, out.stderr
-    assert sorted(p.name for p in csv.iterdir()) == sorted(f"{t}.csv" for t in
-        ("agencies", "programs", "partnerships", "referrals", "outcomes", "capacity", "needs"))
+    assert sorted(p.name for p in csv.iterdir()) == sorted([f"{t}.csv" for t in (
+        "agencies", "programs", "partnerships", "referrals", "outcomes", "capacity", "needs")] + ["datapackage.json"])
     out = run_atlas("import", str(csv), "--db", str(imported))
     assert out.returncode == 0, out.stderr
     for name in ("agencies", "programs", "partnerships", "referrals", "outcomes", "capacity", "needs"):

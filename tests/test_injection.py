@@ -135,6 +135,7 @@ FILTER_KEYS = ("filter_region", "filter_service", "filter_sector")
 WIDGET_KEYS = {
     "pages/bottlenecks.py": ("bottleneck_focus", "pathway_sector"),
     "pages/need_capacity.py": ("need_region", "need_service", "need_measure"),
+    "pages/accountability.py": (),
     "pages/network.py": ("map_focus", "map_closure"),
     "pages/outcomes.py": ("outcomes_funder",),
     "pages/overview.py": (),
