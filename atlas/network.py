@@ -107,6 +107,9 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
     flows = db.query("network_edges", **filters.params_for("network_edges"))
     ties = db.query("partnership_activity", **filters.params_for("partnership_activity"))
+    keys = ["agency_a_id", "agency_b_id", "kind", "instrument", "started_on"]
+    rated = db.query("partnership_quality", start=filters.start, end=filters.end)[[*keys, "trust", "value"]]
+    ties = ties.merge(rated.drop_duplicates(keys), on=keys, how="left")  # partner-survey ratings, where given
 
     protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
     touches = flows["from_agency_id"].isin(protected) | flows["to_agency_id"].isin(protected)
@@ -376,12 +379,15 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
         for t in ties[ties["kind"] == kind].itertuples(index=False):
             status = ("no referrals in the period" if t.status == "dormant" else
                       "referrals in the period" if restricted else f"{t.referrals:,} referrals")
+            low = pd.notna(t.trust) and t.trust <= 2
+            rating = "" if pd.isna(t.trust) and pd.isna(t.value) else " · rated by partners: " + ", ".join(
+                f"{name} {int(score)} of 4" for name, score in (("trust", t.trust), ("value", t.value)) if pd.notna(score))
             net.add_edge(t.agency_a_id, t.agency_b_id, arrows={"to": {"enabled": False}},
                          color=TIE_COLOURS[kind] if lit(t.agency_a_id, t.agency_b_id) else DIMMED,
-                         dashes=kind == "informal", width=2.5 if t.status == "dormant" else 1,
+                         dashes=[2, 5] if low else kind == "informal", width=2.5 if t.status == "dormant" else 1,
                          title=f"{LAYERS[kind][:-1]}: {instrument_label(t.instrument)} since "
                                f"{pd.Timestamp(t.started_on):%Y-%m-%d}"
-                               f" — {status}",
+                               f" — {status}{rating}",
                          smooth=False)
     if "flows" in choice.layers and len(flows):
         top = flows["referrals"].max()
@@ -400,7 +406,8 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
         "edges": {"selectionWidth": 2, "hoverWidth": 1},
     }
     nodes, edges, *_ = net.get_network_data()
-    lines = [(LAYERS["formal"], TIE_COLOURS["formal"], "solid"), (LAYERS["informal"], TIE_COLOURS["informal"], "dashed")]
+    lines = [(LAYERS["formal"], TIE_COLOURS["formal"], "solid"), (LAYERS["informal"], TIE_COLOURS["informal"], "dashed"),
+             ("Tie rated low in trust (1–2)", "#555555", "dotted")]
     lines += [(f"Flow, {label}", FLOW_COLOURS[key], "solid")
               for key, label in (("formal", "formal agreement"), ("informal", "informal tie"), ("none", "no declared tie"))]
     return _TEMPLATES.get_template("network.html").render(
@@ -408,7 +415,8 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
         height="680px", width="100%", bgcolor="#ffffff",
         sectors=[(name.capitalize(), colour) for name, colour in SECTOR_COLOURS.items()],
         lines=[line for line in lines if ("Flow" in line[0] and "flows" in choice.layers)
-               or line[0] in {LAYERS[k] for k in choice.layers}],
+               or line[0] in {LAYERS[k] for k in choice.layers}
+               or (line[2] == "dotted" and {"formal", "informal"} & set(choice.layers))],
     )
 
 

@@ -60,6 +60,30 @@ dormant.dataframe(view.dormant, hide_index=True, width="stretch")
 one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back.")
 one_way.dataframe(view.one_way, hide_index=True, width="stretch")
 
+st.subheader("Partnership quality")
+quality = app.view("ties.build", filters, min_cell=min_cell)
+q = quality.scores
+st.caption("How partners rate their ties in partner surveys (trust and value, 1 to 4, in the manner of the PARTNER "
+           "tool), beside the referrals the ties really carry. On the map, a tie rated 1 or 2 in trust is dotted.")
+rated = st.columns(3)
+rated[0].metric("Ties rated", f"{q['rated_trust']:,} of {q['ties']:,}",
+                help="Declared partnerships in force in the period with a trust rating (victim-service ties aside).")
+for column, name in ((rated[1], "trust"), (rated[2], "value")):
+    column.metric(f"Mean {name}", "—" if q[f"mean_{name}"] is None else f"{q[f'mean_{name}']:.1f} of 4",
+                  help=None if q[f"sd_{name}"] is None else
+                  f"Spread (standard deviation) {q[f'sd_{name}']:.2f} over {q[f'rated_{name}']:,} rated ties.")
+strained, idle, rated_by = st.tabs([f"Low trust, heavy flows ({len(quality.strained)})",
+                                    f"High trust, no flows ({len(quality.idle)})", "How partners rate each agency"])
+strained.caption("Ties rated 1 or 2 in trust that carry referrals, heaviest first: work done in spite of the "
+                 "relationship." + ("" if min_cell is None else f" Only ties carrying at least {min_cell} referrals "
+                                    "are listed, without their count."))
+strained.dataframe(quality.strained, hide_index=True, width="stretch")
+idle.caption("Ties rated 3 or 4 in trust that carried no referral either way: goodwill not yet used.")
+idle.dataframe(quality.idle, hide_index=True, width="stretch")
+rated_by.caption("Each agency's rated ties, lowest mean trust first (a tie rates both its agencies).")
+rated_by.dataframe(quality.ratings, hide_index=True, width="stretch", column_config={
+    "Mean trust": st.column_config.NumberColumn(format="%.1f"), "Mean value": st.column_config.NumberColumn(format="%.1f")})
+
 st.subheader("Network scores")
 s = view.summary
 figures = st.columns(5)

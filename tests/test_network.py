@@ -7,10 +7,12 @@ Undirected weights: A1-A2 2, A1-A3 4, A1-A4 2, A1-A5 1, A2-A3 1, A2-A5 1.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -140,3 +142,39 @@ def test_scores_without_the_cut_off_lists_are_the_same_scores(db):
     assert summary == lean_summary and summary["cut_points"] > 0
     assert len(cut_points) == summary["cut_points"] and none.empty
     assert list(none.columns) == list(cut_points.columns)
+
+
+def test_partnership_quality_as_checked_by_hand(small_db):
+    """conftest's partnerships in the first quarter of 2024: A1-A3's protocol ended in 2023; A1-A2 carried R01
+    and R13, A3-A1 (informal, from March) the three A1->A3 referrals, A1-A5 R05, A4-A2 none."""
+    from atlas import ties
+
+    with Atlas(small_db) as db:
+        frame = db.query("partnership_quality", start="2024-01-01", end="2024-03-31")
+        quality = ties.build(db, Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31)))
+        board = ties.build(db, Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31)), min_cell=11)
+        view = network.build(db, Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31)), network.MapChoice(min_referrals=1))
+    rows = frame[["agency_a_id", "agency_b_id", "kind", "referrals_a_to_b", "referrals_b_to_a", "accepted_a_to_b",
+                  "accepted_b_to_a"]].values.tolist()
+    assert rows == [["A1", "A2", "formal", 1, 1, 1, 1], ["A1", "A5", "informal", 0, 1, 0, 1],
+                    ["A3", "A1", "informal", 0, 3, 0, 1], ["A4", "A2", "formal", 0, 0, 0, 0]]
+    assert frame["trust"].tolist()[:3] == [4, 4, 3] and pd.isna(frame["trust"].iloc[3])
+    assert quality.scores == {"ties": 4, "rated_trust": 3, "mean_trust": pytest.approx(11 / 3),
+                              "sd_trust": pytest.approx(np.std([4, 4, 3])), "rated_value": 2,
+                              "mean_value": pytest.approx(3.5), "sd_value": pytest.approx(0.5)}
+    assert quality.idle.empty and quality.strained.empty  # no tie rated 1-2; every rated tie carried referrals
+    assert quality.ratings.set_index("Agency").loc["Harbor House", "Rated ties"] == 3
+    assert "rated by partners: trust 4 of 4, value 4 of 4" in view.html
+    assert board.scores == quality.scores
+
+
+def test_low_trust_heavy_ties_and_small_counts_for_the_board():
+    from atlas import ties
+
+    frame = pd.DataFrame({"agency_a": ["A", "B", "C"], "agency_b": ["X", "Y", "Z"], "kind": ["formal"] * 3,
+                          "instrument": ["mou"] * 3, "trust": [1, 2, 4], "value": [2, None, 4],
+                          "referrals": [40, 3, 0]})
+    assert ties.strained(frame)["Referrals (both ways)"].tolist() == [40, 3]
+    board = ties.strained(frame, min_cell=11)  # no count beside the map's flows; no tie of a small flow
+    assert board["Partnership"].tolist() == ["A — X"] and "Referrals (both ways)" not in board.columns
+    assert ties.idle(frame)["Partnership"].tolist() == ["C — Z"]

@@ -1,0 +1,99 @@
+"""The quality of each partnership: partner-survey trust and value beside the referrals it really carries.
+
+Partner surveys (the contract's optional `trust` and `value` ratings, 1-4, in the manner of the PARTNER
+tool's trust and value scores) say how partners rate a tie; referral flows say what it carries. Read
+together they show ties rated low in trust that carry heavy flows (work done in spite of the
+relationship), ties rated high that carry nothing (goodwill not yet used), and how each agency is rated
+by its partners. `build(db, filters, min_cell)` reads `partnership_quality` and returns it ready for the
+Network map page; with `min_cell` (board and funder views) no referral count is given, and only ties
+carrying at least min_cell referrals are listed as carrying them. Ties with a victim-service agency are left out, as on the map.
+Pure: no Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from atlas.filters import Filters
+from atlas.ingest.contract import instrument_label, label
+
+LOW_TRUST, HIGH_TRUST = 2, 3  # rated 1-2: low; 3-4: high
+
+
+@dataclass(frozen=True)
+class Quality:
+    ties: pd.DataFrame  # partnership_quality rows shown (no victim-service agency), with names and `referrals`
+    scores: dict  # ties, rated_trust, mean_trust, sd_trust, rated_value, mean_value, sd_value
+    strained: pd.DataFrame  # low trust, heaviest flows first (under headings)
+    idle: pd.DataFrame  # high trust, no referral either way (under headings)
+    ratings: pd.DataFrame  # each agency as its partners rate it (under headings)
+
+
+def build(db, filters: Filters, min_cell: int | None = None) -> Quality:
+    """The period's declared ties with their ratings and referrals, the network's scores and the three
+    tables the Network map page shows under the map."""
+    frame = db.query("partnership_quality", start=filters.start, end=filters.end)
+    agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
+    names = dict(zip(agencies["agency_id"], agencies["name"]))
+    protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
+    frame = frame[~frame["agency_a_id"].isin(protected) & ~frame["agency_b_id"].isin(protected)]
+    frame = frame.assign(referrals=frame["referrals_a_to_b"] + frame["referrals_b_to_a"],
+                         agency_a=frame["agency_a_id"].map(names), agency_b=frame["agency_b_id"].map(names))
+    frame = frame.dropna(subset=["agency_a", "agency_b"]).reset_index(drop=True)
+    return Quality(ties=frame, scores=scores(frame), strained=strained(frame, min_cell), idle=idle(frame),
+                   ratings=ratings(frame))
+
+
+def scores(frame: pd.DataFrame) -> dict:
+    """Network-level scores: mean and spread (standard deviation) of trust and of value over rated ties."""
+    out = {"ties": len(frame)}
+    for column in ("trust", "value"):
+        rated = frame[column].dropna().astype(float)
+        out[f"rated_{column}"] = len(rated)
+        out[f"mean_{column}"] = float(rated.mean()) if len(rated) else None
+        out[f"sd_{column}"] = float(rated.std(ddof=0)) if len(rated) else None
+    return out
+
+
+def _pair(frame: pd.DataFrame) -> pd.Series:
+    return frame["agency_a"] + " — " + frame["agency_b"]
+
+
+def strained(frame: pd.DataFrame, min_cell: int | None = None, top: int = 15) -> pd.DataFrame:
+    """Ties rated low in trust (1-2) that carry referrals, heaviest first. With `min_cell` (board and funder
+    views) only ties carrying at least min_cell referrals are listed, and without their count: a tie's total
+    beside the map's flows could reveal a flow the map leaves out as small."""
+    low = frame[(frame["trust"] <= LOW_TRUST) & (frame["referrals"] > 0)].sort_values("referrals", ascending=False)
+    if min_cell is not None:
+        low = low[low["referrals"] >= min_cell]
+    low = low.head(top)
+    out = pd.DataFrame({
+        "Partnership": _pair(low), "Kind": low["kind"].map(label),
+        "Instrument": low["instrument"].map(instrument_label), "Trust": low["trust"].astype("Int64"),
+        "Value": low["value"].astype("Int64")})
+    if min_cell is None:
+        out["Referrals (both ways)"] = low["referrals"].astype(int)
+    return out.reset_index(drop=True)
+
+
+def idle(frame: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """Ties rated high in trust (3-4) that carried no referral either way in the period."""
+    high = frame[(frame["trust"] >= HIGH_TRUST) & (frame["referrals"] == 0)]
+    high = high.sort_values(["trust", "value"], ascending=False, na_position="last").head(top)
+    return pd.DataFrame({
+        "Partnership": _pair(high), "Kind": high["kind"].map(label),
+        "Instrument": high["instrument"].map(instrument_label), "Trust": high["trust"].astype("Int64"),
+        "Value": high["value"].astype("Int64")}).reset_index(drop=True)
+
+
+def ratings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each agency as its partners rate it: the mean trust and value of its rated ties (a tie rates both)."""
+    both = pd.concat([frame.rename(columns={"agency_a": "agency"}), frame.rename(columns={"agency_b": "agency"})])
+    rated = both.dropna(subset=["trust"])
+    if not len(rated):
+        return pd.DataFrame(columns=["Agency", "Rated ties", "Mean trust", "Mean value"])
+    out = rated.groupby("agency").agg(ties=("trust", "size"), trust=("trust", "mean"), value=("value", "mean"))
+    out = out.sort_values(["trust", "ties"], ascending=[True, False]).reset_index()
+    return out.rename(columns={"agency": "Agency", "ties": "Rated ties", "trust": "Mean trust", "value": "Mean value"})
