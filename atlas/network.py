@@ -89,6 +89,7 @@ class NetworkView:
     flows: pd.DataFrame  # every flow scored (victim-service agencies and weak flows left out)
     flows_drawn: int
     choice: MapChoice = field(default_factory=MapChoice)
+    not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
 
     @property
     def flows_total(self) -> int:
@@ -140,7 +141,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         scores=scored.sort_values("betweenness", ascending=False)[list(SCORE_COLUMNS)].rename(columns=SCORE_COLUMNS),
         summary=summary,
         cut_points=cut_points,
-        html=map_html(scored, drawn, ties, choice, restricted=restricted),
+        html=map_html(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell),
         informal_flows=informal_flows(flows, names, accepted=not restricted),
         dormant=dormant_agreements(ties, names),
         one_way=one_way_pairs(flows, names, min_referrals=max(10, threshold) if restricted else 10,
@@ -151,6 +152,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         flows=flows if not restricted else flows.drop(columns="accepted"),
         flows_drawn=len(drawn),
         choice=choice,
+        not_drawn=len(scored) - len(drawn_agencies(scored, drawn, map_ties(scored, ties, choice), choice)),
     )
 
 
@@ -327,26 +329,55 @@ def _sizes(agencies: pd.DataFrame, measure: str) -> np.ndarray:
     return unit * (1 + 4 * np.sqrt(values / top))
 
 
-def _tooltip(row) -> str:
-    """Plain text (vis-network shows string titles with innerText, never as HTML)."""
+def _tooltip(row, min_cell: int | None = None) -> str:
+    """Plain text (vis-network shows string titles with innerText, never as HTML). With `min_cell` (board
+    and funder views) the figures count only the flows drawn, of at least min_cell referrals, and say so: an
+    agency whose flows are all smaller reads "hidden", never 0."""
+    if min_cell is None:
+        volume = f"Referrals in {row.in_strength:,} · out {row.out_strength:,}"
+    elif row.in_strength or row.out_strength:
+        volume = (f"Referrals in flows of {min_cell} or more: in {row.in_strength:,} · out {row.out_strength:,} "
+                  f"(smaller flows hidden)")
+    else:
+        volume = f"Referrals: hidden (every flow it has is of fewer than {min_cell})"
     return "\n".join([
         str(row.name_),
         f"{row.sector} · {row.region}",
-        f"Referrals in {row.in_strength:,} · out {row.out_strength:,}",
+        volume,
         f"Partners: referred in by {row.in_degree}, refers out to {row.out_degree}",
         f"Brokerage (betweenness) {row.betweenness:.3f} · community {row.community}",
     ] + (["Cut point: its closure would split the network"] if row.articulation else []))
 
 
-def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
-             restricted: bool = False) -> str:
-    """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off).
-    `restricted`: tooltips give no accepted counts and no referral counts of declared ties."""
+def map_ties(agencies: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> pd.DataFrame:
+    """The declared ties the map draws: between drawn agencies, at most `top_edges` (dormant agreements
+    first, as they are a finding, then the busiest)."""
     ids = set(agencies["agency_id"])
     ties = ties[ties["agency_a_id"].isin(ids) & ties["agency_b_id"].isin(ids)]
-    if len(ties) > choice.top_edges:  # dormant agreements first (they are a finding), then the busiest ties
+    if len(ties) > choice.top_edges:
         ties = ties.assign(_dormant=ties["status"] == "dormant").sort_values(
             ["_dormant", "referrals"], ascending=False).head(choice.top_edges)
+    return ties
+
+
+def drawn_agencies(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> pd.DataFrame:
+    """The agencies the map draws: those with a drawn flow or a drawn declared tie. The rest are not strewn
+    around the frame; the page counts them."""
+    ends: set = set()
+    if "flows" in choice.layers:
+        ends |= set(flows["from_agency_id"]) | set(flows["to_agency_id"])
+    shown_ties = ties[ties["kind"].isin([k for k in ("formal", "informal") if k in choice.layers])]
+    ends |= set(shown_ties["agency_a_id"]) | set(shown_ties["agency_b_id"])
+    return agencies[agencies["agency_id"].isin(ends)].reset_index(drop=True)
+
+
+def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
+             restricted: bool = False, min_cell: int | None = None) -> str:
+    """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off).
+    `restricted`: tooltips give no accepted counts and no referral counts of declared ties, and (with
+    `min_cell`) say which figures are hidden."""
+    ties = map_ties(agencies, ties, choice)
+    agencies = drawn_agencies(agencies, flows, ties, choice)
     xy = positions(agencies, flows, ties)
     highlight = ego(choice.focus, choice.steps, flows, ties) if choice.focus else None
     sizes = _sizes(agencies, choice.size_by)
@@ -360,7 +391,7 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
         net.add_node(
             row.agency_id,
             label=str(row.name_) if show_label else " ",
-            title=_tooltip(row),
+            title=_tooltip(row, min_cell if restricted else None),
             x=float(xy[i, 0]), y=float(xy[i, 1]),
             size=float(sizes[i]),
             color=SECTOR_COLOURS.get(row.sector, "#999999") if lit else DIMMED,
@@ -414,6 +445,10 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
         title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=options,
         height="680px", width="100%", bgcolor="#ffffff",
         sectors=[(name.capitalize(), colour) for name, colour in SECTOR_COLOURS.items()],
+        words=("Each dot is an agency, coloured by its sector and sized by " + SIZE_MEASURES[choice.size_by].lower()
+               + ". " + ("An arrow is a referral flow from the agency that referred to the one that received: the "
+                         "thicker, the more referrals. " if "flows" in choice.layers else "")
+               + "A line without an arrow is a declared tie. Hover any of them for its figures."),
         lines=[line for line in lines if ("Flow" in line[0] and "flows" in choice.layers)
                or line[0] in {LAYERS[k] for k in choice.layers}
                or (line[2] == "dotted" and {"formal", "informal"} & set(choice.layers))],

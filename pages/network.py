@@ -43,7 +43,9 @@ st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the stron
            + (f"{view.hidden_referrals:,} referrals to or from victim-service agencies are counted in the totals "
               "but never drawn." if view.hidden_referrals else "")
            + ("" if min_cell is None else f"Victim-service agencies are never drawn, and flows of fewer than "
-              f"{min_cell} referrals are left out of the map, its figures and its exports."))
+              f"{min_cell} referrals are left out of the map, its figures and its exports. ")
+           + (f"{view.not_drawn:,} agencies with no flow or tie on the map are left out of it (they are in the "
+              "scores table below)." if view.not_drawn else ""))
 
 if not view.focus_partners.empty:
     st.subheader(f"Partners of {escape.markdown(names[view.choice.focus])}")

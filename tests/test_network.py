@@ -178,3 +178,23 @@ def test_low_trust_heavy_ties_and_small_counts_for_the_board():
     board = ties.strained(frame, min_cell=11)  # no count beside the map's flows; no tie of a small flow
     assert board["Partnership"].tolist() == ["A — X"] and "Referrals (both ways)" not in board.columns
     assert ties.idle(frame)["Partnership"].tolist() == ["C — Z"]
+
+
+def test_the_board_map_says_a_hidden_figure_is_hidden_and_leaves_out_agencies_with_nothing_drawn(small_db):
+    """On the small community every flow is under 11 referrals: the board's map draws only declared ties, and an
+    agency's referral figures read "hidden", never "in 0 · out 0"; agencies with neither a flow nor a tie drawn
+    are left out of the map and counted."""
+    with Atlas(small_db) as db:
+        board = network.build(db, Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31)), network.MapChoice(),
+                              min_cell=11)
+        director = network.build(db, Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31)),
+                                 network.MapChoice(min_referrals=1, layers=("flows",)))
+        heavy = network.build(db, Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31)),
+                              network.MapChoice(min_referrals=2, layers=("flows",)))
+    assert "Referrals in 0" not in board.html and "out 0" not in board.html
+    assert "Referrals: hidden (every flow it has is of fewer than 11)" in board.html
+    assert board.not_drawn == 0  # every agency has a tie in force (A3's: the informal tie from 1 March)
+    assert "Each dot is an agency" in board.html and "A line without an arrow is a declared tie" in board.html
+    assert "Referrals in " in director.html and director.not_drawn == 0  # every agency has a flow
+    assert heavy.not_drawn == len(heavy.agencies) - 2  # only A1 -> A3 carries two referrals or more
+    assert '"id": "A2"' not in heavy.html and '"id": "A3"' in heavy.html
