@@ -40,7 +40,7 @@ def _view(version: tuple, audience_key: str, builder: str, args: tuple, kwargs: 
 
 BUILDERS = frozenset({"overview.build", "bottlenecks.build", "need.build", "network.build", "outcomes.build",
                       "resilience.closure", "resilience.change", "accountability.build",
-                      "accountability.headline", "ties.build"})
+                      "accountability.headline", "ties.build", "network.summary_view"})
 
 
 def view(builder: str, *args, **kwargs):

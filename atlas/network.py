@@ -72,6 +72,7 @@ class MapChoice:
     top_edges: int = 150  # at most this many flows (the strongest) and as many declared ties
     focus: str | None = None  # an agency whose ego network is highlighted
     steps: int = 1  # 1 or 2 steps out from the focus
+    group: tuple[str, str] | None = None  # ("region" or "sector", value): the agency map of that group only
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,13 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         | set(ties["agency_a_id"].unique()) | set(ties["agency_b_id"].unique())
     involved = agencies["agency_id"].isin(ends)
     shown = agencies[~agencies["is_victim_service"] & (agencies["in_scope"] | involved)]
+    if choice.group is not None:  # the agency map of one region or sector, opened from the summary
+        by, value = choice.group
+        shown = shown[shown[by] == value]
+        inside = set(shown["agency_id"])
+        flows = flows[flows["from_agency_id"].isin(inside) & flows["to_agency_id"].isin(inside)].reset_index(drop=True)
+        every_flow = every_flow[every_flow["from_agency_id"].isin(inside) & every_flow["to_agency_id"].isin(inside)]
+        ties = ties[ties["agency_a_id"].isin(inside) & ties["agency_b_id"].isin(inside)].reset_index(drop=True)
     scored, summary, cut_points = score(shown.reset_index(drop=True), flows)
     focus = choice.focus if choice.focus in set(scored["agency_id"]) else None
     choice = replace(choice, focus=focus)
@@ -453,6 +461,103 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
                or line[0] in {LAYERS[k] for k in choice.layers}
                or (line[2] == "dotted" and {"formal", "informal"} & set(choice.layers))],
     )
+
+
+SUMMARY_BY = {"region": "Region", "sector": "Sector"}
+_GROUP_COLOUR = "#577590"
+
+
+def summary(agencies: pd.DataFrame, flows: pd.DataFrame, by: str = "region") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The network at a glance: one row per region (or sector) with its agencies, the referrals its agencies
+    sent and received (within it counted once) and those kept within it; and the flows between groups.
+    Built from the flows the agency map scores, so its totals are the agency map's."""
+    group = dict(zip(agencies["agency_id"], agencies[by]))
+    f = flows.assign(a=flows["from_agency_id"].map(group), b=flows["to_agency_id"].map(group)).dropna(subset=["a", "b"])
+    between = f[f["a"] != f["b"]].groupby(["a", "b"], as_index=False)["referrals"].sum()
+    within = f[f["a"] == f["b"]].groupby("a")["referrals"].sum()
+    sent = between.groupby("a")["referrals"].sum()
+    received = between.groupby("b")["referrals"].sum()
+    groups = sorted(agencies[by].dropna().unique(), key=str)
+    nodes = pd.DataFrame({"group": groups,
+                          "agencies": [int((agencies[by] == g).sum()) for g in groups],
+                          "within": [int(within.get(g, 0)) for g in groups],
+                          "sent": [int(sent.get(g, 0)) for g in groups],
+                          "received": [int(received.get(g, 0)) for g in groups]})
+    nodes["referrals"] = nodes["within"] + nodes["sent"] + nodes["received"]
+    return nodes, between.rename(columns={"a": "from_group", "b": "to_group"})
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    by: str
+    nodes: pd.DataFrame  # group, agencies, within, sent, received, referrals
+    between: pd.DataFrame  # from_group, to_group, referrals
+    html: str
+
+    @property
+    def table(self) -> pd.DataFrame:
+        kind = SUMMARY_BY[self.by]
+        out = self.nodes.rename(columns={"group": kind, "agencies": "Agencies", "within": f"Within the {kind.lower()}",
+                                         "sent": f"To other {kind.lower()}s", "received": f"From other {kind.lower()}s",
+                                         "referrals": "Referrals"})
+        if self.by == "sector":
+            out[kind] = out[kind].map(label)
+        return out
+
+
+def summary_view(db, filters: Filters, by: str = "region", min_cell: int | None = None) -> SummaryView:
+    """The summary map of the period: the flows the agency map scores by default (victim-service agencies
+    left out; with `min_cell`, flows of at least min_cell and the complement rule, as on the board's map),
+    summed by region or sector."""
+    if by not in SUMMARY_BY:
+        raise ValueError(f"by must be one of {', '.join(SUMMARY_BY)}")
+    agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
+    flows = db.query("network_edges", **filters.params_for("network_edges"))
+    protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
+    flows = flows[~(flows["from_agency_id"].isin(protected) | flows["to_agency_id"].isin(protected))]
+    if min_cell is not None:
+        flows = flows[flows["referrals"] >= min_cell].reset_index(drop=True)
+        total = int(db.query("network_summary", **filters.params_for("network_summary"))["referrals"].iloc[0])
+        flows = complement_flows(flows, total, int(min_cell))
+    agencies = agencies[~agencies["is_victim_service"]]
+    nodes, between = summary(agencies, flows, by)
+    return SummaryView(by, nodes, between, summary_html(nodes, between, by))
+
+
+def summary_html(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region") -> str:
+    """The summary map: one dot per group on a circle (same data, same picture), sized by its referrals, with
+    arrows for the flows between groups, thicker for more; self-contained like the agency map."""
+    n = len(nodes)
+    angle = np.linspace(0, 2 * np.pi, n, endpoint=False) - np.pi / 2
+    radius = 420 if n > 1 else 0
+    top = max(1, int(nodes["referrals"].max() or 1))
+    net = Network(height="560px", width="100%", directed=True, cdn_resources="in_line")
+    kind = SUMMARY_BY[by].lower()
+    for i, row in enumerate(nodes.itertuples(index=False)):
+        net.add_node(str(row.group), label=str(label(row.group) if by == "sector" else row.group),
+                     x=float(radius * np.cos(angle[i])), y=float(radius * np.sin(angle[i])),
+                     size=float(18 + 42 * np.sqrt(row.referrals / top)), color=_GROUP_COLOUR, shape="dot",
+                     title="\n".join([f"{label(row.group) if by == 'sector' else row.group} ({kind})",
+                                       f"{row.agencies:,} agencies",
+                                       f"Referrals within the {kind}: {row.within:,}",
+                                       f"To other {kind}s: {row.sent:,} · from other {kind}s: {row.received:,}"]),
+                     font={"size": 22, "color": "#222222", "strokeWidth": 4, "strokeColor": "#ffffff"})
+    heaviest = max(1, int(between["referrals"].max())) if len(between) else 1
+    for f in between.itertuples(index=False):
+        net.add_edge(str(f.from_group), str(f.to_group), arrows="to", color="#f3722c",
+                     width=float(1 + 11 * np.sqrt(f.referrals / heaviest)),
+                     title=f"{f.referrals:,} referrals from {f.from_group} to {f.to_group}",
+                     smooth={"enabled": True, "type": "curvedCW", "roundness": 0.15})
+    options = {"physics": {"enabled": False},
+               "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False}}
+    nodes_data, edges_data, *_ = net.get_network_data()
+    words = (f"Each dot is a {kind}, sized by the referrals its agencies made and received; an arrow is the "
+             f"referrals from one {kind}'s agencies to another's, thicker for more. Hover for the figures; open the "
+             f"agency map of one {kind} below the map.")
+    return _TEMPLATES.get_template("network.html").render(
+        title=f"Collaboration Atlas — the network by {kind}", nodes=nodes_data, edges=edges_data, options=options,
+        height="560px", width="100%", bgcolor="#ffffff", sectors=[], lines=[("Referrals between them", "#f3722c",
+                                                                              "solid")], words=words)
 
 
 def _pair_names(frame: pd.DataFrame, a: str, b: str, names: dict) -> pd.DataFrame:

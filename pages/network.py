@@ -3,6 +3,7 @@
 import streamlit as st
 
 from atlas import app, config, escape, network, resilience
+from atlas.ingest.contract import label
 
 viewer = app.page_audience("network")
 app.require_database()
@@ -14,21 +15,44 @@ st.caption(f"Who works with whom, on paper and in practice — {escape.markdown(
            "Agencies are coloured by sector; arrows are referral flows, lines declared ties.")
 app.missing_data("network")
 
-controls = st.columns([4, 2, 2, 2])
-layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
-                           format_func=network.LAYERS.get, key="map_layers")
-size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),
-                                format_func=network.SIZE_MEASURES.get, key="map_size")
-min_referrals = controls[2].number_input("Minimum referrals per flow", min_cell or 1, 10_000, max(5, min_cell or 1),
-                                        key="map_min", help=None if min_cell is None else
-                                        f"Flows of fewer than {min_cell} referrals are never shown in this view.")
-top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, 150, step=50, key="map_top",
-                                     help="At most this many flows are drawn, the strongest, and as many declared "
-                                          "ties (dormant agreements first). Scores always use every flow.")
+mode = st.segmented_control(
+    "View", ["region", "sector", "agencies"], default="region" if viewer.restricted else "agencies", key="map_view",
+    format_func={"region": "Summary by region", "sector": "Summary by sector", "agencies": "Agency map"}.get,
+    help="The summary draws one dot per region or sector and the referrals between them; the agency map draws "
+         "every agency.") or ("region" if viewer.restricted else "agencies")
+group = None
+if mode in network.SUMMARY_BY:
+    summary = app.view("network.summary_view", filters, by=mode, min_cell=min_cell)
+    st.iframe(summary.html, height=580)
+    kind = network.SUMMARY_BY[mode].lower()
+    st.caption(f"Referrals between and within each {kind}'s agencies, as the agency map counts them"
+               + ("" if min_cell is None else f" (flows of at least {min_cell} referrals)") + ".")
+    with st.expander(f"The figures of each {kind}"):
+        st.dataframe(summary.table, hide_index=True, width="stretch")
+    groups = list(summary.nodes["group"])
+    opened = st.selectbox(f"Open the agency map of one {kind}", [""] + groups, key=f"map_group_{mode}",
+                          format_func=lambda g: f"Every {kind} (the whole network)" if not g else
+                          (label(g) if mode == "sector" else g))
+    group = (mode, opened) if opened else None
+    if group is not None:
+        st.subheader(f"Agencies of {escape.markdown(label(opened) if mode == 'sector' else opened)}")
+
+with st.expander("Map settings: layers, sizes, how many flows", expanded=not viewer.restricted):
+    controls = st.columns([4, 2, 2, 2])
+    layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
+                               format_func=network.LAYERS.get, key="map_layers")
+    size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),
+                                    format_func=network.SIZE_MEASURES.get, key="map_size")
+    min_referrals = controls[2].number_input("Minimum referrals per flow", min_cell or 1, 10_000,
+                                             max(5, min_cell or 1), key="map_min", help=None if min_cell is None else
+                                             f"Flows of fewer than {min_cell} referrals are never shown in this view.")
+    top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, 150, step=50, key="map_top",
+                                         help="At most this many flows are drawn, the strongest, and as many declared "
+                                              "ties (dormant agreements first). Scores always use every flow.")
 focus_col, steps_col = st.columns([3, 1])
 choice = network.MapChoice(layers=tuple(layers or ()), size_by=size_by, min_referrals=int(min_referrals),
                            top_edges=int(top_edges), focus=st.session_state.get("map_focus") or None,
-                           steps=int(st.session_state.get("map_steps", 1)))
+                           steps=int(st.session_state.get("map_steps", 1)), group=group)
 
 view = app.view("network.build", filters, choice, min_cell=min_cell)
 
@@ -37,7 +61,11 @@ focus_col.selectbox("Focus on an agency (its partners highlighted)", [""] + sort
                     format_func=lambda a: names.get(a, "No focus"), key="map_focus")
 steps_col.radio("Steps out", [1, 2], horizontal=True, key="map_steps")
 
-st.iframe(view.html, height=700)
+if mode == "agencies" or group is not None:
+    st.iframe(view.html, height=700)
+else:
+    st.info("Open the agency map of one region or sector above, or choose **Agency map** to draw every agency. The "
+            "tables below are the whole network's.", icon=":material/hub:")
 st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the strongest); hover an agency or a line "
            "for its figures, scroll to zoom, drag to pan. "
            + (f"{view.hidden_referrals:,} referrals to or from victim-service agencies are counted in the totals "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -198,3 +199,35 @@ def test_the_board_map_says_a_hidden_figure_is_hidden_and_leaves_out_agencies_wi
     assert "Referrals in " in director.html and director.not_drawn == 0  # every agency has a flow
     assert heavy.not_drawn == len(heavy.agencies) - 2  # only A1 -> A3 carries two referrals or more
     assert '"id": "A2"' not in heavy.html and '"id": "A3"' in heavy.html
+
+
+def test_the_summary_view_adds_up_to_the_agency_map_and_draws_the_same_picture(demo_db):
+    period = Filters(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    with Atlas(demo_db) as db:
+        for min_cell in (None, 11):
+            agency_map = network.build(db, period, network.MapChoice(min_referrals=min_cell or 1), min_cell=min_cell)
+            for by in ("region", "sector"):
+                view = network.summary_view(db, period, by=by, min_cell=min_cell)
+                assert view.nodes["within"].sum() + view.between["referrals"].sum() == agency_map.flows["referrals"].sum()
+                assert view.html == network.summary_view(db, period, by=by, min_cell=min_cell).html  # seeded, stable
+                assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", view.html)  # self-contained
+        one = network.build(db, period, network.MapChoice(min_referrals=1, group=("region", "Riverside")))
+    assert set(one.agencies["region"]) == {"Riverside"}
+    assert set(one.flows["from_agency_id"]) | set(one.flows["to_agency_id"]) <= set(one.agencies["agency_id"])
+
+
+def test_the_board_opens_on_the_summary_and_can_open_one_region(demo_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ATLAS_DB", str(demo_db))
+    monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=120)
+    at.switch_page("pages/network.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("iframe")) == 1  # the summary; the agency map waits until a region is opened
+    assert any("Open the agency map" in i.value for i in at.info)
+    region = next(s for s in at.selectbox if s.key == "map_group_region")
+    region.set_value(region.options[1]).run()
+    assert not at.exception, at.exception
+    assert len(at.get("iframe")) == 2
