@@ -357,6 +357,42 @@ def _tooltip(row, min_cell: int | None = None) -> str:
     ] + (["Cut point: its closure would split the network"] if row.articulation else []))
 
 
+def label_box(name: str, x: float, y: float, size: float, font: float) -> tuple[float, float, float, float]:
+    """Where vis-network draws a dot's label, in map units: centred under the dot (left, top, right, bottom);
+    the width allows 0.6 of the font size per character, a little more than the map's sans-serif needs."""
+    width, height = 0.6 * font * len(name), 1.25 * font
+    top = y + size + 0.15 * font
+    return (x - width / 2, top, x + width / 2, top + height)
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def readable_labels(agencies: pd.DataFrame, xy: np.ndarray, sizes: np.ndarray, font: float,
+                    limit: int = LABELLED_NODES) -> list[str]:
+    """The agencies whose names the map writes: the largest dots first (by the chosen measure), each only if
+    its label would overlap no label already written, nor a larger dot (a label is drawn with a white outline,
+    so it stays legible over the lines and small dots it crosses); at most `limit`. Every other name shows on
+    hover."""
+    order = np.argsort(-sizes, kind="stable")
+    dots = [(xy[i, 0] - sizes[i], xy[i, 1] - sizes[i], xy[i, 0] + sizes[i], xy[i, 1] + sizes[i]) for i in range(len(sizes))]
+    chosen, boxes = [], []
+    names = agencies["name"].astype(str).to_numpy()
+    ids = agencies["agency_id"].to_numpy()
+    for i in order:
+        if len(chosen) >= limit:
+            break
+        box = label_box(names[i], xy[i, 0], xy[i, 1], sizes[i], font)
+        if any(_overlap(box, other) for other in boxes):
+            continue
+        if any(j != i and sizes[j] > sizes[i] and _overlap(box, dots[j]) for j in range(len(dots))):
+            continue
+        chosen.append(ids[i])
+        boxes.append(box)
+    return chosen
+
+
 def map_ties(agencies: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> pd.DataFrame:
     """The declared ties the map draws: between drawn agencies, at most `top_edges` (dormant agreements
     first, as they are a finding, then the busiest)."""
@@ -389,8 +425,8 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
     xy = positions(agencies, flows, ties)
     highlight = ego(choice.focus, choice.steps, flows, ties) if choice.focus else None
     sizes = _sizes(agencies, choice.size_by)
-    labelled = set(agencies.assign(size=sizes).nlargest(LABELLED_NODES, "size")["agency_id"])
     font = round(_spread(len(agencies)) / 40)
+    labelled = set(readable_labels(agencies, xy, sizes, font))
 
     net = Network(height="680px", width="100%", directed=True, cdn_resources="in_line")
     for i, row in enumerate(agencies.rename(columns={"name": "name_"}).itertuples(index=False)):

@@ -231,3 +231,25 @@ def test_the_board_opens_on_the_summary_and_can_open_one_region(demo_db, monkeyp
     region.set_value(region.options[1]).run()
     assert not at.exception, at.exception
     assert len(at.get("iframe")) == 2
+
+
+def test_map_labels_never_overlap_each_other_or_a_dot(demo_db):
+    """The names written on the map at the default zoom: none overlaps another or a dot (measured on the
+    label boxes vis-network draws), and the largest agencies are among them."""
+    with Atlas(demo_db) as db:
+        view = network.build(db, Filters(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), network.MapChoice(min_referrals=5))
+    flows = view.flows.nlargest(150, "referrals")  # what the map draws of the flows, without declared ties
+    no_ties = pd.DataFrame(columns=["agency_a_id", "agency_b_id", "kind", "status", "referrals"])
+    agencies = network.drawn_agencies(view.agencies, flows, no_ties, network.MapChoice(layers=("flows",)))
+    xy = network.positions(agencies, flows, no_ties)
+    sizes = network._sizes(agencies, "volume")
+    font = round(network._spread(len(agencies)) / 40)
+    chosen = network.readable_labels(agencies, xy, sizes, font)
+    index = {a: i for i, a in enumerate(agencies["agency_id"])}
+    boxes = [network.label_box(agencies["name"].iat[index[a]], *xy[index[a]], sizes[index[a]], font) for a in chosen]
+    overlaps = sum(network._overlap(a, b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+    assert 5 <= len(chosen) <= network.LABELLED_NODES and overlaps == 0
+    assert agencies["agency_id"].iat[int(np.argmax(sizes))] in chosen  # the largest dot is named
+    # in the HTML, exactly these are written; every other name is a hover title only
+    labelled = re.findall(r'"label": "([^" ][^"]*)"', view.html)
+    assert 0 < len(labelled) <= network.LABELLED_NODES
