@@ -143,8 +143,11 @@ def test_network_map_draws_and_hostile_names_stay_text(hostile_db, browser, tmp_
 
         # hover the hostile agency's node: its tooltip shows the name as text
         box = page.locator("iframe").first.bounding_box()
-        point = frame.locator("body").evaluate(
-            "() => network.canvasToDOM(network.getPositions(['A2'])['A2'])")
+        point = frame.locator("body").evaluate("""() => {
+            const r = document.getElementById("map").getBoundingClientRect();  // the legend sits above the map
+            const d = network.canvasToDOM(network.getPositions(['A2'])['A2']);
+            return {x: d.x + r.left, y: d.y + r.top};
+        }""")
         page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
         tooltip = frame.locator("div.vis-tooltip")
         expect(tooltip).to_be_visible(timeout=10_000)

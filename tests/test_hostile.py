@@ -331,7 +331,9 @@ def _hover_map(visit: Visit) -> list[str]:
     expect(frame.locator("body[data-drawn=true]")).to_have_count(1, timeout=60_000)
     box = page.locator('[data-testid="stIFrame"]').first.bounding_box()
     spots = frame.locator("body").evaluate("""() => {
-        const at = p => network.canvasToDOM(p), pos = network.getPositions();
+        const r = document.getElementById("map").getBoundingClientRect();  // the legend sits above the map
+        const at = p => { const d = network.canvasToDOM(p); return {x: d.x + r.left, y: d.y + r.top}; };
+        const pos = network.getPositions();
         const nodes = Object.values(pos).map(at);
         const ties = edges.get().filter(e => e.smooth === false).map(e =>
             at({x: (pos[e.from].x + pos[e.to].x) / 2, y: (pos[e.from].y + pos[e.to].y) / 2}));
