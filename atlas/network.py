@@ -284,6 +284,8 @@ def _spread(n: int) -> float:
 @lru_cache(maxsize=16)
 def _layout(n: int, pairs: tuple[tuple[int, int, float], ...]) -> tuple[tuple[float, float], ...]:
     """Seeded Fruchterman-Reingold positions for n nodes and weighted undirected pairs (cached)."""
+    if n < 2:  # nothing to lay out (a map with no drawn agency, or one)
+        return tuple((0.0, 0.0) for _ in range(n))
     g = ig.Graph(n=n, edges=[(a, b) for a, b, _ in pairs])
     ig.set_random_number_generator(random.Random(SEED))
     if n <= KAMADA_KAWAI_UP_TO:
