@@ -38,7 +38,7 @@ if mode in network.SUMMARY_BY:
         st.subheader(f"Agencies of {escape.markdown(label(opened) if mode == 'sector' else opened)}")
 
 with st.expander("Map settings: layers, sizes, how many flows", expanded=not viewer.restricted):
-    controls = st.columns([4, 2, 2, 2])
+    controls = st.columns([4, 2, 2, 2, 2])
     layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
                                format_func=network.LAYERS.get, key="map_layers")
     size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),
@@ -49,10 +49,13 @@ with st.expander("Map settings: layers, sizes, how many flows", expanded=not vie
     top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, 150, step=50, key="map_top",
                                          help="At most this many flows are drawn, the strongest, and as many declared "
                                               "ties (dormant agreements first). Scores always use every flow.")
+    cluster_by = controls[4].selectbox("Group agencies by", list(network.CLUSTER_BY), format_func=network.CLUSTER_BY.get,
+                                       key="map_cluster", help="Agencies of a group are drawn together, apart from "
+                                       "the other groups: communities are worked out from who refers to whom.")
 focus_col, steps_col = st.columns([3, 1])
 choice = network.MapChoice(layers=tuple(layers or ()), size_by=size_by, min_referrals=int(min_referrals),
                            top_edges=int(top_edges), focus=st.session_state.get("map_focus") or None,
-                           steps=int(st.session_state.get("map_steps", 1)), group=group)
+                           steps=int(st.session_state.get("map_steps", 1)), group=group, cluster_by=cluster_by)
 
 view = app.view("network.build", filters, choice, min_cell=min_cell)
 
