@@ -303,3 +303,20 @@ def current_filters(person: Audience | None = None) -> Filters:
     _, periods = _reporting_periods(*(_data_days(require_database().query("data_extent").iloc[0]) or (None, None)))
     _, start, end = periods[0]
     return Filters(start, end, aligned=length)
+
+
+def board_pack(filters: Filters) -> tuple[Filters | None, tuple | None]:
+    """The board pack's period for the page's filters (the board's own whole period, or the latest whole one
+    that ends by the filters' end) and its two deferred downloads (HTML, PDF), built on click with the
+    board's protections whoever clicks; (None, None) when the data holds no whole period yet."""
+    from atlas.packs import board
+
+    days = _data_days(_opened().query("data_extent").iloc[0])
+    if days is None:
+        return None, None
+    length = config.reporting_period()
+    if not reporting_periods(days[0], days[1], length):
+        return None, None
+    period = board.for_board(filters, days[0], days[1], length)
+    return period, board.deferred(database(), period, config.min_cell())
+

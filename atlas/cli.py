@@ -67,10 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("queries", help="list the named queries with their documentation")
 
-    p = sub.add_parser("report", help="write the funder pack: an HTML report, its PDF and a CSV of the tables")
+    p = sub.add_parser("report", help="write the funder pack (an HTML report, its PDF and a CSV of the tables), "
+                                      "or with --board the board pack (HTML and PDF)")
     _db_arg(p)
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="where to write it: FILE.html, FILE.pdf and FILE.csv (any .html/.pdf/.csv suffix is replaced)")
+    p.add_argument("--board", action="store_true",
+                   help="the board pack: the network maps, scores, formal versus real and partnership quality for "
+                        "one whole reporting period, with the board's protections (FILE.html and FILE.pdf)")
+    p.add_argument("--period", metavar="LABEL",
+                   help="with --board: the reporting period, e.g. '2025 Q3' or '2025' (default: the latest that has "
+                        "ended)")
     p.add_argument("--funder", metavar="NAME", help="one funder's programs (programs.funder); default: the whole network")
     p.add_argument("--start", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="first day of the period (default: 12 months before the data's last referral day)")
@@ -282,9 +289,15 @@ def cmd_serve(args) -> int:
 def cmd_report(args) -> int:
     """The funder pack for a period (default: the last 12 months, as the Outcomes page opens) and,
     optionally, one funder; small numbers suppressed at the deployment's threshold."""
-    from atlas import outcomes, report
+    from atlas import outcomes
+    from atlas.packs import funder as report
     from atlas.filters import Filters, period_bounds
 
+    if args.board:
+        return _board_report(args)
+    if args.period:
+        raise UsageError("--period chooses the board pack's reporting period: use it with --board (the funder "
+                         "pack takes --start and --end)")
     started = time.perf_counter()
     with Atlas(args.db or config.database_path()) as db:
         extent = db.query("data_extent").iloc[0]
@@ -309,6 +322,33 @@ def cmd_report(args) -> int:
         raise UsageError(str(error)) from None
     took = time.perf_counter() - started
     print(f"Funder pack for {view.funder or 'the whole network'}, {view.filters.describe()} ({took:.1f} s):")
+    for path in written.values():
+        print(f"  {path}")
+    return 0
+
+
+def _board_report(args) -> int:
+    """The board pack for one whole reporting period (calendar quarter or year, as the board's screen)."""
+    from atlas.packs import board
+
+    if args.funder or args.start or args.end:
+        raise UsageError("a board pack covers one whole reporting period of the whole network: choose it with "
+                         "--period (e.g. '2025 Q3'); --funder, --start and --end belong to the funder pack")
+    started = time.perf_counter()
+    length = config.reporting_period()
+    with Atlas(args.db or config.database_path()) as db:
+        extent = db.query("data_extent").iloc[0]
+        if pd.isna(extent["first_referral"]):
+            raise UsageError("the database holds no referrals: nothing to report")
+        first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))
+        try:
+            filters = board.board_period(first, last, length, args.period)
+            pack = board.build(db, filters, min_cell=config.min_cell())
+            written = board.write(pack, args.out)
+        except board.ReportError as error:
+            raise UsageError(str(error)) from None
+    took = time.perf_counter() - started
+    print(f"Board pack for {filters.describe_period()} ({took:.1f} s):")
     for path in written.values():
         print(f"  {path}")
     return 0

@@ -100,6 +100,7 @@ class NetworkView:
     flows_drawn: int
     choice: MapChoice = field(default_factory=MapChoice)
     not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
+    layout: "MapLayout | None" = None  # what the map draws and where (for static pictures and measures)
 
     @property
     def flows_total(self) -> int:
@@ -153,12 +154,13 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     names = dict(zip(scored["agency_id"], scored["name"]))
     drawn = flows.nlargest(choice.top_edges, "referrals") if len(flows) > choice.top_edges else flows
     restricted = min_cell is not None
+    layout = map_layout(scored, drawn, ties, choice)
     return NetworkView(
         agencies=scored,
         scores=scored.sort_values("betweenness", ascending=False)[list(SCORE_COLUMNS)].rename(columns=SCORE_COLUMNS),
         summary=summary,
         cut_points=cut_points,
-        html=map_html(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell),
+        html=map_html(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell, layout=layout),
         informal_flows=informal_flows(flows, names, accepted=not restricted),
         dormant=dormant_agreements(ties, names),
         one_way=one_way_pairs(flows, names, min_referrals=max(10, threshold) if restricted else 10,
@@ -169,7 +171,8 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         flows=flows if not restricted else flows.drop(columns="accepted"),
         flows_drawn=len(drawn),
         choice=choice,
-        not_drawn=len(scored) - len(drawn_agencies(scored, drawn, map_ties(scored, ties, choice), choice)),
+        not_drawn=len(scored) - len(layout.agencies),
+        layout=layout,
     )
 
 
@@ -571,11 +574,23 @@ class MapLayout:
     clusters: pd.Series  # each drawn agency's cluster (community or region), as laid out
 
 
+def layout_clusters(drawn: pd.DataFrame, cluster_by: str) -> pd.Series:
+    """Each drawn agency's cluster: its region, or its community; an agency alone in its community on the map
+    (its flows are not drawn: it is there for a declared tie) joins the others of its region, so such agencies
+    are gathered by region rather than strewn one by one."""
+    if cluster_by == "region":
+        return drawn["region"].astype(str).reset_index(drop=True)
+    community = drawn["community"].astype(int)
+    alone = community.map(community.value_counts()) < 2
+    return pd.Series(np.where(alone, "region " + drawn["region"].astype(str), "community " + community.astype(str)),
+                     dtype=str).reset_index(drop=True)
+
+
 def map_layout(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> MapLayout:
     """The drawn agencies and ties, laid out in clusters of `choice.cluster_by`, with sizes and labels."""
     ties = map_ties(agencies, ties, choice)
     drawn = drawn_agencies(agencies, flows if "flows" in choice.layers else flows.head(0), ties, choice)
-    clusters = drawn["region" if choice.cluster_by == "region" else "community"].astype(str).reset_index(drop=True)
+    clusters = layout_clusters(drawn, choice.cluster_by)
     xy = positions(drawn, flows if "flows" in choice.layers else flows.head(0), ties, clusters)
     sizes = _sizes(drawn, choice.size_by)
     font = round(_spread(len(drawn)) / 40)
@@ -621,11 +636,11 @@ def readability(layout: MapLayout, columns: int = 8) -> dict:
 
 
 def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
-             restricted: bool = False, min_cell: int | None = None) -> str:
+             restricted: bool = False, min_cell: int | None = None, layout: MapLayout | None = None) -> str:
     """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off).
     `restricted`: tooltips give no accepted counts and no referral counts of declared ties, and (with
     `min_cell`) say which figures are hidden."""
-    drawn = map_layout(agencies, flows, ties, choice)
+    drawn = layout or map_layout(agencies, flows, ties, choice)
     agencies, ties, xy, sizes, font = drawn.agencies, drawn.ties, drawn.xy, drawn.sizes, drawn.font
     highlight = ego(choice.focus, choice.steps, flows, ties) if choice.focus else None
     labelled = set(drawn.labelled)
@@ -769,19 +784,27 @@ def summary_view(db, filters: Filters, by: str = "region", min_cell: int | None 
     return SummaryView(by, nodes, between, summary_html(nodes, between, by))
 
 
-def summary_html(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region") -> str:
-    """The summary map: one dot per group on a circle (same data, same picture), sized by its referrals, with
-    arrows for the flows between groups, thicker for more; self-contained like the agency map."""
+def summary_positions(nodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Where the summary map draws its groups (on a circle, in the table's order, the first at the top; y down)
+    and their radii (by the square root of their referrals), in map units."""
     n = len(nodes)
     angle = np.linspace(0, 2 * np.pi, n, endpoint=False) - np.pi / 2
     radius = 420 if n > 1 else 0
-    top = max(1, int(nodes["referrals"].max() or 1))
+    top = max(1, int(nodes["referrals"].max() or 1)) if n else 1
+    xy = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]) if n else np.zeros((0, 2))
+    return xy, 18 + 42 * np.sqrt(nodes["referrals"].to_numpy(float) / top)
+
+
+def summary_html(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region") -> str:
+    """The summary map: one dot per group on a circle (same data, same picture), sized by its referrals, with
+    arrows for the flows between groups, thicker for more; self-contained like the agency map."""
+    xy, sizes = summary_positions(nodes)
     net = Network(height="560px", width="100%", directed=True, cdn_resources="in_line")
     kind = SUMMARY_BY[by].lower()
     for i, row in enumerate(nodes.itertuples(index=False)):
         net.add_node(str(row.group), label=str(label(row.group) if by == "sector" else row.group),
-                     x=float(radius * np.cos(angle[i])), y=float(radius * np.sin(angle[i])),
-                     size=float(18 + 42 * np.sqrt(row.referrals / top)), color=_GROUP_COLOUR, shape="dot",
+                     x=float(xy[i, 0]), y=float(xy[i, 1]),
+                     size=float(sizes[i]), color=_GROUP_COLOUR, shape="dot",
                      title="\n".join([f"{label(row.group) if by == 'sector' else row.group} ({kind})",
                                        f"{row.agencies:,} agencies",
                                        f"Referrals within the {kind}: {row.within:,}",

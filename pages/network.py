@@ -3,6 +3,7 @@
 import streamlit as st
 
 from atlas import app, config, escape, network, resilience
+from atlas.packs import board
 from atlas.ingest.contract import label
 
 viewer = app.page_audience("network")
@@ -195,6 +196,23 @@ else:
         lost_tab.dataframe(moved.lost_table, hide_index=True, width="stretch")
         centre_tab.dataframe(moved.to_centre_table, hide_index=True, width="stretch")
         edge_tab.dataframe(moved.to_edge_table, hide_index=True, width="stretch")
+
+st.subheader("Board pack")
+pack_period, pack_files = app.board_pack(filters)
+if pack_files is None:
+    st.caption("The board pack covers a whole calendar quarter or year, and the data does not hold one yet.")
+else:
+    st.caption(f"For a board meeting: the summary and agency maps as pictures, the network scores against the period "
+               f"before, formal versus real and partnership quality, with a plain-language first page — for "
+               f"**{escape.markdown(pack_period.describe_period())}**, the whole network, with the board's protections "
+               f"(small flows hidden, victim-service agencies never named). Preparing it takes a few seconds.")
+    pack_stem = board.file_stem(pack_period)
+    pack_columns = st.columns(2)
+    pack_columns[0].download_button("Board pack (PDF)", pack_files[1], file_name=f"{pack_stem}.pdf",
+                                    mime="application/pdf", icon=":material/picture_as_pdf:", on_click="ignore",
+                                    width="stretch")
+    pack_columns[1].download_button("Board pack (HTML)", pack_files[0], file_name=f"{pack_stem}.html",
+                                    mime="text/html", icon=":material/article:", on_click="ignore", width="stretch")
 
 st.subheader("Take it away")  # the files are made when asked for (the graph formats take a second at 5,000 agencies)
 downloads = st.columns(4)

@@ -3,7 +3,8 @@ the funder pack to take away."""
 
 import streamlit as st
 
-from atlas import app, config, escape, outcomes, report
+from atlas import app, config, escape, outcomes
+from atlas.packs import funder as report
 
 viewer = app.page_audience("outcomes")
 app.require_database()

@@ -32,7 +32,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas import network, outcomes, overview, report, suppression
+from atlas import network, outcomes, overview, suppression
+from atlas.packs import funder as report
 from atlas.ingest import importer
 from atlas.db import Atlas
 from atlas.filters import Filters, reporting_periods
@@ -236,6 +237,34 @@ def test_the_board_map_shows_no_small_flow_anywhere(tempting_db, periods):
                 for key in ("referrals_in", "referrals_out"):
                     assert not any(small(v) for _, v in graph.nodes(data=key))
     assert hidden_somewhere, "the community was built with small flows"
+
+
+def test_the_board_pack_shows_no_small_flow_and_no_victim_service(tempting_db, periods):
+    """The board pack (HTML, and the text its pictures print) under the same rules as the board's map: every
+    referral count it gives is 0 or at least M, ratings never come with a tie's referral count, and the
+    victim-service agency is neither named nor drawn."""
+    from atlas.packs import board
+
+    with Atlas(tempting_db) as db:
+        for filters in periods:
+            pack = board.build(db, filters, min_cell=M)
+            text = board.html(pack, images={})
+            assert VICTIM_NAME not in text
+            assert not [n for n in NUMBER.findall(text) if small(int(n.replace(",", "")))], filters
+            for figure in board.pictures(pack).values():
+                printed = " ".join(str(t) for trace in figure.data for t in (trace.text or ()))
+                assert VICTIM_NAME not in printed
+                assert not [n for n in NUMBER.findall(printed) if small(int(n.replace(",", "")))], (filters, printed)
+            regions = pack.summary.table.drop(columns=["Region", "Agencies"])
+            assert not regions.map(small).any().any(), filters
+            assert not pack.bridges["Referrals"].map(small).any()
+            assert "Referrals (both ways)" not in pack.quality.strained
+            assert "Referrals" in pack.network.informal_flows and not pack.network.informal_flows["Referrals"].map(
+                small).any()
+            # the pack's referral total, like the map's, leaves out 0 or at least M of the published total
+            total = {f.key: f for f in overview.build(db, filters, min_cell=M).figures}["referrals"].value
+            if total is not None:
+                assert not small(total - pack.network.summary["referrals"]), filters
 
 
 def test_the_complement_leaves_out_one_more_flow_when_only_a_small_remainder_would_be_hidden():

@@ -1,4 +1,4 @@
-"""The funder pack (atlas/report.py, `python -m atlas report`): self-contained HTML with escaped names,
+"""The funder pack (atlas/packs/funder.py, `python -m atlas report`): self-contained HTML with escaped names,
 a PDF that renders (page 1 through pdftoppm), a CSV with formula cells neutralised, and the same
 figures as the Outcomes view it is made from."""
 
@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import outcomes, report
+from atlas import outcomes
+from atlas.packs import funder as report
 from atlas.ingest import importer
 from atlas.cli import main
 from atlas.db import Atlas
