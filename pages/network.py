@@ -13,7 +13,8 @@ min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")
 st.caption(f"Who works with whom, on paper and in practice — {escape.markdown(filters.describe())}. "
-           "Agencies are coloured by sector; arrows are referral flows, lines declared ties.")
+           "Agencies are coloured by sector; arrows are referral flows, lines declared ties."
+           + (" Another reporting period: open the sidebar (the » at the top left)." if viewer.restricted else ""))
 app.missing_data("network")
 
 mode = st.segmented_control(

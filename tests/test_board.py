@@ -182,3 +182,43 @@ def test_cli_board_pack_periods(demo_db, tmp_path, capsys):
     # a director's filters (last 12 months, a region) give the latest whole quarter of the whole network
     mine = board.for_board(Filters(dt.date(2025, 1, 1), last, region="Riverside"), first, last, "quarter")
     assert (mine.start, mine.end, mine.region, mine.aligned) == (latest.start, latest.end, None, "quarter")
+
+
+def test_a_board_member_on_a_tablet_sees_the_map_and_takes_the_pack(demo_db, browser, tmp_path):
+    """At 1024 x 768, as a board member opens it, the summary map is in view without scrolling (the sidebar and
+    the map's settings tucked away), and the page's button hands over the board pack's PDF."""
+    from playwright.sync_api import expect
+
+    from browser import served, wait_drawn
+
+    shots = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path))
+    with served(demo_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url:
+        page = browser.new_page(viewport={"width": 1024, "height": 768}, accept_downloads=True)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/network")
+        frame = page.frame_locator("iframe").first
+        expect(frame.locator("body[data-drawn=true]")).to_have_count(1, timeout=90_000)
+        wait_drawn(page)
+        box = page.locator("iframe").first.bounding_box()
+        assert box["y"] < 768 * 0.6 and box["x"] < 1024 / 2, box  # the map starts in the upper part of the screen
+        side = page.locator('[data-testid="stSidebar"]').bounding_box()
+        assert side is None or side["x"] + side["width"] <= 1 or side["width"] <= 1, side  # the sidebar tucked away
+        assert page.get_by_text("Map settings: layers, sizes, how many flows").is_visible()
+        assert not page.get_by_text("Strongest flows drawn").is_visible()  # settings closed for the board
+        page.screenshot(path=str(shots / "board_tablet.png"))
+
+        button = page.get_by_role("button", name="Board pack (PDF)")
+        button.scroll_into_view_if_needed()
+        with page.expect_download(timeout=120_000) as download:
+            button.click()
+        saved = tmp_path / "pack.pdf"
+        download.value.save_as(saved)
+        assert saved.read_bytes().startswith(b"%PDF")
+        assert download.value.suggested_filename.startswith("board_pack_")
+        text = _pdftotext(saved, 1)
+        with Atlas(demo_db) as db:
+            period = _latest_quarter(db)
+        assert f"Board pack — the network, {period.describe_period()}" in text
+        assert not errors, errors
+        page.close()
