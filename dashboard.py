@@ -35,8 +35,8 @@ def pages(allowed: set[str]) -> dict:
 with app.configured():  # a configuration mistake says what it is, on the page
     viewer = app.viewer()  # signs in (or stops) first: nothing else runs for a stranger
     st.session_state["atlas_audience"] = viewer
-    if viewer.restricted:  # board and funder: the map or the figures first; the reporting period is one click away
-        st.set_page_config(initial_sidebar_state="collapsed")
+    if viewer.restricted and viewer.can_open("network"):  # the board: the map first, on a tablet too; the
+        st.set_page_config(initial_sidebar_state="collapsed")  # reporting period and sign-out are one click away
 
     damaged = app.unreadable_database()  # a file at the path that cannot be read: the Data page can replace it
     if damaged or not app.has_database():
