@@ -106,6 +106,15 @@ def test_the_packs_figures_are_the_boards_screen(demo_db):
     assert f"{quality.scores['mean_trust']:.1f} of 4" in text
     for name in screen.informal_flows["From"].head(3):
         assert name in text
+    # who holds the case: the Overview's network-level figures, under the same rule
+    from atlas import accountability
+
+    with Atlas(demo_db) as db:
+        passed = accountability.headline(db, period, min_cell=M)
+    assert pack.passed == passed
+    case = board.case_figures(passed, M)
+    assert f'<div class="value">{case["multi_agency"]}</div>' in text
+    assert f'<div class="value">{case["unheld"]}</div>' in text
     # the front page reads the period and the network's figures in words
     assert pack.reading[0].startswith(f"In **{period.describe_period()}**")
     assert any("communities" in line for line in pack.reading)

@@ -449,6 +449,7 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
         ("Cut points", f"{s['cut_points']:,}", "agencies whose closure splits the network"),
     ]
     return _TEMPLATES.get_template("board.html").render(
+        case=case_figures(pack.passed, pack.min_cell),
         period=pack.filters.describe_period(),
         previous=pack.previous.describe_period() if pack.previous else None,
         as_of=f"{pack.as_of:%d %B %Y}" if pack.as_of is not None else "—",
@@ -465,6 +466,24 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
         flows_total=view.flows_total,
         sectors=[(label(name), colour) for name, colour in network.SECTOR_COLOURS.items()],
     )
+
+
+def case_figures(passed: accountability.Headline, min_cell: int) -> dict:
+    """The network-level accountability figures as the pack prints them: a share beside each count, and
+    "hidden" (with why) where the small-cell rule withholds one."""
+    multi = passed.multi_agency
+
+    def count(value) -> str:
+        if value is None:
+            return "hidden"
+        return f"{value:,}" + (f" ({accountability._pct(value / multi)})" if multi else "")
+
+    hidden = None
+    if multi is None or (passed.unheld is None or passed.with_lead is None):
+        hidden = (f"A figure reads “hidden” when it, or what it leaves of the total, is fewer than {min_cell}: "
+                  f"it could point to a few families.")
+    return {"multi_agency": "hidden" if multi is None else f"{multi:,}", "unheld": count(passed.unheld),
+            "with_lead": count(passed.with_lead), "hidden": hidden}
 
 
 def _map_words(pack: BoardPack) -> str:
