@@ -252,7 +252,7 @@ def test_the_board_pack_shows_no_small_flow_and_no_victim_service(tempting_db, p
             assert VICTIM_NAME not in text
             assert not [n for n in NUMBER.findall(text) if small(int(n.replace(",", "")))], filters
             for figure in board.pictures(pack).values():
-                printed = " ".join(str(t) for trace in figure.data for t in (trace.text or ()))
+                printed = " ".join(board.printed_text(figure))
                 assert VICTIM_NAME not in printed
                 assert not [n for n in NUMBER.findall(printed) if small(int(n.replace(",", "")))], (filters, printed)
             regions = pack.summary.table.drop(columns=["Region", "Agencies"])

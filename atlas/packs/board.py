@@ -266,7 +266,8 @@ def _frame(fig: go.Figure, xy: np.ndarray, sizes: np.ndarray, width: int, title:
     plot_width = width - 20
     height = int(np.clip(plot_width * span[1] / span[0], 360, 900)) + 150
     fig.update_layout(width=width, height=height, title=dict(text=title, x=0, xanchor="left"),
-                      margin=dict(l=10, r=10, t=50, b=100), plot_bgcolor="white", paper_bgcolor="white",
+                      margin=dict(l=10, r=10, t=50, b=100, autoexpand=False), plot_bgcolor="white",
+                      paper_bgcolor="white",
                       showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, xanchor="left",
                                                    font=dict(size=11)))
     fig.update_xaxes(visible=False, range=[lo[0], hi[0]], constrain="domain")
@@ -340,17 +341,22 @@ def agency_picture(view: network.NetworkView, title: str) -> go.Figure:
     if other.any():
         fig.add_scatter(x=xy[other, 0], y=xy[other, 1], mode="markers", name="Other sector", hoverinfo="skip",
                         marker=dict(size=np.maximum(4, 2 * sizes[other] * ppu), color="#999999"))
-    named = [where[a] for a in layout.labelled]
-    if named:
-        fig.add_scatter(x=xy[named, 0], y=xy[named, 1] + sizes[named] + 2 / max(ppu, 1e-9), mode="text",
-                        text=[esc(n) for n in agencies["name"].iloc[named]], textposition="bottom center",
-                        textfont=dict(size=10, color="#222222"), hoverinfo="skip", showlegend=False)
+    for i in (where[a] for a in layout.labelled):  # on a white ground, legible over the lines they cross
+        fig.add_annotation(x=xy[i, 0], y=xy[i, 1] + sizes[i] + 2 / max(ppu, 1e-9), text=esc(agencies["name"].iat[i]),
+                           showarrow=False, yanchor="top", font=dict(size=10, color="#222222"),
+                           bgcolor="rgba(255,255,255,0.85)", borderpad=1)
     if view.choice.cluster_by == "region" and layout.clusters.nunique() > 1:
-        captions = network.cluster_captions(layout)
-        fig.add_scatter(x=[x for _, _, x in captions], y=[y for _, y, _ in captions], mode="text",
-                        text=[esc(c) for c, _, _ in captions], textfont=dict(size=13, color="#444444"),
-                        hoverinfo="skip", showlegend=False)
+        for caption, y, x in network.cluster_captions(layout):
+            fig.add_annotation(x=x, y=y, text=esc(caption), showarrow=False, yanchor="bottom",
+                               font=dict(size=13, color="#444444"), bgcolor="rgba(255,255,255,0.85)")
     return fig
+
+
+def printed_text(fig: go.Figure) -> list[str]:
+    """Every text a picture prints (trace texts, annotations, title), as plotly receives it."""
+    texts = [str(t) for trace in fig.data for t in (getattr(trace, "text", None) or ()) if t is not None]
+    texts += [str(a.text) for a in fig.layout.annotations if a.text]
+    return texts + ([str(fig.layout.title.text)] if fig.layout.title.text else [])
 
 
 def summary_picture(summary: network.SummaryView, title: str) -> go.Figure:
@@ -383,7 +389,7 @@ def summary_picture(summary: network.SummaryView, title: str) -> go.Figure:
     names = [label(g) if summary.by == "sector" else str(g) for g in nodes["group"]]
     fig.add_scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=network.SUMMARY_BY[summary.by], hoverinfo="skip",
                     marker=dict(size=2 * sizes * ppu, color="#577590", line=dict(color="white", width=1)))
-    fig.add_scatter(x=xy[:, 0], y=xy[:, 1] + sizes + 6 / max(ppu, 1e-9), mode="text", showlegend=False,
+    fig.add_scatter(x=xy[:, 0], y=xy[:, 1] + sizes + 10 / max(ppu, 1e-9), mode="text", showlegend=False,
                     text=[f"<b>{esc(n)}</b><br>{r:,} referrals" for n, r in zip(names, nodes["referrals"])],
                     textposition="bottom center", textfont=dict(size=12, color="#222222"), hoverinfo="skip")
     return fig
