@@ -300,10 +300,7 @@ def cmd_report(args) -> int:
                          "pack takes --start and --end)")
     started = time.perf_counter()
     with Atlas(args.db or config.database_path()) as db:
-        extent = db.query("data_extent").iloc[0]
-        if pd.isna(extent["first_referral"]):
-            raise UsageError("the database holds no referrals: nothing to report")
-        first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))
+        first, last = _referral_days(db)
         start, end = period_bounds("Last 12 months", first, last)
         start, end = args.start or (None if args.end else start), args.end or end
         if start and end and start > end:
@@ -320,8 +317,20 @@ def cmd_report(args) -> int:
         written = report.write(view, args.out)
     except report.ReportError as error:
         raise UsageError(str(error)) from None
-    took = time.perf_counter() - started
-    print(f"Funder pack for {view.funder or 'the whole network'}, {view.filters.describe()} ({took:.1f} s):")
+    return _written(f"Funder pack for {view.funder or 'the whole network'}, {view.filters.describe()}", written, started)
+
+
+def _referral_days(db) -> tuple[dt.date, dt.date]:
+    """The data's first and last referral day; a database without referrals has nothing to report."""
+    extent = db.query("data_extent").iloc[0]
+    if pd.isna(extent["first_referral"]):
+        raise UsageError("the database holds no referrals: nothing to report")
+    first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))
+    return first, last
+
+
+def _written(what: str, written: dict, started: float) -> int:
+    print(f"{what} ({time.perf_counter() - started:.1f} s):")
     for path in written.values():
         print(f"  {path}")
     return 0
@@ -337,21 +346,14 @@ def _board_report(args) -> int:
     started = time.perf_counter()
     length = config.reporting_period()
     with Atlas(args.db or config.database_path()) as db:
-        extent = db.query("data_extent").iloc[0]
-        if pd.isna(extent["first_referral"]):
-            raise UsageError("the database holds no referrals: nothing to report")
-        first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))
+        first, last = _referral_days(db)
         try:
             filters = board.board_period(first, last, length, args.period)
             pack = board.build(db, filters, min_cell=config.min_cell())
             written = board.write(pack, args.out)
         except board.ReportError as error:
             raise UsageError(str(error)) from None
-    took = time.perf_counter() - started
-    print(f"Board pack for {filters.describe_period()} ({took:.1f} s):")
-    for path in written.values():
-        print(f"  {path}")
-    return 0
+    return _written(f"Board pack for {filters.describe_period()}", written, started)
 
 
 COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries,

@@ -23,7 +23,6 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -32,16 +31,11 @@ from atlas import accountability, network, ties
 from atlas.escape import html as esc
 from atlas.filters import Filters, reporting_periods
 from atlas.ingest.contract import label
-from atlas.packs.render import ReportError, chart_images, pdf  # noqa: F401 (the pack's API)
+from atlas.packs.render import TEMPLATES, ReportError, chart_images, pdf  # noqa: F401 (the pack's API)
 
 PICTURE_WIDTH = 1000  # px of the SVG pictures (they scale to the page)
 TOP_ROWS = 10  # rows of each table printed
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 @dataclass(frozen=True)
@@ -454,7 +448,7 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
          f"{q.scores['rated_trust']:,} of {q.scores['ties']:,} partnerships rated"),
         ("Cut points", f"{s['cut_points']:,}", "agencies whose closure splits the network"),
     ]
-    return _TEMPLATES.get_template("board.html").render(
+    return TEMPLATES.get_template("board.html").render(
         case=case_figures(pack.passed, pack.min_cell),
         period=pack.filters.describe_period(),
         previous=pack.previous.describe_period() if pack.previous else None,

@@ -20,12 +20,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import exports, outcomes
-from atlas.packs.render import ReportError, chart_images, chromium_path, pdf  # noqa: F401 (the pack's API)
+from atlas.packs.render import TEMPLATES, ReportError, chart_images, chromium_path, pdf  # noqa: F401 (the pack's API)
 from atlas.ingest import contract
 from atlas.outcomes import Outcomes
 
@@ -41,11 +40,6 @@ PACK_CHARTS = {  # key of view.figures -> the caption printed under it
     "pathways": "Positive-exit rate of clients by the agency that referred them in (the largest routes).",
 }
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 @dataclass(frozen=True)
@@ -156,7 +150,7 @@ def html(view: Outcomes, images: dict[str, str] | None = None, generated: dt.dat
     charts = [{"key": key, "title": _plain_title(fig), "src": images[key], "caption": PACK_CHARTS.get(key, "")}
               for key, fig in figures.items() if key in images]
     generated = generated or dt.datetime.now()
-    return _TEMPLATES.get_template("report.html").render(
+    return TEMPLATES.get_template("report.html").render(
         view=view,
         scope=view.funder or "the whole network",
         period=view.filters.describe(),

@@ -15,7 +15,15 @@ import tempfile
 import threading
 from pathlib import Path
 
+import jinja2
 import plotly.graph_objects as go
+
+# The packs' templates (atlas/templates): autoescaping on, and a missing value is an error, never blank.
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 CHART_WIDTH = 900  # px: the SVGs scale to the page width
 
