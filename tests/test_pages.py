@@ -238,7 +238,8 @@ def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
 
     import pandas as pd
 
-    from atlas import config, outcomes, report
+    from atlas import config, outcomes
+    from atlas.packs import funder as report
     from atlas.db import Atlas
     from atlas.filters import Filters
 
