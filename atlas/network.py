@@ -753,11 +753,20 @@ class SummaryView:
     nodes: pd.DataFrame  # group, agencies, within, sent, received, referrals
     between: pd.DataFrame  # from_group, to_group, referrals
     html: str
+    # group -> the columns (within, sent, received) that read 0 only because every flow in them is under the
+    # small-cell threshold: the table says "hidden" there, never 0
+    hidden: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def table(self) -> pd.DataFrame:
         kind = SUMMARY_BY[self.by]
-        out = self.nodes.rename(columns={"group": kind, "agencies": "Agencies", "within": f"Within the {kind.lower()}",
+        out = self.nodes.copy()
+        hidden = dict(self.hidden)
+        if hidden:
+            for column in ("within", "sent", "received", "referrals"):
+                out[column] = [HIDDEN if column in hidden.get(g, ()) else f"{int(v):,}"
+                               for g, v in zip(out["group"], out[column])]
+        out = out.rename(columns={"group": kind, "agencies": "Agencies", "within": f"Within the {kind.lower()}",
                                          "sent": f"To other {kind.lower()}s", "received": f"From other {kind.lower()}s",
                                          "referrals": "Referrals"})
         if self.by == "sector":
@@ -775,13 +784,31 @@ def summary_view(db, filters: Filters, by: str = "region", min_cell: int | None 
     flows = db.query("network_edges", **filters.params_for("network_edges"))
     protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
     flows = flows[~(flows["from_agency_id"].isin(protected) | flows["to_agency_id"].isin(protected))]
+    agencies = agencies[~agencies["is_victim_service"]]
+    hidden: tuple = ()
     if min_cell is not None:
+        every, _ = summary(agencies, flows, by)
         flows = flows[flows["referrals"] >= min_cell].reset_index(drop=True)
         total = int(db.query("network_summary", **filters.params_for("network_summary"))["referrals"].iloc[0])
         flows = complement_flows(flows, total, int(min_cell))
-    agencies = agencies[~agencies["is_victim_service"]]
     nodes, between = summary(agencies, flows, by)
-    return SummaryView(by, nodes, between, summary_html(nodes, between, by))
+    if min_cell is not None:
+        hidden = _hidden_cells(nodes, every)
+    return SummaryView(by, nodes, between, summary_html(nodes, between, by), hidden)
+
+
+HIDDEN = "hidden"
+
+
+def _hidden_cells(shown: pd.DataFrame, every: pd.DataFrame) -> tuple:
+    """Which of a group's figures read 0 in the flows shown although its agencies did refer there: every such
+    flow is under the small-cell threshold. Says only that the figure is hidden, never how many."""
+    out = []
+    for (_, s), (_, e) in zip(shown.iterrows(), every.iterrows()):
+        cols = tuple(c for c in ("within", "sent", "received", "referrals") if s[c] == 0 and e[c] > 0)
+        if cols:
+            out.append((s["group"], cols))
+    return tuple(out)
 
 
 def summary_positions(nodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,8 @@ if mode in network.SUMMARY_BY:
     st.iframe(summary.html, height=580)
     kind = network.SUMMARY_BY[mode].lower()
     st.caption(f"Referrals between and within each {kind}'s agencies, as the agency map counts them"
-               + ("" if min_cell is None else f" (flows of at least {min_cell} referrals)") + ".")
+               + ("" if min_cell is None else f" (flows of at least {min_cell} referrals; \"hidden\" where "
+                                              f"every flow behind a figure is smaller)") + ".")
     with st.expander(f"The figures of each {kind}"):
         st.dataframe(summary.table, hide_index=True, width="stretch")
     groups = list(summary.nodes["group"])

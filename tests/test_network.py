@@ -211,6 +211,13 @@ def test_the_summary_view_adds_up_to_the_agency_map_and_draws_the_same_picture(d
                 assert view.nodes["within"].sum() + view.between["referrals"].sum() == agency_map.flows["referrals"].sum()
                 assert view.html == network.summary_view(db, period, by=by, min_cell=min_cell).html  # seeded, stable
                 assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", view.html)  # self-contained
+            # a figure the small-cell rule hides reads "hidden", never 0: with min_cell above every flow,
+            # each region that did refer reads "hidden" and none reads 0
+            none_drawn = network.summary_view(db, period, by="region", min_cell=10 ** 9)
+            assert (none_drawn.nodes["referrals"] == 0).all()
+            assert set(none_drawn.table["Referrals"]) == {network.HIDDEN}
+            assert "0" not in set(none_drawn.table["Within the region"])
+            assert network.summary_view(db, period, by="region").hidden == ()
         one = network.build(db, period, network.MapChoice(min_referrals=1, group=("region", "Riverside")))
     assert set(one.agencies["region"]) == {"Riverside"}
     assert set(one.flows["from_agency_id"]) | set(one.flows["to_agency_id"]) <= set(one.agencies["agency_id"])

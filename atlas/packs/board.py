@@ -395,7 +395,9 @@ def _rows(frame: pd.DataFrame, top: int | None = TOP_ROWS) -> dict:
     """A table for the template: headings, rows of display strings, which columns are numbers."""
     total = len(frame)
     frame = frame if top is None else frame.head(top)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) or (len(frame) > 0 and frame[c].map(
+        lambda v: isinstance(v, str) and (v == network.HIDDEN or v.replace(",", "").isdigit())).all())
+        for c in frame.columns]
     rows = [["" if v is None or (not isinstance(v, str) and pd.isna(v)) else
              f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, (int, np.integer)) else str(v)
              for v in record] for record in frame.itertuples(index=False, name=None)]
