@@ -1,0 +1,251 @@
+"""What a person waits for: page switches in one open Chromium tab, beside the floor Streamlit itself costs.
+
+For each audience (director, board, funder) a fresh server is started and one tab is opened on it:
+
+* **first load**: a new tab opening the app until the landing page is drawn;
+* **first visit**: a click in the navigation until the page is drawn, each page once, in a server that has
+  drawn nothing of that page yet (what a person meets after an import or a restart);
+* **repeat**: the same tour again, nothing changed (what a person meets going back to a page);
+* **after a filter change**: the filter changed once (the region for a director, the reporting period for
+  a board member or funder), then the tour again: every page's first visit for a choice nobody looked at.
+
+"Drawn" is what a person sees as done: the click's script run has begun and ended (the app's root says so),
+no element is still a placeholder and no Running widget shows, and the state holds 300 ms later (the time
+is taken when it was first reached); on the Network map its map has drawn itself in its frame. The **top**
+is when the page's first heading and its first figure or chart are on screen, which a person reads first.
+
+The **floor** is a bare two-page Streamlit app (bench/floor/: one plotly chart and one table per page) served
+by the same Streamlit on the same machine in the same run: its first load and its page switches are what
+Streamlit itself costs, and every Atlas figure is also given as a multiple of it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.data import CACHE, ROOT
+
+sys.path[:0] = [str(ROOT / "tests")]
+
+# (navigation title, url path) of each page, in the navigation's order, and who may open it
+HEADINGS = {"overview": "Collaboration Atlas"}  # a page's title where it is not its navigation title
+PAGES = {"overview": "Overview", "bottlenecks": "Bottlenecks", "need_capacity": "Need vs capacity",
+         "accountability": "Who holds the case", "network": "Network map", "outcomes": "Outcomes", "data": "Data"}
+AUDIENCES = {"director": list(PAGES), "board": ["overview", "network"], "funder": ["overview", "outcomes"]}
+FLOOR = ROOT / "bench" / "floor"
+
+# Installed once per tab: the times at which the app's script state changes (a MutationObserver sees
+# every change, however short the run).
+OBSERVE = """() => {
+  if (window.__runs) return;
+  window.__runs = [];
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => window.__runs.push([app.getAttribute('data-test-script-state'), performance.now()]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+# The run that began after `since` has ended, and nothing is a placeholder.
+RAN = """since => {
+  const runs = window.__runs || [];
+  const began = runs.findIndex(([s, t]) => t >= since && s === 'running');
+  if (began < 0) return false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]');
+}"""
+SETTLED = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
+  && !document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]')"""
+# the top of a page: its heading and its first figure, chart or table (not a stale one from the page before)
+TOP = """heading => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main) return false;
+  const fresh = el => !el.closest('[data-stale="true"]');
+  const h = [...main.querySelectorAll('h1')].some(el => fresh(el) && el.textContent.trim().startsWith(heading));
+  const f = [...main.querySelectorAll('[data-testid="stMetricValue"], .js-plotly-plot, [data-testid="stDataFrame"], iframe')].some(fresh);
+  return h && f;
+}"""
+CLICK = """title => {
+  const links = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')];
+  const link = links.find(a => a.textContent.trim() === title || a.textContent.trim().endsWith(title));
+  if (!link) return false;
+  link.click();
+  return true;
+}"""
+MAP_DRAWN = "() => [...document.querySelectorAll('iframe')].some(f => f.contentDocument?.body?.dataset?.drawn === 'true')"
+
+
+def _settle(tab, condition: str, arg, page: str | None, timeout_ms: int, started: float) -> float:
+    """Seconds from `started` until `condition` holds (and still holds 300 ms later), the map drawn on its page."""
+    while True:
+        tab.wait_for_function(condition, arg=arg, timeout=timeout_ms, polling="raf")
+        if page == "network":
+            tab.wait_for_function(MAP_DRAWN, timeout=timeout_ms, polling="raf")
+        reached = time.perf_counter() - started
+        tab.wait_for_timeout(300)
+        if tab.evaluate(SETTLED):
+            return reached
+
+
+def switch(tab, page: str, timeout_ms: int) -> dict:
+    """Click `page` in the navigation of the open tab: seconds to its top, and to all of it drawn."""
+    since = tab.evaluate("performance.now()")
+    started = time.perf_counter()
+    if not tab.evaluate(CLICK, PAGES[page]):
+        raise RuntimeError(f"no navigation link {PAGES[page]!r}")
+    top = None
+    try:
+        tab.wait_for_function(f"([since, heading]) => ({RAN})(since) || ({TOP})(heading)",
+                              arg=[since, HEADINGS.get(page, PAGES[page])], timeout=timeout_ms, polling="raf")
+        top = time.perf_counter() - started
+    except Exception:  # noqa: BLE001 - the whole-page wait below reports the failure
+        pass
+    drawn = _settle(tab, RAN, since, page, timeout_ms, started)
+    return {"top_s": min(top, drawn) if top is not None else drawn, "drawn_s": drawn}
+
+
+def first_load(browser, url: str, page: str, timeout_ms: int):
+    """A new tab opened on the app: seconds until its landing page is drawn; returns (tab, seconds)."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+    started = time.perf_counter()
+    tab.goto(url)
+    tab.wait_for_function(TOP, arg=HEADINGS.get(page, PAGES[page]), timeout=timeout_ms, polling="raf")
+    seconds = _settle(tab, SETTLED, None, page, timeout_ms, started)
+    tab.evaluate(OBSERVE)
+    return tab, seconds
+
+
+def change_filter(tab, audience: str, timeout_ms: int) -> str:
+    """Change the sidebar's filter once (a director's region, a board's or funder's reporting period) and
+    wait for the page to be drawn again; returns what was chosen."""
+    expand = tab.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button')
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
+    boxes = tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
+    box = boxes.nth(1 if audience == "director" else 0)
+    option = tab.locator('[role="option"]').nth(1)
+    for _ in range(5):
+        box.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - a click undone by a redraw: try again
+            tab.keyboard.press("Escape")
+            tab.wait_for_timeout(500)
+    chosen = option.inner_text().strip()
+    since = tab.evaluate("performance.now()")
+    option.click()
+    _settle(tab, RAN, since, None, timeout_ms, time.perf_counter())
+    return chosen
+
+
+def tour(tab, pages: list[str], timeout_ms: int) -> dict:
+    out = {}
+    for page in pages:
+        try:
+            out[page] = switch(tab, page, timeout_ms)
+        except Exception as error:  # noqa: BLE001 - a timeout is reported as such, the run goes on
+            print(f"[bench] tab: {page} not drawn: {type(error).__name__}: {str(error)[:200]}", file=sys.stderr,
+                  flush=True)
+            out[page] = None
+    return out
+
+
+def audience_run(browser, db: Path, audience: str, timeout_ms: int) -> dict:
+    from browser import served
+
+    pages = AUDIENCES[audience]
+    landing = pages[0]
+    with served(db, CACHE / f"tab_{audience}.log", env={"ATLAS_LOCAL_ROLE": audience}) as url:
+        tab, load = first_load(browser, url, landing, timeout_ms)
+        try:
+            # the landing page was drawn by the first load; the tour starts on the page after it and ends on it
+            order = pages[1:] + [landing]
+            first = tour(tab, order, timeout_ms)
+            repeat = tour(tab, order, timeout_ms)
+            chosen = change_filter(tab, audience, timeout_ms)
+            after = tour(tab, order, timeout_ms)
+        finally:
+            tab.close()
+        second_tab, second_load = first_load(browser, url, landing, timeout_ms)  # a new tab, the server warm
+        second_tab.close()
+    return {"first_load_s": load, "warm_server_first_load_s": second_load, "first": first, "repeat": repeat,
+            "filter": chosen, "after_filter": after}
+
+
+@contextmanager
+def floor_served(log: Path):
+    """The bare two-page Streamlit app of bench/floor, on a free loopback port."""
+    from browser import free_port
+
+    port = free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                                 "--server.port", str(port), "--server.address", "127.0.0.1",
+                                 "--server.fileWatcherType", "none"],
+                                cwd=FLOOR, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the floor app did not come up; see {log}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def floor_run(browser, timeout_ms: int, rounds: int = 3) -> dict:
+    """The floor: first load in a new tab (median of `rounds` tabs), then switches between its two pages."""
+    global PAGES, HEADINGS
+    saved = PAGES, HEADINGS
+    PAGES, HEADINGS = {"one": "One", "two": "Two"}, {"one": "Page one", "two": "Page two"}
+    try:
+        with floor_served(CACHE / "tab_floor.log") as url:
+            loads, switches = [], []
+            for _ in range(rounds):
+                tab, load = first_load(browser, url, "one", timeout_ms)
+                loads.append(load)
+                for page in ("two", "one", "two", "one"):
+                    switches.append(switch(tab, page, timeout_ms)["drawn_s"])
+                tab.close()
+    finally:
+        PAGES, HEADINGS = saved
+    return {"first_load_s": statistics.median(loads), "switch_s": statistics.median(switches),
+            "switch_max_s": max(switches)}
+
+
+def run(db: Path, audiences=tuple(AUDIENCES), timeout_s: int = 300) -> dict:
+    from browser import chromium
+
+    timeout_ms = timeout_s * 1000
+    with chromium() as browser:
+        out = {"floor": floor_run(browser, timeout_ms)}
+        for audience in audiences:
+            try:
+                out[audience] = audience_run(browser, db, audience, timeout_ms)
+            except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+                out[audience] = {"error": f"{type(error).__name__}: {str(error)[-800:]}"}
+        out["floor_after"] = floor_run(browser, timeout_ms)  # the same floor at the end: how the machine changed
+    return out
+
+
+if __name__ == "__main__":  # python -m bench.tab DB [audience ...]: one run, printed as JSON
+    import json
+
+    database = Path(sys.argv[1])
+    print(json.dumps(run(database, tuple(sys.argv[2:]) or tuple(AUDIENCES)), indent=1))
