@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -208,6 +209,12 @@ def _both_ways(con, expected: str, stored: str, params: dict | None = None) -> l
         [("extra", *row) for row in (have - want).elements()]
 
 
+# journey_facts against journey_base(30), the journeys worked out from the referrals at the default gap (the
+# agencies involved compared as a set). test_accountability checks the journeys' figures against a plain
+# pandas recomputation from the contract files.
+JOURNEY_FACTS = "select * exclude (agency_ids), array_to_string(list_sort(agency_ids), ';') as agency_ids from {source}"
+
+
 def differences(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -215,7 +222,9 @@ def differences(path: Path) -> list[tuple]:
                 *_both_ways(con, OUTCOME_FACTS, "select * from outcome_facts"),
                 *_both_ways(con, REFERRAL_MONTHS, "select * from referral_months"),
                 *con.execute(REFERRAL_EXTENT_DIFFERS).fetchall(),
-                *_both_ways(con, FLOW_MONTHS, "select * from flow_months")]
+                *_both_ways(con, FLOW_MONTHS, "select * from flow_months"),
+                *_both_ways(con, JOURNEY_FACTS.format(source="journey_base(30)"),
+                            JOURNEY_FACTS.format(source="journey_facts"))]
     finally:
         con.close()
 
@@ -224,7 +233,7 @@ def test_every_rollup_is_one_statement_and_part_of_the_model_fingerprint(tmp_pat
     statements = catalog.rollup_statements()
     assert [name for name, _ in statements] == ["10_referral_facts.sql", "20_outcome_facts.sql",
                                                 "30_referral_extent.sql", "40_referral_months.sql",
-                                                "50_flow_months.sql"]
+                                                "50_flow_months.sql", "60_journey_facts.sql"]
     for name, sql in statements:
         assert len(duckdb.extract_statements(sql)) == 1, f"rollups/{name}: one statement per file"
     changed = tmp_path / "rollups"
@@ -292,9 +301,12 @@ def test_a_wrong_rollup_is_caught(tmp_path, small_db):
                 "where rowid = (select min(rowid) from outcome_facts)")
     con.execute("update referral_facts set client_id = 'someone else' "
                 "where referral_id = (select max(referral_id) from referral_facts)")
+    con.execute("update journey_facts set any_declined = not any_declined "
+                "where rowid = (select min(rowid) from journey_facts)")
     con.close()
     problems = sorted(row[0] for row in differences(broken))
-    assert problems == ["derived", "differs", "extra", "extra", "extra", "missing", "missing", "missing", "missing"]
+    assert problems == ["derived", "differs", "extra", "extra", "extra", "extra", "missing", "missing", "missing",
+                        "missing", "missing"]
 
 
 @pytest.mark.parametrize("query", ["need_vs_capacity", "service_line_utilization", "capacity_declines"])
@@ -388,3 +400,22 @@ def test_queries_run_in_bounded_memory_and_spill_beyond_it(demo_db, monkeypatch,
         monkeypatch.setenv("ATLAS_QUERY_MEMORY", wrong)
         with pytest.raises(config.ConfigError, match="query_memory"):
             Atlas(demo_db)
+
+
+@pytest.mark.parametrize("query", ["accountability_summary", "accountability_trend", "unheld_journeys"])
+def test_journey_queries_read_the_stored_journeys_at_the_default_gap(demo_db, query):
+    """At the default gap of 30 days the journeys come from journey_facts and no referral is read again;
+    at any other gap they are worked out from the referrals (test_accountability checks both's figures)."""
+    named = catalog.get(query)
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        def scanned(**params) -> str:
+            plan = con.execute("explain analyze " + named.sql, named.bind(params)).fetchall()
+            return "\n".join(row[-1] for row in plan)
+
+        default, other = scanned(), scanned(journey_gap_days=29.99)
+    finally:
+        con.close()
+    reads = lambda plan, table: re.search(rf"Table: (\w+\.)*{table}\b", plan) is not None  # noqa: E731
+    assert reads(default, "journey_facts") and not reads(default, "referrals")
+    assert reads(other, "referrals")

@@ -1,18 +1,13 @@
--- journeys(gap_days, as_of, stall_days): every client's journeys through the network, one row each
--- (docs/metrics.md, "Who holds the case"). A journey is a client's referrals in order of referred_at
--- (ties by referral_id); a referral more than gap_days after the client's previous one starts a new
--- journey. Its first referral gives its start, region and sector (of the referring agency). Its lead
--- is the last lead_agency_id recorded on its referrals, else the receiver of its earliest accepted
--- referral, else none. It is multi-agency when its referrals reach two or more receiving agencies, and
--- unheld when it is multi-agency, has no lead, and one of its referrals was declined or is stalled
--- (neither accepted nor declined, and more than stall_days old at as_of; null as_of = the data's latest).
--- Every referral takes part, victim-service agencies' too.
-create macro journeys(p_gap_days, p_as_of, p_stall_days) as table
+-- journey_base(gap_days): every client's journeys through the network, one row each, with what does not
+-- depend on the moment "now" (docs/metrics.md, "Who holds the case"). A journey is a client's referrals in
+-- order of referred_at (ties by referral_id); a referral more than gap_days after the client's previous one
+-- starts a new journey. Its first referral gives its start, region and sector (of the referring agency).
+-- recorded_lead is the last lead_agency_id recorded on its referrals; accepted_lead the receiver of its
+-- earliest accepted referral. oldest_open_at is the earliest referral still neither accepted nor declined,
+-- from which journeys() tells, for any "now", whether one of them is stalled. Every referral takes part,
+-- victim-service agencies' too. Stored for the default gap as journey_facts (queries/rollups/60_journey_facts.sql).
+create macro journey_base(p_gap_days) as table
 with
-
-clock as (
-    select as_of_or_latest(p_as_of) as as_of
-),
 
 referrals as (
     select
@@ -27,12 +22,10 @@ steps as (
         r.*,
         sum(case when r.previous_at is null
                    or epoch(r.referred_at - r.previous_at) / 86400 > p_gap_days then 1 else 0 end)
-            over (partition by r.client_id order by r.seq rows unbounded preceding) as journey_no,
-        r.accepted_at is null and r.declined_at is null
-            and epoch(c.as_of - r.referred_at) / 86400 > p_stall_days as is_stalled,
+            over (partition by r.client_id order by r.referred_at, r.referral_id rows unbounded preceding)
+            as journey_no,
         greatest(r.referred_at, r.accepted_at, r.declined_at, r.started_at, r.completed_at) as last_moment
     from referrals as r
-    cross join clock as c
 ),
 
 grouped as (
@@ -46,7 +39,7 @@ grouped as (
         arg_max(lead_agency_id, seq) filter (where lead_agency_id is not null) as recorded_lead,
         arg_min(to_agency_id, [epoch(accepted_at), seq]) filter (where accepted_at is not null) as accepted_lead,
         bool_or(declined_at is not null) as any_declined,
-        bool_or(is_stalled) as any_stalled,
+        min(referred_at) filter (where accepted_at is null and declined_at is null) as oldest_open_at,
         arg_max(to_agency_id, seq) as last_to_agency_id,
         arg_max(case when declined_at is not null then 'declined'
                      when completed_at is not null then 'completed'
@@ -69,13 +62,10 @@ final as (
         a.sector as from_sector,
         g.referrals,
         g.receivers,
-        g.receivers >= 2 as is_multi_agency,
-        coalesce(g.recorded_lead, g.accepted_lead) as lead_agency_id,
-        g.recorded_lead is not null as lead_recorded,
+        g.recorded_lead,
+        g.accepted_lead,
         g.any_declined,
-        g.any_stalled,
-        g.receivers >= 2 and g.recorded_lead is null and g.accepted_lead is null
-            and (g.any_declined or g.any_stalled) as is_unheld,
+        g.oldest_open_at,
         g.last_to_agency_id,
         g.last_status,
         g.last_moment,
