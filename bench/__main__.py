@@ -6,6 +6,7 @@ and write docs/benchmarks.md and bench/results.json (see bench/report.py for wha
     python -m bench --skip-browser       no Chromium measurements
     python -m bench --only-hmis          only the HMIS export import, merged into the last run's results
     python -m bench --only-maps          only the board's map (readability, time to draw), merged likewise
+    python -m bench --only-tab           only page switches in one open Chromium tab at --scales, merged likewise
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import browser, hmis_data, maps, peer
+from bench import browser, hmis_data, maps, peer, tab
 from bench.data import CACHE, ROOT, SCALES, ensure
 from bench.report import write
 
@@ -92,6 +93,12 @@ def measure(label: str, args) -> dict:
     out["import"] = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=2 * t)
 
     if not args.skip_browser:
+        log(f"{label}: page switches in one open tab")
+        try:
+            out["tab"] = tab.measure(scale.db, machine()["commit"])
+        except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+            log(f"  one-tab run failed: {error}")
+            out["tab"] = {"error": str(error)[-1500:]}
         log(f"{label}: headless Chromium")
         try:
             out["browser"] = browser.run(scale.db, timeout_s=t)
@@ -125,9 +132,21 @@ def main() -> None:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--only-hmis", action="store_true",
                         help="measure only the HMIS export import and merge it into bench/results.json")
+    parser.add_argument("--only-tab", action="store_true",
+                        help="measure only page switches in one open tab (at --scales) and merge them into bench/results.json")
     parser.add_argument("--only-maps", action="store_true",
                         help="measure only the board's map (150 and 5,000 agencies) and merge it into bench/results.json")
     args = parser.parse_args()
+    if args.only_tab:
+        path = ROOT / "bench" / "results.json"
+        results = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "scales": {}}
+        for label in [s.strip().lower() for s in args.scales.split(",") if s.strip()]:
+            log(f"{label}: page switches in one open tab")
+            results.setdefault("tab", {})[label] = tab.measure(ensure(SCALES[label]).db, machine()["commit"])
+            path.write_text(json.dumps(results, indent=1, default=str) + "\n")
+        write(results)
+        log("page switches measured; docs/benchmarks.md rewritten")
+        return
     if args.only_maps:
         path = ROOT / "bench" / "results.json"
         results = json.loads(path.read_text())
@@ -153,6 +172,7 @@ def main() -> None:
     for label in labels:
         results["scales"][label] = measure(label, args)
         (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    results["tab"] = {label: sc.pop("tab") for label, sc in results["scales"].items() if "tab" in sc}
     results["hmis"] = measure_hmis(args)
     results["maps"] = maps.run()
     results["total_minutes"] = (time.perf_counter() - started) / 60

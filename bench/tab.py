@@ -249,3 +249,79 @@ if __name__ == "__main__":  # python -m bench.tab DB [audience ...]: one run, pr
 
     database = Path(sys.argv[1])
     print(json.dumps(run(database, tuple(sys.argv[2:]) or tuple(AUDIENCES)), indent=1))
+
+
+# ------------------------------------------------------------------------------------------------
+# docs/benchmarks.md: what a person waits for
+# ------------------------------------------------------------------------------------------------
+
+TARGETS = {"100k": 1.0, "1m": 1.0, "10m": 2.0}  # seconds for a page's first visit (issue 18)
+NAMES = {"100k": "100k", "1m": "1M", "10m": "10M"}
+
+
+def _cell(m: dict | None, floor: float | None, key: str = "drawn_s") -> str:
+    if not m:
+        return "not drawn"
+    value = m[key]
+    return f"{value:.2f} s" + (f" ({value / floor:.1f}×)" if floor else "")
+
+
+def table(results: dict) -> list[str]:
+    runs = results.get("tab")
+    if not runs:
+        return []
+    lines = ["## What a person waits for: one open tab (issue 18)", "",
+             "`python -m bench --only-tab` (`bench/tab.py`): for each audience a fresh server and one Chromium tab "
+             "(1400 × 900), clicking from page to page in the navigation as a person does. **First visit**: each page "
+             "once, in a server that has drawn nothing of it yet; **repeat**: the same tour again, nothing changed; "
+             "**after a filter change**: the region (director) or the reporting period (board, funder) changed once, "
+             "then the tour again. A page is **drawn** when the click's script run has ended, no element is a "
+             "placeholder (and, on the Network map, the map has drawn itself in its frame), held for 300 ms; **top** "
+             "is when its heading and first figure or chart show. Each time is also given as a multiple (×) of the "
+             "**floor**: a bare two-page Streamlit app with one plotly chart and one table per page "
+             "(`bench/floor/`), served by the same Streamlit in the same run, switching pages. Targets: a first "
+             "visit within 1 s at 1M referrals and 2 s at 10M, a repeat within 1.5× the floor, the first load "
+             "within 1.2× the floor's.", ""]
+    for label, run in runs.items():
+        if "error" in run:
+            lines += [f"### {NAMES.get(label, label)} referrals: not measured ({run['error'][:200]})", ""]
+            continue
+        floor = run.get("floor", {})
+        switch, load = floor.get("switch_s"), floor.get("first_load_s")
+        after = run.get("floor_after", {})
+        lines += [f"### {NAMES.get(label, label)} referrals (measured {run.get('date', '?')}, commit "
+                  f"{run.get('commit', '?')}, 1-minute load {run.get('load', ['?'])[0]})", "",
+                  f"Floor: page switch {switch or 0:.2f} s (slowest {floor.get('switch_max_s', 0):.2f} s), first load "
+                  f"{load or 0:.2f} s; again at the end of the run: {after.get('switch_s', 0):.2f} s and "
+                  f"{after.get('first_load_s', 0):.2f} s.", "",
+                  "| audience | page | top | first visit | repeat | after a filter change | target met |",
+                  "|---|---|---|---|---|---|---|"]
+        target = TARGETS.get(label, 2.0)
+        for audience in AUDIENCES:
+            a = run.get(audience)
+            if not a:
+                continue
+            if "error" in a:
+                lines.append(f"| {audience} | — | failed: {a['error'][:120]} | | | | |")
+                continue
+            lines.append(f"| {audience} | first load (new tab) | | {_cell({'drawn_s': a['first_load_s']}, load)} | "
+                         f"{_cell({'drawn_s': a['warm_server_first_load_s']}, load)} | | "
+                         + ("yes" if load and a["warm_server_first_load_s"] <= 1.2 * load else "no") + " |")
+            for page in a["first"]:
+                first, repeat, changed = a["first"][page], a["repeat"].get(page), a["after_filter"].get(page)
+                met = (first and changed and repeat and max(first["drawn_s"], changed["drawn_s"]) <= target
+                       and switch and repeat["drawn_s"] <= 1.5 * switch)
+                lines.append(f"| {audience} | {PAGES[page]} | {_cell(first, switch, 'top_s')} | {_cell(first, switch)} "
+                             f"| {_cell(repeat, switch)} | {_cell(changed, switch)} | {'yes' if met else 'no'} |")
+        lines.append("")
+    return lines
+
+
+def measure(db: Path, commit: str | None = None) -> dict:
+    """One run with when and where it was measured, for bench/results.json."""
+    import datetime as dt
+
+    load = os.getloadavg()
+    out = run(db)
+    out.update(date=dt.datetime.now().isoformat(timespec="minutes"), commit=commit, load=load)
+    return out
