@@ -320,3 +320,23 @@ def board_pack(filters: Filters) -> tuple[Filters | None, tuple | None]:
     period = board.for_board(filters, days[0], days[1], length)
     return period, board.deferred(database(), period, config.min_cell())
 
+
+
+
+def keep_choices(*keys: str) -> None:
+    """Keep the choices of widgets drawn in a page's sections while their section is closed (Streamlit
+    forgets a widget's value at the end of a run that did not draw it, unless the value was set by the app)."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def sections(names: list[str], key: str):
+    """A page's sections below its top, as tabs of which only the open one is drawn (its content is built
+    and sent to the browser only when it is opened), so the top of a page never waits for them. Returns
+    the open section's name and its container, which the page draws that section in.
+
+    The open section is kept in the session under `key` (a test chooses one by setting it)."""
+    tabs = st.tabs(names, key=key, on_change="rerun")
+    opened = next((i for i, tab in enumerate(tabs) if tab.open), 0)
+    return names[opened], tabs[opened]

@@ -21,6 +21,17 @@ from atlas.charts import COLORS, monthly_axis, titled
 from atlas.ingest.contract import label
 from atlas.filters import Filters
 
+# The page's sections below its top (app.sections: each drawn only when opened), in order.
+SECTIONS = [
+    "Receiving agencies",
+    "Time in stage",
+    "Stalled referrals",
+    "Why referrals fail",
+    "Pathways",
+    "Queues",
+    "Ping-pong and lost clients",
+]
+
 PATH_STAGES = ("referred", "accepted", "started", "completed")
 FLAG_COLOUR = "background-color: #fde2dc"
 STAGE_TITLES = {"days_to_accept": "Days from referral to acceptance",

@@ -30,6 +30,15 @@ from atlas.charts import COLORS, titled
 from atlas.ingest.contract import label as service_label
 from atlas.filters import Filters
 
+# The page's sections below its top (app.sections: each drawn only when opened), in order.
+SECTIONS = [
+    "Where the gaps are",
+    "Utilization",
+    "Two signals of scarcity",
+    "Outlook",
+    "Where to invest",
+]
+
 MEASURES = {"unmet_share": "Share of need unmet", "utilization": "Utilization (referrals per slot)"}
 HORIZON = 3  # months of outlook
 SEASON = 12

@@ -723,6 +723,11 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
     )
 
 
+# The page's sections below the map (app.sections: each drawn only when opened), in order; directors also
+# get the two that are worked out referral by referral.
+SECTIONS = ["Formal versus real", "Partnership quality", "Network scores"]
+DIRECTOR_SECTIONS = ["If an agency closed", "Change since the previous period"]
+
 SUMMARY_BY = {"region": "Region", "sector": "Sector"}
 _GROUP_COLOUR = "#577590"
 

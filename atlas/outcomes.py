@@ -44,6 +44,16 @@ from atlas.charts import titled
 from atlas.ingest.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
 from atlas.filters import Filters
 
+# The page's sections below its top (app.sections: each drawn only when opened), in order.
+SECTIONS = [
+    "Against the network",
+    "Trend by quarter",
+    "Outcome mix",
+    "Returns to homelessness",
+    "Pathways",
+    "Programs",
+]
+
 NO_PROGRAM = "No program recorded"
 NO_FUNDER = "No funder recorded"
 NETWORK = "Whole network"

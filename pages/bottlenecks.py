@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from atlas import app, escape
+from atlas import app, bottlenecks, escape
 
 viewer = app.page_audience("bottlenecks")
 app.require_database()
 filters = app.current_filters(viewer)
+app.keep_choices("bottleneck_focus", "pathway_sector")  # made in sections that may be closed
 
 st.title("Bottlenecks")
 st.caption(f"Where referrals wait or are turned away — {escape.markdown(filters.describe())}. "
@@ -33,78 +34,81 @@ right.metric("Declined", f"{declined['referrals']:,.0f}",
 right.metric("Still pending", f"{pending['referrals']:,.0f}", border=True,
              help="Neither accepted nor declined yet (older periods have had longer to resolve, so no comparison).")
 
-st.subheader("Receiving agencies")
-st.caption("Highlighted: agencies (with at least 20 referrals) where the share of stalled referrals is at least "
-           "twice the network's, or the median time to accept at least twice the typical agency's. "
-           "Click a heading to sort.")
-st.dataframe(view.agency_table, hide_index=True, width="stretch")
-
-st.subheader("Time in stage")
-names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
-st.selectbox("Compare the network with", list(names), index=list(names).index(view.focus),
-             format_func=names.get, key="bottleneck_focus")
-if view.durations_chart is not None:
-    st.plotly_chart(view.durations_chart, width="stretch")
-if view.trend_chart is not None:
-    st.plotly_chart(view.trend_chart, width="stretch")
-
-st.subheader(f"Stalled referrals ({len(view.stalled):,})")
-st.caption("Neither accepted nor declined, and waiting longer than 14 days — longest wait first. "
-           "Clients appear only as pseudonyms.")
-st.dataframe(view.stalled, hide_index=True, width="stretch", height=320,
-             column_config={"Referred": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                            "Days waiting": st.column_config.NumberColumn(format="%.1f")})
-st.download_button("Download the stalled list (CSV)", view.stalled_csv, file_name="stalled_referrals.csv",
-                   mime="text/csv", disabled=view.stalled.empty,
-                   on_click="ignore")
-
-st.subheader("Why referrals fail")
-st.caption("Decline reasons of referrals made in the period. “No capacity” (red) is a capacity signal: "
-           "the service exists but had no room.")
-left, right = st.columns(2)
-if view.declines_by_agency is None:
-    left.info("No referral was declined.")
-else:
-    left.plotly_chart(view.declines_by_agency, width="stretch")
-    right.plotly_chart(view.declines_by_service, width="stretch")
-if not view.capacity_signal.empty:
-    st.markdown("**Where most declines are for lack of capacity**")
-    st.dataframe(view.capacity_signal, hide_index=True, width="stretch",
-                 column_config={"No-capacity share": st.column_config.ProgressColumn(
-                     format="percent", min_value=0.0, max_value=1.0)})
-
-st.subheader("Pathways")
-sectors = [""] + sorted(view.agencies["sector"].dropna().unique().tolist())
-st.selectbox("Show the agencies of one receiving sector", sectors, key="pathway_sector",
-             format_func=lambda s: s.capitalize() if s else "All sectors (no agency detail)")
-if view.pathways is None:
-    st.info("No referrals between agencies match these filters.")
-else:
-    st.plotly_chart(view.pathways, width="stretch")
-
-st.subheader("Queues")
-st.caption("Per receiving agency over the period: arrivals and decisions (accepted or declined) per week, the "
-           "backlog of undecided referrals at the start and end, and the wait Little's law implies "
-           "(backlog ÷ decisions per week). Referrals nobody will ever answer stay in the backlog and "
-           "lengthen the implied wait: read it with the lost referrals below.")
-if view.queue_chart is not None:
-    st.plotly_chart(view.queue_chart, width="stretch")
-st.dataframe(view.queues, hide_index=True, width="stretch", height=320)
-
-st.subheader("Ping-pong and lost clients")
-bounced, lost = st.columns(2)
-bounced.metric("Clients bounced", f"{view.ping_pong.clients:,}", border=True,
-               help="Referred three or more times within 30 days without any service starting.")
-lost.metric("Referrals never acknowledged", f"{int(view.lost['Never answered'].sum()):,}",
-            border=True, help="Neither accepted nor declined more than 30 days after being made.")
-bounced.markdown("**Agencies most involved in bounced clients**")
-bounced.dataframe(view.ping_pong.agencies, hide_index=True, width="stretch",
-                  column_config={"agency_id": None, "agency": "Agency", "clients": "Clients",
-                                 "share_of_clients": st.column_config.NumberColumn("Share", format="percent")})
-lost.markdown("**Where referrals go unanswered**")
-lost.dataframe(view.lost, hide_index=True, width="stretch",
-               column_config={"Share": st.column_config.NumberColumn(format="percent"),
-                              "Oldest wait (days)": st.column_config.NumberColumn(format="%.0f"),
-                              "Median wait (days)": st.column_config.NumberColumn(format="%.0f")})
-with st.expander(f"The {view.ping_pong.clients:,} bounced clients (pseudonyms)"):
-    st.dataframe(view.ping_pong_clients, hide_index=True, width="stretch")
+section, container = app.sections(bottlenecks.SECTIONS, key="bottlenecks_section")
+with container:
+    if section == "Receiving agencies":
+        st.subheader("Receiving agencies")
+        st.caption("Highlighted: agencies (with at least 20 referrals) where the share of stalled referrals is at "
+                   "least twice the network's, or the median time to accept at least twice the typical agency's. "
+                   "Click a heading to sort.")
+        st.dataframe(view.agency_table, hide_index=True, width="stretch")
+    elif section == "Time in stage":
+        st.subheader("Time in stage")
+        names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
+        st.selectbox("Compare the network with", list(names), index=list(names).index(view.focus),
+                     format_func=names.get, key="bottleneck_focus")
+        if view.durations_chart is not None:
+            st.plotly_chart(view.durations_chart, width="stretch")
+        if view.trend_chart is not None:
+            st.plotly_chart(view.trend_chart, width="stretch")
+    elif section == "Stalled referrals":
+        st.subheader(f"Stalled referrals ({len(view.stalled):,})")
+        st.caption("Neither accepted nor declined, and waiting longer than 14 days — longest wait first. "
+                   "Clients appear only as pseudonyms.")
+        st.dataframe(view.stalled, hide_index=True, width="stretch", height=320,
+                     column_config={"Referred": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                                    "Days waiting": st.column_config.NumberColumn(format="%.1f")})
+        st.download_button("Download the stalled list (CSV)", view.stalled_csv, file_name="stalled_referrals.csv",
+                           mime="text/csv", disabled=view.stalled.empty,
+                           on_click="ignore")
+    elif section == "Why referrals fail":
+        st.subheader("Why referrals fail")
+        st.caption("Decline reasons of referrals made in the period. “No capacity” (red) is a capacity signal: "
+                   "the service exists but had no room.")
+        left, right = st.columns(2)
+        if view.declines_by_agency is None:
+            left.info("No referral was declined.")
+        else:
+            left.plotly_chart(view.declines_by_agency, width="stretch")
+            right.plotly_chart(view.declines_by_service, width="stretch")
+        if not view.capacity_signal.empty:
+            st.markdown("**Where most declines are for lack of capacity**")
+            st.dataframe(view.capacity_signal, hide_index=True, width="stretch",
+                         column_config={"No-capacity share": st.column_config.ProgressColumn(
+                             format="percent", min_value=0.0, max_value=1.0)})
+    elif section == "Pathways":
+        st.subheader("Pathways")
+        sectors = [""] + sorted(view.agencies["sector"].dropna().unique().tolist())
+        st.selectbox("Show the agencies of one receiving sector", sectors, key="pathway_sector",
+                     format_func=lambda s: s.capitalize() if s else "All sectors (no agency detail)")
+        if view.pathways is None:
+            st.info("No referrals between agencies match these filters.")
+        else:
+            st.plotly_chart(view.pathways, width="stretch")
+    elif section == "Queues":
+        st.subheader("Queues")
+        st.caption("Per receiving agency over the period: arrivals and decisions (accepted or declined) per week, the "
+                   "backlog of undecided referrals at the start and end, and the wait Little's law implies "
+                   "(backlog ÷ decisions per week). Referrals nobody will ever answer stay in the backlog and "
+                   "lengthen the implied wait: read it with the lost referrals below.")
+        if view.queue_chart is not None:
+            st.plotly_chart(view.queue_chart, width="stretch")
+        st.dataframe(view.queues, hide_index=True, width="stretch", height=320)
+    elif section == "Ping-pong and lost clients":
+        st.subheader("Ping-pong and lost clients")
+        bounced, lost = st.columns(2)
+        bounced.metric("Clients bounced", f"{view.ping_pong.clients:,}", border=True,
+                       help="Referred three or more times within 30 days without any service starting.")
+        lost.metric("Referrals never acknowledged", f"{int(view.lost['Never answered'].sum()):,}",
+                    border=True, help="Neither accepted nor declined more than 30 days after being made.")
+        bounced.markdown("**Agencies most involved in bounced clients**")
+        bounced.dataframe(view.ping_pong.agencies, hide_index=True, width="stretch",
+                          column_config={"agency_id": None, "agency": "Agency", "clients": "Clients",
+                                         "share_of_clients": st.column_config.NumberColumn("Share", format="percent")})
+        lost.markdown("**Where referrals go unanswered**")
+        lost.dataframe(view.lost, hide_index=True, width="stretch",
+                       column_config={"Share": st.column_config.NumberColumn(format="percent"),
+                                      "Oldest wait (days)": st.column_config.NumberColumn(format="%.0f"),
+                                      "Median wait (days)": st.column_config.NumberColumn(format="%.0f")})
+        with st.expander(f"The {view.ping_pong.clients:,} bounced clients (pseudonyms)"):
+            st.dataframe(view.ping_pong_clients, hide_index=True, width="stretch")

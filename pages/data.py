@@ -12,6 +12,7 @@ app.page_audience("data")
 damaged = app.unreadable_database()  # a file that cannot be read: this page can replace it
 db = None if damaged else app.database_or_none()  # None before the first import: it happens here
 database = config.database_path()
+app.keep_choices("quality_stale_days", "quality_ended_days")  # made in a tab that may be closed
 
 st.title("Data")
 if db:  # the entrypoint drew the filters: say why they change nothing here
@@ -40,8 +41,10 @@ done = st.session_state.pop("upload_done", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
-load, check, history = st.tabs(["Load your data", "Data quality", "Import history"]) if db else \
-    (st.container(), None, None)
+# The quality checks and the history are worked out only when their tab is open; the upload flow is always
+# drawn, so a file being checked is not lost by a look at another tab.
+load, check, history = st.tabs(["Load your data", "Data quality", "Import history"], key="data_section",
+                               on_change="rerun") if db else (st.container(), None, None)
 
 def hmis_report(report) -> None:
     """What was read from an HMIS export, what was placed on the network and the mapping applied."""
@@ -431,34 +434,36 @@ if db is None:
     st.stop()  # nothing loaded yet: no quality to check, no history to show
 
 # ---- data quality ----------------------------------------------------------------------------------
-with check:
-    left, right = st.columns(2)
-    stale_days = left.number_input("An open referral is stale after (days without an update)", min_value=1,
-                                   max_value=3650, value=quality.DEFAULT_STALE_DAYS, key="quality_stale_days")
-    ended_days = right.number_input("An agency has ended after (days without referral activity)", min_value=1,
-                                    max_value=3650, value=quality.DEFAULT_ENDED_DAYS, key="quality_ended_days")
-    found = quality.report(db, stale_days=stale_days, ended_days=ended_days)
-    columns = st.columns(len(found.checks))
-    for column, item in zip(columns, found.checks):
-        column.metric(item.short, f"{item.count:,}", help=item.title)
-    for item in found.checks:
-        with st.expander(f"{item.title}: {item.count:,} {item.unit}", expanded=False):
-            st.markdown(f"{escape.markdown(item.what)}  \n**What to do:** {escape.markdown(item.fix)}")
-            if item.count:
-                st.dataframe(item.rows.head(500), hide_index=True, width="stretch", column_config={
-                    "days_since_update": st.column_config.NumberColumn("days since update", format="%.1f")})
-                st.download_button(f"Download the {item.count:,} affected ids (CSV)", item.download(),
-                                   file_name=f"{item.key}.csv", mime="text/csv", key=f"quality_{item.key}",
-                                   icon=":material/download:", on_click="ignore")
-    st.markdown("**Completeness**: how many rows of each column have a value.")
-    st.dataframe(found.completeness, hide_index=True, width="stretch", column_config={
-        "table_name": "Table", "column_name": "Column", "total_rows": "Rows", "filled_rows": "With a value",
-        "required": "Required",
-        "share_filled": st.column_config.ProgressColumn("Filled", format="percent", min_value=0, max_value=1)})
+if check.open:
+    with check:
+        left, right = st.columns(2)
+        stale_days = left.number_input("An open referral is stale after (days without an update)", min_value=1,
+                                       max_value=3650, value=quality.DEFAULT_STALE_DAYS, key="quality_stale_days")
+        ended_days = right.number_input("An agency has ended after (days without referral activity)", min_value=1,
+                                        max_value=3650, value=quality.DEFAULT_ENDED_DAYS, key="quality_ended_days")
+        found = quality.report(db, stale_days=stale_days, ended_days=ended_days)
+        columns = st.columns(len(found.checks))
+        for column, item in zip(columns, found.checks):
+            column.metric(item.short, f"{item.count:,}", help=item.title)
+        for item in found.checks:
+            with st.expander(f"{item.title}: {item.count:,} {item.unit}", expanded=False):
+                st.markdown(f"{escape.markdown(item.what)}  \n**What to do:** {escape.markdown(item.fix)}")
+                if item.count:
+                    st.dataframe(item.rows.head(500), hide_index=True, width="stretch", column_config={
+                        "days_since_update": st.column_config.NumberColumn("days since update", format="%.1f")})
+                    st.download_button(f"Download the {item.count:,} affected ids (CSV)", item.download(),
+                                       file_name=f"{item.key}.csv", mime="text/csv", key=f"quality_{item.key}",
+                                       icon=":material/download:", on_click="ignore")
+        st.markdown("**Completeness**: how many rows of each column have a value.")
+        st.dataframe(found.completeness, hide_index=True, width="stretch", column_config={
+            "table_name": "Table", "column_name": "Column", "total_rows": "Rows", "filled_rows": "With a value",
+            "required": "Required",
+            "share_filled": st.column_config.ProgressColumn("Filled", format="percent", min_value=0, max_value=1)})
 
 # ---- history ---------------------------------------------------------------------------------------
-with history:
-    st.markdown("Every import that built the data the dashboard shows, newest first.")
-    imports = upload.history_frame(db.query("import_history"))
-    st.dataframe(imports, hide_index=True, width="stretch",
-                 column_config={c: c[:1].upper() + c[1:] for c in imports.columns})  # "Imported at"
+if history.open:
+    with history:
+        st.markdown("Every import that built the data the dashboard shows, newest first.")
+        imports = upload.history_frame(db.query("import_history"))
+        st.dataframe(imports, hide_index=True, width="stretch",
+                     column_config={c: c[:1].upper() + c[1:] for c in imports.columns})  # "Imported at"

@@ -7,6 +7,7 @@ from atlas import app, escape, need
 viewer = app.page_audience("need_capacity")
 app.require_database()
 filters = app.current_filters(viewer)
+app.keep_choices("need_measure")  # made in sections that may be closed
 
 st.title("Need vs capacity")
 st.caption(f"Assessed need, referral demand and service slots by region, service and month — {escape.markdown(filters.describe())}. "
@@ -48,83 +49,86 @@ if view.cell_chart is not None:
 else:
     st.info("Nothing is recorded for this region and service in the period.")
 
-st.subheader("Where the gaps are")
-st.radio("Colour the cells by", list(need.MEASURES), format_func=need.MEASURES.get, horizontal=True,
-         key="need_measure")
-st.caption("Share of need unmet: unmet need over people in need, month by month, across the period. Utilization: "
-           "referrals over slots (above 100 %, more people were sent than there were places). Grey cells have need "
-           "but no slots in the region. Click a cell, or pick it above, to follow it in the charts.")
-if view.heatmap is not None:
-    st.plotly_chart(view.heatmap, width="stretch", key="need_heatmap", on_select=_pick_cell,
-                    selection_mode="points", config={"displayModeBar": False})
-
-st.subheader("Utilization")
-st.markdown("**Agency service lines over capacity** — referrals received against the slots of the agency's programs "
-            "of that service.")
-if view.over.empty:
-    st.info("No agency received more referrals than it had slots in the period.")
-else:
-    st.dataframe(need.styled(view.over), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(view.over)))
-if view.unrecorded:
-    st.caption(f"{view.unrecorded:,} agency service lines received referrals with no slots recorded; "
-               "they are left out, since their capacity is unknown.")
-st.markdown("**Slots that could move** — slots a month beyond both the region's own need and its referrals, while "
-            "need for the same service goes unmet in another region: a shift of slots, not new money.")
-if view.shifts.empty:
-    st.info("No spare slots sit beside unmet need elsewhere in the period.")
-else:
-    st.dataframe(need.styled(view.shifts), hide_index=True, width="stretch")
-    if filters.region:
-        st.caption("Every region of a service is shown, since slots move between regions.")
-
-st.subheader("Two signals of scarcity")
-st.caption("Full slots (from capacity records) and referrals declined for 'no capacity' (from the referral "
-           "system) are recorded independently; where both are high, the shortage is real.")
-if view.signals_chart is not None:
-    st.plotly_chart(view.signals_chart, width="stretch")
-    if view.agreement:
-        st.markdown(view.agreement)
-    table = view.signals[view.signals["no_capacity"] > 0]
-    st.dataframe(need.styled(table[list(need.SIGNAL_COLUMNS)].rename(columns=need.SIGNAL_COLUMNS)),
-                 hide_index=True, width="stretch", height=250)
-else:
-    st.info("No referrals and slots to compare in the period.")
-
-st.subheader("Outlook")
-if view.outlook_chart is None:
-    st.info("Not enough complete months to look ahead.")
-else:
-    st.caption(
-        f"Forecast for {view.quarter}, from every complete month up to {view.origin:%B %Y}. Method: each coming "
-        "month is the same month in up to three past years, each brought up to date by the average year-on-year "
-        "change over the last 12 months (a seasonal naive forecast with drift). With less than 13 months of "
-        "history it is the average of the last three. The band is an 80 % range, sized from how far the same rule "
-        "missed over the last 12 months." + ("" if view.method == "seasonal" else
-                                            " This history is short, so the forecast is the recent average."))
-    st.plotly_chart(view.outlook_chart, width="stretch")
-    st.markdown(f"**Where the gap will be largest in {view.quarter}** — forecast need against forecast slots "
-                "(the last month's, carried forward), with the last three months beside it. Ranked by how sure the "
-                "gap is (the low end of the unmet share's 95% interval), so a large share of a few people can rank "
-                "below a smaller share of many.")
-    if view.outlook.empty:
-        st.info("No gap is forecast for the next three months.")
-    else:
-        st.dataframe(need.styled(view.outlook), hide_index=True, width="stretch")
-
-st.subheader("Where to invest")
-if view.invest.empty and view.no_slots.empty:
-    st.info("No gap between need and slots persisted through the last months of the period.")
-else:
-    st.caption(f"Gaps sustained over {view.window}: need exceeded the slots in at least 3 of those "
-               f"{view.window_months} months (the last of the period). "
-               "Ranked by the share of need unmet, discounted for small numbers (the lower end of its 95 % "
-               "confidence interval), so a few people cannot outrank a large gap. The slots to add are the unmet "
-               "need of the typical month (rounded up) and of the worst. Click a heading to sort.")
-    if not view.invest.empty:
-        st.dataframe(need.styled(view.invest), hide_index=True, width="stretch")
-    if not view.no_slots.empty:
-        st.markdown("**Need with no slots in the region** — no program of this service there; clients may be "
-                    "referred to another region, or not served at all.")
-        st.dataframe(need.styled(view.no_slots), hide_index=True, width="stretch")
-    st.download_button("Download the sustained gaps (CSV)", view.invest_csv, file_name="sustained_gaps.csv",
-                       mime="text/csv", on_click="ignore")
+section, container = app.sections(need.SECTIONS, key="need_section")
+with container:
+    if section == 'Where the gaps are':
+        st.subheader("Where the gaps are")
+        st.radio("Colour the cells by", list(need.MEASURES), format_func=need.MEASURES.get, horizontal=True,
+                 key="need_measure")
+        st.caption("Share of need unmet: unmet need over people in need, month by month, across the period. Utilization: "
+                   "referrals over slots (above 100 %, more people were sent than there were places). Grey cells have need "
+                   "but no slots in the region. Click a cell, or pick it above, to follow it in the charts.")
+        if view.heatmap is not None:
+            st.plotly_chart(view.heatmap, width="stretch", key="need_heatmap", on_select=_pick_cell,
+                            selection_mode="points", config={"displayModeBar": False})
+    elif section == 'Utilization':
+        st.subheader("Utilization")
+        st.markdown("**Agency service lines over capacity** — referrals received against the slots of the agency's programs "
+                    "of that service.")
+        if view.over.empty:
+            st.info("No agency received more referrals than it had slots in the period.")
+        else:
+            st.dataframe(need.styled(view.over), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(view.over)))
+        if view.unrecorded:
+            st.caption(f"{view.unrecorded:,} agency service lines received referrals with no slots recorded; "
+                       "they are left out, since their capacity is unknown.")
+        st.markdown("**Slots that could move** — slots a month beyond both the region's own need and its referrals, while "
+                    "need for the same service goes unmet in another region: a shift of slots, not new money.")
+        if view.shifts.empty:
+            st.info("No spare slots sit beside unmet need elsewhere in the period.")
+        else:
+            st.dataframe(need.styled(view.shifts), hide_index=True, width="stretch")
+            if filters.region:
+                st.caption("Every region of a service is shown, since slots move between regions.")
+    elif section == 'Two signals of scarcity':
+        st.subheader("Two signals of scarcity")
+        st.caption("Full slots (from capacity records) and referrals declined for 'no capacity' (from the referral "
+                   "system) are recorded independently; where both are high, the shortage is real.")
+        if view.signals_chart is not None:
+            st.plotly_chart(view.signals_chart, width="stretch")
+            if view.agreement:
+                st.markdown(view.agreement)
+            table = view.signals[view.signals["no_capacity"] > 0]
+            st.dataframe(need.styled(table[list(need.SIGNAL_COLUMNS)].rename(columns=need.SIGNAL_COLUMNS)),
+                         hide_index=True, width="stretch", height=250)
+        else:
+            st.info("No referrals and slots to compare in the period.")
+    elif section == 'Outlook':
+        st.subheader("Outlook")
+        if view.outlook_chart is None:
+            st.info("Not enough complete months to look ahead.")
+        else:
+            st.caption(
+                f"Forecast for {view.quarter}, from every complete month up to {view.origin:%B %Y}. Method: each coming "
+                "month is the same month in up to three past years, each brought up to date by the average year-on-year "
+                "change over the last 12 months (a seasonal naive forecast with drift). With less than 13 months of "
+                "history it is the average of the last three. The band is an 80 % range, sized from how far the same rule "
+                "missed over the last 12 months." + ("" if view.method == "seasonal" else
+                                                    " This history is short, so the forecast is the recent average."))
+            st.plotly_chart(view.outlook_chart, width="stretch")
+            st.markdown(f"**Where the gap will be largest in {view.quarter}** — forecast need against forecast slots "
+                        "(the last month's, carried forward), with the last three months beside it. Ranked by how sure the "
+                        "gap is (the low end of the unmet share's 95% interval), so a large share of a few people can rank "
+                        "below a smaller share of many.")
+            if view.outlook.empty:
+                st.info("No gap is forecast for the next three months.")
+            else:
+                st.dataframe(need.styled(view.outlook), hide_index=True, width="stretch")
+    elif section == 'Where to invest':
+        st.subheader("Where to invest")
+        if view.invest.empty and view.no_slots.empty:
+            st.info("No gap between need and slots persisted through the last months of the period.")
+        else:
+            st.caption(f"Gaps sustained over {view.window}: need exceeded the slots in at least 3 of those "
+                       f"{view.window_months} months (the last of the period). "
+                       "Ranked by the share of need unmet, discounted for small numbers (the lower end of its 95 % "
+                       "confidence interval), so a few people cannot outrank a large gap. The slots to add are the unmet "
+                       "need of the typical month (rounded up) and of the worst. Click a heading to sort.")
+            if not view.invest.empty:
+                st.dataframe(need.styled(view.invest), hide_index=True, width="stretch")
+            if not view.no_slots.empty:
+                st.markdown("**Need with no slots in the region** — no program of this service there; clients may be "
+                            "referred to another region, or not served at all.")
+                st.dataframe(need.styled(view.no_slots), hide_index=True, width="stretch")
+            st.download_button("Download the sustained gaps (CSV)", view.invest_csv, file_name="sustained_gaps.csv",
+                               mime="text/csv", on_click="ignore")

@@ -9,6 +9,7 @@ from atlas.ingest.contract import label
 viewer = app.page_audience("network")
 app.require_database()
 filters = app.current_filters(viewer)
+app.keep_choices("map_closure", "map_tie_min")  # made in sections that may be closed
 min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")
@@ -85,119 +86,122 @@ if not view.focus_partners.empty:
     st.subheader(f"Partners of {escape.markdown(names[view.choice.focus])}")
     st.dataframe(view.focus_partners, hide_index=True, width="stretch")
 
-st.subheader("Formal versus real")
-informal, dormant, one_way = st.tabs([f"Flows without an agreement ({len(view.informal_flows)})",
-                                      f"Dormant agreements ({len(view.dormant)})",
-                                      f"One-way pairs ({len(view.one_way)})"])
-informal.caption("The heaviest referral flows that run without a formal agreement — candidates for an MOU.")
-informal.dataframe(view.informal_flows, hide_index=True, width="stretch")
-dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
-dormant.dataframe(view.dormant, hide_index=True, width="stretch")
-one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back.")
-one_way.dataframe(view.one_way, hide_index=True, width="stretch")
-
-st.subheader("Partnership quality")
-quality = app.view("ties.build", filters, min_cell=min_cell)
-q = quality.scores
-st.caption("How partners rate their ties in partner surveys (trust and value, 1 to 4, in the manner of the PARTNER "
-           "tool), beside the referrals the ties really carry. On the map, a tie rated 1 or 2 in trust is dotted.")
-rated = st.columns(3)
-rated[0].metric("Ties rated", f"{q['rated_trust']:,} of {q['ties']:,}",
-                help="Declared partnerships in force in the period with a trust rating (victim-service ties aside).")
-for column, name in ((rated[1], "trust"), (rated[2], "value")):
-    column.metric(f"Mean {name}", "—" if q[f"mean_{name}"] is None else f"{q[f'mean_{name}']:.1f} of 4",
-                  help=None if q[f"sd_{name}"] is None else
-                  f"Spread (standard deviation) {q[f'sd_{name}']:.2f} over {q[f'rated_{name}']:,} rated ties.")
-strained, idle, rated_by = st.tabs([f"Low trust, heavy flows ({len(quality.strained)})",
-                                    f"High trust, no flows ({len(quality.idle)})", "How partners rate each agency"])
-strained.caption("Ties rated 1 or 2 in trust that carry referrals, heaviest first: work done in spite of the "
-                 "relationship." + ("" if min_cell is None else f" Only ties carrying at least {min_cell} referrals "
-                                    "are listed, without their count."))
-strained.dataframe(quality.strained, hide_index=True, width="stretch")
-idle.caption("Ties rated 3 or 4 in trust that carried no referral either way: goodwill not yet used.")
-idle.dataframe(quality.idle, hide_index=True, width="stretch")
-rated_by.caption("Each agency's rated ties, lowest mean trust first (a tie rates both its agencies).")
-rated_by.dataframe(quality.ratings, hide_index=True, width="stretch", column_config={
-    "Mean trust": st.column_config.NumberColumn(format="%.1f"), "Mean value": st.column_config.NumberColumn(format="%.1f")})
-
-st.subheader("Network scores")
-s = view.summary
-figures = st.columns(5)
-figures[0].metric("Agencies", f"{s['agencies']:,}", help="Agencies drawn (victim-service agencies are not).")
-figures[1].metric("Density", "—" if s["density"] is None else f"{s['density']:.1%}",
-                  help="Share of all possible directed agency pairs that carry at least one referral flow.")
-figures[2].metric("Reciprocity", "—" if s["reciprocity"] is None else f"{s['reciprocity']:.0%}",
-                  help="Share of flows that are returned: B also refers to A when A refers to B.")
-figures[3].metric("Centralization", "—" if s["centralization"] is None else f"{s['centralization']:.2f}",
-                  help="0 when every agency has as many partners as the best-connected one; 1 when one hub "
-                       "is tied to everyone and nobody else is tied (a star).")
-figures[4].metric("Cut points", f"{s['cut_points']:,}", help="Agencies whose closure would split the network.")
-st.caption(
-    "Per agency: **referred in by / refers out to** count partner agencies; **referrals in / out** count referrals; "
-    "**brokerage** (betweenness) is the share of shortest referral paths between other agencies that pass through "
-    "it — high brokers connect parts of the network that would otherwise be far apart"
-    + ("" if s["exact_betweenness"] else " (estimated from paths of up to three steps in a network this large)")
-    + "; **community** groups agencies that refer mostly among themselves; a **cut point** is an agency whose "
-    "closure would cut others off."
-)
-st.dataframe(view.scores, hide_index=True, width="stretch", height=360,
-             column_config={"Brokerage (betweenness)": st.column_config.NumberColumn(format="%.3f")})
-if not view.cut_points.empty:
-    st.markdown("**Cut points: if this agency closed, the agencies on the map that would lose every tie to "
-                "the rest**")
-    st.dataframe(view.cut_points, hide_index=True, width="stretch", column_config={
-        "agency_id": None, "agency": "Agency", "cut_off": st.column_config.NumberColumn("Agencies cut off"),
-        "agencies_cut_off": st.column_config.TextColumn("Which", width="large")})
-
-if viewer.restricted:
-    st.info("Which referrals an agency's closure would leave without a destination, who could absorb them, and how "
-            "ties changed since the period before are worked out referral by referral: they are on the directors' "
-            "view of this page. The cut points above use only the flows drawn on this map.", icon=":material/lock:")
-else:
-    st.subheader("If an agency closed")
-    closing = st.selectbox("Choose an agency to see what its closure would cut", [""] + sorted(names, key=names.get),
-                           format_func=lambda a: names.get(a, "Choose an agency"), key="map_closure")
-    if closing:
-        closure = app.view("resilience.closure", filters, closing)
-        for line in closure.summary:
-            st.markdown(f"- {line}")
-        st.caption("Judged over the whole network in the period and service type: a region or sector filter does not "
-                   "narrow it. An agency is a referrer's **usual destination** for a service when it receives at least "
-                   "half of that referrer's referrals of the service. **Shared referrers** are the closing agency's "
-                   "referrers that already send the same service to the other agency. An agency is **cut off** when "
-                   "all its referrals in the period, either way, were with the closing agency.")
-        lost_tab, absorb_tab, referrers_tab, cut_tab = st.tabs([
-            f"Referrals that lose their destination ({closure.total_referrals:,})",
-            f"Who could absorb them ({len(closure.absorbers)})",
-            f"Referring agencies ({len(closure.referrers)})",
-            f"Agencies cut off ({len(closure.disconnected)})"])
-        lost_tab.dataframe(closure.received_table, hide_index=True, width="stretch", column_config={
-            "Acceptance rate": st.column_config.NumberColumn(format="percent"),
-            "Share of all such referrals": st.column_config.NumberColumn(format="percent")})
-        absorb_tab.dataframe(closure.absorbers_table, hide_index=True, width="stretch", column_config={
-            "Acceptance rate": st.column_config.NumberColumn(format="percent")})
-        referrers_tab.dataframe(closure.referrers_table, hide_index=True, width="stretch", column_config={
-            "Share sent here": st.column_config.NumberColumn(format="percent")})
-        cut_tab.dataframe(closure.disconnected_table, hide_index=True, width="stretch")
-
-    st.subheader("Change since the previous period")
-    tie_min = st.number_input("Referrals that make a tie (both ways, in a period)", 1, 10_000, resilience.MIN_REFERRALS,
-                              key="map_tie_min")
-    moved = app.view("resilience.change", filters, min_referrals=int(tie_min))
-    if not moved.comparable:
-        st.info(moved.reason)
-    else:
-        for line in moved.summary:
-            st.markdown(f"- {line}")
-        if moved.chart is not None:
-            st.plotly_chart(moved.chart, width="stretch")
-        gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
-            f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
-            f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])
-        gained_tab.dataframe(moved.gained_table, hide_index=True, width="stretch")
-        lost_tab.dataframe(moved.lost_table, hide_index=True, width="stretch")
-        centre_tab.dataframe(moved.to_centre_table, hide_index=True, width="stretch")
-        edge_tab.dataframe(moved.to_edge_table, hide_index=True, width="stretch")
+section, container = app.sections(network.SECTIONS + ([] if viewer.restricted else network.DIRECTOR_SECTIONS),
+                                  key="network_section")
+with container:
+    if section == "Formal versus real":
+        st.subheader("Formal versus real")
+        informal, dormant, one_way = st.tabs([f"Flows without an agreement ({len(view.informal_flows)})",
+                                              f"Dormant agreements ({len(view.dormant)})",
+                                              f"One-way pairs ({len(view.one_way)})"])
+        informal.caption("The heaviest referral flows that run without a formal agreement — candidates for an MOU.")
+        informal.dataframe(view.informal_flows, hide_index=True, width="stretch")
+        dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
+        dormant.dataframe(view.dormant, hide_index=True, width="stretch")
+        one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back.")
+        one_way.dataframe(view.one_way, hide_index=True, width="stretch")
+    elif section == "Partnership quality":
+        st.subheader("Partnership quality")
+        quality = app.view("ties.build", filters, min_cell=min_cell)
+        q = quality.scores
+        st.caption("How partners rate their ties in partner surveys (trust and value, 1 to 4, in the manner of the PARTNER "
+                   "tool), beside the referrals the ties really carry. On the map, a tie rated 1 or 2 in trust is dotted.")
+        rated = st.columns(3)
+        rated[0].metric("Ties rated", f"{q['rated_trust']:,} of {q['ties']:,}",
+                        help="Declared partnerships in force in the period with a trust rating (victim-service ties aside).")
+        for column, name in ((rated[1], "trust"), (rated[2], "value")):
+            column.metric(f"Mean {name}", "—" if q[f"mean_{name}"] is None else f"{q[f'mean_{name}']:.1f} of 4",
+                          help=None if q[f"sd_{name}"] is None else
+                          f"Spread (standard deviation) {q[f'sd_{name}']:.2f} over {q[f'rated_{name}']:,} rated ties.")
+        strained, idle, rated_by = st.tabs([f"Low trust, heavy flows ({len(quality.strained)})",
+                                            f"High trust, no flows ({len(quality.idle)})", "How partners rate each agency"])
+        strained.caption("Ties rated 1 or 2 in trust that carry referrals, heaviest first: work done in spite of the "
+                         "relationship." + ("" if min_cell is None else f" Only ties carrying at least {min_cell} referrals "
+                                            "are listed, without their count."))
+        strained.dataframe(quality.strained, hide_index=True, width="stretch")
+        idle.caption("Ties rated 3 or 4 in trust that carried no referral either way: goodwill not yet used.")
+        idle.dataframe(quality.idle, hide_index=True, width="stretch")
+        rated_by.caption("Each agency's rated ties, lowest mean trust first (a tie rates both its agencies).")
+        rated_by.dataframe(quality.ratings, hide_index=True, width="stretch", column_config={
+            "Mean trust": st.column_config.NumberColumn(format="%.1f"), "Mean value": st.column_config.NumberColumn(format="%.1f")})
+    elif section == "Network scores":
+        st.subheader("Network scores")
+        s = view.summary
+        figures = st.columns(5)
+        figures[0].metric("Agencies", f"{s['agencies']:,}", help="Agencies drawn (victim-service agencies are not).")
+        figures[1].metric("Density", "—" if s["density"] is None else f"{s['density']:.1%}",
+                          help="Share of all possible directed agency pairs that carry at least one referral flow.")
+        figures[2].metric("Reciprocity", "—" if s["reciprocity"] is None else f"{s['reciprocity']:.0%}",
+                          help="Share of flows that are returned: B also refers to A when A refers to B.")
+        figures[3].metric("Centralization", "—" if s["centralization"] is None else f"{s['centralization']:.2f}",
+                          help="0 when every agency has as many partners as the best-connected one; 1 when one hub "
+                               "is tied to everyone and nobody else is tied (a star).")
+        figures[4].metric("Cut points", f"{s['cut_points']:,}", help="Agencies whose closure would split the network.")
+        st.caption(
+            "Per agency: **referred in by / refers out to** count partner agencies; **referrals in / out** count referrals; "
+            "**brokerage** (betweenness) is the share of shortest referral paths between other agencies that pass through "
+            "it — high brokers connect parts of the network that would otherwise be far apart"
+            + ("" if s["exact_betweenness"] else " (estimated from paths of up to three steps in a network this large)")
+            + "; **community** groups agencies that refer mostly among themselves; a **cut point** is an agency whose "
+            "closure would cut others off."
+        )
+        st.dataframe(view.scores, hide_index=True, width="stretch", height=360,
+                     column_config={"Brokerage (betweenness)": st.column_config.NumberColumn(format="%.3f")})
+        if not view.cut_points.empty:
+            st.markdown("**Cut points: if this agency closed, the agencies on the map that would lose every tie to "
+                        "the rest**")
+            st.dataframe(view.cut_points, hide_index=True, width="stretch", column_config={
+                "agency_id": None, "agency": "Agency", "cut_off": st.column_config.NumberColumn("Agencies cut off"),
+                "agencies_cut_off": st.column_config.TextColumn("Which", width="large")})
+        if viewer.restricted:
+            st.info("Which referrals an agency's closure would leave without a destination, who could absorb them, and how "
+                    "ties changed since the period before are worked out referral by referral: they are on the directors' "
+                    "view of this page. The cut points above use only the flows drawn on this map.", icon=":material/lock:")
+    elif section == "If an agency closed":
+        st.subheader("If an agency closed")
+        closing = st.selectbox("Choose an agency to see what its closure would cut", [""] + sorted(names, key=names.get),
+                               format_func=lambda a: names.get(a, "Choose an agency"), key="map_closure")
+        if closing:
+            closure = app.view("resilience.closure", filters, closing)
+            for line in closure.summary:
+                st.markdown(f"- {line}")
+            st.caption("Judged over the whole network in the period and service type: a region or sector filter does not "
+                       "narrow it. An agency is a referrer's **usual destination** for a service when it receives at least "
+                       "half of that referrer's referrals of the service. **Shared referrers** are the closing agency's "
+                       "referrers that already send the same service to the other agency. An agency is **cut off** when "
+                       "all its referrals in the period, either way, were with the closing agency.")
+            lost_tab, absorb_tab, referrers_tab, cut_tab = st.tabs([
+                f"Referrals that lose their destination ({closure.total_referrals:,})",
+                f"Who could absorb them ({len(closure.absorbers)})",
+                f"Referring agencies ({len(closure.referrers)})",
+                f"Agencies cut off ({len(closure.disconnected)})"])
+            lost_tab.dataframe(closure.received_table, hide_index=True, width="stretch", column_config={
+                "Acceptance rate": st.column_config.NumberColumn(format="percent"),
+                "Share of all such referrals": st.column_config.NumberColumn(format="percent")})
+            absorb_tab.dataframe(closure.absorbers_table, hide_index=True, width="stretch", column_config={
+                "Acceptance rate": st.column_config.NumberColumn(format="percent")})
+            referrers_tab.dataframe(closure.referrers_table, hide_index=True, width="stretch", column_config={
+                "Share sent here": st.column_config.NumberColumn(format="percent")})
+            cut_tab.dataframe(closure.disconnected_table, hide_index=True, width="stretch")
+    elif section == "Change since the previous period":
+        st.subheader("Change since the previous period")
+        tie_min = st.number_input("Referrals that make a tie (both ways, in a period)", 1, 10_000, resilience.MIN_REFERRALS,
+                                  key="map_tie_min")
+        moved = app.view("resilience.change", filters, min_referrals=int(tie_min))
+        if not moved.comparable:
+            st.info(moved.reason)
+        else:
+            for line in moved.summary:
+                st.markdown(f"- {line}")
+            if moved.chart is not None:
+                st.plotly_chart(moved.chart, width="stretch")
+            gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
+                f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
+                f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])
+            gained_tab.dataframe(moved.gained_table, hide_index=True, width="stretch")
+            lost_tab.dataframe(moved.lost_table, hide_index=True, width="stretch")
+            centre_tab.dataframe(moved.to_centre_table, hide_index=True, width="stretch")
+            edge_tab.dataframe(moved.to_edge_table, hide_index=True, width="stretch")
 
 st.subheader("Board pack")
 pack_period, pack_files = app.board_pack(filters)

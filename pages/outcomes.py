@@ -9,6 +9,7 @@ from atlas.packs import funder as report
 viewer = app.page_audience("outcomes")
 app.require_database()
 filters = app.current_filters(viewer)
+app.keep_choices("outcomes_compare", "outcomes_mix")  # made in sections that may be closed
 
 st.title("Outcomes")
 st.caption(f"What the programs achieve for people — {escape.markdown(filters.describe())}. Region and sector are those of the "
@@ -48,50 +49,53 @@ percent = {c: st.column_config.NumberColumn(format="percent") for c in ("Rate", 
 # An empty cell is a hidden count (the row's Note says why): it reads as a dash, not "None".
 TABLE = dict(hide_index=True, width="stretch", column_config=percent, placeholder="—")
 
-st.subheader("Positive-exit rate against the network")
-choice = st.radio("Compare by", list(outcomes.DIMENSIONS), horizontal=True, key="outcomes_compare",
-                  format_func=outcomes.DIMENSIONS.get)
-if view.figure(f"by_{choice}") is not None:
-    st.plotly_chart(view.figure(f"by_{choice}"), width="stretch")
-st.dataframe(outcomes.display(view.by[choice], choice), **TABLE,
-             height=320 if len(view.by[choice]) > 10 else "auto")
-
-st.subheader("Trend by quarter")
-st.caption("The whole network's programs over the period" + (f", and {escape.markdown(view.funder)}'s" if view.funder
-                                                             else "")
-           + ". The trend, returns and referral routes ignore the region, service and sector filters, so that two "
-             "filter choices cannot be compared to work out a small number.")
-if view.figure("trend") is not None:
-    st.plotly_chart(view.figure("trend"), width="stretch")
-else:
-    st.info("Every quarter is hidden: too few exits.")
-
-st.subheader("Outcome mix")
-by = st.radio("Show the mix by", ["service_type", "program"], horizontal=True, key="outcomes_mix",
-              format_func={"service_type": "Service type", "program": "Program (largest 20)"}.get)
-if view.figure(f"mix_{by}") is not None:
-    st.plotly_chart(view.figure(f"mix_{by}"), width="stretch")
-st.caption("Shares of each group's exits. “Outcome not shown” holds outcome counts too small to itemise "
-           "(with the next smallest, where needed, so they cannot be worked out).")
-
-st.subheader("Returns to homelessness")
-st.caption("Clients whose first positive housing exit fell in the window shown, back in homelessness (at any "
-           "agency) within 6, 12 or 24 months. Each window ends that long before the data's end, so everyone "
-           "counted was followed for the whole time.")
-if view.figure("returns") is not None:
-    st.plotly_chart(view.figure("returns"), width="stretch")
-st.dataframe(outcomes.display(view.returns, "returns"), **TABLE)
-
-st.subheader("Pathways: outcomes by referring agency")
-st.caption("Exits grouped by the agency that last referred the client to the agency they left.")
-if view.figure("pathways") is not None:
-    st.plotly_chart(view.figure("pathways"), width="stretch")
-st.dataframe(outcomes.display(view.pathways, "pathways"), **TABLE,
-             height=320)
-
-st.subheader("Programs")
-st.dataframe(outcomes.display(view.programs, "program"), **TABLE,
-             height=360)
+section, container = app.sections(outcomes.SECTIONS, key="outcomes_section")
+with container:
+    if section == 'Against the network':
+        st.subheader("Positive-exit rate against the network")
+        choice = st.radio("Compare by", list(outcomes.DIMENSIONS), horizontal=True, key="outcomes_compare",
+                          format_func=outcomes.DIMENSIONS.get)
+        if view.figure(f"by_{choice}") is not None:
+            st.plotly_chart(view.figure(f"by_{choice}"), width="stretch")
+        st.dataframe(outcomes.display(view.by[choice], choice), **TABLE,
+                     height=320 if len(view.by[choice]) > 10 else "auto")
+    elif section == 'Trend by quarter':
+        st.subheader("Trend by quarter")
+        st.caption("The whole network's programs over the period" + (f", and {escape.markdown(view.funder)}'s" if view.funder
+                                                                     else "")
+                   + ". The trend, returns and referral routes ignore the region, service and sector filters, so that two "
+                     "filter choices cannot be compared to work out a small number.")
+        if view.figure("trend") is not None:
+            st.plotly_chart(view.figure("trend"), width="stretch")
+        else:
+            st.info("Every quarter is hidden: too few exits.")
+    elif section == 'Outcome mix':
+        st.subheader("Outcome mix")
+        by = st.radio("Show the mix by", ["service_type", "program"], horizontal=True, key="outcomes_mix",
+                      format_func={"service_type": "Service type", "program": "Program (largest 20)"}.get)
+        if view.figure(f"mix_{by}") is not None:
+            st.plotly_chart(view.figure(f"mix_{by}"), width="stretch")
+        st.caption("Shares of each group's exits. “Outcome not shown” holds outcome counts too small to itemise "
+                   "(with the next smallest, where needed, so they cannot be worked out).")
+    elif section == 'Returns to homelessness':
+        st.subheader("Returns to homelessness")
+        st.caption("Clients whose first positive housing exit fell in the window shown, back in homelessness (at any "
+                   "agency) within 6, 12 or 24 months. Each window ends that long before the data's end, so everyone "
+                   "counted was followed for the whole time.")
+        if view.figure("returns") is not None:
+            st.plotly_chart(view.figure("returns"), width="stretch")
+        st.dataframe(outcomes.display(view.returns, "returns"), **TABLE)
+    elif section == 'Pathways':
+        st.subheader("Pathways: outcomes by referring agency")
+        st.caption("Exits grouped by the agency that last referred the client to the agency they left.")
+        if view.figure("pathways") is not None:
+            st.plotly_chart(view.figure("pathways"), width="stretch")
+        st.dataframe(outcomes.display(view.pathways, "pathways"), **TABLE,
+                     height=320)
+    elif section == 'Programs':
+        st.subheader("Programs")
+        st.dataframe(outcomes.display(view.programs, "program"), **TABLE,
+                     height=360)
 
 st.subheader("Funder pack")
 st.caption("The figures above, to attach to a board paper: an HTML report and a PDF (charts, tables, definitions "

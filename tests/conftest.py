@@ -173,3 +173,13 @@ def browser():
 
     with chromium() as instance:
         yield instance
+
+
+def each_section(at, key: str, names: list[str]):
+    """Run an AppTest page again with each of its sections (app.sections, kept under `key`) open in turn;
+    yields each section's name with the page drawn that way (sections are drawn only when open)."""
+    for name in names:
+        at.session_state[key] = name
+        at.run()
+        assert not at.exception, (name, at.exception)
+        yield name

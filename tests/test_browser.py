@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from atlas import outcomes
 from atlas.db import Atlas
 from browser import served, wait_drawn
 
@@ -154,7 +155,8 @@ def test_network_map_draws_and_hostile_names_stay_text(hostile_db, browser, tmp_
         assert HOSTILE_NAME in tooltip.inner_text()
         assert frame.locator("img").count() == 0 and frame.locator("a").count() == 0
 
-        # the name also appears in the page's tables, as text
+        # the name also appears in the page's tables, as text (the scores are a section, drawn when opened)
+        page.get_by_role("tab", name="Network scores").click()
         page.get_by_role("heading", name="Network scores").wait_for(timeout=30_000)
         assert page.locator("img[src=x]").count() == 0
         page.screenshot(path=str(Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "network_hostile.png"))
@@ -174,10 +176,10 @@ def test_need_capacity_draws_the_heatmap_and_a_click_drives_the_chart(site, demo
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{url}/need_capacity")
-    page.get_by_role("heading", name="Where to invest").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Where the gaps are").wait_for(timeout=60_000)  # the first section
     expect(page.locator(".js-plotly-plot .heatmaplayer .hm").first).to_be_visible(timeout=60_000)
     plots = page.locator(".js-plotly-plot")
-    expect(plots).to_have_count(4, timeout=60_000)
+    expect(plots).to_have_count(2, timeout=60_000)  # the top's chart and the open section's heatmap
     expect(plots.first.locator(".scatterlayer .trace").first).to_be_visible()
     region_box = page.get_by_role("combobox", name="Region shown")
     assert region_box.input_value() == PLANTED["shortage_region"]
@@ -196,6 +198,15 @@ def test_need_capacity_draws_the_heatmap_and_a_click_drives_the_chart(site, demo
     expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text(f"{surge_region} · shelter",
                                                                           timeout=30_000)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+    # the other sections are drawn when opened, and the chosen cell is still followed
+    page.get_by_role("tab", name="Outlook").click()
+    page.get_by_role("heading", name="Outlook").wait_for(timeout=60_000)
+    expect(page.locator(".js-plotly-plot .gtitle").nth(1)).to_contain_text(f"{surge_region} · shelter",
+                                                                            timeout=30_000)
+    assert region_box.input_value() == surge_region
+    page.get_by_role("tab", name="Where to invest").click()
+    page.get_by_role("heading", name="Where to invest").wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
     shot = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "need_capacity.png"
     page.screenshot(path=str(shot))
@@ -273,14 +284,20 @@ def test_outcomes_page_matches_the_funder_pack_and_hides_small_numbers(site, dem
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{url}/outcomes")
     page.get_by_role("heading", name="Funder pack").wait_for(timeout=90_000)
-    plots = page.locator(".js-plotly-plot")
-    expect(plots).to_have_count(5, timeout=60_000)
     expect(page.get_by_text("Small numbers: what is hidden, and why")).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
-    # the counts behind every chart (hover data) are 0 or at least 11
-    counts = plots.evaluate_all("""plots => plots.flatMap(gd => gd._fullData.flatMap(t =>
-        Array.from(t.customdata || [], row => (row && row.length !== undefined) ? row[0] : row)))""")
+    # the counts behind every chart (hover data) are 0 or at least 11, in each section as it is opened
+    counts, charts = [], 0
+    for section in outcomes.SECTIONS:
+        page.get_by_role("tab", name=section).click()
+        expect(page.get_by_role("tab", name=section)).to_have_attribute("aria-selected", "true")
+        wait_drawn(page)
+        plots = page.locator(".js-plotly-plot")
+        charts += plots.count()
+        counts += plots.evaluate_all("""plots => plots.flatMap(gd => gd._fullData.flatMap(t =>
+            Array.from(t.customdata || [], row => (row && row.length !== undefined) ? row[0] : row)))""")
+    assert charts == 5
     assert counts and not [c for c in counts if isinstance(c, (int, float)) and 1 <= c < 11]
 
     # the page opens on the last 12 months, as `atlas report` does by default: the same exits

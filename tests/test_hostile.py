@@ -284,9 +284,29 @@ def _expand_everything(visit: Visit) -> None:
         if details.is_visible() and not details.evaluate("d => d.open"):
             details.locator("summary").first.click()
     for tab in page.get_by_role("tab").all():
-        if tab.is_visible():
+        if tab.is_visible() and not tab.evaluate(IN_SECTIONS):  # sections: opened one by one by _sections
             tab.click()
             page.wait_for_timeout(150)
+
+
+# a tab of a page's sections (app.sections, keyed "<page>_section")
+IN_SECTIONS = """t => !!t.closest('[class*="st-key-"][class*="_section"]')"""
+
+
+def _sections(visit: Visit, title: str):
+    """Open each of the page's sections (app.sections: tabs drawn only when opened) in turn, yielding
+    once with each open; once for a page without them."""
+    tabs = visit.page.locator('[class*="st-key-"][class*="_section"] [role="tab"]')
+    labels = [t.inner_text().strip() for t in tabs.all()]
+    if not labels:
+        yield
+        return
+    for label in labels:
+        tab = tabs.filter(has_text=label).first
+        if tab.get_attribute("aria-selected") != "true":
+            tab.click()
+            visit.settle(title)
+        yield label
 
 
 def _choose(visit: Visit, label: str, option_text: str, title: str) -> None:
@@ -304,7 +324,8 @@ def _downloads(visit: Visit, title: str) -> dict[str, bytes]:
     buttons = page.locator('[data-testid="stDownloadButton"] button')
     for i in range(buttons.count()):
         button = buttons.nth(i)
-        for tab in [None, *page.get_by_role("tab").all()]:  # show the tab it is in, and open its expander
+        for tab in [None, *[t for t in page.get_by_role("tab").all() if not t.evaluate(IN_SECTIONS)]]:
+            # show the tab it is in, and open its expander
             if tab is not None and not button.is_visible():
                 tab.click()
             details = button.locator("xpath=ancestor::details[1]")
@@ -368,11 +389,16 @@ def tour(site, browser):
             tips = _hover_map(visit)
             _choose(visit, "Focus on an agency", "agency 5", title)
             visit.page.get_by_role("heading", name="Partners of").wait_for(timeout=30_000)
+            visit.page.get_by_role("tab", name="If an agency closed").click()  # a section, drawn when opened
+            visit.settle(title)
             _choose(visit, "Choose an agency to see what its closure would cut", "agency 1", title)
-        _expand_everything(visit)
-        text = visit.text()
-        injected = visit.injected()
-        files = _downloads(visit, title)
+        text, injected, files = [], [], {}
+        for _ in _sections(visit, title):  # a page's sections are drawn only when opened: open each in turn
+            _expand_everything(visit)
+            text.append(visit.text())
+            injected += visit.injected()
+            files.update(_downloads(visit, title))
+        text = "\n".join(text)
         seen[path] = dict(text=text, injected=injected + visit.injected(), files=files, tips=tips,
                           dialogs=list(visit.dialogs), errors=list(visit.errors), elsewhere=list(visit.elsewhere),
                           exceptions=visit.page.locator('[data-testid="stException"]').count(),

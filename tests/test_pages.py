@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from atlas import need, network
+from conftest import each_section
+
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",
          "pages/network.py", "pages/outcomes.py", "pages/data.py"]
@@ -109,17 +112,33 @@ def test_bottlenecks_names_the_planted_bottleneck_first(run_app):
     table = at.dataframe[0].value
     frame = table.data if hasattr(table, "data") else table  # a pandas Styler carries its frame
     assert frame.iloc[0]["Agency"] == bottleneck
+    # the top (reading, referral path) and the first section only: the others are drawn when opened
+    assert [t.label for t in at.tabs] == ["Receiving agencies", "Time in stage", "Stalled referrals",
+                                          "Why referrals fail", "Pathways", "Queues", "Ping-pong and lost clients"]
+    assert len(at.get("plotly_chart")) == 1 and not at.get("download_button")
+    at.session_state["bottlenecks_section"] = "Time in stage"
+    at.run()
     assert at.selectbox(key="bottleneck_focus").value == PLANTED["bottleneck_agency_id"]
-    assert len(at.get("plotly_chart")) >= 3
-    assert at.get("download_button")
+    assert len(at.get("plotly_chart")) == 3 and not at.dataframe  # the funnel, durations and trend
+    at.session_state["bottlenecks_section"] = "Stalled referrals"
+    at.run()
+    assert at.get("download_button") and "Stalled referrals" in at.subheader[1].value
 
 
-def test_bottlenecks_focus_agency_can_be_changed(run_app):
+def test_bottlenecks_focus_agency_can_be_changed_and_is_kept_while_its_section_is_closed(run_app):
     from atlas.demo import PLANTED
 
     shelter = PLANTED["winter_surge_agency_id"]
-    at = run_app("pages/bottlenecks.py", bottleneck_focus=shelter)
+    at = run_app("pages/bottlenecks.py", bottleneck_focus=shelter, bottlenecks_section="Time in stage")
     assert at.selectbox(key="bottleneck_focus").value == shelter
+    durations = at.get("plotly_chart")[1].proto.spec
+    at.session_state["bottlenecks_section"] = "Queues"
+    at.run()
+    assert not at.exception and at.session_state["bottleneck_focus"] == shelter
+    at.session_state["bottlenecks_section"] = "Time in stage"
+    at.run()
+    assert at.selectbox(key="bottleneck_focus").value == shelter
+    assert at.get("plotly_chart")[1].proto.spec == durations
 
 
 def test_network_page_shows_the_planted_findings(run_app):
@@ -127,7 +146,9 @@ def test_network_page_shows_the_planted_findings(run_app):
 
     at = run_app("pages/network.py", filter_period="All data")
     assert at.get("iframe"), "the map is embedded"
-    tables = [d.value for d in at.dataframe]
+    tables = []
+    for _ in each_section(at, "network_section", network.SECTIONS):
+        tables += [d.value for d in at.dataframe]
     informal = next(t for t in tables if "Declared tie" in t.columns and "Accepted" in t.columns)
     dormant = next(t for t in tables if "Kind" in t.columns)
     names = PLANTED["names"]
@@ -149,14 +170,18 @@ def test_need_capacity_puts_the_planted_shortage_first_and_follows_a_chosen_cell
     assert "the sector filter does not apply" in at.caption[0].value
     assert at.markdown[0].value.startswith(f"- **{shortage} · ")  # the largest sustained gap leads the reading
     assert at.selectbox(key="need_region").value == shortage  # and the chart follows it
-    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    tables, charts, captions, downloads = {}, [], [], 0
+    for _ in each_section(at, "need_section", need.SECTIONS):
+        tables.update({tuple(d.value.columns): d.value for d in at.dataframe})
+        charts += [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1:]  # the top's chart comes first
+        captions += [c.value for c in at.caption]
+        downloads += len(at.get("download_button"))
     invest = next(t for cols, t in tables.items() if "Slots to add (typical month)" in cols)
     assert invest.iloc[0]["Region"] == shortage
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(charts) == 4  # need vs capacity, heatmap, the two signals, outlook
-    assert charts[1]["data"][0]["type"] == "heatmap" and charts[1]["data"][0]["y"][0] == shortage
-    assert any("seasonal naive" in c.value for c in at.caption)  # the forecast's method is stated
-    assert at.get("download_button")
+    assert len(charts) == 3  # below the top's need vs capacity: the heatmap, the two signals, the outlook
+    assert charts[0]["data"][0]["type"] == "heatmap" and charts[0]["data"][0]["y"][0] == shortage
+    assert any("seasonal naive" in c for c in captions)  # the forecast's method is stated
+    assert downloads
 
     # the selectboxes are the testable path of a heatmap click: both drive the same session state
     at = run_app("pages/need_capacity.py", need_region="Riverside", need_service="mental_health",
@@ -166,15 +191,23 @@ def test_need_capacity_puts_the_planted_shortage_first_and_follows_a_chosen_cell
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert charts[0]["layout"]["title"]["text"].startswith("Riverside · mental health")
     assert charts[1]["layout"]["title"]["text"] == "How full the slots ran"
-    assert charts[3]["layout"]["title"]["text"].startswith("Riverside · mental health: the next three months")
+    at.session_state["need_section"] = "Outlook"
+    at.run()
+    chart = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert chart["layout"]["title"]["text"].startswith("Riverside · mental health: the next three months")
+    assert at.session_state["need_measure"] == "utilization"  # kept while its section is closed
 
 
 def test_network_page_closure_and_change(run_app):
     from atlas.demo import PLANTED
 
-    at = run_app("pages/network.py", map_closure=PLANTED["bottleneck_agency_id"])
+    at = run_app("pages/network.py", map_closure=PLANTED["bottleneck_agency_id"],
+                 network_section="If an agency closed")
     bottleneck = PLANTED["names"][PLANTED["bottleneck_agency_id"]]
     assert any(m.value.startswith(f"- Closing **{bottleneck}** would leave") for m in at.markdown)
+    at.session_state["network_section"] = "Change since the previous period"
+    at.run()
+    assert at.session_state["map_closure"] == PLANTED["bottleneck_agency_id"]  # kept while its section is closed
     # a page run by switch_page sees the open period (see the module docstring): nothing to compare with
     assert "Change since the previous period" in [s.value for s in at.subheader]
     assert any("no previous period to compare with" in i.value for i in at.info)
@@ -189,11 +222,18 @@ def test_data_page_templates_limit_quality_and_history(run_app):
         assert f"Download the {table} template (CSV)" in labels
     assert any("up to **50 MB**" in m.value for m in at.markdown)  # read from Streamlit's config
     assert [t.label for t in at.tabs] == ["Load your data", "Data quality", "Import history"]
+    assert not at.metric  # the checks are worked out when their tab is opened
+    at.session_state["data_section"] = "Data quality"
+    at.run()
     shown = metrics(at)
     assert list(shown) == ["Stale referrals", "Agencies without referrals", "Programs without capacity",
                            "Ties to ended agencies", "Exits never referred"]
     stale = count(shown["Stale referrals"])
-    assert count(metrics(run_app("pages/data.py", quality_stale_days=30))["Stale referrals"]) > stale
+    assert count(metrics(run_app("pages/data.py", quality_stale_days=30, data_section="Data quality"))[
+        "Stale referrals"]) > stale
+    at.session_state["data_section"] = "Import history"
+    at.run()
+    assert at.get("download_button") and not at.metric  # the upload flow is drawn whichever tab is open
     history = at.dataframe[-1].value
     assert list(history.columns) == ["imported at", "how", "source", "files", "what changed", "checksum"]
     assert history["how"].tolist() == ["replaced the data"] and "referrals:" in history["what changed"][0]
@@ -203,8 +243,9 @@ def test_data_page_templates_limit_quality_and_history(run_app):
 PEOPLE_COLUMNS = ("Exits", "Positive exits", "Clients followed", "Returned")
 
 
-def assert_no_small_count_shown(at, min_cell: int):
-    """No table or chart of the page shows a count of people from 1 to min_cell - 1."""
+def assert_no_small_count_shown(at, min_cell: int, charts_required: bool = True) -> int:
+    """No table or chart of the page shows a count of people from 1 to min_cell - 1; returns how many chart
+    counts were checked."""
     import json
 
     import pandas as pd
@@ -230,7 +271,8 @@ def assert_no_small_count_shown(at, min_cell: int):
             counts = np.asarray(data, dtype=float).reshape(len(data), -1)[:, 0]  # the exits come first
             assert not ((counts >= 1) & (counts < min_cell)).any(), (trace.get("name"), counts)
             checked += len(counts)
-    assert checked, "the charts carry their counts"
+    assert checked or not charts_required, "the charts carry their counts"
+    return checked
 
 
 def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
@@ -252,16 +294,22 @@ def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
     assert view.suppressed.programs_hidden > 0
     assert any("programs are hidden: fewer than 11 exits" in m.value for m in at.markdown)
     assert any("Victim-service agencies are left out" in m.value for m in at.markdown)
-    assert [s.value for s in at.subheader] == [
-        "Positive-exit rate against the network", "Trend by quarter", "Outcome mix", "Returns to homelessness",
-        "Pathways: outcomes by referring agency", "Programs", "Funder pack"]
-    assert len(at.get("plotly_chart")) == 5 and len(at.get("download_button")) == 3
-    assert_no_small_count_shown(at, config.min_cell())
+    assert [s.value for s in at.subheader] == ["Positive-exit rate against the network", "Funder pack"]
+    assert len(at.get("download_button")) == 3  # the pack is there whichever section is open
+    page = at.dataframe[0].value.set_index("Service type")["Exits"].to_dict()
+    headings, charts, placeholders, checked = [], 0, [], 0
+    for _ in each_section(at, "outcomes_section", outcomes.SECTIONS):
+        headings += [s.value for s in at.subheader][:-1]
+        charts += len(at.get("plotly_chart"))
+        placeholders += [d.proto.placeholder for d in at.dataframe]
+        checked += assert_no_small_count_shown(at, config.min_cell(), charts_required=False)
+    assert headings == ["Positive-exit rate against the network", "Trend by quarter", "Outcome mix",
+                        "Returns to homelessness", "Pathways: outcomes by referring agency", "Programs"]
+    assert charts == 5 and checked, "the charts carry their counts"
     # a hidden count's empty cell reads as a dash (Streamlit's default is the word "None")
-    assert view.programs["suppressed"].any() and [d.proto.placeholder for d in at.dataframe] == ["—"] * 4
+    assert view.programs["suppressed"].any() and placeholders == ["—"] * 4
 
     # the page's table and the pack's CSV hold the same figures
-    page = at.dataframe[0].value.set_index("Service type")["Exits"].to_dict()
     pack = pd.read_csv(io.BytesIO(report.csv(view)), encoding="utf-8-sig")
     assert page == pack[pack["table"] == "by_service_type"].set_index("group")["exits"].to_dict()
 
@@ -280,7 +328,9 @@ def test_outcomes_page_for_one_funder_by_program(run_app, demo_db):
     table = at.dataframe[0].value
     assert list(table.columns[:2]) == ["Agency", "Program"]
     assert len(table) == len(view.by["program"])
-    assert_no_small_count_shown(at, config.min_cell())
+    checked = sum(assert_no_small_count_shown(at, config.min_cell(), charts_required=False)
+                  for _ in each_section(at, "outcomes_section", outcomes.SECTIONS))
+    assert checked, "the charts carry their counts"
 
 
 def test_without_a_database_only_the_data_page_is_offered_and_it_can_load_files(tmp_path, monkeypatch):
