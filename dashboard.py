@@ -64,3 +64,4 @@ with app.configured():  # a configuration mistake says what it is, on the page
     db = app.require_database()
     st.session_state["atlas_filters"] = app.sidebar_filters(db, viewer)
     navigation.run()
+    app.prepare_ahead(viewer)  # once this page is drawn: the other pages' first views, built in the background

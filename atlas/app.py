@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from importlib import import_module
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from atlas.ingest import contract
 from atlas.audience import Audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
 from atlas.filters import PERIODS, Filters, period_bounds, reporting_periods
+
+
+def _warm_up() -> None:
+    """Import, off any page's thread, what a page would otherwise import on its first visit: SciPy's solver,
+    which the suppression audit of the board's and funders' figures uses, takes most of a second to load."""
+    import scipy.optimize  # noqa: F401
+
+
+threading.Thread(target=_warm_up, name="atlas-warm-up", daemon=True).start()  # once per server process
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -240,6 +250,9 @@ def _reporting_periods(first: dt.date | None, last: dt.date | None) -> tuple[str
     return length, periods
 
 
+DEFAULT_PERIOD = "Last 12 months"  # the directors' period until they choose another
+
+
 def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
     """Draw the shared filters in the sidebar (their state persists across pages) and return them.
 
@@ -263,7 +276,7 @@ def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
 
     sb = st.sidebar
     sb.header("Filters")
-    preset = sb.selectbox("Period", PERIODS, index=PERIODS.index("Last 12 months"), key="filter_period")
+    preset = sb.selectbox("Period", PERIODS, index=PERIODS.index(DEFAULT_PERIOD), key="filter_period")
     custom = None
     if preset == "Custom":
         picked = sb.date_input("From – to", value=(max(first, last - dt.timedelta(days=364)), last),
@@ -340,3 +353,67 @@ def sections(names: list[str], key: str):
     tabs = st.tabs(names, key=key, on_change="rerun")
     opened = next((i for i, tab in enumerate(tabs) if tab.open), 0)
     return names[opened], tabs[opened]
+
+
+# ------------------------------------------------------------------------------------------------
+# Pages prepared ahead: each page's first view built in the background once per data version
+# ------------------------------------------------------------------------------------------------
+
+_PREPARED: set[tuple] = set()
+_PREPARING = threading.Lock()
+
+
+def default_views(viewer: Audience, first: dt.date, last: dt.date) -> list[tuple[str, tuple, dict]]:
+    """The views this person's pages draw before any choice is made, as `view(builder, *args, **kwargs)`
+    gets them: the default period (a director's last 12 months, the board's or funders' latest whole
+    period) and each page's own defaults. The landing page comes last (its first visit builds it anyway)."""
+    if viewer.restricted:
+        length = config.reporting_period()
+        periods = reporting_periods(first, last, length)
+        if not periods:
+            return []
+        _, start, end = periods[0]
+        filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
+    else:
+        filters, min_cell = Filters(*period_bounds(DEFAULT_PERIOD, first, last, None)), None
+    from atlas import network  # noqa: PLC0415 - igraph and friends load once, here or on the page
+
+    views = {
+        "bottlenecks": [("bottlenecks.build", (filters,), {"focus": None, "pathway_sector": None})],
+        "need_capacity": [("need.build", (filters,), {"region": None, "service": None, "measure": "unmet_share"})],
+        "accountability": [("accountability.build", (filters,), {})],
+        "network": [("network.build", (filters, network.default_choice(min_cell)), {"min_cell": min_cell})]
+        + ([("network.summary_view", (filters,), {"by": "region", "min_cell": min_cell})] if viewer.restricted else []),
+        "outcomes": [("outcomes.build", (filters,), {"funder": None, "min_cell": config.min_cell()})],
+        "overview": [("overview.build", (filters,), {"min_cell": min_cell})],
+    }
+    return [v for page, listed in views.items() if viewer.can_open(page) for v in listed]
+
+
+def prepare_ahead(viewer: Audience) -> None:
+    """Build, in a background thread, the first view of every page this person may open, once per data
+    version and protections in this server: a click on a page then finds its view ready, and what a page
+    loads on first use (SciPy, plotly's trace types, DuckDB's blocks) is loaded already. Only in a served
+    app (not under AppTest); a view that fails here is left for its page to build and explain."""
+    if not st.runtime.exists():
+        return
+    db = database()
+    days = _data_days(CachedAtlas(db).query("data_extent").iloc[0])
+    key = (db.version, viewer.cache_key)
+    with _PREPARING:
+        if days is None or key in _PREPARED:
+            return
+        _PREPARED.add(key)
+    views = default_views(viewer, *days)
+    threading.Thread(target=_prepare, args=(db.version, viewer.cache_key, views), name="atlas-prepare",
+                     daemon=True).start()
+
+
+def _prepare(version: tuple, audience_key: str, views: list[tuple[str, tuple, dict]]) -> None:
+    for builder, args, kwargs in views:
+        try:
+            built = _view(version, audience_key, builder, args, tuple(sorted(kwargs.items())))
+            if builder == "bottlenecks.build":
+                built.agency_table  # noqa: B018 - the section a first visit opens
+        except Exception:  # noqa: BLE001 - the page builds it again, and says what is wrong
+            continue

@@ -6,9 +6,9 @@ render; the helpers below are pure and tested on a small database with hand-chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import partial
-from typing import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -68,34 +68,115 @@ def _readable(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Bottlenecks:
+    """The page's view. The top (funnel, agencies, reading) is worked out by `build`; each section below it
+    the first time it is read, and then kept with the view (app.view caches the view whole), so a page
+    draws its top without waiting for sections nobody has opened."""
+
     funnel: pd.DataFrame  # stage, referrals, previous (None when there is no previous period)
     funnel_chart: go.Figure
     agencies: pd.DataFrame  # agency_bottlenecks, plus `flagged`
-    agency_table: Styler  # the same, with readable headings, flagged rows highlighted
     network: pd.Series  # network_summary of the period (medians and rates of the whole selection)
     reading: list[str]  # plain-language findings, Markdown-escaped
     focus: str | None  # agency id the time-in-stage and trend compare with the network
     focus_name: str | None
-    durations_chart: go.Figure | None
-    trend_chart: go.Figure | None
-    stalled: pd.DataFrame  # the work list, readable headings
-    stalled_csv: Callable[[], bytes]  # the work list as CSV, built only when it is downloaded
-    declines_by_agency: go.Figure | None  # stacked decline reasons, most declining agencies
-    declines_by_service: go.Figure | None
-    capacity_signal: pd.DataFrame  # where no_capacity dominates the declines
-    pathways: go.Figure | None  # referring sector -> receiving sector (or agency) -> stage reached
-    pathway_sector: str | None
-    queues: pd.DataFrame  # arrivals, throughput, backlog and the wait Little's law implies
-    queue_chart: go.Figure | None
-    ping_pong: queues.PingPongSummary  # clients bounced 3+ times in 30 days without a start
-    ping_pong_clients: pd.DataFrame
-    lost: pd.DataFrame  # referrals never acknowledged, by receiving agency
+    pathway_sector: str | None  # the receiving sector whose agencies the pathways show one by one
+    filters: Filters = field(repr=False)
+    db: Any = field(repr=False, compare=False)  # what the sections are read from
+
+    def _query(self, name: str, **extra) -> pd.DataFrame:
+        return self.db.query(name, **self.filters.params_for(name), **extra)
+
+    @cached_property
+    def agency_table(self) -> Styler:  # the agencies, readable headings, flagged rows highlighted
+        return agency_table(self.agencies)
+
+    @cached_property
+    def _time_in_stage(self) -> tuple[go.Figure | None, go.Figure | None]:
+        durations, trend = self._query("stage_durations"), self._query("referral_trend")
+        focus_durations = focus_trend = None
+        if self.focus:
+            focus_durations = self._query("stage_durations", agency_id=self.focus)
+            focus_trend = self._query("referral_trend", agency_id=self.focus)
+        return (durations_chart(durations, focus_durations, self.focus_name) if len(durations) else None,
+                trend_chart(trend, focus_trend, self.focus_name) if len(trend) else None)
+
+    @property
+    def durations_chart(self) -> go.Figure | None:
+        return self._time_in_stage[0]
+
+    @property
+    def trend_chart(self) -> go.Figure | None:
+        return self._time_in_stage[1]
+
+    @cached_property
+    def stalled(self) -> pd.DataFrame:  # the work list, readable headings
+        return stalled_list(self._query("stalled_referrals"))
+
+    @property
+    def stalled_csv(self) -> Callable[[], bytes]:  # the work list as CSV, built only when it is downloaded
+        return partial(exports.safe_csv, self.stalled)
+
+    @cached_property
+    def _declines(self) -> pd.DataFrame:
+        return self._query("decline_reasons")
+
+    @cached_property
+    def declines_by_agency(self) -> go.Figure | None:  # stacked decline reasons, most declining agencies
+        return flows.decline_chart_by_agency(self._declines) if len(self._declines) else None
+
+    @cached_property
+    def declines_by_service(self) -> go.Figure | None:
+        return flows.decline_chart_by_service(self._declines) if len(self._declines) else None
+
+    @cached_property
+    def capacity_signal(self) -> pd.DataFrame:  # where no_capacity dominates the declines
+        return _readable(flows.capacity_signal(self._declines), SIGNAL_COLUMNS)
+
+    @cached_property
+    def pathways(self) -> go.Figure | None:  # referring sector -> receiving sector (or agency) -> stage reached
+        pathways = self._query("referral_pathways", focus_sector=self.pathway_sector)
+        return flows.pathways_sankey(pathways) if len(pathways) else None
+
+    @cached_property
+    def _queue_rows(self) -> pd.DataFrame:
+        return self._query("agency_queues")
+
+    @cached_property
+    def queues(self) -> pd.DataFrame:  # arrivals, throughput, backlog and the wait Little's law implies
+        return queues.queue_table(self._queue_rows)
+
+    @cached_property
+    def queue_chart(self) -> go.Figure | None:
+        return queues.queue_chart(self._queue_rows) if len(self._queue_rows) else None
+
+    @cached_property
+    def _bounced(self) -> pd.DataFrame:
+        return self._query("ping_pong_clients")
+
+    @cached_property
+    def ping_pong(self) -> queues.PingPongSummary:  # clients bounced 3+ times in 30 days without a start
+        return queues.ping_pong_summary(self._bounced)
+
+    @cached_property
+    def ping_pong_clients(self) -> pd.DataFrame:
+        return queues.ping_pong_table(self._bounced)
+
+    @cached_property
+    def lost(self) -> pd.DataFrame:  # referrals never acknowledged, by receiving agency
+        return _readable(self._query("lost_referrals"), LOST_COLUMNS)
+
+    def everything(self) -> "Bottlenecks":
+        """Every section worked out now (for a pack or a test that reads them all at once)."""
+        for name in ("agency_table", "_time_in_stage", "stalled", "declines_by_agency", "declines_by_service",
+                     "capacity_signal", "pathways", "queues", "queue_chart", "ping_pong", "ping_pong_clients", "lost"):
+            getattr(self, name)
+        return self
 
 
 def build(db, filters: Filters, focus: str | None = None, pathway_sector: str | None = None,
           min_received: int = 20) -> Bottlenecks:
-    """Every section of the page for the filters; `focus` picks the agency to compare (default: the
-    worst), `pathway_sector` the receiving sector whose agencies the pathways show one by one."""
+    """The page's top for the filters (the sections follow when read); `focus` picks the agency to compare
+    (default: the worst), `pathway_sector` the receiving sector whose agencies the pathways show one by one."""
     funnel = db.query("referral_funnel", **filters.params_for("referral_funnel"))
     before = filters.previous()
     previous = db.query("referral_funnel", **before.params_for("referral_funnel")) if before else None
@@ -105,45 +186,10 @@ def build(db, filters: Filters, focus: str | None = None, pathway_sector: str | 
     if focus not in set(agencies["agency_id"]):
         focus = agencies["agency_id"].iloc[0] if len(agencies) else None
     focus_name = agencies.loc[agencies["agency_id"] == focus, "name"].iloc[0] if focus else None
-
-    durations = db.query("stage_durations", **filters.params_for("stage_durations"))
-    trend = db.query("referral_trend", **filters.params_for("referral_trend"))
-    focus_durations = focus_trend = None
-    if focus:
-        focus_durations = db.query("stage_durations", **filters.params_for("stage_durations"), agency_id=focus)
-        focus_trend = db.query("referral_trend", **filters.params_for("referral_trend"), agency_id=focus)
-    stalled = stalled_list(db.query("stalled_referrals", **filters.params_for("stalled_referrals")))
-    declines = db.query("decline_reasons", **filters.params_for("decline_reasons"))
-    pathways = db.query("referral_pathways", **filters.params_for("referral_pathways"), focus_sector=pathway_sector)
-    queue_rows = db.query("agency_queues", **filters.params_for("agency_queues"))
-    bounced = db.query("ping_pong_clients", **filters.params_for("ping_pong_clients"))
-    lost = db.query("lost_referrals", **filters.params_for("lost_referrals"))
-
     table = funnel_table(funnel, previous)
-    return Bottlenecks(
-        funnel=table,
-        funnel_chart=funnel_chart(table),
-        agencies=agencies,
-        agency_table=agency_table(agencies),
-        network=network,
-        reading=reading(agencies, network, min_received),
-        focus=focus,
-        focus_name=focus_name,
-        durations_chart=durations_chart(durations, focus_durations, focus_name) if len(durations) else None,
-        trend_chart=trend_chart(trend, focus_trend, focus_name) if len(trend) else None,
-        stalled=stalled,
-        stalled_csv=partial(exports.safe_csv, stalled),
-        declines_by_agency=flows.decline_chart_by_agency(declines) if len(declines) else None,
-        declines_by_service=flows.decline_chart_by_service(declines) if len(declines) else None,
-        capacity_signal=_readable(flows.capacity_signal(declines), SIGNAL_COLUMNS),
-        pathways=flows.pathways_sankey(pathways) if len(pathways) else None,
-        pathway_sector=pathway_sector,
-        queues=queues.queue_table(queue_rows),
-        queue_chart=queues.queue_chart(queue_rows) if len(queue_rows) else None,
-        ping_pong=queues.ping_pong_summary(bounced),
-        ping_pong_clients=queues.ping_pong_table(bounced),
-        lost=_readable(lost, LOST_COLUMNS),
-    )
+    return Bottlenecks(funnel=table, funnel_chart=funnel_chart(table), agencies=agencies, network=network,
+                       reading=reading(agencies, network, min_received), focus=focus, focus_name=focus_name,
+                       pathway_sector=pathway_sector, filters=filters, db=db)
 
 
 def funnel_table(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:

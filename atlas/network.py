@@ -84,6 +84,12 @@ class MapChoice:
     cluster_by: str = "community"  # the agencies are laid out in clusters of this (a key of CLUSTER_BY)
 
 
+def default_choice(min_cell: int | None = None) -> MapChoice:
+    """The map as the page first draws it (its controls' defaults): flows of 5 referrals or more, or of at
+    least min_cell in the board's and funders' views."""
+    return MapChoice(min_referrals=max(5, min_cell or 1))
+
+
 @dataclass(frozen=True)
 class NetworkView:
     agencies: pd.DataFrame  # drawn agencies with their scores (raw column names)

@@ -47,10 +47,11 @@ with st.expander("Map settings: layers, sizes, how many flows", expanded=not vie
                                format_func=network.LAYERS.get, key="map_layers")
     size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),
                                     format_func=network.SIZE_MEASURES.get, key="map_size")
+    default = network.default_choice(min_cell)
     min_referrals = controls[2].number_input("Minimum referrals per flow", min_cell or 1, 10_000,
-                                             max(5, min_cell or 1), key="map_min", help=None if min_cell is None else
+                                             default.min_referrals, key="map_min", help=None if min_cell is None else
                                              f"Flows of fewer than {min_cell} referrals are never shown in this view.")
-    top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, 150, step=50, key="map_top",
+    top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, default.top_edges, step=50, key="map_top",
                                          help="At most this many flows are drawn, the strongest, and as many declared "
                                               "ties (dormant agreements first). Scores always use every flow.")
     cluster_by = controls[4].selectbox("Group agencies by", list(network.CLUSTER_BY), format_func=network.CLUSTER_BY.get,

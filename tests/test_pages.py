@@ -356,3 +356,44 @@ def test_an_outdated_database_explains_how_to_upgrade(small_db, tmp_path, monkey
     at.run()
     assert not at.exception
     assert "python -m atlas upgrade" in at.error[0].value
+
+
+@pytest.mark.parametrize("role", ["director", "board", "funder"])
+def test_the_views_prepared_ahead_are_those_the_pages_draw_first(demo_db, monkeypatch, role):
+    """app.prepare_ahead builds each page's first view in the background (a served app only): what it builds
+    must be what the pages then ask for, or a click finds nothing ready. Each page is run as it first opens
+    and its view requests recorded; each prepared view must be one of them (the period aside for a director:
+    under AppTest the sidebar's period is not drawn, see the module docstring)."""
+    import pandas as pd
+
+    from atlas import app
+    from atlas.audience import Audience, Role
+    from atlas.db import Atlas
+
+    monkeypatch.setenv("ATLAS_DB", str(demo_db))
+    monkeypatch.setenv("ATLAS_LOCAL_ROLE", role)
+    asked = []
+    real = app.view
+
+    def recorded(builder, *args, **kwargs):
+        asked.append((builder, args, kwargs))
+        return real(builder, *args, **kwargs)
+
+    monkeypatch.setattr(app, "view", recorded)
+    viewer = Audience(who="test", roles=frozenset({Role(role)}), signed_in=False)
+    with Atlas(demo_db) as db:
+        extent = db.query("data_extent").iloc[0]
+    prepared = app.default_views(viewer, pd.Timestamp(extent["first_referral"]).date(),
+                                 pd.Timestamp(extent["last_referral"]).date())
+    assert {builder for builder, _, _ in prepared} >= {"overview.build", "network.build" if role == "board" else
+                                                      "outcomes.build" if role == "funder" else "bottlenecks.build"}
+    for page in viewer.pages:
+        at = AppTest.from_file(DASHBOARD, default_timeout=120)
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+        assert not at.exception, at.exception
+    same = (lambda a, b: a[1:] == b[1:]) if role == "director" else (lambda a, b: a == b)
+    for builder, args, kwargs in prepared:
+        assert any(b == builder and same(a, args) and k == kwargs for b, a, k in asked), (builder, args, kwargs)
+        if role != "director":
+            assert any(b == builder and a[0] == args[0] for b, a, _ in asked)  # the same whole period
