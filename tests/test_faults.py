@@ -283,7 +283,7 @@ def test_a_director_replaces_an_unreadable_database_on_the_data_page(browser, tm
         page.get_by_text("The dashboard holds 13 referrals").wait_for(timeout=30_000)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         page.goto(url + "/bottlenecks")  # and every page is back
-        page.get_by_text("Receiving agencies").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Receiving agencies").wait_for(timeout=60_000)
         assert not errors, errors
         page.close()
     with Atlas(database) as db:

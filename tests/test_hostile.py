@@ -289,20 +289,39 @@ def _expand_everything(visit: Visit) -> None:
             page.wait_for_timeout(150)
 
 
-# a tab of a page's sections (app.sections, keyed "<page>_section")
-IN_SECTIONS = """t => !!t.closest('[class*="st-key-"][class*="_section"]')"""
+# a tab of a page's sections (app.sections, keyed "<page>_section"), not a tab inside one of them
+IN_SECTIONS = """t => {
+  const keyed = t.closest('[class*="st-key-"][class*="_section"]');
+  if (!keyed) return false;
+  const own = keyed.matches('[data-testid="stTabs"]') ? keyed : keyed.querySelector('[data-testid="stTabs"]');
+  return own === t.closest('[data-testid="stTabs"]');
+}"""
+
+
+# an element in a section's panel (app.sections, or a page's always-drawn tab keyed "<page>_section") that is
+# not the open one
+IN_CLOSED_SECTION = """el => {
+  const panel = '[data-testid="stTabPanel"], [role="tabpanel"]';
+  for (let p = el.closest(panel); p; p = p.parentElement && p.parentElement.closest(panel)) {
+    const keyed = p.closest('[class*="st-key-"][class*="_section"]');
+    if (!keyed) return false;
+    const own = keyed.matches('[data-testid="stTabs"]') ? keyed : keyed.querySelector('[data-testid="stTabs"]');
+    if (own === p.closest('[data-testid="stTabs"]')) return !p.checkVisibility();
+  }
+  return false;
+}"""
 
 
 def _sections(visit: Visit, title: str):
     """Open each of the page's sections (app.sections: tabs drawn only when opened) in turn, yielding
     once with each open; once for a page without them."""
     tabs = visit.page.locator('[class*="st-key-"][class*="_section"] [role="tab"]')
-    labels = [t.inner_text().strip() for t in tabs.all()]
+    labels = [t.inner_text().strip() for t in tabs.all() if t.evaluate(IN_SECTIONS)]
     if not labels:
         yield
         return
     for label in labels:
-        tab = tabs.filter(has_text=label).first
+        tab = visit.page.get_by_role("tab", name=label, exact=True).first
         if tab.get_attribute("aria-selected") != "true":
             tab.click()
             visit.settle(title)
@@ -324,6 +343,8 @@ def _downloads(visit: Visit, title: str) -> dict[str, bytes]:
     buttons = page.locator('[data-testid="stDownloadButton"] button')
     for i in range(buttons.count()):
         button = buttons.nth(i)
+        if button.evaluate(IN_CLOSED_SECTION):
+            continue  # taken while its section is open (_sections opens each in turn)
         for tab in [None, *[t for t in page.get_by_role("tab").all() if not t.evaluate(IN_SECTIONS)]]:
             # show the tab it is in, and open its expander
             if tab is not None and not button.is_visible():

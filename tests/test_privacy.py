@@ -388,7 +388,7 @@ def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(t
             assert "2025 Q3" in page.locator('[data-testid="stMain"]').inner_text()
 
         page.goto(url + "/network")
-        page.get_by_text("Formal versus real", exact=True).wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Formal versus real").wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         frames = [f for f in page.frames if f != page.main_frame]
         assert frames, "the map is drawn in its own frame"
