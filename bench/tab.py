@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 from bench.data import CACHE, ROOT
@@ -178,35 +175,14 @@ def audience_run(browser, db: Path, audience: str, timeout_ms: int) -> dict:
             "filter": chosen, "after_filter": after}
 
 
-@contextmanager
 def floor_served(log: Path):
     """The bare two-page Streamlit app of bench/floor, on a free loopback port."""
-    from browser import free_port
+    from browser import free_port, serving
 
     port = free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                                 "--server.fileWatcherType", "none"],
-                                cwd=FLOOR, env=env, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the floor app did not come up; see {log}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    return serving([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                    "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+                   FLOOR, {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}, log, port)
 
 
 def floor_run(browser, timeout_ms: int, rounds: int = 3) -> dict:

@@ -28,12 +28,17 @@ def served(database: Path, log: Path, env: dict | None = None, port: int | None 
     """`python -m atlas serve` on a (free) loopback port, reading `database`, with `env` added to the
     environment; yields the base URL."""
     port = port or free_port()
-    env = {**os.environ, "ATLAS_DB": str(database), **(env or {})}
+    with serving([sys.executable, "-m", "atlas", "serve", "--port", str(port), "--address", "127.0.0.1"], ROOT,
+                 {**os.environ, "ATLAS_DB": str(database), **(env or {})}, log, port) as url:
+        yield url
+
+
+@contextmanager
+def serving(argv: list[str], cwd: Path, env: dict, log: Path, port: int):
+    """A Streamlit server started by `argv` in `cwd`, once it answers its health check on `port` (within a
+    minute); yields its base URL and stops it after."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "atlas", "serve", "--port", str(port), "--address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
