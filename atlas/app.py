@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import threading
+import time
 from importlib import import_module
 from pathlib import Path
 
@@ -395,7 +397,7 @@ def prepare_ahead(viewer: Audience) -> None:
     version and protections in this server: a click on a page then finds its view ready, and what a page
     loads on first use (SciPy, plotly's trace types, DuckDB's blocks) is loaded already. Only in a served
     app (not under AppTest); a view that fails here is left for its page to build and explain."""
-    if not st.runtime.exists():
+    if not st.runtime.exists() or os.environ.get("ATLAS_PREPARE_AHEAD", "1") == "0":
         return
     db = database()
     days = _data_days(CachedAtlas(db).query("data_extent").iloc[0])
@@ -409,7 +411,11 @@ def prepare_ahead(viewer: Audience) -> None:
                      daemon=True).start()
 
 
+PREPARE_AFTER_S = float(os.environ.get("ATLAS_PREPARE_AFTER", "3"))  # seconds: the browser first loads the app
+
+
 def _prepare(version: tuple, audience_key: str, views: list[tuple[str, tuple, dict]]) -> None:
+    time.sleep(PREPARE_AFTER_S)  # the page just drawn still has its scripts to fetch from this same process
     for builder, args, kwargs in views:
         try:
             built = _view(version, audience_key, builder, args, tuple(sorted(kwargs.items())))
