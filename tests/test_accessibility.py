@@ -1,0 +1,260 @@
+"""WCAG 2.1 AA, checked as an auditor would: axe-core (the pinned npm package in tests/a11y, rules tagged wcag2a,
+wcag2aa, wcag21a, wcag21aa) run in Chromium on every page of the served demo, for every audience, in every state a
+test can reach (expanders opened, each tab, a focus agency chosen on the map, the summary maps, the empty install,
+a damaged database, a configuration error, the sign-in page), inside the map's frame, and on the HTML packs. Any
+serious or critical violation fails. docs/accessibility.md reports what these checks cover and what remains."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import axe
+from atlas import audience
+from browser import served, wait_drawn
+
+VIEWPORT = {"width": 1280, "height": 900}  # the width the dashboard is designed for (docs/accessibility.md)
+ROLES = ("director", "board", "funder")
+PAGES = [p for p in audience.PAGES]
+
+
+class Audit:
+    """Every state scanned and the serious or critical violations found in it."""
+
+    def __init__(self):
+        self.found: dict[str, list[dict]] = {}
+
+    def scan(self, page, state: str) -> None:
+        """Scan `page` and each of its frames that has a document (the maps are st.iframe srcdoc frames)."""
+        self.found[state] = axe.blocking(axe.run(page))
+        for i, frame in enumerate(f for f in page.frames if f is not page.main_frame):
+            if frame.is_detached() or not frame.evaluate("() => !!document.body && document.body.childElementCount"):
+                continue
+            self.found[f"{state} [frame {i}]"] = axe.blocking(axe.run(frame))
+
+    def failures(self) -> str:
+        return "\n\n".join(f"{state}:\n{axe.describe(v)}" for state, v in self.found.items() if v)
+
+    def record(self, name: str) -> None:
+        """With $ATLAS_A11Y_REPORT set, write the count of failing elements per state there (for the docs)."""
+        folder = os.environ.get("ATLAS_A11Y_REPORT")
+        if folder:
+            counts = {state: sum(len(v["nodes"]) for v in found) for state, found in self.found.items()}
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            (Path(folder) / f"{name}.json").write_text(json.dumps(counts, indent=1))
+
+    def assert_clean(self, name: str) -> None:
+        self.record(name)
+        assert self.found, "nothing was scanned"
+        assert not any(self.found.values()), self.failures()
+
+
+def open_page(browser, url: str, path: str):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{url}/{path}" if path != "overview" else url)  # the Overview is the default page, at /
+    wait_drawn(page)
+    return page
+
+
+def settle(page) -> None:
+    wait_drawn(page)
+    page.wait_for_timeout(300)
+    for frame in page.frames:
+        if frame is not page.main_frame and not frame.is_detached():
+            try:  # a map frame says when vis-network has drawn it
+                frame.wait_for_function("() => !document.querySelector('#map') || document.body.dataset.drawn === 'true'",
+                                        timeout=30_000)
+            except Exception:
+                pass
+
+
+def open_expanders(page) -> int:
+    """Open every expander in view (those on other tabs are opened on their tab); returns how many."""
+    closed = page.locator("[data-testid=stExpander] details:not([open]) > summary:visible")
+    count = 0
+    while closed.count() and count < 40:
+        closed.first.click()
+        settle(page)
+        count += 1
+    return count
+
+
+def tabs(page):
+    return page.locator("[data-testid=stTabs] [role=tab]")
+
+
+def choose(page, combobox, index: int) -> str:
+    """Pick option `index` of a Streamlit selectbox; returns its text. A click while the script still runs can be
+    undone by its redraw: wait, then retry."""
+    option = page.locator("[role=option]").nth(index)
+    for _ in range(5):
+        settle(page)
+        combobox.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+    text = option.inner_text().strip()
+    option.click()
+    settle(page)
+    return text
+
+
+def walk(page, audit: Audit, name: str) -> None:
+    """Scan the page as it opens, with its expanders open, and on each of its tabs."""
+    settle(page)
+    audit.scan(page, name)
+    if open_expanders(page):
+        audit.scan(page, f"{name}, expanders open")
+    for i in range(tabs(page).count()):
+        tab = tabs(page).nth(i)
+        if tab.get_attribute("aria-selected") == "true" or not tab.is_visible():
+            continue  # scanned already, or on a tab not open
+        label = tab.inner_text().strip()
+        tab.click()
+        settle(page)
+        open_expanders(page)
+        audit.scan(page, f"{name}, tab {label!r}")
+
+
+@pytest.fixture(scope="module", params=ROLES)
+def role_site(request, demo_db, browser, tmp_path_factory):
+    log = tmp_path_factory.mktemp(f"a11y-{request.param}") / "streamlit.log"
+    with served(demo_db, log, env={"ATLAS_LOCAL_ROLE": request.param}) as url:
+        yield request.param, url, browser
+
+
+def test_axe_version_is_the_pinned_one(browser):
+    pinned = json.loads((Path(axe.AXE).parent.parent.parent / "package.json").read_text())["dependencies"]["axe-core"]
+    page = browser.new_page()
+    try:
+        assert axe.version(page) == pinned
+    finally:
+        page.close()
+
+
+def test_every_page_of_every_audience(role_site):
+    role, url, browser = role_site
+    allowed = audience.ROLE_PAGES[audience.Role(role)]
+    audit = Audit()
+    for path in [p for p in PAGES if p in allowed]:
+        page = open_page(browser, url, path)
+        try:
+            page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+            walk(page, audit, f"{role} {path}")
+            if path == "network":
+                network_states(page, audit, role)
+        finally:
+            page.close()
+    assert len(audit.found) >= len(allowed)
+    audit.assert_clean(f"pages-{role}")
+
+
+def network_states(page, audit: Audit, role: str) -> None:
+    """The map with a focus agency chosen, and (for the board, which opens on the summary) the agency map of one
+    region and the summary by sector."""
+    focus = page.get_by_role("combobox", name="Focus on an agency (its partners highlighted)")
+    agency = choose(page, focus, 1)
+    audit.scan(page, f"{role} network, focus on {agency}")
+    if role != "director":
+        region = choose(page, page.get_by_role("combobox", name="Open the agency map of one region"), 1)
+        audit.scan(page, f"{role} network, agency map of {region}")
+        page.get_by_role("radio", name="Summary by sector").click()
+        settle(page)
+        audit.scan(page, f"{role} network, summary by sector")
+
+
+# The states outside the data: (state, role, what the database file holds, extra environment, text that says the
+# page is drawn). "empty": no file yet; "damaged": a file that is not a database.
+STATES = [
+    ("empty install, director (the Data page)", "director", "empty", {}, "Load your community's files"),
+    ("empty install, board", "board", "empty", {}, "There is no data to show yet"),
+    ("damaged database, director", "director", "damaged", {}, "could not be read"),
+    ("damaged database, funder", "funder", "damaged", {}, "could not be read"),
+    ("configuration error", "board", "demo", {"ATLAS_MIN_CELL": "many"}, "configuration needs fixing"),
+    ("sign-in page", None, "demo", "signin", "Sign in with your organisation's account"),
+]
+
+
+@pytest.mark.parametrize("state", STATES, ids=[s[0] for s in STATES])
+def test_the_empty_install_the_error_pages_and_sign_in(state, demo_db, browser, tmp_path):
+    name, role, database, env, drawn = state
+    path = tmp_path / "atlas.duckdb"
+    if database == "demo":
+        path = demo_db
+    elif database == "damaged":
+        path.write_bytes(b"not a database\n" * 20_000)
+    if env == "signin":  # a provider configured (never reached: the page is drawn before anyone clicks)
+        secrets_file = tmp_path / "secrets.toml"
+        secrets_file.write_text('[auth]\nredirect_uri = "http://127.0.0.1:9/oauth2callback"\n'
+                                f'cookie_secret = "{"c" * 64}"\nclient_id = "atlas"\nclient_secret = "{"s" * 32}"\n'
+                                'server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n')
+        env = {"ATLAS_SECRETS": str(secrets_file)}
+    audit = Audit()
+    with served(path, tmp_path / "streamlit.log", env={**env, **({"ATLAS_LOCAL_ROLE": role} if role else {})}) as url:
+        page = browser.new_page(viewport=VIEWPORT)
+        try:
+            page.goto(url)
+            page.get_by_text(drawn).first.wait_for(timeout=60_000)
+            walk(page, audit, name)
+        finally:
+            page.close()
+    audit.assert_clean(f"state-{name.split(',')[0].replace(' ', '-')}-{role}")
+
+
+def test_a_page_outside_the_view_and_the_not_found_dialog(role_site):
+    """A board member following a director's link: Streamlit's own "Page not found" dialog over the Overview."""
+    role, url, browser = role_site
+    if role != "board":
+        pytest.skip("one audience is enough for Streamlit's dialog")
+    audit = Audit()
+    page = open_page(browser, url, "bottlenecks")
+    try:
+        page.get_by_text("Page not found").wait_for(timeout=30_000)
+        audit.scan(page, "board, a director's page by URL")
+    finally:
+        page.close()
+    audit.assert_clean("state-not-found-board")
+
+
+@pytest.fixture(scope="module")
+def packs(demo_db, tmp_path_factory):
+    """The funder pack and the board pack, written by the command line as a person would."""
+    from atlas.cli import main
+
+    root = tmp_path_factory.mktemp("packs")
+    assert main(["report", "--db", str(demo_db), "--out", str(root / "funder")]) == 0
+    assert main(["report", "--board", "--db", str(demo_db), "--out", str(root / "board")]) == 0
+    return {"funder": root / "funder", "board": root / "board"}
+
+
+@pytest.mark.parametrize("kind", ["funder", "board"])
+def test_the_html_packs(kind, packs, browser):
+    audit = Audit()
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(packs[kind].with_suffix(".html").as_uri())
+        page.locator("h1").wait_for()
+        audit.scan(page, f"{kind} pack (HTML)")
+        page.emulate_media(media="print")  # as it is printed to the PDF
+        audit.scan(page, f"{kind} pack (print)")
+    finally:
+        page.close()
+    audit.assert_clean(f"pack-{kind}")
+
+
+def test_the_scan_fails_what_it_should(browser):
+    """The check can fail: a low-contrast caption and a list of divs are found, with their rules."""
+    page = browser.new_page()
+    try:
+        page.set_content('<html lang="en"><head><title>t</title></head><body><main><h1>Title</h1>'
+                         '<p style="color:#828180;background:#fff">caption at 3.9:1</p>'
+                         '<ul><div>not an item</div><li>item</li></ul></main></body></html>')
+        found = {v["id"] for v in axe.blocking(axe.run(page))}
+    finally:
+        page.close()
+    assert found == {"color-contrast", "list"}
