@@ -26,7 +26,7 @@ import pandas as pd
 import pyvis
 from pyvis.network import Network
 
-from atlas import exports
+from atlas import exports, formats
 from atlas.ingest.contract import instrument_label, label
 from atlas.filters import Filters
 
@@ -684,8 +684,7 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
                          color=TIE_COLOURS[kind] if lit(t.agency_a_id, t.agency_b_id) else DIMMED,
                          dashes=[2, 5] if low else kind == "informal", width=2.5 if t.status == "dormant" else 1,
                          title=f"{LAYERS[kind][:-1]}: {instrument_label(t.instrument)} since "
-                               f"{pd.Timestamp(t.started_on):%Y-%m-%d}"
-                               f" — {status}{rating}",
+                               f"{formats.date(t.started_on)} — {status}{rating}",
                          smooth=False)
     if "flows" in choice.layers and len(flows):
         top = flows["referrals"].max()

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import accountability, network, ties
+from atlas import accountability, formats, network, ties
 from atlas.escape import html as esc
 from atlas.filters import Filters, reporting_periods
 from atlas.ingest.contract import label
@@ -117,9 +117,9 @@ def _number(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "—"
     if kind == "count":
-        return f"{int(value):,}"
+        return formats.count(value)
     if kind == "pct":
-        return f"{value:.1%}"
+        return formats.percent(value)
     return f"{value:.2f}"
 
 
@@ -131,8 +131,7 @@ def _change(now, then, kind: str) -> str:
     if kind == "count":
         return "no change" if delta == 0 else f"{delta:+,}"
     if kind == "pct":
-        points = 100 * delta
-        return "no change" if round(points, 1) == 0 else f"{points:+.1f} points"
+        return "no change" if round(100 * delta, formats.PERCENT_PLACES) == 0 else formats.points(delta)
     return "no change" if round(delta, 2) == 0 else f"{delta:+.2f}"
 
 
@@ -435,7 +434,7 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
                                                             "agencies_cut_off": "Which"})[
             ["Agency", "Agencies cut off", "Which"]]),
         "informal": _rows(view.informal_flows),
-        "dormant": _rows(view.dormant.assign(Since=view.dormant["Since"].astype(str))),
+        "dormant": _rows(view.dormant.assign(Since=view.dormant["Since"].map(formats.date))),
         "strained": _rows(q.strained),
         "idle": _rows(q.idle),
         "ratings": _rows(q.ratings.assign(**{"Mean trust": q.ratings["Mean trust"].astype(float),
@@ -454,8 +453,8 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
         case=case_figures(pack.passed, pack.min_cell),
         period=pack.filters.describe_period(),
         previous=pack.previous.describe_period() if pack.previous else None,
-        as_of=f"{pack.as_of:%d %B %Y}" if pack.as_of is not None else "—",
-        generated=f"{generated:%d %B %Y %H:%M}",
+        as_of=formats.date(pack.as_of),
+        generated=formats.moment(generated),
         min_cell=pack.min_cell,
         reading=[_segments_of(line) for line in pack.reading],
         figures=figures,
