@@ -258,3 +258,98 @@ def test_the_scan_fails_what_it_should(browser):
     finally:
         page.close()
     assert found == {"color-contrast", "list"}
+
+
+# What the keyboard is on: the accessible name of the focused element (inside a frame: the frame's own focus).
+FOCUSED = """() => {
+    let el = document.activeElement, where = '';
+    while (el && el.tagName === 'IFRAME' && el.contentDocument) { where = 'frame:'; el = el.contentDocument.activeElement; }
+    if (!el || el === document.body) return null;
+    const labelled = el.getAttribute('aria-labelledby');
+    const own = /^(A|BUTTON|SUMMARY|LABEL)$/.test(el.tagName) || /^(tab|radio|checkbox|option|link|button|switch)$/
+        .test(el.getAttribute('role') || '');  // a container's text is everything in it: not its name
+    const name = el.getAttribute('aria-label') || (labelled && document.getElementById(labelled)?.innerText)
+        || (own && el.innerText) || el.value || el.getAttribute('title') || el.tagName;
+    return where + (el.getAttribute('role') || el.tagName.toLowerCase()) + ': ' + name.trim().replace(/\\s+/g, ' ');
+}"""
+
+
+def tab_walk(page, presses: int) -> list[str]:
+    seen = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate(FOCUSED))
+    return seen
+
+
+def test_keyboard_alone_reaches_the_navigation_the_filters_every_control_and_the_map_focus(demo_db, browser, tmp_path):
+    """A keyboard-only walk on the director's Network map: Tab from the top reaches every page of the navigation,
+    every filter, the map's controls, the focus agency and the downloads below the map (no trap in the map's
+    frame); the focus agency is then chosen with the keyboard alone, and the map redraws around it."""
+    with served(demo_db, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport=VIEWPORT)
+        try:
+            page.goto(f"{url}/network")
+            settle(page)
+            seen = [s for s in tab_walk(page, 160) if s]
+            text = "\n".join(seen)
+            for title in ("Overview", "Bottlenecks", "Need vs capacity", "Who holds the case", "Network map",
+                          "Outcomes", "Data"):
+                assert any(s.startswith("a: ") and s.endswith(f" {title}") for s in seen), (title, seen)
+            for control in ("Period", "Region", "Service type", "Sector", "Focus on an agency", "Summary by region",
+                            "Size agencies by", "Minimum referrals per flow", "Map (HTML)", "Board pack (PDF)"):
+                assert control in text, (control, seen)
+            focus_at = next(i for i, s in enumerate(seen) if "Focus on an agency" in s)
+            assert any("Map (HTML)" in s for s in seen[focus_at:]), "the walk goes on past the map's frame"
+
+            # choose the focus agency with the keyboard: from the top, Tab to its box, type, Enter
+            page.goto(f"{url}/network")
+            settle(page)
+            frame_before = page.locator("iframe").first.get_attribute("srcdoc") or ""
+            for _ in range(160):
+                page.keyboard.press("Tab")
+                if "Focus on an agency" in (page.evaluate(FOCUSED) or ""):
+                    break
+            else:
+                pytest.fail("the focus agency box was not reached by Tab")
+            page.keyboard.press("ArrowDown")
+            page.locator("[role=option]").nth(1).wait_for(timeout=10_000)
+            page.keyboard.press("ArrowDown")
+            page.keyboard.press("Enter")
+            settle(page)
+            box = page.get_by_role("combobox", name="Focus on an agency (its partners highlighted)")
+            assert box.input_value() not in ("", "No focus")
+            frame_after = page.locator("iframe").first.get_attribute("srcdoc") or ""
+            assert frame_after != frame_before, "the map redraws around the chosen agency"
+        finally:
+            page.close()
+
+
+PDF_TITLES = {"funder": "Outcomes report", "board": "Board pack"}
+
+
+@pytest.mark.parametrize("kind", ["funder", "board"])
+def test_the_pdf_packs_are_tagged_with_title_language_structure_and_alternatives(kind, packs):
+    """A screen reader reads the PDF packs: tagged (a structure tree in reading order, headings first), a title,
+    the language, tables as tables, and each chart a Figure with its alternative text."""
+    import re
+    import subprocess
+
+    pdf = packs[kind].with_suffix(".pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M), info
+    assert re.search(rf"^Title:\s+{PDF_TITLES[kind]}", info, re.M), info
+    raw = pdf.read_bytes()
+    assert re.search(rb"/Lang\s*\(en\)", raw), "the document's language"
+    structure = subprocess.run(["pdfinfo", "-struct-text", str(pdf)], capture_output=True, text=True).stdout
+    roles = re.findall(r"^\s*(H1|H2|H3|Table|Figure|L)\b", structure, re.M)
+    assert roles and roles[0] == "H1", roles[:5]
+    assert "Table" in roles and "H2" in roles
+    html = packs[kind].with_suffix(".html").read_text(encoding="utf-8")
+    images = len(re.findall(r"<img\b", html))
+    assert roles.count("Figure") >= images and len(re.findall(rb"/Alt\s*\(", raw)) >= images
+    # reading order: the headings come in the order the HTML has them
+    h2_pdf = [m.strip().strip('"') for m in re.findall(r"^\s*H2 \(block\)\n(?:\s*\"\"\n)?(?:\s*NonStruct\n)*\s*(\".*\")",
+                                                       structure, re.M)]
+    h2_html = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
+    assert h2_pdf and h2_pdf == [h.replace("&amp;", "&") for h in h2_html][:len(h2_pdf)], (h2_pdf, h2_html)
