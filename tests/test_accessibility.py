@@ -353,3 +353,90 @@ def test_the_pdf_packs_are_tagged_with_title_language_structure_and_alternatives
                                                        structure, re.M)]
     h2_html = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
     assert h2_pdf and h2_pdf == [h.replace("&amp;", "&") for h in h2_html][:len(h2_pdf)], (h2_pdf, h2_html)
+
+
+# Colour-vision deficiencies simulated with Machado, Oliveira & Fernandes (2009), severity 1, on linear RGB.
+CVD = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _lab(hex_colour: str, matrix=None):
+    import numpy as np
+
+    srgb = np.array([int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)])
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    if matrix is not None:
+        linear = np.clip(np.array(matrix) @ linear, 0, 1)
+    xyz = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                    [0.0193339, 0.1191920, 0.9503041]]) @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def ciede2000(lab1, lab2) -> float:
+    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005)."""
+    import math
+
+    (L1, a1, b1), (L2, a2, b2) = lab1, lab2
+    cbar = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - math.sqrt(cbar ** 7 / (cbar ** 7 + 25 ** 7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = math.hypot(a1p, b1), math.hypot(a2p, b2)
+    h1 = math.degrees(math.atan2(b1, a1p)) % 360
+    h2 = math.degrees(math.atan2(b2, a2p)) % 360
+    dh = 0.0 if c1p * c2p == 0 else (h2 - h1 - 360 if h2 - h1 > 180 else h2 - h1 + 360 if h2 - h1 < -180 else h2 - h1)
+    d_l, d_c = L2 - L1, c2p - c1p
+    d_h = 2 * math.sqrt(c1p * c2p) * math.sin(math.radians(dh / 2))
+    lbar, cbarp = (L1 + L2) / 2, (c1p + c2p) / 2
+    if c1p * c2p == 0:
+        hbar = h1 + h2
+    elif abs(h1 - h2) <= 180:
+        hbar = (h1 + h2) / 2
+    else:
+        hbar = (h1 + h2 + 360) / 2 if h1 + h2 < 360 else (h1 + h2 - 360) / 2
+    t = (1 - 0.17 * math.cos(math.radians(hbar - 30)) + 0.24 * math.cos(math.radians(2 * hbar))
+         + 0.32 * math.cos(math.radians(3 * hbar + 6)) - 0.20 * math.cos(math.radians(4 * hbar - 63)))
+    rc = 2 * math.sqrt(cbarp ** 7 / (cbarp ** 7 + 25 ** 7))
+    rt = -math.sin(math.radians(60 * math.exp(-(((hbar - 275) / 25) ** 2)))) * rc
+    sl = 1 + 0.015 * (lbar - 50) ** 2 / math.sqrt(20 + (lbar - 50) ** 2)
+    sc, sh = 1 + 0.045 * cbarp, 1 + 0.015 * cbarp * t
+    return math.sqrt((d_l / sl) ** 2 + (d_c / sc) ** 2 + (d_h / sh) ** 2 + rt * (d_c / sc) * (d_h / sh))
+
+
+def closest_pair(palette: dict[str, str], matrix=None) -> tuple[float, tuple[str, str]]:
+    import itertools
+
+    labs = {k: _lab(v, matrix) for k, v in palette.items()}
+    return min((ciede2000(labs[a], labs[b]), (a, b)) for a, b in itertools.combinations(palette, 2))
+
+
+def test_ciede2000_against_published_pairs():
+    """Sharma, Wu & Dalal's test data (pairs 1, 7 and 17): the formula is the published one."""
+    assert ciede2000((50, 2.6772, -79.7751), (50, 0, -82.7485)) == pytest.approx(2.0425, abs=1e-4)
+    assert ciede2000((50, 0, 0), (50, -1, 2)) == pytest.approx(2.3669, abs=1e-4)
+    assert ciede2000((50, 2.5, 0), (73, 25, -18)) == pytest.approx(27.1492, abs=1e-4)
+
+
+MIN_DELTA_E = 10  # well apart at a glance (2.3 is just noticeable)
+
+
+def test_palettes_are_told_apart_with_each_colour_vision_deficiency():
+    """The map's sectors and flows and the charts' referral statuses stay at least MIN_DELTA_E apart under simulated
+    protanopia, deuteranopia and tritanopia (and with typical vision); the sectors also differ by shape."""
+    from atlas import charts, network
+
+    palettes = {"sectors": network.SECTOR_COLOURS, "flows": network.FLOW_COLOURS,
+                "statuses": {k: charts.COLORS[k] for k in ("accepted", "declined", "pending")}}
+    found = {(name, vision): closest_pair(palette, matrix) for name, palette in palettes.items()
+             for vision, matrix in [("typical", None), *CVD.items()]}
+    too_close = {k: v for k, v in found.items() if v[0] < MIN_DELTA_E}
+    assert not too_close, too_close
+    shapes = [("cross" if s in network.DASHED_SECTORS else network.SECTOR_SHAPES[s]) for s in network.SECTOR_COLOURS]
+    assert len(set(shapes)) == len(shapes), "every sector has a shape of its own"
+    assert len({network.plotly_symbol(s) for s in network.SECTOR_COLOURS}) == len(network.SECTOR_COLOURS)
+    # the palette that shipped before failed this: education and community 4.2 apart with deuteranopia
+    old = {"education": "#f4a261", "community": "#e9c46a"}
+    assert closest_pair(old, CVD["deuteranopia"])[0] < MIN_DELTA_E

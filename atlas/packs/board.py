@@ -329,7 +329,8 @@ def agency_picture(view: network.NetworkView, title: str) -> go.Figure:
         if pick.any():
             fig.add_scatter(x=xy[pick, 0], y=xy[pick, 1], mode="markers", name=label(sector), hoverinfo="skip",
                             marker=dict(size=np.maximum(4, 2 * sizes[pick] * ppu), color=colour,
-                                        line=dict(color="white", width=0.8), opacity=1))
+                                        symbol=network.plotly_symbol(sector),
+                                        line=dict(color="#222222", width=0.8), opacity=1))
     other = ~agencies["sector"].isin(list(network.SECTOR_COLOURS)).to_numpy()
     if other.any():
         fig.add_scatter(x=xy[other, 0], y=xy[other, 1], mode="markers", name="Other sector", hoverinfo="skip",
@@ -465,7 +466,8 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
         not_drawn=view.not_drawn,
         flows_drawn=view.flows_drawn,
         flows_total=view.flows_total,
-        sectors=[(label(name), colour) for name, colour in network.SECTOR_COLOURS.items()],
+        sectors=[(label(name), colour, "cross" if name in network.DASHED_SECTORS else network.SECTOR_SHAPES[name])
+                 for name, colour in network.SECTOR_COLOURS.items()],
     )
 
 
@@ -489,7 +491,7 @@ def case_figures(passed: accountability.Headline, min_cell: int) -> dict:
 
 def _map_words(pack: BoardPack) -> str:
     view = pack.network
-    return ("Each dot is an agency, coloured by its sector and sized by the referrals it made and received. An arrow "
+    return ("Each mark is an agency, shaped and coloured by its sector and sized by the referrals it made and received. An arrow "
             "is a referral flow, from the agency that referred to the one that received, thicker for more "
             "referrals; its colour says whether a formal agreement, an informal tie or no declared tie stands "
             "behind it. A line without an arrow is a declared partnership: solid for a formal agreement, dashed "
