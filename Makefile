@@ -33,7 +33,13 @@ run: $(VENV)/.installed $(DB)
 demo: $(VENV)/.installed
 	$(BIN)/python -m atlas demo --db $(DB)
 
-test: $(VENV)/.installed-dev
+# axe-core for the accessibility tests (tests/test_accessibility.py), pinned by tests/a11y/package-lock.json
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-dev $(AXE)
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev

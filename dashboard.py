@@ -7,37 +7,32 @@ from atlas import app, config
 
 st.set_page_config(page_title="Collaboration Atlas", page_icon="🕸️", layout="wide")
 
-PAGES = {  # (group, url path): the page; url paths are the page keys of atlas.audience
-    ("Atlas", "overview"): dict(page="pages/overview.py", title="Overview", icon=":material/dashboard:"),
-    ("Directors", "bottlenecks"): dict(page="pages/bottlenecks.py", title="Bottlenecks",
-                                       icon=":material/hourglass_top:"),
-    ("Directors", "need_capacity"): dict(page="pages/need_capacity.py", title="Need vs capacity",
-                                         icon=":material/balance:"),
-    ("Directors", "accountability"): dict(page="pages/accountability.py", title="Who holds the case",
-                                          icon=":material/family_restroom:"),
-    ("Board", "network"): dict(page="pages/network.py", title="Network map", icon=":material/hub:"),
-    ("Funders", "outcomes"): dict(page="pages/outcomes.py", title="Outcomes", icon=":material/verified:"),
-    ("Data", "data"): dict(page="pages/data.py", title="Data", icon=":material/database:"),
+# The pages, in the order of the navigation: the whole network first, then the directors' pages, the board's map,
+# the funders' outcomes and the data. The navigation is one flat list: Streamlit draws grouped navigation (a dict
+# of sections) as a <ul> whose children are <div>s, which assistive technology cannot read as a list (axe: list,
+# listitem; WCAG 1.3.1), and the groups cannot be given list semantics from the app (docs/accessibility.md).
+PAGES = {  # url path (the page keys of atlas.audience): the page
+    "overview": dict(page="pages/overview.py", title="Overview", icon=":material/dashboard:"),
+    "bottlenecks": dict(page="pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_top:"),
+    "need_capacity": dict(page="pages/need_capacity.py", title="Need vs capacity", icon=":material/balance:"),
+    "accountability": dict(page="pages/accountability.py", title="Who holds the case",
+                           icon=":material/family_restroom:"),
+    "network": dict(page="pages/network.py", title="Network map", icon=":material/hub:"),
+    "outcomes": dict(page="pages/outcomes.py", title="Outcomes", icon=":material/verified:"),
+    "data": dict(page="pages/data.py", title="Data", icon=":material/database:"),
 }
 
 
-def pages(allowed: set[str]) -> dict:
-    """The navigation of the pages this person may open, in their groups; the first is the default."""
-    groups: dict[str, list] = {}
-    for (group, path), spec in PAGES.items():
-        if path in allowed:
-            first = not groups
-            groups.setdefault(group, []).append(st.Page(spec["page"], title=spec["title"], icon=spec["icon"],
-                                                        url_path=path, default=first))
-    return groups
+def pages(allowed: set[str]) -> list:
+    """The navigation of the pages this person may open, in order; the first is the default."""
+    paths = [path for path in PAGES if path in allowed]
+    return [st.Page(PAGES[path]["page"], title=PAGES[path]["title"], icon=PAGES[path]["icon"], url_path=path,
+                    default=i == 0) for i, path in enumerate(paths)]
 
 
 with app.configured():  # a configuration mistake says what it is, on the page
     viewer = app.viewer()  # signs in (or stops) first: nothing else runs for a stranger
     st.session_state["atlas_audience"] = viewer
-    if viewer.restricted and viewer.can_open("network"):  # the board: the map first, on a tablet too; the
-        st.set_page_config(initial_sidebar_state="collapsed")  # reporting period and sign-out are one click away
-
     damaged = app.unreadable_database()  # a file at the path that cannot be read: the Data page can replace it
     if damaged or not app.has_database():
         if not viewer.can_open("data"):
@@ -60,6 +55,9 @@ with app.configured():  # a configuration mistake says what it is, on the page
         navigation.run()
         st.stop()
 
+    if viewer.restricted and viewer.can_open("network"):  # the board: the map first, on a tablet too; the
+        st.set_page_config(initial_sidebar_state="collapsed")  # reporting period and sign-out are one click away
+    # (only over data: a collapsed sidebar holding nothing to focus is a scrollable region no keyboard can reach)
     navigation = st.navigation(pages(set(viewer.pages)))
     db = app.require_database()
     st.session_state["atlas_filters"] = app.sidebar_filters(db, viewer)

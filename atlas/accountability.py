@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import exports
+from atlas import exports, formats
 from atlas.charts import COLORS, monthly_axis, titled
 from atlas.filters import Filters
 from atlas.ingest.contract import SECTORS, label
@@ -85,7 +85,7 @@ def build(db, filters: Filters) -> Accountability:
 
 
 def _pct(value: float) -> str:
-    return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
+    return formats.percent(value)
 
 
 def _md(text: str) -> str:
@@ -141,7 +141,7 @@ def lead_chart(trend: pd.DataFrame) -> go.Figure:
         x=trend["month"], y=trend["lead_share"], mode="lines+markers", name="With a lead agency",
         line=dict(color=COLORS["accepted"], width=3),
         customdata=trend[["multi_agency_with_lead", "multi_agency", "unheld"]],
-        hovertemplate="%{x|%b %Y}: %{y:.0%} of %{customdata[1]:,} multi-agency journeys have a lead "
+        hovertemplate="%{x|%b %Y}: %{y:.1%} of %{customdata[1]:,} multi-agency journeys have a lead "
                       "(%{customdata[0]:,}); %{customdata[2]:,} unheld<extra></extra>"))
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="Share with a lead agency")
     monthly_axis(fig, trend["month"])
@@ -175,10 +175,10 @@ def referrers_chart(ranked: pd.DataFrame, network_share: float) -> go.Figure:
     fig = go.Figure(go.Bar(
         y=top["name"], x=top["dropped_share"], orientation="h", marker_color=COLORS["declined"],
         customdata=top[["dropped", "picked_up"]],
-        hovertemplate="%{y}: %{x:.0%} not followed up (%{customdata[0]:,} dropped, %{customdata[1]:,} picked up)"
+        hovertemplate="%{y}: %{x:.1%} not followed up (%{customdata[0]:,} dropped, %{customdata[1]:,} picked up)"
                       "<extra></extra>", name="Dropped share"))
     fig.add_vline(x=network_share, line_dash="dash", line_color="#444",
-                  annotation_text=f"network {network_share:.0%}", annotation_position="top")
+                  annotation_text=f"network {formats.percent(network_share)}", annotation_position="top")
     fig.update_xaxes(tickformat=".0%", range=[0, 1], title="Declines not followed by a new referral within 14 days")
     fig.update_layout(hovermode="closest", height=max(320, 28 * len(top) + 120), showlegend=False)
     return titled(fig, "Referrers ranked by dropped hand-offs")

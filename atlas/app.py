@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from atlas import audience, catalog, config, escape
+from atlas import audience, catalog, config, escape, formats
 from atlas.ingest import contract
 from atlas.audience import Audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
@@ -290,7 +290,7 @@ def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
     sector = sb.selectbox("Sector", options("sector"), format_func=label, key="filter_sector",
                           help="For referral figures, the receiving agency's region and sector count.")
     as_of = pd.Timestamp(extent["as_of"])
-    sb.caption(f"Data runs {first:%d %b %Y} – {last:%d %b %Y}; latest activity {as_of:%d %b %Y %H:%M}.")
+    sb.caption(f"Data runs {formats.span(first, last)}; latest activity {formats.moment(as_of)}.")
     return Filters(start, end, region or None, service or None, sector or None)
 
 

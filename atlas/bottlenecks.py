@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from pandas.io.formats.style import Styler
 
-from atlas import escape, exports, flows, queues
+from atlas import escape, exports, flows, formats, queues
 from atlas.charts import COLORS, monthly_axis, titled
 from atlas.ingest.contract import label
 from atlas.filters import Filters
@@ -209,7 +209,7 @@ def funnel_chart(table: pd.DataFrame) -> go.Figure:
     path = table[table["stage"].isin(PATH_STAGES)]
     labels = [s.capitalize() for s in path["stage"]]
     fig = go.Figure()
-    text = "%{value:,} · %{percentPrevious:.0%}"
+    text = "%{value:,} · %{percentPrevious:.1%}"
     if path["previous"].notna().all():
         fig.add_trace(go.Funnel(name="Previous period", y=labels, x=path["previous"], texttemplate=text,
                                 marker_color="#b7c9d6", opacity=0.9))
@@ -245,7 +245,7 @@ def agency_table(agencies: pd.DataFrame) -> Styler:
 
     styled = shown.style.apply(highlight, axis=None)
     return styled.format(
-        {"Acceptance rate": "{:.0%}", "Median days to accept": "{:.1f}", "P90 days to accept": "{:.1f}",
+        {"Acceptance rate": formats.percent, "Median days to accept": "{:.1f}", "P90 days to accept": "{:.1f}",
          "Median days to start": "{:.1f}"},
         na_rep="—",
     )
@@ -283,8 +283,8 @@ def reading(agencies: pd.DataFrame, network: pd.Series, min_received: int = 20) 
         if len(decided) and pd.notna(rate):
             lowest = decided.sort_values("acceptance_rate").iloc[0]
             if lowest["acceptance_rate"] < rate - 0.1:
-                lines.append(f"**{escape.markdown(lowest['name'])}** accepts only {lowest['acceptance_rate']:.0%} of "
-                             f"the referrals it decides on (network: {rate:.0%}).")
+                lines.append(f"**{escape.markdown(lowest['name'])}** accepts only {formats.percent(lowest['acceptance_rate'])} of "
+                             f"the referrals it decides on (network: {formats.percent(rate)}).")
     stalled = int(agencies["stalled"].sum())
     lines.append(f"{stalled:,} referrals are stalled across {int((agencies['stalled'] > 0).sum()):,} agencies."
                  if stalled else "No referral is stalled.")
@@ -308,7 +308,7 @@ def durations_chart(overall: pd.DataFrame, focus: pd.DataFrame | None, focus_nam
             part = frame[frame["stage"] == stage]
             fig.add_bar(x=part["label"], y=part["share"], name=name, marker_color=colour, legendgroup=name,
                         showlegend=col == 1, row=1, col=col,
-                        hovertemplate="%{x}: %{y:.0%} of referrals<extra>" + name + "</extra>")
+                        hovertemplate="%{x}: %{y:.1%} of referrals<extra>" + name + "</extra>")
     fig.update_yaxes(tickformat=".0%", title_text="Share of referrals", row=1, col=1)
     titled(fig, "")
     fig.update_layout(barmode="group", hovermode="closest", margin=dict(t=70),

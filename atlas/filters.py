@@ -45,16 +45,20 @@ class Filters:
         return replace(self, start=end - dt.timedelta(days=length - 1), end=end)
 
     def describe_period(self) -> str:
-        """The period alone, in words: "all data", "2025 Q3", or "2025-01-01 to 2025-12-31"."""
+        """The period alone, in words: "all data", "2025 Q3", or "1 Jan 2025 to 31 Dec 2025" (atlas.formats)."""
+        from atlas import formats
+
         return (
             "all data" if self.start is None and self.end is None
             else period_label(self.start, self.aligned) if self.aligned and self.start
-            else f"{self.start or '…'} to {self.end or '…'}"
+            else formats.span(self.start, self.end)
         )
 
     def describe(self) -> str:
         period = self.describe_period()
-        scope = [f"{name.replace('_', ' ')} {value}" for name, value in
+        from atlas import formats
+
+        scope = [f"{name.replace('_', ' ')} {formats.words(value) if name != 'region' else value}" for name, value in
                  (("region", self.region), ("service", self.service_type), ("sector", self.sector)) if value]
         return period + ("; " + ", ".join(scope) if scope else "")
 

@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
-from atlas import escape, exports, suppression
+from atlas import escape, exports, formats, suppression
 from atlas.charts import COLORS, titled
 from atlas.ingest.contract import label as service_label
 from atlas.filters import Filters
@@ -87,19 +87,19 @@ def cell_name(region: str, service: str) -> str:
 
 
 def styled(frame: pd.DataFrame) -> Styler:
-    """A readable table for display: shares as whole percentages, forecasts as whole people; the
+    """A readable table for display: shares as percentages (atlas.formats), forecasts as whole people; the
     values underneath stay those of the query."""
-    formats = {}
+    writers = {}
     for column in frame.columns:
         if column in PERCENT:
-            formats[column] = "{:.0%}"
+            writers[column] = formats.percent
         elif column in ONE_DECIMAL:
-            formats[column] = "{:.1f}"
+            writers[column] = "{:.1f}"
         elif column in SIGNED:
-            formats[column] = "{:+,.0f}"
+            writers[column] = "{:+,.0f}"
         elif column in WHOLE or pd.api.types.is_integer_dtype(frame[column]):
-            formats[column] = "{:,.0f}"
-    return frame.style.format(formats, na_rep="—")
+            writers[column] = "{:,.0f}"
+    return frame.style.format(writers, na_rep=formats.MISSING)
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def axis_order(gaps: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 
 def _percent(value) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:.0%}"
+    return formats.percent(value)
 
 
 def heatmap_chart(gaps: pd.DataFrame, measure: str, selected: tuple[str, str] | None) -> go.Figure:
@@ -467,8 +467,8 @@ def signals_chart(both: pd.DataFrame) -> go.Figure:
     shown = both[(both["declined"] > 0) & both["utilization"].notna()]
     declined = both["declined"].sum()
     network = both["no_capacity"].sum() / declined if declined else None
-    hover = [f"<b>{escape.html(r)} · {escape.html(s)}</b><br>Utilization {u:.0%} · {n:,} of {d:,} declines "
-             f"for no capacity ({sh:.0%})"
+    hover = [f"<b>{escape.html(r)} · {escape.html(s)}</b><br>Utilization {formats.percent(u)} · {n:,} of {d:,} declines "
+             f"for no capacity ({formats.percent(sh)})"
              for r, s, u, n, d, sh in zip(shown["region"], shown["service"], shown["utilization"],
                                           shown["no_capacity"], shown["declined"], shown["no_capacity_share"])]
     fig = go.Figure()
@@ -481,7 +481,7 @@ def signals_chart(both: pd.DataFrame) -> go.Figure:
                   annotation_position="top right")
     if network is not None:
         fig.add_hline(y=network, line=dict(color="#888", dash="dot"),
-                      annotation_text=f"network: {network:.0%} of declines", annotation_position="bottom right")
+                      annotation_text=f"network: {formats.percent(network)} of declines", annotation_position="bottom right")
     fig.update_xaxes(title_text="Utilization (referrals per slot)", tickformat=".0%", rangemode="tozero")
     fig.update_yaxes(title_text="Declines for no capacity", tickformat=".0%", range=[-0.03, 1.05])
     titled(fig, "Two signals of scarcity: full slots and 'no capacity' declines")
@@ -503,7 +503,7 @@ def agreement(both: pd.DataFrame, min_declined: int = 10) -> str | None:
     text = ""
     if len(full):
         text = (f"Of the {len(full):,} region·services whose referrals exceeded their slots, {len(agree):,} also "
-                f"declined a larger share for 'no capacity' than the network ({network:.0%} of declines).")
+                f"declined a larger share for 'no capacity' than the network ({formats.percent(network)} of declines).")
     odd = both[(both["utilization"] <= 1) & (both["declined"] >= min_declined)
                & (both["no_capacity_share"] >= 2 * network)].sort_values("no_capacity", ascending=False)
     if len(odd):
@@ -554,7 +554,7 @@ def reading(sustained: pd.DataFrame, over: pd.DataFrame, shifts: pd.DataFrame, r
         months = int(top["window_months"])
         lines.append(
             f"**{escape.markdown(cell_name(top['region'], top['service_type']))}** has the largest sustained gap: "
-            f"{top['unmet_share']:.0%} of the people in need had no slot over the last {months} months "
+            f"{formats.percent(top['unmet_share'])} of the people in need had no slot over the last {months} months "
             f"({top['need_per_slot']:.1f} people in need per slot); about {top['slots_typical']:,} more slots "
             f"a month would close it.")
     else:
@@ -566,7 +566,7 @@ def reading(sustained: pd.DataFrame, over: pd.DataFrame, shifts: pd.DataFrame, r
             fullest = judged.iloc[0]
             text += (f"; the fullest with at least {min_referrals} referrals is "
                      f"**{escape.markdown(fullest['Agency'])}** ({escape.markdown(fullest['Service'].lower())}, "
-                     f"{fullest['Utilization']:.0%} of its slots)")
+                     f"{formats.percent(fullest['Utilization'])} of its slots)")
         lines.append(text + ".")
     if len(shifts):
         total = shifts["Slots a month that could move"].sum()
@@ -578,7 +578,7 @@ def reading(sustained: pd.DataFrame, over: pd.DataFrame, shifts: pd.DataFrame, r
         top = ranking.iloc[0]
         text = (f"In {quarter} the gap is forecast to be largest in "
                 f"**{escape.markdown(cell_name(top['region'], top['service_type']))}** "
-                f"({top['unmet_share']:.0%} of need unmet)")
+                f"({formats.percent(top['unmet_share'])} of need unmet)")
         rising = ranking.head(10).sort_values("change", ascending=False).iloc[0]  # among the cells shown
         if rising["change"] >= 1 and (rising["region"], rising["service_type"]) != (top["region"], top["service_type"]):
             text += (f"; it grows most in **{escape.markdown(cell_name(rising['region'], rising['service_type']))}**"

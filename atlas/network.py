@@ -26,17 +26,33 @@ import pandas as pd
 import pyvis
 from pyvis.network import Network
 
-from atlas import exports
+from atlas import exports, formats
 from atlas.ingest.contract import instrument_label, label
 from atlas.filters import Filters
 
 SEED = 7
 LAYERS = {"formal": "Formal agreements", "informal": "Informal ties", "flows": "Referral flows"}
 SIZE_MEASURES = {"volume": "Referral volume", "degree": "Partners (degree)", "betweenness": "Brokerage (betweenness)"}
+# Okabe & Ito's palette, told apart with each common colour-vision deficiency (tests/test_accessibility.py simulates
+# them: every pair at least 10 CIEDE2000 apart), and a shape per sector, so that the sector is never read from
+# colour alone (the legend draws each shape; the tooltip names the sector). vis-network draws seven marker
+# shapes with the name outside: the eighth sector is a dot with a dashed border.
 SECTOR_COLOURS = {
-    "government": "#2a6f97", "nonprofit": "#e76f51", "faith": "#9b5de5", "health": "#2a9d8f",
-    "education": "#f4a261", "business": "#6c757d", "justice": "#264653", "community": "#e9c46a",
+    "government": "#0072b2", "nonprofit": "#d55e00", "faith": "#cc79a7", "health": "#009e73",
+    "education": "#e69f00", "business": "#555555", "justice": "#56b4e9", "community": "#f0e442",
 }
+SECTOR_SHAPES = {
+    "government": "square", "nonprofit": "dot", "faith": "triangle", "health": "diamond",
+    "education": "star", "business": "triangleDown", "justice": "hexagon", "community": "dot",
+}
+DASHED_SECTORS = frozenset({"community"})
+# the same marks in plotly (the board pack's map picture), where a dashed border is not drawn: a dot with a cross
+PLOTLY_SYMBOLS = {"square": "square", "dot": "circle", "triangle": "triangle-up", "diamond": "diamond", "star": "star",
+                  "triangleDown": "triangle-down", "hexagon": "hexagon"}
+
+
+def plotly_symbol(sector: str) -> str:
+    return "circle-x" if sector in DASHED_SECTORS else PLOTLY_SYMBOLS[SECTOR_SHAPES.get(sector, "dot")]
 TIE_COLOURS = {"formal": "#577590", "informal": "#90be6d"}
 FLOW_COLOURS = {"formal": "#577590", "informal": "#43aa8b", "none": "#f3722c"}
 AGREEMENTS = {"formal": "Formal agreement", "informal": "Informal tie", "none": "No declared tie"}  # a flow's
@@ -662,8 +678,9 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
             x=float(xy[i, 0]), y=float(xy[i, 1]),
             size=float(sizes[i]),
             color=SECTOR_COLOURS.get(row.sector, "#999999") if lit else DIMMED,
-            borderWidth=4 if row.agency_id == choice.focus else 1,
-            shape="dot",
+            borderWidth=4 if row.agency_id == choice.focus else (2 if row.sector in DASHED_SECTORS else 1),
+            shape=SECTOR_SHAPES.get(row.sector, "dot"),
+            shapeProperties={"borderDashes": [3, 2]} if row.sector in DASHED_SECTORS else {},
             font={"size": font, "color": "#222222" if lit else "rgba(0,0,0,0.25)", "strokeWidth": font // 6,
                   "strokeColor": "#ffffff"},
         )
@@ -690,8 +707,7 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
                          color=TIE_COLOURS[kind] if lit(t.agency_a_id, t.agency_b_id) else DIMMED,
                          dashes=[2, 5] if low else kind == "informal", width=2.5 if t.status == "dormant" else 1,
                          title=f"{LAYERS[kind][:-1]}: {instrument_label(t.instrument)} since "
-                               f"{pd.Timestamp(t.started_on):%Y-%m-%d}"
-                               f" — {status}{rating}",
+                               f"{formats.date(t.started_on)} — {status}{rating}",
                          smooth=False)
     if "flows" in choice.layers and len(flows):
         top = flows["referrals"].max()
@@ -717,8 +733,9 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
     return _TEMPLATES.get_template("network.html").render(
         title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=options,
         height="680px", width="100%", bgcolor="#ffffff",
-        sectors=[(name.capitalize(), colour) for name, colour in SECTOR_COLOURS.items()],
-        words=("Each dot is an agency, coloured by its sector and sized by " + SIZE_MEASURES[choice.size_by].lower()
+        sectors=[(name.capitalize(), colour, SECTOR_SHAPES[name], name in DASHED_SECTORS)
+                 for name, colour in SECTOR_COLOURS.items()],
+        words=("Each mark is an agency, shaped and coloured by its sector and sized by " + SIZE_MEASURES[choice.size_by].lower()
                + ". " + ("An arrow is a referral flow from the agency that referred to the one that received: the "
                          "thicker, the more referrals. " if "flows" in choice.layers else "")
                + "A line without an arrow is a declared tie. " + CLUSTER_WORDS[choice.cluster_by]

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import config, escape, suppression
+from atlas import config, escape, formats, suppression
 from atlas.charts import titled
 from atlas.ingest.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
 from atlas.filters import Filters
@@ -428,16 +428,16 @@ def notes(counts: Suppressed, funder: str | None) -> list[str]:
 
 
 def day(value: dt.date) -> str:
-    """A date as people write it: 1 Jan 2024."""
-    return f"{value.day} {value:%b %Y}"
+    """A date as people write it: 1 Jan 2024 (atlas.formats)."""
+    return formats.date(value)
 
 
 def pct(value: float) -> str:
-    return "—" if pd.isna(value) else f"{value:.0%}"
+    return formats.percent(value)
 
 
 def interval(row) -> str:
-    return "" if pd.isna(row["ci_low"]) else f"{row['ci_low']:.0%}–{row['ci_high']:.0%}"
+    return formats.percent_range(row["ci_low"], row["ci_high"])
 
 
 def reading(view: Outcomes) -> list[str]:
@@ -508,11 +508,11 @@ def comparison_chart(table: pd.DataFrame, network: pd.Series, title: str, rows: 
         error_x=dict(type="data", symmetric=False, array=shown["ci_high"] - shown["rate"],
                      arrayminus=shown["rate"] - shown["ci_low"], color=COLOURS["dot"], thickness=1.5, width=4),
         customdata=np.column_stack([shown["exits"].astype(float), shown["ci_low"], shown["ci_high"]]),
-        hovertemplate="%{y}: %{x:.0%} of %{customdata[0]:,} exits (95% interval %{customdata[1]:.0%}–"
-                      "%{customdata[2]:.0%})<extra></extra>",
+        hovertemplate="%{y}: %{x:.1%} of %{customdata[0]:,} exits (95% interval %{customdata[1]:.1%}–"
+                      "%{customdata[2]:.1%})<extra></extra>",
     )
     if pd.notna(network["rate"]):
-        fig.add_scatter(x=[None], y=[None], mode="lines", name=f"Whole network: {network['rate']:.0%}",
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=f"Whole network: {formats.percent(network['rate'])}",
                         line=dict(color=COLOURS["network"], dash="dash", width=2))
     subtitle = f"<br><sup>{len(shown)} largest by exits shown</sup>" if len(table) > rows else ""
     titled(fig, title + subtitle)
@@ -544,7 +544,7 @@ def trend_chart(trend: pd.DataFrame, funder: str | None) -> go.Figure:
         fig.add_scatter(x=x, y=part["rate"], mode="lines+markers", name=name, line=dict(color=colour, width=2),
                         marker=dict(size=10 if single else 6), error_y=interval,
                         customdata=part[["exits"]].astype(float).to_numpy(),
-                        hovertemplate="%{x}: %{y:.0%} of %{customdata[0]:,} exits<extra>" + name + "</extra>")
+                        hovertemplate="%{x}: %{y:.1%} of %{customdata[0]:,} exits<extra>" + name + "</extra>")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="Positive-exit rate")
     fig.update_xaxes(type="category")
     titled(fig, "Positive-exit rate by quarter, with 95% intervals")
@@ -566,7 +566,7 @@ def mix_chart(mix: pd.DataFrame, by: str) -> go.Figure:
                     marker_pattern_shape="/" if outcome.endswith("_not_shown") else "",
                     marker_pattern_fgcolor="white", marker_pattern_size=6,
                     customdata=part[["exits"]].fillna(0).astype(float).to_numpy(),
-                    hovertemplate="%{y}: %{x:.0%} (%{customdata[0]:,} exits)<extra>" + OUTCOME_LABELS[outcome]
+                    hovertemplate="%{y}: %{x:.1%} (%{customdata[0]:,} exits)<extra>" + OUTCOME_LABELS[outcome]
                                   + "</extra>")
     fig.update_layout(barmode="stack", hovermode="closest", height=170 + 26 * len(groups),
                       legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left", traceorder="normal"))
@@ -601,6 +601,7 @@ def returns_chart(returns: pd.DataFrame) -> go.Figure:
 
 SHOWN_COLUMNS = {"programs": "Programs", "exits": "Exits", "positive": "Positive exits", "rate": "Rate",
                  "ci_low": "95% from", "ci_high": "95% to"}
+PERCENT_COLUMNS = ("Rate", "95% from", "95% to")
 FIRST_COLUMNS = {
     "service_type": {"group": "Service type"},
     "funder": {"group": "Funder"},
@@ -613,7 +614,8 @@ FIRST_COLUMNS = {
 
 
 def display(table: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """A table with readable headings for the page; hidden rows keep their names, their counts stay empty."""
+    """A table with readable headings for the page; hidden rows keep their names, their counts stay empty. Rates
+    are percentages (0-100), for a column of format atlas.formats.PERCENT_PRINTF: written as everywhere else."""
     frame = table
     if kind == "program":
         frame = table.assign(service=table["service_type"].map(lambda s: "" if pd.isna(s) else label(s)),
@@ -626,7 +628,7 @@ def display(table: pd.DataFrame, kind: str) -> pd.DataFrame:
     columns = {**FIRST_COLUMNS[kind], **{k: v for k, v in SHOWN_COLUMNS.items()
                                          if k in frame.columns and not (kind == "returns" and k in ("exits",
                                                                                                     "positive"))}}
-    out = frame[list(columns)].rename(columns=columns)
+    out = formats.as_percent(frame[list(columns)].rename(columns=columns), PERCENT_COLUMNS)
     if "suppressed" in frame.columns and frame["suppressed"].astype(bool).any():
         out["Note"] = np.where(frame["suppressed"].astype(bool), "hidden: small numbers", "")
     return out.reset_index(drop=True)

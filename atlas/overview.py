@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 import numpy as np
 
-from atlas import charts, outcomes, suppression
+from atlas import charts, formats, outcomes, suppression
 from atlas.filters import Filters
 
 
@@ -46,7 +46,7 @@ class Figure:
         if value is None:
             return "—"
         if self.kind == "rate":
-            return f"{value:.1%}"
+            return formats.percent(value)
         if self.kind == "days":
             return f"{value:.1f} days"
         return f"{value:,.0f}"
@@ -59,7 +59,7 @@ class Figure:
         if self.unchanged:
             return "no change"
         if self.kind == "rate":
-            return f"{change * 100:+.1f} pts"
+            return formats.points(change)
         if self.kind == "days":
             return f"{change:+.1f} days"
         return f"{change:+,.0f}"

@@ -20,7 +20,7 @@ import igraph as ig
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import escape, network
+from atlas import escape, formats, network
 from atlas.charts import titled
 from atlas.ingest.contract import label
 from atlas.filters import Filters
@@ -300,7 +300,7 @@ def closure_summary(name: str, received: pd.DataFrame, absorbers: pd.DataFrame, 
             line += f" No other agency on the map received {service} referrals in the period."
         else:
             top = best.iloc[0]
-            rate = "" if pd.isna(top["acceptance_rate"]) else f", accepting {top['acceptance_rate']:.0%}"
+            rate = "" if pd.isna(top["acceptance_rate"]) else f", accepting {formats.percent(top['acceptance_rate'])}"
             line += (f" **{escape.markdown(top['name'])}** already takes {service} referrals from "
                      f"{top['shared_referrers']:,} of those {top['referrers']:,} referrers "
                      f"({top['referrals']:,} {period}{rate}).")

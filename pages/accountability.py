@@ -3,7 +3,7 @@ hand-offs and the sectors that turn each other down."""
 
 import streamlit as st
 
-from atlas import app, escape
+from atlas import app, escape, formats
 
 viewer = app.page_audience("accountability")
 app.require_database()
@@ -26,7 +26,7 @@ figures[0].metric("Client journeys", f"{int(summary['journeys']):,}", border=Tru
 figures[1].metric("Multi-agency journeys", f"{int(summary['multi_agency']):,}", border=True,
                   help="Journeys whose referrals reached two or more receiving agencies.")
 share = summary["multi_agency_with_lead"] / summary["multi_agency"] if summary["multi_agency"] else None
-figures[2].metric("With an agency holding the case", "—" if share is None else f"{share:.0%}", border=True,
+figures[2].metric("With an agency holding the case", formats.percent(share), border=True,
                   help=f"Multi-agency journeys with a lead agency: {int(summary['multi_agency_with_lead']):,}. "
                        f"Recorded by the referrer on {int(summary['lead_recorded']):,} journeys; otherwise the first "
                        "agency to accept.")

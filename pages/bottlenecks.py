@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from atlas import app, bottlenecks, escape
+from atlas import app, bottlenecks, escape, formats
 
 viewer = app.page_audience("bottlenecks")
 app.require_database()
@@ -73,9 +73,8 @@ with container:
             right.plotly_chart(view.declines_by_service, width="stretch")
         if not view.capacity_signal.empty:
             st.markdown("**Where most declines are for lack of capacity**")
-            st.dataframe(view.capacity_signal, hide_index=True, width="stretch",
-                         column_config={"No-capacity share": st.column_config.ProgressColumn(
-                             format="percent", min_value=0.0, max_value=1.0)})
+            st.dataframe(formats.styled(view.capacity_signal, ["No-capacity share"]), hide_index=True,
+                         width="stretch")
     elif section == "Pathways":
         st.subheader("Pathways")
         sectors = [""] + sorted(view.agencies["sector"].dropna().unique().tolist())
@@ -102,13 +101,12 @@ with container:
         lost.metric("Referrals never acknowledged", f"{int(view.lost['Never answered'].sum()):,}",
                     border=True, help="Neither accepted nor declined more than 30 days after being made.")
         bounced.markdown("**Agencies most involved in bounced clients**")
-        bounced.dataframe(view.ping_pong.agencies, hide_index=True, width="stretch",
-                          column_config={"agency_id": None, "agency": "Agency", "clients": "Clients",
-                                         "share_of_clients": st.column_config.NumberColumn("Share", format="percent")})
+        bounced.dataframe(formats.styled(view.ping_pong.agencies, ["share_of_clients"]), hide_index=True,
+                          width="stretch", column_config={"agency_id": None, "agency": "Agency", "clients": "Clients",
+                                                          "share_of_clients": "Share"})
         lost.markdown("**Where referrals go unanswered**")
-        lost.dataframe(view.lost, hide_index=True, width="stretch",
-                       column_config={"Share": st.column_config.NumberColumn(format="percent"),
-                                      "Oldest wait (days)": st.column_config.NumberColumn(format="%.0f"),
+        lost.dataframe(formats.styled(view.lost, ["Share"]), hide_index=True, width="stretch",
+                       column_config={"Oldest wait (days)": st.column_config.NumberColumn(format="%.0f"),
                                       "Median wait (days)": st.column_config.NumberColumn(format="%.0f")})
         with st.expander(f"The {view.ping_pong.clients:,} bounced clients (pseudonyms)"):
             st.dataframe(view.ping_pong_clients, hide_index=True, width="stretch")

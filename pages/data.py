@@ -4,7 +4,7 @@ data's quality, and see the imports that built the database."""
 import pandas as pd
 import streamlit as st
 
-from atlas import app, config, escape, quality
+from atlas import app, config, escape, formats, quality
 from atlas.ingest import columns, importer, upload
 from atlas.ingest.contract import TABLES
 
@@ -29,7 +29,7 @@ elif extent is None:
 elif extent["referrals"]:
     st.markdown(
         f"The dashboard holds **{extent['referrals']:,} referrals** "
-        f"({pd.Timestamp(extent['first_referral']):%d %b %Y} – {pd.Timestamp(extent['last_referral']):%d %b %Y}), "
+        f"({formats.span(extent['first_referral'], extent['last_referral'])}), "
         f"**{extent['agencies']:,} agencies**, {extent['programs']:,} programs, "
         f"{extent['partnerships']:,} partnerships, {extent['outcomes']:,} exits, "
         f"{extent['capacity_rows']:,} capacity rows and {extent['need_rows']:,} need rows.")
@@ -204,7 +204,7 @@ def date_format(frame, source: str, where, k: str, start, time: bool = False):
         read = columns.parse_dates(sample, fmt)
         where.caption("Reads as: " + ", ".join(
             f"{escape.markdown(s)} → {r:%H:%M}" if time and pd.notna(r) else
-            f"{escape.markdown(s)} → {r:%d %b %Y %H:%M}".replace(" 00:00", "") if pd.notna(r) else
+            f"{escape.markdown(s)} → {formats.moment(r)}" if pd.notna(r) else
             f"{escape.markdown(s)} → does not fit" for s, r in zip(sample, read)))
     return fmt
 
@@ -455,10 +455,12 @@ if check.open:
                                        file_name=f"{item.key}.csv", mime="text/csv", key=f"quality_{item.key}",
                                        icon=":material/download:", on_click="ignore")
         st.markdown("**Completeness**: how many rows of each column have a value.")
-        st.dataframe(found.completeness, hide_index=True, width="stretch", column_config={
-            "table_name": "Table", "column_name": "Column", "total_rows": "Rows", "filled_rows": "With a value",
-            "required": "Required",
-            "share_filled": st.column_config.ProgressColumn("Filled", format="percent", min_value=0, max_value=1)})
+        st.dataframe(formats.as_percent(found.completeness, ["share_filled"]), hide_index=True, width="stretch",
+                     column_config={
+                         "table_name": "Table", "column_name": "Column", "total_rows": "Rows",
+                         "filled_rows": "With a value", "required": "Required",
+                         "share_filled": st.column_config.ProgressColumn("Filled", format=formats.PERCENT_PRINTF,
+                                                                         min_value=0, max_value=100)})
 
 # ---- history ---------------------------------------------------------------------------------------
 if history.open:

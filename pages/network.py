@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from atlas import app, config, escape, network, resilience
+from atlas import app, config, escape, formats, network, resilience
 from atlas.packs import board
 from atlas.ingest.contract import label
 
@@ -98,7 +98,8 @@ with container:
         informal.caption("The heaviest referral flows that run without a formal agreement — candidates for an MOU.")
         informal.dataframe(view.informal_flows, hide_index=True, width="stretch")
         dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
-        dormant.dataframe(view.dormant, hide_index=True, width="stretch")
+        dormant.dataframe(view.dormant, hide_index=True, width="stretch",
+                          column_config={"Since": st.column_config.DateColumn(format=formats.DATE_MOMENT)})
         one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back.")
         one_way.dataframe(view.one_way, hide_index=True, width="stretch")
     elif section == "Partnership quality":
@@ -129,10 +130,11 @@ with container:
         st.subheader("Network scores")
         s = view.summary
         figures = st.columns(5)
-        figures[0].metric("Agencies", f"{s['agencies']:,}", help="Agencies drawn (victim-service agencies are not).")
-        figures[1].metric("Density", "—" if s["density"] is None else f"{s['density']:.1%}",
+        figures[0].metric("Agencies", formats.count(s["agencies"]),
+                          help="Agencies drawn (victim-service agencies are not).")
+        figures[1].metric("Density", formats.percent(s["density"]),
                           help="Share of all possible directed agency pairs that carry at least one referral flow.")
-        figures[2].metric("Reciprocity", "—" if s["reciprocity"] is None else f"{s['reciprocity']:.0%}",
+        figures[2].metric("Reciprocity", formats.percent(s["reciprocity"]),
                           help="Share of flows that are returned: B also refers to A when A refers to B.")
         figures[3].metric("Centralization", "—" if s["centralization"] is None else f"{s['centralization']:.2f}",
                           help="0 when every agency has as many partners as the best-connected one; 1 when one hub "
@@ -176,13 +178,11 @@ with container:
                 f"Who could absorb them ({len(closure.absorbers)})",
                 f"Referring agencies ({len(closure.referrers)})",
                 f"Agencies cut off ({len(closure.disconnected)})"])
-            lost_tab.dataframe(closure.received_table, hide_index=True, width="stretch", column_config={
-                "Acceptance rate": st.column_config.NumberColumn(format="percent"),
-                "Share of all such referrals": st.column_config.NumberColumn(format="percent")})
-            absorb_tab.dataframe(closure.absorbers_table, hide_index=True, width="stretch", column_config={
-                "Acceptance rate": st.column_config.NumberColumn(format="percent")})
-            referrers_tab.dataframe(closure.referrers_table, hide_index=True, width="stretch", column_config={
-                "Share sent here": st.column_config.NumberColumn(format="percent")})
+            shares = ["Acceptance rate", "Share of all such referrals", "Share sent here"]
+            lost_tab.dataframe(formats.styled(closure.received_table, shares), hide_index=True, width="stretch")
+            absorb_tab.dataframe(formats.styled(closure.absorbers_table, shares), hide_index=True, width="stretch")
+            referrers_tab.dataframe(formats.styled(closure.referrers_table, shares), hide_index=True,
+                                    width="stretch")
             cut_tab.dataframe(closure.disconnected_table, hide_index=True, width="stretch")
     elif section == "Change since the previous period":
         st.subheader("Change since the previous period")

@@ -3,7 +3,7 @@ the funder pack to take away."""
 
 import streamlit as st
 
-from atlas import app, config, escape, outcomes
+from atlas import app, config, escape, formats, outcomes
 from atlas.packs import funder as report
 
 viewer = app.page_audience("outcomes")
@@ -45,7 +45,7 @@ with st.container(border=True):
     st.markdown("**Small numbers: what is hidden, and why**")
     st.markdown("\n".join(f"- {note}" for note in view.notes))
 
-percent = {c: st.column_config.NumberColumn(format="percent") for c in ("Rate", "95% from", "95% to")}
+percent = {c: st.column_config.NumberColumn(format=formats.PERCENT_PRINTF) for c in outcomes.PERCENT_COLUMNS}
 # An empty cell is a hidden count (the row's Note says why): it reads as a dash, not "None".
 TABLE = dict(hide_index=True, width="stretch", column_config=percent, placeholder="—")
 

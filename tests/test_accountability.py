@@ -144,7 +144,7 @@ def test_the_page_reading_and_the_overview_figure(small):
     assert view.reading[1].startswith("**1 family was passed between agencies with no one taking them on**")
     assert "North Child Protection" in view.reading[1]
     assert len(view.unheld) == 1 and list(view.unheld.columns)[0] == "Client (pseudonym)"
-    assert headline.sentence(None).startswith("Of **4** multi-agency client journeys, **1** (25%)")
+    assert headline.sentence(None).startswith("Of **4** multi-agency client journeys, **1** (25.0%)")
     assert (hidden.multi_agency, hidden.unheld) == (None, None) and hidden.sentence(11) is None  # 4 is a small cell
 
 

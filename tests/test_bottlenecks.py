@@ -117,7 +117,7 @@ def test_reading_names_the_worst_agency_against_the_network_median(db):
         "3 referrals are stalled across 2 agencies.",
     ]
     everyone = bottlenecks.reading(bottlenecks.flag_agencies(db.query("agency_bottlenecks"), 1), network, 1)
-    assert "**City Hospital** accepts only 50% of the referrals it decides on (network: 80%)." in everyone
+    assert "**City Hospital** accepts only 50.0% of the referrals it decides on (network: 80.0%)." in everyone
 
 
 def test_flags_slow_or_stalling_agencies_not_big_ones(db):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from atlas import outcomes
+from atlas import formats, outcomes
 from atlas.db import Atlas
 from browser import served, wait_drawn
 
@@ -309,7 +309,15 @@ def test_outcomes_page_matches_the_funder_pack_and_hides_small_numbers(site, dem
     pack = pd.read_csv(tmp_path / "pack.csv", encoding="utf-8-sig")
     network = pack[pack["table"] == "network"].iloc[0]
     assert values["Exits"].strip().replace(",", "") == str(int(network["exits"]))
-    assert values["Positive-exit rate"].strip() == f"{network['rate']:.0%}"
+    assert values["Positive-exit rate"].strip() == formats.percent(network["rate"])
+    # and each figure reads the same on the page and in the pack (atlas.formats): counts, percentages, the period
+    html = (tmp_path / "pack.html").read_text(encoding="utf-8")
+    for label in ("Exits", "Positive-exit rate", "Whole network"):
+        assert f'<div class="label">{label}</div><div class="value">{values[label].strip()}</div>' in html, label
+    period = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text().split(
+        " — ", 1)[1].split(".")[0]
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4} to \d{1,2} [A-Z][a-z]{2} \d{4}", period), period
+    assert f"Period: {period} ·" in html
 
     page.wait_for_timeout(1500)
     shot = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path)) / "outcomes.png"

@@ -321,7 +321,7 @@ def test_the_two_signals_side_by_side(extended):
     # declined for no capacity 1 of 1 times
     assert need.agreement(both, min_declined=1) == (
         "Of the 1 region·services whose referrals exceeded their slots, 1 also declined a larger share for "
-        "'no capacity' than the network (60% of declines).")
+        "'no capacity' than the network (60.0% of declines).")
     fig = need.signals_chart(both)
     assert len(fig.data[0].x) == 3  # cells with declines and a utilization (North medical has no slots)
 
@@ -334,7 +334,7 @@ def test_agreement_names_declines_with_slots_to_spare():
     text = need.agreement(both)
     # network: 34 of 260 declines (13 %); West is over its slots but declines less for no capacity
     assert text.startswith("Of the 1 region·services whose referrals exceeded their slots, 0 also declined a larger "
-                           "share for 'no capacity' than the network (13% of declines).")
+                           "share for 'no capacity' than the network (13.1% of declines).")
     assert r"**Harbor \<b\> · shelter** (over its slots in 2 of 12 months)" in text
 
 
@@ -499,7 +499,7 @@ def test_reading_escapes_names():
     assert lines[0].startswith(r"**\*\[x\]\(javascript\:alert\(1\)\)\* · housing** has the largest sustained gap")
     assert "about 7 more slots a month" in lines[0]
     assert lines[1] == (r"2 agency service lines received more referrals than they had slots; the fullest with at "
-                        r"least 20 referrals is **\<b\>Shelter\</b\>** (shelter, 150% of its slots).")
+                        r"least 20 referrals is **\<b\>Shelter\</b\>** (shelter, 150.0% of its slots).")
 
 
 def test_build_on_the_small_community(db, extended):
@@ -524,7 +524,7 @@ def test_build_on_the_small_community(db, extended):
     ext = need.build(extended, Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31)))
     assert (ext.window, ext.window_months) == ("Jan–Mar 2024", 3)  # the window stays inside the period
     assert ext.invest["Region"].tolist() == ["North"] and ext.no_slots["Service"].tolist() == ["Legal"]
-    assert ext.reading[0] == ("**North · shelter** has the largest sustained gap: 54% of the people in need had no "
+    assert ext.reading[0] == ("**North · shelter** has the largest sustained gap: 54.3% of the people in need had no "
                               "slot over the last 3 months (2.2 people in need per slot); about 13 more slots a month "
                               "would close it.")  # 38 of 70; 70 / 32; 38 / 3 rounded up
     assert ext.over["Agency"].tolist() == ["Riverside Counselling"]

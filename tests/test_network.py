@@ -195,7 +195,7 @@ def test_the_board_map_says_a_hidden_figure_is_hidden_and_leaves_out_agencies_wi
     assert "Referrals in 0" not in board.html and "out 0" not in board.html
     assert "Referrals: hidden (every flow it has is of fewer than 11)" in board.html
     assert board.not_drawn == 0  # every agency has a tie in force (A3's: the informal tie from 1 March)
-    assert "Each dot is an agency" in board.html and "A line without an arrow is a declared tie" in board.html
+    assert "Each mark is an agency" in board.html and "A line without an arrow is a declared tie" in board.html
     assert "Referrals in " in director.html and director.not_drawn == 0  # every agency has a flow
     assert heavy.not_drawn == len(heavy.agencies) - 2  # only A1 -> A3 carries two referrals or more
     assert '"id": "A2"' not in heavy.html and '"id": "A3"' in heavy.html

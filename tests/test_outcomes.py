@@ -68,7 +68,7 @@ def test_small_community_rates_by_program_agency_service_and_funder(small):
     assert (view.network["exits"], view.network["positive"]) == (33, 22)
     assert view.network["rate"] == pytest.approx(2 / 3)
     assert view.suppressed.programs_hidden == 3
-    assert view.reading[0].startswith("**67%** of the 33 exits")
+    assert view.reading[0].startswith("**66.7%** of the 33 exits")
 
 
 def test_small_community_trend_mix_pathways_and_returns(small):

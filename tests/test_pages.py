@@ -63,8 +63,8 @@ def test_overview_shows_headline_figures_with_change(run_app):
     # and says with which: the 12 whole months before the last 12
     caption = at.caption[0].value.replace("\\", "")
     period, _, before = caption.removesuffix(".").rpartition(", against ")
-    start, end = (dt.date.fromisoformat(d) for d in period.rsplit("— ", 1)[1].split(" to "))
-    first, last = (dt.date.fromisoformat(d) for d in before.split(" to "))
+    start, end = (dt.datetime.strptime(d, "%d %b %Y").date() for d in period.rsplit("— ", 1)[1].split(" to "))
+    first, last = (dt.datetime.strptime(d, "%d %b %Y").date() for d in before.split(" to "))
     assert last == start - dt.timedelta(days=1) and (first.month, first.day) == (start.month, start.day)
     assert first.year == start.year - 1 and (end - start).days >= 364
 

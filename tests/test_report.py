@@ -61,7 +61,7 @@ def test_html_is_self_contained_and_escapes_data_text(hostile_view):
     assert HOSTILE_NAME not in text and "<b>bold</b>" not in text
     assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in text
     assert "&lt;b&gt;bold&lt;/b&gt;" in text
-    for section in ("Summary", "Definitions", "How small numbers are protected", "Data as of 31 March 2024"):
+    for section in ("Summary", "Definitions", "How small numbers are protected", "Data as of 31 Mar 2024"):
         assert section in text
 
 
@@ -132,7 +132,7 @@ def test_cli_report_for_one_funder_and_a_period(small_db, tmp_path, capsys):
     assert main(["report", "--db", str(small_db), "--out", str(out), "--funder", "State Housing Trust",
                  "--start", "2024-01-01", "--end", "2024-03-31"]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "Outcomes report — State Housing Trust" in text and "2024-01-01 to 2024-03-31" in text
+    assert "Outcomes report — State Housing Trust" in text and "1 Jan 2024 to 31 Mar 2024" in text
     frame = pd.read_csv(tmp_path / "fund.csv", encoding="utf-8-sig")
     selection = frame[frame["table"] == "selection"].iloc[0]
     assert (selection["group"], selection["exits"], selection["positive"]) == ("State Housing Trust", 22, 11)

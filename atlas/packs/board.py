@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import accountability, network, ties
+from atlas import accountability, formats, network, ties
 from atlas.escape import html as esc
 from atlas.filters import Filters, reporting_periods
 from atlas.ingest.contract import label
@@ -117,9 +117,9 @@ def _number(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "—"
     if kind == "count":
-        return f"{int(value):,}"
+        return formats.count(value)
     if kind == "pct":
-        return f"{value:.1%}"
+        return formats.percent(value)
     return f"{value:.2f}"
 
 
@@ -131,8 +131,7 @@ def _change(now, then, kind: str) -> str:
     if kind == "count":
         return "no change" if delta == 0 else f"{delta:+,}"
     if kind == "pct":
-        points = 100 * delta
-        return "no change" if round(points, 1) == 0 else f"{points:+.1f} points"
+        return "no change" if round(100 * delta, formats.PERCENT_PLACES) == 0 else formats.points(delta)
     return "no change" if round(delta, 2) == 0 else f"{delta:+.2f}"
 
 
@@ -330,7 +329,8 @@ def agency_picture(view: network.NetworkView, title: str) -> go.Figure:
         if pick.any():
             fig.add_scatter(x=xy[pick, 0], y=xy[pick, 1], mode="markers", name=label(sector), hoverinfo="skip",
                             marker=dict(size=np.maximum(4, 2 * sizes[pick] * ppu), color=colour,
-                                        line=dict(color="white", width=0.8), opacity=1))
+                                        symbol=network.plotly_symbol(sector),
+                                        line=dict(color="#222222", width=0.8), opacity=1))
     other = ~agencies["sector"].isin(list(network.SECTOR_COLOURS)).to_numpy()
     if other.any():
         fig.add_scatter(x=xy[other, 0], y=xy[other, 1], mode="markers", name="Other sector", hoverinfo="skip",
@@ -435,7 +435,7 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
                                                             "agencies_cut_off": "Which"})[
             ["Agency", "Agencies cut off", "Which"]]),
         "informal": _rows(view.informal_flows),
-        "dormant": _rows(view.dormant.assign(Since=view.dormant["Since"].astype(str))),
+        "dormant": _rows(view.dormant.assign(Since=view.dormant["Since"].map(formats.date))),
         "strained": _rows(q.strained),
         "idle": _rows(q.idle),
         "ratings": _rows(q.ratings.assign(**{"Mean trust": q.ratings["Mean trust"].astype(float),
@@ -454,8 +454,8 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
         case=case_figures(pack.passed, pack.min_cell),
         period=pack.filters.describe_period(),
         previous=pack.previous.describe_period() if pack.previous else None,
-        as_of=f"{pack.as_of:%d %B %Y}" if pack.as_of is not None else "—",
-        generated=f"{generated:%d %B %Y %H:%M}",
+        as_of=formats.date(pack.as_of),
+        generated=formats.moment(generated),
         min_cell=pack.min_cell,
         reading=[_segments_of(line) for line in pack.reading],
         figures=figures,
@@ -466,7 +466,8 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
         not_drawn=view.not_drawn,
         flows_drawn=view.flows_drawn,
         flows_total=view.flows_total,
-        sectors=[(label(name), colour) for name, colour in network.SECTOR_COLOURS.items()],
+        sectors=[(label(name), colour, "cross" if name in network.DASHED_SECTORS else network.SECTOR_SHAPES[name])
+                 for name, colour in network.SECTOR_COLOURS.items()],
     )
 
 
@@ -490,7 +491,7 @@ def case_figures(passed: accountability.Headline, min_cell: int) -> dict:
 
 def _map_words(pack: BoardPack) -> str:
     view = pack.network
-    return ("Each dot is an agency, coloured by its sector and sized by the referrals it made and received. An arrow "
+    return ("Each mark is an agency, shaped and coloured by its sector and sized by the referrals it made and received. An arrow "
             "is a referral flow, from the agency that referred to the one that received, thicker for more "
             "referrals; its colour says whether a formal agreement, an informal tie or no declared tie stands "
             "behind it. A line without an arrow is a declared partnership: solid for a formal agreement, dashed "

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import exports, outcomes
+from atlas import exports, formats, outcomes
 from atlas.packs.render import TEMPLATES, ReportError, chart_images, chromium_path, pdf  # noqa: F401 (the pack's API)
 from atlas.ingest import contract
 from atlas.outcomes import Outcomes
@@ -61,9 +61,10 @@ def pack_figures(view: Outcomes) -> dict[str, go.Figure]:
     return {k: figures[k] for k in keys if figures.get(k) is not None}
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> dict:
-    """A table for the template: headings and rows of display strings ('' for hidden values)."""
-    formats = formats or {}
+def _table(frame: pd.DataFrame, columns: dict[str, str], writers: dict | None = None) -> dict:
+    """A table for the template: headings and rows of display strings ('' for hidden values); `writers` write
+    the columns they name (atlas.formats), counts have thousands separators."""
+    writers = writers or {}
     rows = []
     for record in frame.to_dict("records"):
         row = []
@@ -71,10 +72,10 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], formats: dict[str, str]
             value = record.get(column)
             if value is None or (not isinstance(value, str) and pd.isna(value)):
                 row.append("")
-            elif column in formats:
-                row.append(formats[column].format(value))
+            elif column in writers:
+                row.append(writers[column](value))
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                row.append(f"{value:,.0f}")
+                row.append(formats.count(value))
             else:
                 row.append(str(value))
         rows.append(row)
@@ -84,7 +85,7 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], formats: dict[str, str]
     return {"headings": list(columns.values()), "rows": rows, "numeric": numeric}
 
 
-RATE_FORMATS = {"rate": "{:.1%}", "ci_low": "{:.1%}", "ci_high": "{:.1%}"}
+RATE_FORMATS = {"rate": formats.percent, "ci_low": formats.percent, "ci_high": formats.percent}
 
 
 def tables(view: Outcomes) -> dict[str, dict]:
@@ -154,8 +155,8 @@ def html(view: Outcomes, images: dict[str, str] | None = None, generated: dt.dat
         view=view,
         scope=view.funder or "the whole network",
         period=view.filters.describe(),
-        as_of=f"{view.as_of:%d %B %Y}" if view.as_of else "—",
-        generated=f"{generated:%d %B %Y %H:%M}",
+        as_of=formats.date(view.as_of),
+        generated=formats.moment(generated),
         reading=reading_segments(view),
         selection=view.selection,
         network=view.network,
@@ -163,7 +164,7 @@ def html(view: Outcomes, images: dict[str, str] | None = None, generated: dt.dat
         tables=tables(view),
         notes=view.notes,
         min_cell=view.min_cell,
-        pct=lambda v: "—" if v is None or pd.isna(v) else f"{v:.1%}",
+        pct=formats.percent,
     )
 
 
