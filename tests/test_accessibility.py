@@ -110,12 +110,15 @@ def walk(page, audit: Audit, name: str) -> None:
     audit.scan(page, name)
     if open_expanders(page):
         audit.scan(page, f"{name}, expanders open")
-    for i in range(tabs(page).count()):
-        tab = tabs(page).nth(i)
-        if tab.get_attribute("aria-selected") == "true" or not tab.is_visible():
-            continue  # scanned already, or on a tab not open
-        label = tab.inner_text().strip()
-        tab.click()
+    seen = {t.inner_text().strip() for t in tabs(page).all() if t.get_attribute("aria-selected") == "true"}
+    for _ in range(40):  # a page's sections are drawn when opened, with tabs of their own: look again after each
+        waiting = [t for t in tabs(page).all() if t.is_visible() and t.get_attribute("aria-selected") != "true"
+                   and t.inner_text().strip() not in seen]
+        if not waiting:
+            break
+        label = waiting[0].inner_text().strip()
+        seen.add(label)
+        waiting[0].click()
         settle(page)
         open_expanders(page)
         audit.scan(page, f"{name}, tab {label!r}")
