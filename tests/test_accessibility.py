@@ -14,7 +14,7 @@ import pytest
 
 import axe
 from atlas import audience
-from browser import served, wait_drawn
+from browser import choose as browser_choose, served, wait_drawn
 
 VIEWPORT = {"width": 1280, "height": 900}  # the width the dashboard is designed for (docs/accessibility.md)
 ROLES = ("director", "board", "funder")
@@ -87,21 +87,7 @@ def tabs(page):
 
 
 def choose(page, combobox, index: int) -> str:
-    """Pick option `index` of a Streamlit selectbox; returns its text. A click while the script still runs can be
-    undone by its redraw: wait, then retry."""
-    option = page.locator("[role=option]").nth(index)
-    for _ in range(5):
-        settle(page)
-        combobox.click()
-        try:
-            option.wait_for(timeout=5_000)
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-    text = option.inner_text().strip()
-    option.click()
-    settle(page)
-    return text
+    return browser_choose(page, combobox, index, settle=settle)
 
 
 def walk(page, audit: Audit, name: str) -> None:
