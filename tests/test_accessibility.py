@@ -61,6 +61,9 @@ def open_page(browser, url: str, path: str):
 
 def settle(page) -> None:
     wait_drawn(page)
+    # an element left from the run before is faded (data-stale) until the new run replaces or removes it: a
+    # scan must not read it (it failed a contrast check on a busy machine)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
     page.wait_for_timeout(300)
     for frame in page.frames:
         if frame is not page.main_frame and not frame.is_detached():
