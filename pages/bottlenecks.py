@@ -25,7 +25,7 @@ for line in view.reading:
 
 st.subheader("Referral path")
 left, right = st.columns([3, 1])
-left.plotly_chart(view.funnel_chart, width="stretch")
+app.chart(left, view.funnel_chart, width="stretch")
 declined, pending = (view.funnel.set_index("stage").loc[s] for s in ("declined", "pending"))
 right.metric("Declined", f"{declined['referrals']:,.0f}",
              delta=None if declined["previous"] is None else f"{declined['referrals'] - declined['previous']:+,.0f}",
@@ -44,9 +44,9 @@ names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
 st.selectbox("Compare the network with", list(names), index=list(names).index(view.focus),
              format_func=names.get, key="bottleneck_focus")
 if view.durations_chart is not None:
-    st.plotly_chart(view.durations_chart, width="stretch")
+    app.chart(st, view.durations_chart, width="stretch")
 if view.trend_chart is not None:
-    st.plotly_chart(view.trend_chart, width="stretch")
+    app.chart(st, view.trend_chart, width="stretch")
 
 st.subheader(f"Stalled referrals ({len(view.stalled):,})")
 st.caption("Neither accepted nor declined, and waiting longer than 14 days — longest wait first. "
@@ -65,8 +65,8 @@ left, right = st.columns(2)
 if view.declines_by_agency is None:
     left.info("No referral was declined.")
 else:
-    left.plotly_chart(view.declines_by_agency, width="stretch")
-    right.plotly_chart(view.declines_by_service, width="stretch")
+    app.chart(left, view.declines_by_agency, width="stretch")
+    app.chart(right, view.declines_by_service, width="stretch")
 if not view.capacity_signal.empty:
     st.markdown("**Where most declines are for lack of capacity**")
     st.dataframe(formats.styled(view.capacity_signal, ["No-capacity share"]), hide_index=True, width="stretch")
@@ -78,7 +78,7 @@ st.selectbox("Show the agencies of one receiving sector", sectors, key="pathway_
 if view.pathways is None:
     st.info("No referrals between agencies match these filters.")
 else:
-    st.plotly_chart(view.pathways, width="stretch")
+    app.chart(st, view.pathways, width="stretch")
 
 st.subheader("Queues")
 st.caption("Per receiving agency over the period: arrivals and decisions (accepted or declined) per week, the "
@@ -86,7 +86,7 @@ st.caption("Per receiving agency over the period: arrivals and decisions (accept
            "(backlog ÷ decisions per week). Referrals nobody will ever answer stay in the backlog and "
            "lengthen the implied wait: read it with the lost referrals below.")
 if view.queue_chart is not None:
-    st.plotly_chart(view.queue_chart, width="stretch")
+    app.chart(st, view.queue_chart, width="stretch")
 st.dataframe(view.queues, hide_index=True, width="stretch", height=320)
 
 st.subheader("Ping-pong and lost clients")

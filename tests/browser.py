@@ -84,3 +84,20 @@ def wait_drawn(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(DRAWN, timeout=timeout_ms)
     page.wait_for_timeout(300)
     page.wait_for_function(DRAWN, timeout=timeout_ms)
+
+
+def choose(page, combobox, index: int) -> str:
+    """Pick option `index` of a Streamlit selectbox and return its text. A click while the script still runs can
+    be undone by its redraw: wait, then retry."""
+    option = page.locator('[role="option"]').nth(index)
+    for _ in range(5):
+        wait_drawn(page)
+        combobox.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+    text = option.inner_text().strip()
+    option.click()
+    return text

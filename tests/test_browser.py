@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from atlas import formats
 from atlas.db import Atlas
-from browser import served, wait_drawn
+from browser import choose, served
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +79,7 @@ def test_filters_persist_across_pages(site):
     everything = first_figure(page).inner_text()
 
     region_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1)
-    option = page.locator('[role="option"]').nth(1)
-    for _ in range(5):  # a click while the script still runs can be undone by its redraw: wait, then retry
-        wait_drawn(page)
-        region_box.click()
-        try:
-            option.wait_for(timeout=5_000)
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-    region = option.inner_text().strip()
-    option.click()
+    region = choose(page, region_box, 1)
     page.get_by_text(f"region {region}").first.wait_for(timeout=30_000)  # the caption names the filter
     expect(first_figure(page)).not_to_have_text(everything, timeout=30_000)
     narrowed = first_figure(page).inner_text()
@@ -117,7 +107,7 @@ def test_bottlenecks_page_draws_the_funnel_and_the_agency_table(site, tmp_path):
     expect(page.locator('[data-testid="stSidebar"]').get_by_text("Filters")).to_be_visible()
     expect(page.locator(".js-plotly-plot .funnellayer .point").first).to_be_visible(timeout=60_000)
     assert page.locator(".js-plotly-plot .funnellayer .point").count() >= 4  # referred → completed
-    table = page.locator('[data-testid="stDataFrame"]').first
+    table = page.locator('[data-testid="stDataFrame"]:visible').first  # the charts' tables are in closed expanders
     expect(table).to_be_visible(timeout=60_000)
     bottleneck = PLANTED["names"][PLANTED["bottleneck_agency_id"]]
     expect(page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=bottleneck).first).to_be_visible()
