@@ -144,6 +144,20 @@ def require_database() -> CachedAtlas:
     return _opened()
 
 
+def chart(where, fig, *args, **kwargs):
+    """A chart and, one click under it, the figures it draws as a table (its text alternative:
+    atlas.charts.figure_table), in `where` (st, a column or a tab); returns what st.plotly_chart returns."""
+    from atlas import charts
+
+    drawn = where.plotly_chart(fig, *args, **kwargs)
+    table = charts.figure_table(fig)
+    if table is not None:
+        title = fig.layout.title.text or "this chart"
+        where.expander(f"The figures of this chart: {escape.markdown(charts.plain(title))}", icon=":material/table:") \
+            .dataframe(table, hide_index=True, width="stretch")
+    return drawn
+
+
 def missing_data(page: str) -> None:
     """Say at the top of `page` which tables it uses were never loaded, and the file that adds each."""
     from atlas import missing

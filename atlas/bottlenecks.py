@@ -310,8 +310,9 @@ def durations_chart(overall: pd.DataFrame, focus: pd.DataFrame | None, focus_nam
                         showlegend=col == 1, row=1, col=col,
                         hovertemplate="%{x}: %{y:.1%} of referrals<extra>" + name + "</extra>")
     fig.update_yaxes(tickformat=".0%", title_text="Share of referrals", row=1, col=1)
-    titled(fig, "")
-    fig.update_layout(barmode="group", hovermode="closest", margin=dict(t=70),
+    titled(fig, "How long referrals wait at each stage")
+    fig.update_annotations(yshift=8)  # the panels' titles, under the chart's
+    fig.update_layout(barmode="group", hovermode="closest", margin=dict(t=110),
                       legend=dict(orientation="h", y=-0.28, x=0, xanchor="left", yanchor="top"))
     return fig
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import numbers
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -41,3 +45,80 @@ def referral_trend(trend: pd.DataFrame) -> go.Figure:
                     hovertemplate="%{y:,} " + status + "<extra></extra>")
     fig.update_layout(barmode="stack", yaxis_title="Referrals", xaxis_title=None)
     return titled(monthly_axis(fig, trend["month"]), "Referrals by month and what became of them")
+
+
+def plain(text) -> str:
+    """Plotly text as plain text: the first line, without its markup (<br>, <b>, <sup>), and with the entities the
+    app escaped names into (atlas.escape.html) read back, so a table shows a name as the text it is."""
+    if not isinstance(text, str):
+        return text
+    return html.unescape(re.sub(r"<[^>]+>", " ", text.split("<br>")[0])).strip()
+
+
+def _rounded(value) -> str:
+    """A figure of a chart as the pages write it: a count with separators, a measure to one decimal."""
+    from atlas import formats
+
+    if value is None or (isinstance(value, numbers.Real) and value != value):
+        return formats.MISSING
+    return formats.count(value) if float(value).is_integer() else f"{float(value):,.1f}"
+
+
+def figure_table(fig: go.Figure) -> pd.DataFrame | None:
+    """The figures a chart draws, as a table: its text alternative, for a person who cannot see the chart (the
+    pages put it one click under each chart). One row per category or date of the chart's axis, one column per
+    series (bars, lines, dots, funnel stages), shares written as percentages (atlas.formats); a heatmap gives one
+    row per row of cells, a flow diagram one row per flow. Traces that draw no figures of their own (reference
+    lines, legend entries) are left out. None when there is nothing to tabulate."""
+    from atlas import formats
+
+    columns: dict[str, pd.Series] = {}
+    key_title = ""
+    for i, trace in enumerate(fig.data):
+        kind = trace.type
+        if kind == "sankey":
+            labels = list(trace.node.label)
+            link = trace.link
+            return pd.DataFrame({"From": [plain(labels[k]) for k in link.source],
+                                 "To": [plain(labels[k]) for k in link.target],
+                                 "Count": [formats.count(v) for v in link.value]})
+        if kind == "heatmap" and trace.z is not None and trace.x is not None and trace.y is not None:
+            if trace.hoverinfo == "skip" and trace.showscale is False:
+                continue  # a layer that only paints empty cells
+            share = bool(trace.colorbar and trace.colorbar.tickformat and "%" in trace.colorbar.tickformat)
+            frame = pd.DataFrame([[formats.percent(v) if share else _rounded(v) for v in row] for row in trace.z],
+                                 index=[plain(k) for k in trace.y], columns=[plain(k) for k in trace.x])
+            return frame.rename_axis(fig.layout.yaxis.title.text or "Row").fillna(formats.MISSING).reset_index()
+        if kind not in ("bar", "scatter", "funnel") or trace.x is None or trace.y is None:
+            continue
+        x, y = list(trace.x), list(trace.y)
+        numeric = lambda values: bool(values) and all(v is None or isinstance(v, numbers.Number) for v in values)
+        horizontal = (trace.orientation == "h" if getattr(trace, "orientation", None) else
+                      kind == "funnel" or (numeric(x) and not numeric(y)))
+        keys, values = (y, x) if horizontal else (x, y)
+        if not keys or all(k is None for k in keys) or len(keys) != len(values) or not numeric(values):
+            continue
+        axis = fig.layout[(getattr(trace, "xaxis" if horizontal else "yaxis", None) or ("x" if horizontal else "y"))
+                          .replace("x", "xaxis").replace("y", "yaxis")]
+        share = bool(axis.tickformat and "%" in axis.tickformat)
+        series = pd.Series([formats.percent(v) if share else _rounded(v) for v in values], index=[plain(k) for k in keys])
+        series = series[~series.index.duplicated()]
+        name = plain(trace.name) or (fig.layout.yaxis.title.text if not horizontal else fig.layout.xaxis.title.text) \
+            or f"Series {i + 1}"
+        panel = int((getattr(trace, "xaxis", None) or "x")[1:] or 1) - 1  # side-by-side panels: named by their titles
+        if panel and len(fig.layout.annotations) > panel or (panel == 0 and getattr(trace, "xaxis", None)
+                                                              and len(fig.layout.annotations) > 1):
+            name = f"{name} — {plain(fig.layout.annotations[panel].text)}"
+        while name in columns:
+            name += " "
+        columns[name] = series
+        key_axis = fig.layout.yaxis if horizontal else fig.layout.xaxis
+        key_title = key_title or key_axis.title.text or ""
+    if not columns:
+        return None
+    table = pd.DataFrame(columns)
+    if isinstance(table.index, pd.DatetimeIndex) or all(isinstance(k, (pd.Timestamp,)) for k in table.index):
+        table.index = [formats.month(k) for k in table.index]
+        key_title = key_title or "Month"
+    table.index.name = key_title or "Category"
+    return table.fillna(formats.MISSING).reset_index()

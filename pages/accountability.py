@@ -35,21 +35,21 @@ figures[3].metric("Passed around, no one took them on", f"{int(summary['unheld']
 
 st.subheader("Is someone holding the case?")
 if view.trend_chart is not None:
-    st.plotly_chart(view.trend_chart, width="stretch")
+    app.chart(st, view.trend_chart, width="stretch")
 
 st.subheader("Sectors that turn each other down")
 st.caption("Each cell: how many times likelier than the network's referrals a referral from the row's sector to the "
            "column's was declined, over referrals decided in the period. ⇄ marks a mutual friction pair: at least "
            "30 decided referrals each way and at least 1.5× both ways.")
 if view.friction_chart is not None:
-    st.plotly_chart(view.friction_chart, width="stretch")
+    app.chart(st, view.friction_chart, width="stretch")
 
 st.subheader("Dropped hand-offs")
 st.caption("A declined referral is dropped when nobody refers the client again within 14 days; it is charged to the "
            "referrer, who still held the client. Declines less than 14 days old are still open. Ranked are "
            "referrers with at least 20 closed declines.")
 if view.referrers_chart is not None:
-    st.plotly_chart(view.referrers_chart, width="stretch")
+    app.chart(st, view.referrers_chart, width="stretch")
 st.dataframe(view.referrers, hide_index=True, width="stretch", column_config={
     "Dropped share": st.column_config.NumberColumn(format="%.0f%%")})
 

@@ -26,7 +26,7 @@ for line in view.reading:
 
 st.subheader("Referral path")
 left, right = st.columns([3, 1])
-left.plotly_chart(view.funnel_chart, width="stretch")
+app.chart(left, view.funnel_chart, width="stretch")
 declined, pending = (view.funnel.set_index("stage").loc[s] for s in ("declined", "pending"))
 right.metric("Declined", f"{declined['referrals']:,.0f}",
              delta=None if declined["previous"] is None else f"{declined['referrals'] - declined['previous']:+,.0f}",
@@ -48,9 +48,9 @@ with container:
         st.selectbox("Compare the network with", list(names), index=list(names).index(view.focus),
                      format_func=names.get, key="bottleneck_focus")
         if view.durations_chart is not None:
-            st.plotly_chart(view.durations_chart, width="stretch")
+            app.chart(st, view.durations_chart, width="stretch")
         if view.trend_chart is not None:
-            st.plotly_chart(view.trend_chart, width="stretch")
+            app.chart(st, view.trend_chart, width="stretch")
     elif section == "Stalled referrals":
         st.subheader(f"Stalled referrals ({len(view.stalled):,})")
         st.caption("Neither accepted nor declined, and waiting longer than 14 days — longest wait first. "
@@ -69,8 +69,8 @@ with container:
         if view.declines_by_agency is None:
             left.info("No referral was declined.")
         else:
-            left.plotly_chart(view.declines_by_agency, width="stretch")
-            right.plotly_chart(view.declines_by_service, width="stretch")
+            app.chart(left, view.declines_by_agency, width="stretch")
+            app.chart(right, view.declines_by_service, width="stretch")
         if not view.capacity_signal.empty:
             st.markdown("**Where most declines are for lack of capacity**")
             st.dataframe(formats.styled(view.capacity_signal, ["No-capacity share"]), hide_index=True,
@@ -83,7 +83,7 @@ with container:
         if view.pathways is None:
             st.info("No referrals between agencies match these filters.")
         else:
-            st.plotly_chart(view.pathways, width="stretch")
+            app.chart(st, view.pathways, width="stretch")
     elif section == "Queues":
         st.subheader("Queues")
         st.caption("Per receiving agency over the period: arrivals and decisions (accepted or declined) per week, the "
@@ -91,7 +91,7 @@ with container:
                    "(backlog ÷ decisions per week). Referrals nobody will ever answer stay in the backlog and "
                    "lengthen the implied wait: read it with the lost referrals below.")
         if view.queue_chart is not None:
-            st.plotly_chart(view.queue_chart, width="stretch")
+            app.chart(st, view.queue_chart, width="stretch")
         st.dataframe(view.queues, hide_index=True, width="stretch", height=320)
     elif section == "Ping-pong and lost clients":
         st.subheader("Ping-pong and lost clients")

@@ -43,7 +43,7 @@ left, right = st.columns(2)
 left.selectbox("Region shown", view.regions, key="need_region")
 right.selectbox("Service shown", view.services, format_func=need.service_label, key="need_service")
 if view.cell_chart is not None:
-    st.plotly_chart(view.cell_chart, width="stretch")
+    app.chart(st, view.cell_chart, width="stretch")
     st.caption("The shaded band is the unmet need: people in need beyond the slots on offer that month. "
                "Referrals are the demand that reached an agency; need counts everyone assessed, referred or not.")
 else:
@@ -59,7 +59,7 @@ with container:
                    "referrals over slots (above 100 %, more people were sent than there were places). Grey cells have need "
                    "but no slots in the region. Click a cell, or pick it above, to follow it in the charts.")
         if view.heatmap is not None:
-            st.plotly_chart(view.heatmap, width="stretch", key="need_heatmap", on_select=_pick_cell,
+            app.chart(st, view.heatmap, width="stretch", key="need_heatmap", on_select=_pick_cell,
                             selection_mode="points", config={"displayModeBar": False})
     elif section == 'Utilization':
         st.subheader("Utilization")
@@ -85,7 +85,7 @@ with container:
         st.caption("Full slots (from capacity records) and referrals declined for 'no capacity' (from the referral "
                    "system) are recorded independently; where both are high, the shortage is real.")
         if view.signals_chart is not None:
-            st.plotly_chart(view.signals_chart, width="stretch")
+            app.chart(st, view.signals_chart, width="stretch")
             if view.agreement:
                 st.markdown(view.agreement)
             table = view.signals[view.signals["no_capacity"] > 0]
@@ -105,7 +105,7 @@ with container:
                 "history it is the average of the last three. The band is an 80 % range, sized from how far the same rule "
                 "missed over the last 12 months." + ("" if view.method == "seasonal" else
                                                     " This history is short, so the forecast is the recent average."))
-            st.plotly_chart(view.outlook_chart, width="stretch")
+            app.chart(st, view.outlook_chart, width="stretch")
             st.markdown(f"**Where the gap will be largest in {view.quarter}** — forecast need against forecast slots "
                         "(the last month's, carried forward), with the last three months beside it. Ranked by how sure the "
                         "gap is (the low end of the unmet share's 95% interval), so a large share of a few people can rank "

@@ -195,7 +195,7 @@ with container:
             for line in moved.summary:
                 st.markdown(f"- {line}")
             if moved.chart is not None:
-                st.plotly_chart(moved.chart, width="stretch")
+                app.chart(st, moved.chart, width="stretch")
             gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
                 f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
                 f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])

@@ -56,7 +56,7 @@ with container:
         choice = st.radio("Compare by", list(outcomes.DIMENSIONS), horizontal=True, key="outcomes_compare",
                           format_func=outcomes.DIMENSIONS.get)
         if view.figure(f"by_{choice}") is not None:
-            st.plotly_chart(view.figure(f"by_{choice}"), width="stretch")
+            app.chart(st, view.figure(f"by_{choice}"), width="stretch")
         st.dataframe(outcomes.display(view.by[choice], choice), **TABLE,
                      height=320 if len(view.by[choice]) > 10 else "auto")
     elif section == 'Trend by quarter':
@@ -66,7 +66,7 @@ with container:
                    + ". The trend, returns and referral routes ignore the region, service and sector filters, so that two "
                      "filter choices cannot be compared to work out a small number.")
         if view.figure("trend") is not None:
-            st.plotly_chart(view.figure("trend"), width="stretch")
+            app.chart(st, view.figure("trend"), width="stretch")
         else:
             st.info("Every quarter is hidden: too few exits.")
     elif section == 'Outcome mix':
@@ -74,7 +74,7 @@ with container:
         by = st.radio("Show the mix by", ["service_type", "program"], horizontal=True, key="outcomes_mix",
                       format_func={"service_type": "Service type", "program": "Program (largest 20)"}.get)
         if view.figure(f"mix_{by}") is not None:
-            st.plotly_chart(view.figure(f"mix_{by}"), width="stretch")
+            app.chart(st, view.figure(f"mix_{by}"), width="stretch")
         st.caption("Shares of each group's exits. “Outcome not shown” holds outcome counts too small to itemise "
                    "(with the next smallest, where needed, so they cannot be worked out).")
     elif section == 'Returns to homelessness':
@@ -83,13 +83,13 @@ with container:
                    "agency) within 6, 12 or 24 months. Each window ends that long before the data's end, so everyone "
                    "counted was followed for the whole time.")
         if view.figure("returns") is not None:
-            st.plotly_chart(view.figure("returns"), width="stretch")
+            app.chart(st, view.figure("returns"), width="stretch")
         st.dataframe(outcomes.display(view.returns, "returns"), **TABLE)
     elif section == 'Pathways':
         st.subheader("Pathways: outcomes by referring agency")
         st.caption("Exits grouped by the agency that last referred the client to the agency they left.")
         if view.figure("pathways") is not None:
-            st.plotly_chart(view.figure("pathways"), width="stretch")
+            app.chart(st, view.figure("pathways"), width="stretch")
         st.dataframe(outcomes.display(view.pathways, "pathways"), **TABLE,
                      height=320)
     elif section == 'Programs':

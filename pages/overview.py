@@ -48,4 +48,4 @@ if sentence:  # who holds the case, at network level (for every audience, small 
 if view.trend_chart is None:
     st.info("No referrals match these filters.")
 else:
-    st.plotly_chart(view.trend_chart, width="stretch")
+    app.chart(st, view.trend_chart, width="stretch")

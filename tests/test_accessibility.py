@@ -432,3 +432,54 @@ def test_palettes_are_told_apart_with_each_colour_vision_deficiency():
     # the palette that shipped before failed this: education and community 4.2 apart with deuteranopia
     old = {"education": "#f4a261", "community": "#e9c46a"}
     assert closest_pair(old, CVD["deuteranopia"])[0] < MIN_DELTA_E
+
+
+def test_every_chart_has_a_title_and_its_figures_as_a_table(demo_db):
+    """A person who cannot see a chart gets its figures: every chart the pages draw has a title that says what it
+    shows and a table of its figures (atlas.charts.figure_table, one click under the chart through app.chart), and
+    the table holds the figures the chart draws, written as the pages write them."""
+    import datetime as dt
+    import re
+
+    import plotly.graph_objects as go
+
+    from atlas import accountability, bottlenecks, charts, formats, need, outcomes, overview
+    from atlas.db import Atlas
+    from atlas.filters import Filters
+
+    with Atlas(demo_db) as db:
+        extent = db.query("data_extent").iloc[0]
+        last = pd_date(extent["last_referral"])
+        period = Filters(dt.date(last.year - 1, last.month, 1), last)
+        built = {"overview": overview.build(db, period), "bottlenecks": bottlenecks.build(db, period),
+                 "accountability": accountability.build(db, period), "need": need.build(db, period),
+                 "outcomes": outcomes.build(db, period, min_cell=11)}
+        figures = {}  # read while the database is open: a view's sections are built the first time they are read
+        for page, view in built.items():
+            for name in dir(view):
+                value = getattr(view, name, None)
+                if isinstance(value, go.Figure):
+                    figures[f"{page}.{name}"] = value
+    outcome_view = built["outcomes"]
+    for key in ("by_service_type", "trend", "mix_service_type", "returns", "pathways"):
+        if outcome_view.figure(key) is not None:
+            figures[f"outcomes.{key}"] = outcome_view.figure(key)
+    assert len(figures) >= 15, sorted(figures)
+    for name, fig in figures.items():
+        assert (fig.layout.title.text or "").strip(), f"{name} has no title"
+        table = charts.figure_table(fig)
+        assert table is not None and len(table), f"{name} has no table of its figures"
+        assert all(str(c).strip() for c in table.columns), f"{name}: every column is named"
+    # the figures are the chart's: the Overview's months and counts, written as the pages write them
+    trend = charts.figure_table(built["overview"].trend_chart)
+    accepted = next(t for t in built["overview"].trend_chart.data if t.name == "Accepted")
+    assert trend["Accepted"].tolist() == [formats.count(v) for v in accepted.y]
+    assert trend["Month"].tolist() == [formats.month(m) for m in accepted.x]
+    rates = charts.figure_table(outcome_view.figure("trend"))
+    assert all(re.fullmatch(r"\d{1,3}\.\d%|—", v) for v in rates.iloc[:, 1])
+
+
+def pd_date(value):
+    import pandas as pd
+
+    return pd.Timestamp(value).date()

@@ -107,7 +107,7 @@ def test_bottlenecks_page_draws_the_funnel_and_the_agency_table(site, tmp_path):
     expect(page.locator('[data-testid="stSidebar"]').get_by_text("Filters")).to_be_visible()
     expect(page.locator(".js-plotly-plot .funnellayer .point").first).to_be_visible(timeout=60_000)
     assert page.locator(".js-plotly-plot .funnellayer .point").count() >= 4  # referred → completed
-    table = page.locator('[data-testid="stDataFrame"]').first
+    table = page.locator('[data-testid="stDataFrame"]:visible').first  # the charts' tables are in closed expanders
     expect(table).to_be_visible(timeout=60_000)
     bottleneck = PLANTED["names"][PLANTED["bottleneck_agency_id"]]
     expect(page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=bottleneck).first).to_be_visible()
