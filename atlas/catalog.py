@@ -29,6 +29,7 @@ from typing import Any, Mapping
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MODEL_DIR = QUERIES_DIR / "model"
 ROLLUPS_DIR = QUERIES_DIR / "rollups"
+INGEST_DIR = QUERIES_DIR / "ingest"
 
 _PARAM_LINE = re.compile(r"^--\s+(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\w+)(?:\s*=\s*(?P<default>[^:]+?))?\s*:\s*(?P<doc>.*)$")
 _FIELD_LINE = re.compile(r"^--\s*(?P<key>name|purpose|grain|params):\s*(?P<value>.*)$")
@@ -168,6 +169,14 @@ def model_statements(directory: Path = MODEL_DIR) -> list[tuple[str, str]]:
 def rollup_statements(directory: Path = ROLLUPS_DIR) -> list[tuple[str, str]]:
     """The statements that fill the rollup tables once every stored table has its rows: (file name, sql)."""
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
+
+
+def ingest_statement(name: str, directory: Path = INGEST_DIR) -> str:
+    """A statement the importer runs (queries/ingest/NAME.sql): the pseudonym macro and the inserts that use it."""
+    path = directory / f"{name}.sql"
+    if not path.is_file() or path.parent != directory:
+        raise QueryError(f"no import statement {name!r}")
+    return path.read_text(encoding="utf-8")
 
 
 def model_fingerprint(model: Path = MODEL_DIR, rollups: Path = ROLLUPS_DIR) -> str:

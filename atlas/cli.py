@@ -17,6 +17,7 @@ import pandas as pd
 from atlas import catalog, config, demo
 from atlas.ingest import formats, importer, validate
 from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated, DatabaseUnreadable
+from atlas.progress import Progress, TextBar
 
 
 class UsageError(Exception):
@@ -102,6 +103,8 @@ def cmd_demo(args) -> int:
         key = secrets.token_hex(32).encode()
         print("No HMAC key configured: the demo's invented client ids are pseudonymised with a one-off key.")
     started = time.perf_counter()
+    progress = Progress(TextBar())
+    progress.report(0.0, f"Generating a community of {args.referrals:,} referrals")
     try:
         tables = demo.generate(seed=args.seed, referrals=args.referrals, agencies=args.agencies)
     except ValueError as error:  # a size the story cannot be told at
@@ -112,12 +115,15 @@ def cmd_demo(args) -> int:
         print(validate.format_report(errors), file=sys.stderr)
         return 1
     if args.csv:
+        progress.report(0.3, f"Writing the contract files to {args.csv}")
         written = formats.write_folder(tables, args.csv)
         print(f"Wrote {len(written)} contract files to {args.csv}")
     counts = importer.build_database(
         tables, database, key, source=f"demo seed={args.seed}",
         files={name: f"{name} (demo)" for name in tables}, checksum=importer.frames_checksum(tables),
+        progress=progress.part(0.4, 1.0),
     )
+    progress.finish("Built")
     took = time.perf_counter() - started
     print(f"Built demo database {database} in {took:.1f} s: "
           + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
@@ -166,7 +172,7 @@ def cmd_import(args) -> int:
                                                    + ", ".join(p.name for p in args.columns), checksum=checksum)
         else:
             result = importer.import_folder(args.directory, database, key, mode=mode,
-                                            on_conflict=args.on_conflict)
+                                            on_conflict=args.on_conflict, progress=Progress(TextBar()))
     except archive.ArchiveRefused as refused:
         print(validate.format_report([refused.problem]), file=sys.stderr)
         print(f"\nThe archive was not read. {database} is unchanged.", file=sys.stderr)
@@ -258,7 +264,7 @@ def cmd_upgrade(args) -> int:
         Atlas(database).close()  # a damaged file says so (DatabaseUnreadable), instead of a traceback
     except DatabaseOutdated:
         pass  # what an upgrade is for
-    if importer.upgrade(database):
+    if importer.upgrade(database, Progress(TextBar())):
         print(f"Rebuilt the data model of {database} over its data.")
     else:
         print(f"{database} is up to date.")

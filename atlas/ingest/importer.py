@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from atlas import catalog, db
+from atlas.progress import NOWHERE, Part, Progress
 from atlas.ingest import sources, validate
 from atlas.ingest.contract import OUTCOMES, TABLES, HOUSING_OUTCOMES, outcome_polarity
 from atlas.ingest.pseudonym import pseudonymise
@@ -113,9 +114,16 @@ class ImportResult:
 
 
 def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mode: str = "replace",
-                  on_conflict: str = "refuse") -> ImportResult:
+                  on_conflict: str = "refuse", progress: Progress = NOWHERE) -> ImportResult:
     """Validate every file in `directory` against the contract and, only if all is valid, load it
-    into `database` (see the module doc for the modes); raises ImportRejected with every problem."""
+    into `database` (see the module doc for the modes); raises ImportRejected with every problem.
+
+    A replace reads the files in batches (atlas.ingest.streamed: bounded memory, with `progress`); an
+    append compares every row with the stored ones, so it reads the files whole."""
+    if mode == "replace":
+        from atlas.ingest import streamed
+
+        return streamed.import_folder(directory, database, key, progress=progress)
     directory = Path(directory)
     raw, problems = sources.read_folder(directory, required=REQUIRED_FOR_REPLACE if mode == "replace" else ())
     files = {name: raw[name].file for name in raw}
@@ -231,15 +239,21 @@ def build_database(
     source: str,
     files: dict[str, str],
     checksum: str,
+    progress: Progress = NOWHERE,
 ) -> dict[str, int]:
     """Build a new database from canonical typed tables and swap it in atomically; returns row counts."""
+    from atlas.ingest import pseudonym, streamed
+
     counts: dict[str, int] = {}
-    with _building(database) as con:
+    total = max(1, sum(len(tables[name]) for name in TABLES if name in tables))
+    with _building(database, progress.part(0.5, 1.0)) as con:
+        con.execute(catalog.ingest_statement("pseudonym"))
         for name in TABLES:
             if name in tables:
-                frame = _prepare(name, tables[name], key)
-                con.from_df(frame).insert_into(name)
-                counts[name] = len(frame)
+                progress.report(0.5 * sum(counts.values()) / total, f"Writing {name}",
+                                rows=sum(counts.values()))
+                streamed.write(con, name, tables[name], pseudonym.pads(key))
+                counts[name] = len(tables[name])
         _log(con, "replace", source, files, counts, {name: {"added": n} for name, n in counts.items()},
              checksum)
     return counts
@@ -249,9 +263,9 @@ STORED_TABLES = (*TABLES, "imports")  # the tables that hold data (the rest of t
 
 
 @contextlib.contextmanager
-def _rebuilding(database: Path):
+def _rebuilding(database: Path, progress: Part | None = None):
     """`_building`, with the database being replaced attached (read-only) as `atlas_before`."""
-    with _building(database) as con:
+    with _building(database, progress) as con:
         con.execute("attach $path as atlas_before (read_only)", {"path": str(database)})
         yield con
         con.execute("detach atlas_before")
@@ -308,26 +322,31 @@ def built_model(database: str | Path) -> str | None:
         con.close()
 
 
-def upgrade(database: str | Path) -> bool:
+def upgrade(database: str | Path, progress: Progress = NOWHERE) -> bool:
     """Rebuild the current data model over a database's stored rows when another version of the
     model built it (atomically, like an import); True when it did. Client ids are copied as stored."""
     if built_model(database) == catalog.model_fingerprint():
         return False
-    with import_lock(database), _rebuilding(Path(database)) as con:
-        for name in STORED_TABLES:
+    with import_lock(database), _rebuilding(Path(database), progress.part(0.4, 1.0)) as con:
+        for i, name in enumerate(STORED_TABLES):
+            progress.report(0.4 * i / len(STORED_TABLES), f"Copying the stored {name}")
             _copy_stored(con, name)
+    progress.finish("Upgraded")
     return True
 
 
+BUILD_MEMORY = "2GB"  # DuckDB's share of memory while building (beyond it, it spills to disk beside the file)
+
+
 @contextlib.contextmanager
-def _building(database: str | Path):
+def _building(database: str | Path, progress: Part | None = None):
     """A connection to a new database file holding the data model, swapped in over `database` when
-    the block ends without an error, and removed otherwise."""
+    the block ends without an error, and removed otherwise. `progress` follows the model's build steps."""
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
     building = database.with_name(f".{database.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.building")
     try:
-        con = duckdb.connect(str(building))
+        con = duckdb.connect(str(building), config={"memory_limit": BUILD_MEMORY})
         try:
             for _, sql in catalog.model_statements():
                 con.execute(sql)
@@ -338,8 +357,13 @@ def _building(database: str | Path):
             con.execute("insert into model_version values ($fingerprint)",
                         {"fingerprint": catalog.model_fingerprint()})
             yield con
-            for _, sql in catalog.rollup_statements():  # derived from the rows just written
+            rollups = catalog.rollup_statements()
+            for i, (name, sql) in enumerate(rollups):  # derived from the rows just written
+                if progress is not None:
+                    progress.report(i / (len(rollups) + 1), f"Building the model: {_step(name)}")
                 con.execute(sql)
+            if progress is not None:
+                progress.report(len(rollups) / (len(rollups) + 1), "Saving the database")
             con.execute("checkpoint")
         finally:
             con.close()
@@ -347,6 +371,11 @@ def _building(database: str | Path):
     finally:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
+
+
+def _step(file: str) -> str:
+    """A rollup's file name in words: "10_referral_facts.sql" -> "referral facts"."""
+    return Path(file).stem.split("_", 1)[-1].replace("_", " ")
 
 
 def _log(con, mode: str, source: str, files: dict[str, str], counts: dict[str, int],

@@ -29,6 +29,14 @@ def _keyed(key: bytes):
     return pseudonym
 
 
+def pads(key: bytes) -> dict[str, bytes]:
+    """The key's inner and outer HMAC pads, bound to queries/ingest/pseudonym.sql (which pseudonymises a
+    whole batch in DuckDB, on every core, as `pseudonymise` does here)."""
+    block = hashlib.sha256().block_size
+    padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+    return {"inner_pad": bytes(b ^ 0x36 for b in padded), "outer_pad": bytes(b ^ 0x5C for b in padded)}
+
+
 def pseudonym(value: str, key: bytes) -> str:
     return _keyed(key)(value)
 

@@ -106,6 +106,21 @@ def read_folder(path: str | Path, required: tuple[str, ...] | None = None
     (warnings). Hidden entries (".DS_Store", ...) are skipped silently. Raises NotADirectoryError
     when `path` is not a folder.
     """
+    paths, problems = list_folder(path, required)
+    tables: dict[str, RawTable] = {}
+    for table, file in paths.items():
+        raw, file_problems = read_file(file, table)
+        problems += file_problems
+        if raw is not None:
+            tables[table] = raw
+    return tables, problems
+
+
+def list_folder(path: str | Path, required: tuple[str, ...] | None = None
+                ) -> tuple[dict[str, Path], list[Problem]]:
+    """The contract files in the folder `path`, by table, without reading them; and the problems of
+    the folder itself (as `read_folder` reports them: two files for one table, missing `required`
+    tables, entries that are not contract files)."""
     folder = Path(path)
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is not a folder")
@@ -120,18 +135,15 @@ def read_folder(path: str | Path, required: tuple[str, ...] | None = None
         else:
             problems.append(_ignored(entry))
 
-    tables: dict[str, RawTable] = {}
-    for table, paths in found.items():
-        if len(paths) > 1:
-            names = " and ".join(p.name for p in paths)
+    paths: dict[str, Path] = {}
+    for table, files in found.items():
+        if len(files) > 1:
+            names = " and ".join(p.name for p in files)
             problems.append(Problem(
-                paths[0].name, None, None, None, "duplicate_file",
+                files[0].name, None, None, None, "duplicate_file",
                 f"{names} both hold the {table} table: keep only one of them in the folder."))
             continue
-        raw, file_problems = read_file(paths[0], table)
-        problems += file_problems
-        if raw is not None:
-            tables[table] = raw
+        paths[table] = files[0]
 
     if required is None:
         required = tuple(t.name for t in TABLES.values() if t.mandatory)
@@ -141,7 +153,7 @@ def read_folder(path: str | Path, required: tuple[str, ...] | None = None
                 f"{table.name}.csv", None, None, None, "missing_file",
                 f"The {table.name} table is mandatory: add {table.name}.csv (or {table.name}.parquet) "
                 "to the folder."))
-    return tables, problems
+    return paths, problems
 
 
 def read_file(path: str | Path, table: str | None = None) -> tuple[RawTable | None, list[Problem]]:
@@ -462,6 +474,165 @@ def _first_line(error: Exception) -> str:
 
 def _text_frame(arrow: pa.Table) -> pd.DataFrame:
     """Strip names and cells, make blank cells missing, drop trailing blank rows, to pandas."""
+    columns, filled = _stripped(arrow)
+    length = int(filled[-1]) + 1 if len(filled) else 0
+    names = [name.strip() for name in arrow.column_names]
+    arrow = pa.table(columns, names=[f"c{i}" for i in range(len(columns))]).slice(0, length)
+    frame = arrow.to_pandas()
+    frame.columns = names
+    return frame
+
+
+# ---- reading in batches ----------------------------------------------------------------------------
+
+BLOCK_BYTES = 32 << 20  # how much of a CSV file one batch holds (about 250,000 referral rows)
+
+
+class Batches:
+    """A contract file read a batch of rows at a time, for tables too large to hold whole.
+
+    Iterating gives frames of text like `RawTable.frame`, each with the contract's header names, in
+    file order; `offset` is then the number of rows before the current batch (the file row of the
+    batch's position i is offset + i + 2). Blank rows at the end of a batch are held back and given
+    with the next batch, so blank rows at the end of the file are dropped as `read_file` drops them.
+
+    A CSV file in UTF-8 is streamed (Arrow's reader, on both cores); anything else (Parquet, a
+    workbook, text in another encoding) is read whole by `read_file` and given as one batch. After
+    iterating, `unreadable` holds the problems that make the file unreadable (rows with the wrong
+    number of values), if any: the batches given are then not the file's rows and must be discarded.
+    `bytes_read` counts the bytes of the file read so far, for progress.
+    """
+
+    def __init__(self, path: str | Path, table: str, block_bytes: int = BLOCK_BYTES):
+        self.path = Path(path)
+        self.table = table
+        self.block_bytes = block_bytes
+        self.size = self.path.stat().st_size
+        self.bytes_read = 0
+        self.offset = 0
+        self.header: list[str] | None = None
+        self.warnings: list[Problem] = []
+        self.unreadable: list[Problem] | None = None
+
+    def __iter__(self):
+        streamed = self._stream() if self.path.suffix.lower() in (".csv", ".tsv") else None
+        if streamed is not None:
+            try:
+                yield from streamed
+                return
+            except _NotUtf8:  # read again, whole, in the encoding read_file finds
+                pass
+        self.offset, self.header, self.warnings = 0, None, []
+        raw, problems = read_file(self.path, self.table)
+        self.bytes_read = self.size
+        if raw is None:
+            self.unreadable = problems
+            return
+        self.warnings = problems
+        self.header = [str(name) for name in raw.frame.columns]
+        yield raw.frame
+
+    def _stream(self):
+        """The generator of a UTF-8 CSV file's batches, or None when the file is not read this way."""
+        with self.path.open("rb") as f:
+            head = f.read(_HEAD_BYTES)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_binary(head) or any(
+                head.startswith(magic) for magic in _SIGNATURES):
+            return None  # read_file says what it is
+        bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+        try:
+            text = head[bom:].decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.start < len(head) - bom - 4:  # not only a character cut at the end of the sample
+                return None
+            text = head[bom:error.start].decode("utf-8")
+        delimiter = _sniff_delimiter(text, TABLES[self.table])
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        if not any(name.strip() for name in header):
+            return None  # read_file reports the empty file
+        return self._batches(bom, delimiter, len(header))
+
+    def _batches(self, bom: int, delimiter: str, width: int):
+        names = [f"c{i}" for i in range(width)]
+        bad_rows = BadRows()
+        counted = _Counted(self.path, bom, self)
+        try:
+            reader = pacsv.open_csv(
+                counted,
+                read_options=pacsv.ReadOptions(column_names=names, use_threads=True, block_size=self.block_bytes),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                                 ignore_empty_lines=False, invalid_row_handler=bad_rows),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.large_string() for n in names}, strings_can_be_null=True,
+                    null_values=[""], quoted_strings_can_be_null=True))
+            held = None  # blank rows at the end of the last batch
+            for batch in reader:
+                table = pa.Table.from_batches([batch])
+                if self.header is None:
+                    if not table.num_rows:
+                        continue
+                    self.header = [(v or "").strip() for v in table.slice(0, 1).to_pylist()[0].values()]
+                    table = table.slice(1)
+                if held is not None:
+                    table = pa.concat_tables([held, table])
+                columns, filled = _stripped(table)
+                last = int(filled[-1]) + 1 if len(filled) else 0
+                held = table.slice(last) if last < table.num_rows else None
+                if last:
+                    frame = pa.table(columns, names=names).slice(0, last).to_pandas()
+                    frame.columns = self.header
+                    yield frame
+                    self.offset += last
+        except pa.ArrowInvalid as error:
+            if "UTF8" in str(error) or "UTF-8" in str(error):
+                raise _NotUtf8() from None
+            save_as = "save the table as CSV (UTF-8, comma-separated)"
+            self.unreadable = [Problem(self.path.name, None, None, None, "not_csv", (
+                f"The file cannot be read as CSV ({_first_line(error)}): {save_as}, with text containing "
+                "commas or quotes in double quotes."))]
+            return
+        finally:
+            counted.close()
+        if bad_rows.count:
+            if any(number is None or number < 0 for number, _ in bad_rows.listed):  # read on two cores: number again
+                _, problems = read_file(self.path, self.table)
+                self.unreadable = problems
+                return
+            separator = _DELIMITER_NAMES[delimiter]
+            self.unreadable = bad_rows.problems(self.path.name, (
+                f"This row does not have {width} values like the header: put text containing {separator} in "
+                "double quotes, and give every row the same columns. The file is not read until every row is "
+                "fixed."))
+
+
+class _NotUtf8(Exception):
+    """A streamed CSV file turned out not to be UTF-8."""
+
+
+class _Counted(io.RawIOBase):
+    """A file read from `start`, counting the bytes read into `batches.bytes_read`."""
+
+    def __init__(self, path: Path, start: int, batches: Batches):
+        self._file = path.open("rb")
+        self._file.seek(start)
+        self._batches = batches
+        batches.bytes_read = start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._file.readinto(buffer)
+        self._batches.bytes_read += n or 0
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _stripped(arrow: pa.Table) -> tuple[list[pa.ChunkedArray], np.ndarray]:
+    """The table's columns stripped, blank cells missing; and the positions of rows with a value."""
     columns = []
     has_value = np.zeros(arrow.num_rows, dtype=bool)
     for column in arrow.columns:
@@ -469,13 +640,7 @@ def _text_frame(arrow: pa.Table) -> pd.DataFrame:
         column = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.large_string()), stripped)
         has_value |= column.is_valid().to_numpy(zero_copy_only=False)
         columns.append(column)
-    filled = np.flatnonzero(has_value)
-    length = int(filled[-1]) + 1 if len(filled) else 0
-    names = [name.strip() for name in arrow.column_names]
-    arrow = pa.table(columns, names=[f"c{i}" for i in range(len(columns))]).slice(0, length)
-    frame = arrow.to_pandas()
-    frame.columns = names
-    return frame
+    return columns, np.flatnonzero(has_value)
 
 
 # A reader returns the file's Arrow table of strings, or that and the warnings it has to report.

@@ -90,16 +90,18 @@ def validate(raw_tables: Mapping[str, RawTable], *, limit: int = ROWS_LISTED
     return tables, problems + check(tables, files, written=written, limit=limit)
 
 
-def parse(raw: RawTable, *, limit: int = ROWS_LISTED) -> tuple[pd.DataFrame, list[Problem]]:
+def parse(raw: RawTable, *, limit: int = ROWS_LISTED, header: bool = True
+          ) -> tuple[pd.DataFrame, list[Problem]]:
     """The canonical typed form of one table, and the problems of its header and cells.
 
     The frame has exactly the contract's columns in contract order (an absent column is all null)
     with the dtypes of `DTYPES` and a RangeIndex, so the file row of index i is i + 2. A cell that
-    breaks its column's rules is null in the frame and reported.
+    breaks its column's rules is null in the frame and reported. `header=False` leaves the header's
+    problems out (a batch of a file after its first: see `combine`).
     """
     table = TABLES[raw.table]
     frame = raw.frame.reset_index(drop=True)
-    problems = _header_problems(table, raw.file, [str(name) for name in frame.columns])
+    problems = _header_problems(table, raw.file, [str(name) for name in frame.columns]) if header else []
     position = {}
     for i, name in enumerate(frame.columns):
         position.setdefault(name, i)  # a repeated column: the first one is read
@@ -116,7 +118,8 @@ def parse(raw: RawTable, *, limit: int = ROWS_LISTED) -> tuple[pd.DataFrame, lis
 
 def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
           written: Mapping[str, pd.DataFrame] | None = None, limit: int = ROWS_LISTED,
-          context: Mapping[str, pd.DataFrame] | None = None) -> list[Problem]:
+          context: Mapping[str, pd.DataFrame] | None = None, only: Iterable[str] | None = None,
+          keys: bool = True) -> list[Problem]:
     """The rules across rows and tables, on typed frames as `parse` returns them.
 
     `files` names each table's file. `written` (optional) holds each table's text as read. With it,
@@ -127,9 +130,14 @@ def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
     `context` (optional, for an append) holds rows the database already stores, by table, typed
     alike. They are nobody's file rows and are not checked themselves, but a reference may name one
     of them, and a stored program's agency counts as its owner unless a file row replaces it.
+
+    `only` (optional) names the tables whose rows are checked; the others in `tables` are there to be
+    referred to (a batch of referrals checked against the agencies and programs). `keys=False` leaves
+    out the unique-key rule, for a batch whose keys are checked with the whole file's (`duplicate_keys`).
     """
     written = written or {}
     context = context or {}
+    checked = set(tables) if only is None else set(only)
 
     def text(table: str, column: str) -> pd.Series:
         raw = written.get(table)
@@ -137,27 +145,27 @@ def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
 
     problems: list[Problem] = []
     for name, frame in tables.items():
-        if TABLES[name].key:
+        if keys and name in checked and TABLES[name].key:
             problems += _duplicate_keys(TABLES[name], frame, [text(name, c) for c in TABLES[name].key],
                                         files[name], limit)
     for reference in REFERENCES:
-        if reference.table in tables:
+        if reference.table in checked:
             problems += _references(reference, tables, files, limit, context)
     for order in ORDERS:
-        if order.table in tables:
+        if order.table in checked:
             problems += _order(order, tables[order.table], text(order.table, order.earlier),
                                text(order.table, order.later), files[order.table], limit)
-    if "referrals" in tables:
+    if "referrals" in checked:
         problems += _referral_states(lambda column: text("referrals", column), files["referrals"], limit)
     if "programs" in tables or "programs" in context:
         programs = _with_context(tables, context, "programs", ("program_id",))
         agencies = (_with_context(tables, context, "agencies", ("agency_id",))
                     if "agencies" in tables or "agencies" in context else None)
         for table, program, agency in _PROGRAM_OWNERS:
-            if table in tables:
+            if table in checked:
                 problems += _program_owner(tables[table], program, agency, programs, agencies,
                                            files[table], limit)
-    if "partnerships" in tables:
+    if "partnerships" in checked:
         frame = tables["partnerships"]
         same = _mask(frame["agency_a_id"] == frame["agency_b_id"])
         problems += _rows(files["partnerships"], "agency_b_id", "self_partnership", same,
@@ -165,6 +173,56 @@ def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
                               "An agency cannot be its own partner: agency_a_id and agency_b_id must "
                               "be two different agencies."))
     return problems
+
+
+def rule_count(name: str) -> int:
+    """How many of the contract's rules the rows of table `name` are checked against (for progress)."""
+    table = TABLES[name]
+    count = sum(column.required + (column.type in _FORMAT_RULES) + bool(column.sentinels)
+                + (column.min is not None or column.max is not None) for column in table.columns)
+    count += bool(table.key) + sum(r.table == name for r in REFERENCES) + sum(o.table == name for o in ORDERS)
+    count += 5 * (name == "referrals") + sum(t == name for t, _, _ in _PROGRAM_OWNERS) + (name == "partnerships")
+    return int(count)
+
+
+def duplicate_keys(name: str, keys: pd.DataFrame, text: pd.DataFrame, file: str, limit: int = ROWS_LISTED
+                   ) -> list[Problem]:
+    """The unique-key rule over a whole table given as its typed key columns (`keys`) and those columns as
+    written (`text`), for a table checked in batches (`check(..., keys=False)`)."""
+    return _duplicate_keys(TABLES[name], keys, [text[c] for c in TABLES[name].key], file, limit)
+
+
+def shifted(problems: Iterable[Problem], rows: int) -> list[Problem]:
+    """Problems of a batch, their rows moved down by the `rows` of the file before the batch."""
+    return [dataclasses.replace(p, row=p.row + rows) if p.row is not None and rows else p for p in problems]
+
+
+def combine(problems: Iterable[Problem], limit: int = ROWS_LISTED) -> list[Problem]:
+    """The problems of a file checked in batches, as if it had been checked whole: each (file, column,
+    rule) lists its first `limit` rows and counts the rest on one "… and N more" line, and a problem
+    of the file or a column (the same in every batch) is given once. Batches in file order."""
+    out: list[Problem] = []
+    seen: set[Problem] = set()
+    groups: dict[tuple, list[int]] = {}  # (file, column, rule, severity) -> [rows listed, rows more]
+    for p in problems:
+        more = p.row is None and p.message.startswith(_MORE)
+        if p.row is None and not more:
+            if p not in seen:
+                seen.add(p)
+                out.append(p)
+            continue
+        group = groups.setdefault((p.file, p.column, p.rule, p.severity), [0, 0])
+        if more:
+            group[1] += p.count
+        elif group[0] < limit:
+            group[0] += 1
+            out.append(p)
+        else:
+            group[1] += 1
+    for (file, column, rule, severity), (listed, more) in groups.items():
+        if more:
+            out.append(Problem(file, None, column, None, rule, _more(more, listed + more), severity, count=more))
+    return out
 
 
 def summary(problems: Iterable[Problem]) -> pd.DataFrame:
@@ -628,10 +686,16 @@ def _rows(file: str, column: str, rule: str, mask: np.ndarray, values: pd.Series
               for p in positions[:limit]]
     if len(positions) > limit:
         more = len(positions) - limit
-        listed.append(Problem(file, None, column, None, rule,
-                              f"… and {more:,} more rows with this problem ({len(positions):,} in all).",
-                              count=more))
+        listed.append(Problem(file, None, column, None, rule, _more(more, len(positions)), count=more))
     return listed
+
+
+_MORE = "… and "
+
+
+def _more(more: int, total: int) -> str:
+    """The message of the line that counts a rule's rows not listed."""
+    return f"{_MORE}{more:,} more rows with this problem ({total:,} in all)."
 
 
 def _mask(values) -> np.ndarray:

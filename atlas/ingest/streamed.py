@@ -1,0 +1,189 @@
+"""Importing a folder of contract files batch by batch, for a state's data: ten million referrals in
+bounded memory, with progress.
+
+`importer.import_folder` replaces a database this way. The agencies and programs, which every other table
+refers to, are read and checked whole first. Each other file is then read a batch at a time
+(`sources.Batches`: about 250,000 referral rows of a CSV file); each batch is checked by the same rules
+as a whole file (`validate.parse` and `validate.check`, with the agencies and programs to refer to) and,
+while no error has been found, written into the new database, its client ids pseudonymised inside DuckDB
+on the way (queries/ingest/). A table's keys are checked for repeats over the whole file once it is
+read, and each rule's problems are bounded as for a whole file (`validate.combine`), so the report is the
+same as `validate.validate` gives. Any error leaves the new database unfinished and removed: nothing is
+written, and the old database stays as it was (`importer._building`).
+
+Progress: the share done is the share of the files' bytes read, then of the model's build steps; the
+report counts the rows read and checked, the rules checked and the problems found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from atlas import catalog, progress as progress_
+from atlas.ingest import importer, sources, validate
+from atlas.ingest.contract import TABLES
+from atlas.ingest.pseudonym import pads
+
+WHOLE = ("agencies", "programs")  # read whole, first: the other tables refer to them
+READING = 0.7  # share of the whole import taken by reading, checking and writing the files (then the model)
+CHECKSUM = 0.03  # of which the checksum of the files
+
+
+def import_folder(directory: str | Path, database: str | Path, key: bytes, *,
+                  progress: progress_.Progress = progress_.NOWHERE,
+                  block_bytes: int = sources.BLOCK_BYTES) -> importer.ImportResult:
+    """Replace `database` with the contract files of `directory`, read and checked in batches; raises
+    importer.ImportRejected with every problem (and writes nothing) if any is an error."""
+    directory = Path(directory)
+    paths, problems = sources.list_folder(directory, required=importer.REQUIRED_FOR_REPLACE)
+    files = {name: path.name for name, path in paths.items()}
+    progress.report(0.0, "Reading the files' checksum")
+    checksum = importer.checksum_files(directory / f for f in sorted(files.values()))
+    reading = _Reading(paths, progress.part(CHECKSUM, READING), problems, block_bytes)
+    with importer.import_lock(database):
+        with importer._building(database, progress.part(READING, 1.0)) as con:
+            con.execute(catalog.ingest_statement("pseudonym"))
+            writer = _Writer(con, pads(key))
+            reading.run(writer)
+            if reading.errors:
+                progress.report(doing="Found problems: nothing was imported")
+                raise importer.ImportRejected(reading.problems)
+            importer._log(con, "replace", str(directory), files, reading.rows,
+                          {name: {"added": n} for name, n in reading.rows.items()}, checksum)
+    progress.finish(f"Imported {sum(reading.rows.values()):,} rows")
+    changes = {name: importer.Change(n, n) for name, n in reading.rows.items()}
+    return importer.ImportResult(Path(database), reading.rows, checksum, reading.warnings, "replace", changes)
+
+
+class _Writer:
+    """Writes checked rows into the new database; client ids pseudonymised by DuckDB on the way."""
+
+    PSEUDONYMISED = tuple(name for name, table in TABLES.items() if any(c.pseudonymise for c in table.columns))
+
+    def __init__(self, con, pads: dict[str, bytes]):
+        self.con = con
+        self.pads = pads
+
+    def write(self, name: str, typed: pd.DataFrame) -> None:
+        write(self.con, name, typed, self.pads)
+
+
+def write(con, name: str, typed: pd.DataFrame, key_pads: dict[str, bytes] | None) -> None:
+    """Typed contract rows of table `name` into the database of `con`, in the contract's columns; client
+    ids pseudonymised with `key_pads` (None: they already are). The pseudonym macro must be defined."""
+    frame = importer._prepare(name, typed, None)
+    if key_pads is not None and name in _Writer.PSEUDONYMISED:
+        con.register("batch", frame)
+        try:
+            con.execute(catalog.ingest_statement(f"insert_{name}"), key_pads)
+        finally:
+            con.unregister("batch")
+    else:
+        con.from_df(frame).insert_into(name)
+
+
+class _Reading:
+    """Reading and checking every file, batch by batch; what was found and how many rows."""
+
+    def __init__(self, paths: dict[str, Path], progress: progress_.Part, problems: list[validate.Problem],
+                 block_bytes: int = sources.BLOCK_BYTES):
+        self.paths = paths
+        self.block_bytes = block_bytes
+        self.progress = progress
+        self.problems = list(problems)
+        self.files = {name: path.name for name, path in paths.items()}
+        self.rows: dict[str, int] = {}
+        self.total_bytes = max(1, sum(path.stat().st_size for path in paths.values()))
+        self.done_bytes = 0
+        self.rules_total = sum(validate.rule_count(name) for name in paths)
+        self.rules_done = 0
+        self.typed: dict[str, pd.DataFrame] = {}  # the tables read whole, typed
+        self.text: dict[str, pd.DataFrame] = {}  # and as written
+
+    @property
+    def errors(self) -> int:
+        return sum(p.count for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> list[validate.Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    def _report(self, doing: str, table_bytes: int = 0, table_rules: float = 0.0) -> None:
+        self.progress.report((self.done_bytes + table_bytes) / self.total_bytes, doing,
+                             rows=sum(self.rows.values()), rules=int(self.rules_done + table_rules),
+                             rules_total=self.rules_total, problems=self.errors)
+
+    def run(self, writer: _Writer) -> None:
+        whole = [name for name in WHOLE if name in self.paths]
+        for name in whole:
+            self._report(f"Reading and checking {self.files[name]}")
+            raw, found = sources.read_file(self.paths[name], name)
+            self.problems += found
+            if raw is not None:
+                self.typed[name], found = validate.parse(raw)
+                self.problems += found
+                self.text[name] = _unique_columns(raw.frame)
+                self.rows[name] = len(raw.frame)
+            self.done_bytes += self.paths[name].stat().st_size
+        self.problems += validate.check(self.typed, self.files, written=self.text)
+        self.rules_done += sum(validate.rule_count(name) for name in whole)
+        for name in whole:
+            if name in self.typed and not self.errors:
+                writer.write(name, self.typed[name])
+        for name in TABLES:
+            if name in self.paths and name not in WHOLE:
+                self._stream(name, writer)
+
+    def _stream(self, name: str, writer: _Writer) -> None:
+        file = self.files[name]
+        table = TABLES[name]
+        batches = sources.Batches(self.paths[name], name, self.block_bytes)
+        found: list[validate.Problem] = []
+        keys: list[pd.DataFrame] = []
+        key_text: list[pd.DataFrame] = []
+        rows = 0
+        rules = validate.rule_count(name)
+        doing = f"Reading and checking {file}"
+        self.rows[name] = 0
+        self._report(doing)
+        for frame in batches:
+            raw = sources.RawTable(name, file, frame)
+            typed, parsed = validate.parse(raw, header=not rows)
+            text = _unique_columns(frame)
+            parsed += validate.check({**self.typed, name: typed}, self.files, written={**self.text, name: text},
+                                     only=[name], keys=False)
+            found += validate.shifted(parsed, batches.offset)
+            if table.key:
+                keys.append(typed[list(table.key)])
+                key_text.append(pd.DataFrame({c: text[c] if c in text.columns else typed[c] for c in table.key}))
+            rows += len(frame)
+            self.rows[name] = rows
+            if not self.errors and not _errors(found):
+                writer.write(name, typed)
+            share = batches.bytes_read / max(1, batches.size)
+            self._report(doing, batches.bytes_read, rules * share)
+        if batches.unreadable is not None:  # the rows read are not the file's: only say why
+            self.problems += batches.unreadable
+            self.rows.pop(name)
+        else:
+            if not rows and batches.header is not None:  # a header and no row: the header's problems
+                empty = pd.DataFrame({c: pd.Series(dtype="str") for c in batches.header})
+                found += validate.parse(sources.RawTable(name, file, empty))[1]
+            if keys:
+                found += validate.duplicate_keys(name, pd.concat(keys, ignore_index=True),
+                                                 pd.concat(key_text, ignore_index=True), file)
+            self.problems += batches.warnings + validate.combine(found)
+        self.done_bytes += batches.size
+        self.rules_done += rules
+        self._report(doing)
+
+
+def _unique_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as written, a repeated column's first copy only (as `validate.parse` reads it)."""
+    return frame if frame.columns.is_unique else frame.loc[:, ~frame.columns.duplicated()]
+
+
+def _errors(problems: list[validate.Problem]) -> int:
+    return sum(p.count for p in problems if p.severity == "error")
