@@ -158,6 +158,20 @@ def chart(where, fig, *args, **kwargs):
     return drawn
 
 
+@contextlib.contextmanager
+def progress_bar(starting: str):
+    """A progress bar on the page for a long job (an import): yields the atlas.progress.Progress to hand the
+    job; the bar shows the share done and, in words, what the job is doing, the rows read and checked, the
+    rules checked, the problems found and the time left. It is removed when the job ends."""
+    from atlas.progress import Progress
+
+    bar = st.progress(0.0, text=starting)
+    try:
+        yield Progress(lambda step: bar.progress(step.done, text=escape.markdown(step.line())), every=0.25)
+    finally:
+        bar.empty()
+
+
 def missing_data(page: str) -> None:
     """Say at the top of `page` which tables it uses were never loaded, and the file that adds each."""
     from atlas import missing

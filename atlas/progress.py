@@ -69,8 +69,8 @@ def duration(seconds: float) -> str:
 class Progress:
     """Where a job reports how far it has got; `listener` (if any) gets each `Step`.
 
-    Reports closer together than `every` seconds are not passed on (except the last, at done = 1), so
-    a job may report after every batch without slowing down whoever draws it.
+    Reports closer together than `every` seconds are not passed on unless the job moved on to something
+    else (or finished), so a job may report after every batch without slowing down whoever draws it.
     """
 
     listener: Callable[[Step], None] | None = None
@@ -82,13 +82,14 @@ class Progress:
     def report(self, done: float | None = None, doing: str | None = None, **counts: int) -> None:
         """Record how far the job has got (only what changed need be given) and tell the listener."""
         now = time.perf_counter()
+        moved_on = doing is not None and doing != self.last.doing
         step = replace(self.last, elapsed=now - self.started, **counts)
         if done is not None:
             step = replace(step, done=min(1.0, max(step.done, done)))  # never backwards
         if doing is not None:
             step = replace(step, doing=doing)
         self.last = step
-        if self.listener is not None and (now - self._sent >= self.every or step.done >= 1):
+        if self.listener is not None and (now - self._sent >= self.every or moved_on or step.done >= 1):
             self._sent = now
             self.listener(step)
 
@@ -125,7 +126,8 @@ NOWHERE = Progress()  # reports to nobody
 
 
 class TextBar:
-    """A progress bar on a terminal (redrawn in place), or a line every 10 % elsewhere (a log, a pipe)."""
+    """A progress bar on a terminal (redrawn in place); elsewhere (a log, a pipe) a line each time the job
+    moves on to something else or another tenth of it is done."""
 
     WIDTH = 24
 
@@ -133,6 +135,7 @@ class TextBar:
         self.stream = stream or sys.stderr
         self.tty = getattr(self.stream, "isatty", lambda: False)()
         self._tenth = -1
+        self._doing = ""
         self._drawn = 0
 
     def __call__(self, step: Step) -> None:
@@ -144,8 +147,8 @@ class TextBar:
             self._drawn = len(text)
         else:
             tenth = int(step.done * 10)
-            if tenth == self._tenth and step.done < 1:
+            if tenth == self._tenth and step.doing == self._doing and step.done < 1:
                 return
-            self._tenth = tenth
+            self._tenth, self._doing = tenth, step.doing
             self.stream.write(text + "\n")
         self.stream.flush()

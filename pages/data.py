@@ -359,10 +359,10 @@ with load:
                 key = config.hmac_key(required=False)
             except config.ConfigError:
                 key = None
-            with st.spinner("Reading and checking every row…"):
+            with app.progress_bar("Reading and checking every row…") as progress:
                 st.session_state["upload_review"] = upload.review(
                     staging, database, key, mode=how, on_conflict="update" if update else "refuse",
-                    tables=chosen, mappings=column_maps)
+                    tables=chosen, mappings=column_maps, progress=progress)
 
     reviewed = st.session_state.get("upload_review")
     if staged and reviewed is not None and reviewed.staging is staged[1]:
@@ -416,8 +416,9 @@ with load:
                 sure = st.checkbox("Yes, replace the unreadable file", key=f"upload_sure_{generation}")
             if st.button("Import", type="primary", disabled=key is None or not sure, icon=":material/upload:"):
                 try:
-                    with st.spinner("Importing… other people keep seeing the current data until it is done."):
-                        result = upload.confirm(reviewed, database, key)
+                    st.caption("Other people keep seeing the current data until the import is done.")
+                    with app.progress_bar("Importing…") as progress:
+                        result = upload.confirm(reviewed, database, key, progress=progress)
                 except importer.DatabaseChanged as error:
                     st.session_state.pop("upload_review", None)
                     st.error(f"{error}", icon=":material/sync_problem:")

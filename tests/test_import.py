@@ -102,6 +102,8 @@ def test_demo_csv_round_trips_through_import(tmp_path):
     built, imported, csv = tmp_path / "demo.duckdb", tmp_path / "imported.duckdb", tmp_path / "csv"
     out = run_atlas("demo", "--db", str(built), "--csv", str(csv), "--referrals", "5000", "--agencies", "100")
     assert out.returncode == 0, out.stderr
+    bar = [line for line in out.stderr.splitlines() if line.startswith("[")]  # progress, a line per tenth
+    assert any("Building the model: journey facts" in line for line in bar) and "100%" in bar[-1]
     assert sorted(p.name for p in csv.iterdir()) == sorted([f"{t}.csv" for t in (
         "agencies", "programs", "partnerships", "referrals", "outcomes", "capacity", "needs")] + ["datapackage.json"])
     out = run_atlas("import", str(csv), "--db", str(imported))
@@ -137,6 +139,8 @@ def test_an_outdated_database_is_refused_with_instructions_and_upgrade_keeps_the
 
     out = run_atlas("upgrade", "--db", str(db))
     assert out.returncode == 0 and "Rebuilt the data model" in out.stdout
+    bar = [line for line in out.stderr.splitlines() if line.startswith("[")]
+    assert any("Copying the stored referrals" in line for line in bar) and "100%  Upgraded" in bar[-1]
     for name, before in rows.items():  # every row, client pseudonyms and the import log as they were
         assert table(db, f"select * from {name} order by all") == before
     with Atlas(db) as atlas:

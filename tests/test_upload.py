@@ -315,6 +315,24 @@ def test_an_import_in_between_is_noticed_at_confirm(base_db, tmp_path, small_fil
     assert upload.confirm(again, base_db, TEST_KEY).changes["referrals"].added == 1
 
 
+def test_checking_and_importing_uploads_report_their_progress(base_db, tmp_path):
+    from atlas.progress import Progress
+
+    staging = upload.stage(uploads(SMALL_COMMUNITY), root=tmp_path)
+    checked, imported = [], []
+    done = upload.review(staging, base_db, TEST_KEY, progress=Progress(checked.append, every=0))
+    assert done.ok
+    assert [s.done for s in checked] == sorted(s.done for s in checked) and checked[-1].done == 1.0
+    assert any(s.doing == "Reading referrals.csv" for s in checked)
+    assert any(s.doing == "Checking referrals.csv" for s in checked)
+    assert checked[-1].rules_total > 50 and checked[-1].rows == sum(
+        text.count("\n") - 1 for name, text in SMALL_COMMUNITY.items() if name.endswith(".csv"))
+    upload.confirm(done, base_db, TEST_KEY, progress=Progress(imported.append, every=0))
+    assert [s.done for s in imported] == sorted(s.done for s in imported) and imported[-1].done == 1.0
+    assert any(s.doing == "Writing referrals" for s in imported)
+    assert any(s.doing == "Building the model: journey facts" for s in imported)
+
+
 # ---- append --------------------------------------------------------------------------------------
 
 NEXT_MONTH = REFERRALS_HEADER + """

@@ -135,24 +135,30 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mo
 def import_tables(raw: Mapping[str, sources.RawTable], problems: list[validate.Problem],
                   database: str | Path, key: bytes, *, mode: str, source: str, checksum: str,
                   on_conflict: str = "refuse", required: Iterable[str] = (),
-                  expect: tuple[int, int] | None = None) -> ImportResult:
+                  expect: tuple[int, int] | None = None, progress: Progress | Part = NOWHERE) -> ImportResult:
     """Plan and, if nothing is wrong, write an import of tables read from files, under the
     database's lock. `problems` are those met reading the files. With `expect` (the `base` of a
-    plan shown to someone), raises DatabaseChanged if the database is no longer that one."""
+    plan shown to someone), raises DatabaseChanged if the database is no longer that one. `progress`
+    follows the checking, then the writing and the model's build."""
     with import_lock(database):
         if expect is not None and identity(database) != expect:
             raise DatabaseChanged("The data changed since your files were checked (someone else "
                                   "imported): check them again.")
         plan = plan_import(raw, problems, database, key, mode=mode, on_conflict=on_conflict,
-                           source=source, checksum=checksum, required=required)
+                           source=source, checksum=checksum, required=required, progress=progress.part(0, 0.4))
         if not plan.ok:
+            progress.report(doing="Found problems: nothing was imported",
+                            problems=sum(p.count for p in plan.errors))
             raise ImportRejected(plan.problems)
-        return write(plan, database, key)
+        result = write(plan, database, key, progress=progress.part(0.4, 1.0))
+        progress.finish("Imported")
+        return result
 
 
 def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Problem],
                 database: str | Path, key: bytes | None, *, mode: str, source: str, checksum: str,
-                on_conflict: str = "refuse", required: Iterable[str] = ()) -> ImportPlan:
+                on_conflict: str = "refuse", required: Iterable[str] = (),
+                progress: Progress | Part = NOWHERE) -> ImportPlan:
     """Validate tables read from files for an import in `mode`, writing nothing.
 
     In append mode the file rows are compared with the stored ones (which needs the key, to
@@ -173,7 +179,7 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Pro
     files = {name: r.file for name, r in raw.items()}
     database = Path(database)
     if mode == "replace":
-        tables, found = validate.validate(raw)
+        tables, found = validate.validate(raw, progress=progress)
         changes = {name: Change(len(frame), len(frame)) for name, frame in tables.items()}
         return ImportPlan(mode, tables, problems + found, changes, files, source, checksum)
 
@@ -190,9 +196,13 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Pro
         raise ValueError("an append needs the pseudonymisation key, to match client ids")
     base = identity(database)
     parsed: dict[str, pd.DataFrame] = {}
-    for name, table in raw.items():
+    rows = 0
+    for i, (name, table) in enumerate(raw.items()):
+        progress.report(0.5 * i / len(raw), f"Checking {table.file}", rows=rows)
         parsed[name], found = validate.parse(table)
         problems += found
+        rows += len(table.frame)
+    progress.report(0.5, "Comparing the rows with the stored ones", rows=rows)
     wanted = set(parsed) | {"agencies", "programs"}
     stored = read_stored(database, wanted)
     merged, changes, stored_rows = {}, {}, {}
@@ -211,7 +221,7 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Pro
     return ImportPlan(mode, merged, problems, changes, files, source, checksum, base, stored_rows)
 
 
-def write(plan: ImportPlan, database: str | Path, key: bytes) -> ImportResult:
+def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress | Part = NOWHERE) -> ImportResult:
     """Carry out a valid plan: build the new database beside `database` and swap it in.
 
     An append that adds and changes nothing leaves the database untouched.
@@ -222,11 +232,11 @@ def write(plan: ImportPlan, database: str | Path, key: bytes) -> ImportResult:
     counts = {name: change.rows for name, change in plan.changes.items()}
     if plan.mode == "replace":
         build_database(plan.tables, database, key, source=plan.source, files=plan.files,
-                       checksum=plan.checksum)
+                       checksum=plan.checksum, progress=progress)
     elif plan.changes_anything:
         if identity(database) != plan.base:
             raise DatabaseChanged("The database changed after the files were checked: check them again.")
-        _build_appended(plan, database)
+        _build_appended(plan, database, progress)
     return ImportResult(database, counts, plan.checksum, plan.warnings, plan.mode, plan.changes,
                         plan.changes_anything)
 
@@ -239,7 +249,7 @@ def build_database(
     source: str,
     files: dict[str, str],
     checksum: str,
-    progress: Progress = NOWHERE,
+    progress: Progress | Part = NOWHERE,
 ) -> dict[str, int]:
     """Build a new database from canonical typed tables and swap it in atomically; returns row counts."""
     from atlas.ingest import pseudonym, streamed
@@ -287,10 +297,11 @@ def _read_stored(con, name: str) -> pd.DataFrame:
     return con.execute(f"select * from atlas_before.{_allowed(name)}").df()
 
 
-def _build_appended(plan: ImportPlan, database: Path) -> None:
+def _build_appended(plan: ImportPlan, database: Path, progress: Progress | Part = NOWHERE) -> None:
     """The stored database with the plan's rows added or updated, built new and swapped in."""
-    with _rebuilding(database) as con:
-        for name in TABLES:
+    with _rebuilding(database, progress.part(0.5, 1.0)) as con:
+        for i, name in enumerate(TABLES):
+            progress.report(0.5 * i / len(TABLES), f"Writing {name}")
             if name not in plan.tables:
                 _copy_stored(con, name)
                 continue
@@ -322,7 +333,7 @@ def built_model(database: str | Path) -> str | None:
         con.close()
 
 
-def upgrade(database: str | Path, progress: Progress = NOWHERE) -> bool:
+def upgrade(database: str | Path, progress: Progress | Part = NOWHERE) -> bool:
     """Rebuild the current data model over a database's stored rows when another version of the
     model built it (atomically, like an import); True when it did. Client ids are copied as stored."""
     if built_model(database) == catalog.model_fingerprint():

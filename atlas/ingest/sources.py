@@ -491,16 +491,16 @@ BLOCK_BYTES = 32 << 20  # how much of a CSV file one batch holds (about 250,000 
 class Batches:
     """A contract file read a batch of rows at a time, for tables too large to hold whole.
 
-    Iterating gives frames of text like `RawTable.frame`, each with the contract's header names, in
-    file order; `offset` is then the number of rows before the current batch (the file row of the
-    batch's position i is offset + i + 2). Blank rows at the end of a batch are held back and given
+    Iterating gives (offset, frame) pairs: frames of text like `RawTable.frame`, each with the
+    contract's header names, in file order, and the number of rows before each (the file row of the
+    frame's position i is offset + i + 2). Blank rows at the end of a batch are held back and given
     with the next batch, so blank rows at the end of the file are dropped as `read_file` drops them.
 
     A CSV file in UTF-8 is streamed (Arrow's reader, on both cores); anything else (Parquet, a
     workbook, text in another encoding) is read whole by `read_file` and given as one batch. After
     iterating, `unreadable` holds the problems that make the file unreadable (rows with the wrong
     number of values), if any: the batches given are then not the file's rows and must be discarded.
-    `bytes_read` counts the bytes of the file read so far, for progress.
+    `estimated_rows` is the file's number of rows as its first 64 KiB suggest, for progress.
     """
 
     def __init__(self, path: str | Path, table: str, block_bytes: int = BLOCK_BYTES):
@@ -508,8 +508,8 @@ class Batches:
         self.table = table
         self.block_bytes = block_bytes
         self.size = self.path.stat().st_size
-        self.bytes_read = 0
         self.offset = 0
+        self.estimated_rows: int | None = None
         self.header: list[str] | None = None
         self.warnings: list[Problem] = []
         self.unreadable: list[Problem] | None = None
@@ -524,13 +524,13 @@ class Batches:
                 pass
         self.offset, self.header, self.warnings = 0, None, []
         raw, problems = read_file(self.path, self.table)
-        self.bytes_read = self.size
         if raw is None:
             self.unreadable = problems
             return
         self.warnings = problems
         self.header = [str(name) for name in raw.frame.columns]
-        yield raw.frame
+        self.estimated_rows = len(raw.frame)
+        yield 0, raw.frame
 
     def _stream(self):
         """The generator of a UTF-8 CSV file's batches, or None when the file is not read this way."""
@@ -550,15 +550,18 @@ class Batches:
         header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
         if not any(name.strip() for name in header):
             return None  # read_file reports the empty file
+        lines = head.count(b"\n")
+        self.estimated_rows = max(1, round((self.size - bom) * lines / len(head)) - 1) if lines else 1
         return self._batches(bom, delimiter, len(header))
 
     def _batches(self, bom: int, delimiter: str, width: int):
         names = [f"c{i}" for i in range(width)]
         bad_rows = BadRows()
-        counted = _Counted(self.path, bom, self)
+        source = self.path.open("rb")
+        source.seek(bom)
         try:
             reader = pacsv.open_csv(
-                counted,
+                source,
                 read_options=pacsv.ReadOptions(column_names=names, use_threads=True, block_size=self.block_bytes),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                                  ignore_empty_lines=False, invalid_row_handler=bad_rows),
@@ -581,7 +584,7 @@ class Batches:
                 if last:
                     frame = pa.table(columns, names=names).slice(0, last).to_pandas()
                     frame.columns = self.header
-                    yield frame
+                    yield self.offset, frame
                     self.offset += last
         except pa.ArrowInvalid as error:
             if "UTF8" in str(error) or "UTF-8" in str(error):
@@ -592,7 +595,7 @@ class Batches:
                 "commas or quotes in double quotes."))]
             return
         finally:
-            counted.close()
+            source.close()
         if bad_rows.count:
             if any(number is None or number < 0 for number, _ in bad_rows.listed):  # read on two cores: number again
                 _, problems = read_file(self.path, self.table)
@@ -607,28 +610,6 @@ class Batches:
 
 class _NotUtf8(Exception):
     """A streamed CSV file turned out not to be UTF-8."""
-
-
-class _Counted(io.RawIOBase):
-    """A file read from `start`, counting the bytes read into `batches.bytes_read`."""
-
-    def __init__(self, path: Path, start: int, batches: Batches):
-        self._file = path.open("rb")
-        self._file.seek(start)
-        self._batches = batches
-        batches.bytes_read = start
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = self._file.readinto(buffer)
-        self._batches.bytes_read += n or 0
-        return n
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
 
 
 def _stripped(arrow: pa.Table) -> tuple[list[pa.ChunkedArray], np.ndarray]:

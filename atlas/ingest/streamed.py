@@ -17,6 +17,10 @@ report counts the rows read and checked, the rules checked and the problems foun
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -46,7 +50,10 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *,
         with importer._building(database, progress.part(READING, 1.0)) as con:
             con.execute(catalog.ingest_statement("pseudonym"))
             writer = _Writer(con, pads(key))
-            reading.run(writer)
+            try:
+                reading.run(writer)
+            finally:
+                writer.close()
             if reading.errors:
                 progress.report(doing="Found problems: nothing was imported")
                 raise importer.ImportRejected(reading.problems)
@@ -58,16 +65,66 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *,
 
 
 class _Writer:
-    """Writes checked rows into the new database; client ids pseudonymised by DuckDB on the way."""
+    """Writes checked rows into the new database, on a thread of its own so that DuckDB writes one batch
+    (pseudonymising its client ids) while the next is read and checked; at most two batches wait."""
 
     PSEUDONYMISED = tuple(name for name, table in TABLES.items() if any(c.pseudonymise for c in table.columns))
 
     def __init__(self, con, pads: dict[str, bytes]):
         self.con = con
         self.pads = pads
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="atlas-import-write")
+        self._pending: deque[Future] = deque()
 
     def write(self, name: str, typed: pd.DataFrame) -> None:
-        write(self.con, name, typed, self.pads)
+        while len(self._pending) >= 2:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(write, self.con, name, typed, self.pads))
+
+    def close(self) -> None:
+        """Wait for every write (raising the first that failed); the connection is then free."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ahead(items, depth: int = 2):
+    """`items` iterated on a thread of its own, up to `depth` ahead of the caller (reading the next batch of
+    a file while this one is checked); the thread's errors are raised here."""
+    handoff: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def run():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        handoff.put((None, item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put((None, end))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            handoff.put((error, None))
+
+    thread = threading.Thread(target=run, name="atlas-import-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            error, item = handoff.get()
+            if error is not None:
+                raise error
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def write(con, name: str, typed: pd.DataFrame, key_pads: dict[str, bytes] | None) -> None:
@@ -148,13 +205,13 @@ class _Reading:
         doing = f"Reading and checking {file}"
         self.rows[name] = 0
         self._report(doing)
-        for frame in batches:
+        for offset, frame in _ahead(batches):
             raw = sources.RawTable(name, file, frame)
             typed, parsed = validate.parse(raw, header=not rows)
             text = _unique_columns(frame)
             parsed += validate.check({**self.typed, name: typed}, self.files, written={**self.text, name: text},
                                      only=[name], keys=False)
-            found += validate.shifted(parsed, batches.offset)
+            found += validate.shifted(parsed, offset)
             if table.key:
                 keys.append(typed[list(table.key)])
                 key_text.append(pd.DataFrame({c: text[c] if c in text.columns else typed[c] for c in table.key}))
@@ -162,8 +219,8 @@ class _Reading:
             self.rows[name] = rows
             if not self.errors and not _errors(found):
                 writer.write(name, typed)
-            share = batches.bytes_read / max(1, batches.size)
-            self._report(doing, batches.bytes_read, rules * share)
+            share = min(1.0, rows / max(1, batches.estimated_rows or 1))
+            self._report(doing, int(batches.size * share), rules * share)
         if batches.unreadable is not None:  # the rows read are not the file's: only say why
             self.problems += batches.unreadable
             self.rows.pop(name)

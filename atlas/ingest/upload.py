@@ -33,6 +33,7 @@ import pandas as pd
 from atlas.ingest import archive, columns, hmis, hsds, importer, sources, validate
 from atlas.ingest.contract import TABLES, Column
 from atlas.exports import safe_csv
+from atlas.progress import NOWHERE, Part, Progress
 
 STAGING_ROOT = Path(tempfile.gettempdir()) / "atlas-uploads"
 STAGING_MAX_AGE = 24 * 3600  # seconds a staging folder left behind is kept
@@ -364,8 +365,10 @@ class Review:
 
 def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: str = "replace",
            on_conflict: str = "refuse", tables: Mapping[str, str | None] | None = None,
-           mappings: Mapping[str, columns.ColumnMapping] | None = None) -> Review:
-    """Read, validate and plan the staged files as an import in `mode`, writing nothing.
+           mappings: Mapping[str, columns.ColumnMapping] | None = None,
+           progress: Progress | Part = NOWHERE) -> Review:
+    """Read, validate and plan the staged files as an import in `mode`, writing nothing; `progress` hears
+    of each file read and each table checked.
 
     `tables` maps a staged file's name to the contract table it holds (None: leave it out); a file
     not in it keeps its guessed table. `mappings` maps a staged file's name to the column mapping that
@@ -382,7 +385,7 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
     elif staging.format == "hsds":
         raw, read_problems, directory = _read_hsds(staging)
     else:
-        raw, read_problems = _read_contract(staging, tables or {}, mappings or {})
+        raw, read_problems = _read_contract(staging, tables or {}, mappings or {}, progress.part(0, 0.5))
         directory = None
     problems += read_problems
     plan = None
@@ -393,8 +396,10 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
     elif not any(p.rule == "mapping" for p in problems):
         required = importer.REQUIRED_FOR_REPLACE if mode == "replace" and staging.format == "contract" else ()
         plan = importer.plan_import(raw, problems, database, key, mode=mode, on_conflict=on_conflict,
-                                    source=_source(staging), checksum=_checksum(staging), required=required)
+                                    source=_source(staging), checksum=_checksum(staging), required=required,
+                                    progress=progress.part(0.5, 1.0))
         problems = plan.problems
+    progress.finish("Checked")
     if directory is not None:
         problems = directory.locate(problems)
     for staged in staging.files:  # problems of a file in its own columns, named by them
@@ -404,7 +409,8 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
                   directory, report)
 
 
-def confirm(done: Review, database: str | Path, key: bytes) -> importer.ImportResult:
+def confirm(done: Review, database: str | Path, key: bytes,
+            progress: Progress | Part = NOWHERE) -> importer.ImportResult:
     """Import what `done` reviewed, if the database is still the one it was reviewed against.
 
     Raises importer.DatabaseChanged if someone imported in between, importer.ImportRejected (with
@@ -417,7 +423,7 @@ def confirm(done: Review, database: str | Path, key: bytes) -> importer.ImportRe
         result = importer.import_tables(
             done.tables, [p for p in done.read_problems], database, key, mode=done.mode,
             on_conflict=done.on_conflict, source=_source(done.staging), checksum=_checksum(done.staging),
-            required=required, expect=done.base)
+            required=required, expect=done.base, progress=progress)
     except importer.ImportRejected as rejected:
         problems = done.locate.locate(rejected.problems) if done.locate is not None else rejected.problems
         raise importer.ImportRejected(problems) from None
@@ -426,12 +432,13 @@ def confirm(done: Review, database: str | Path, key: bytes) -> importer.ImportRe
 
 
 def _read_contract(staging: Staging, chosen: Mapping[str, str | None],
-                   mappings: Mapping[str, columns.ColumnMapping]
+                   mappings: Mapping[str, columns.ColumnMapping], progress: Progress | Part = NOWHERE
                    ) -> tuple[dict[str, sources.RawTable], list[validate.Problem]]:
     raw: dict[str, sources.RawTable] = {}
     problems: list[validate.Problem] = []
     holders: dict[str, str] = {}
-    for staged in staging.files:
+    for i, staged in enumerate(staging.files):
+        progress.report(i / max(1, len(staging.files)), f"Reading {staged.uploaded_as}")
         if staged.name in mappings:  # a file in its own columns, through its column mapping
             frame, found = sources.read_text(staging.directory / staged.name)
             problems += [_renamed(p, staged) for p in found]

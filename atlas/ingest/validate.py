@@ -72,18 +72,28 @@ class Problem:
             object.__setattr__(self, "value", self.value[: VALUE_CHARS - 1] + "…")
 
 
-def validate(raw_tables: Mapping[str, RawTable], *, limit: int = ROWS_LISTED
+def validate(raw_tables: Mapping[str, RawTable], *, limit: int = ROWS_LISTED, progress=None
              ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Parse every table and check every rule: the typed frames and all problems found.
 
     The frames are returned even when there are errors; an import must write nothing unless no
-    problem has severity "error".
+    problem has severity "error". `progress` (an atlas.progress Progress or Part) hears of each table.
     """
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
-    for name, raw in raw_tables.items():
+    rows = rules = 0
+    rules_total = sum(rule_count(name) for name in raw_tables)
+    for i, (name, raw) in enumerate(raw_tables.items()):
+        if progress is not None:
+            progress.report(0.8 * i / len(raw_tables), f"Checking {raw.file}", rows=rows, rules=rules,
+                            rules_total=rules_total, problems=sum(p.count for p in problems if p.severity == "error"))
         tables[name], found = parse(raw, limit=limit)
         problems += found
+        rows += len(raw.frame)
+        rules += rule_count(name)
+    if progress is not None:
+        progress.report(0.8, "Checking the rules across rows and tables", rows=rows, rules=rules,
+                        rules_total=rules_total)
     files = {name: raw.file for name, raw in raw_tables.items()}
     written = {name: raw.frame if raw.frame.columns.is_unique
                else raw.frame.loc[:, ~raw.frame.columns.duplicated()] for name, raw in raw_tables.items()}
