@@ -140,7 +140,7 @@ class TextBar:
 
     def __call__(self, step: Step) -> None:
         filled = int(round(step.done * self.WIDTH))
-        text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {step.done:4.0%}  {step.line()}"
+        text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {step.done:4.0%} {step.elapsed:6.1f} s  {step.line()}"
         if self.tty:
             pad = max(0, self._drawn - len(text))
             self.stream.write("\r" + text + " " * pad + ("\n" if step.done >= 1 else ""))

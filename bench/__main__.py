@@ -7,6 +7,7 @@ and write docs/benchmarks.md and bench/results.json (see bench/report.py for wha
     python -m bench --only-hmis          only the HMIS export import, merged into the last run's results
     python -m bench --only-maps          only the board's map (readability, time to draw), merged likewise
     python -m bench --only-tab           only page switches in one open Chromium tab at --scales, merged likewise
+    python -m bench --only-import        only the CSV import at --scales (time, peak memory, stages), merged likewise
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def measure(label: str, args) -> dict:
                             for page in peer.PAGES}
 
     log(f"{label}: CSV import")
+    load = os.getloadavg()
     out["import"] = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=2 * t)
+    out["import"]["measured"] = {"date": dt.datetime.now().isoformat(timespec="minutes"), "commit": machine()["commit"],
+                                 "load": load}
 
     if not args.skip_browser:
         log(f"{label}: page switches in one open tab")
@@ -134,6 +138,8 @@ def main() -> None:
                         help="measure only the HMIS export import and merge it into bench/results.json")
     parser.add_argument("--only-tab", action="store_true",
                         help="measure only page switches in one open tab (at --scales) and merge them into bench/results.json")
+    parser.add_argument("--only-import", action="store_true",
+                        help="measure only the CSV import (at --scales) and merge it into bench/results.json")
     parser.add_argument("--only-maps", action="store_true",
                         help="measure only the board's map (150 and 5,000 agencies) and merge it into bench/results.json")
     args = parser.parse_args()
@@ -146,6 +152,21 @@ def main() -> None:
             path.write_text(json.dumps(results, indent=1, default=str) + "\n")
         write(results)
         log("page switches measured; docs/benchmarks.md rewritten")
+        return
+    if args.only_import:
+        path = ROOT / "bench" / "results.json"
+        results = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "scales": {}}
+        for label in [s.strip().lower() for s in args.scales.split(",") if s.strip()]:
+            scale = ensure(SCALES[label])
+            log(f"{label}: CSV import")
+            load = os.getloadavg()
+            out = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=2 * args.timeout)
+            out["measured"] = {"date": dt.datetime.now().isoformat(timespec="minutes"), "commit": machine()["commit"],
+                               "load": load}
+            results.setdefault("scales", {}).setdefault(label, {})["import"] = out
+            path.write_text(json.dumps(results, indent=1, default=str) + "\n")
+        write(results)
+        log("CSV import measured; docs/benchmarks.md rewritten")
         return
     if args.only_maps:
         path = ROOT / "bench" / "results.json"

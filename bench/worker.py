@@ -23,6 +23,7 @@ STARTED = time.perf_counter()  # before the heavy imports: a cold process pays f
 import json  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -211,7 +212,22 @@ def import_mode(csv_dir: str, db: str, *options: str) -> dict:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     size = Path(db).stat().st_size
     Path(db).unlink(missing_ok=True)
-    return {"import_s": took, "peak_mib": peak, "db_mib": size / 2**20}
+    imported = next((line for line in done.stdout.splitlines() if line.startswith("Imported into")), "")
+    rows = sum(int(n.replace(",", "")) for n in re.findall(r"([\d,]+) [a-z]+", imported.split(": ", 1)[-1]))
+    return {"import_s": took, "peak_mib": peak, "db_mib": size / 2**20, "stages": stages(done.stderr), "rows": rows}
+
+
+_BAR = re.compile(r"^\[[#.]+\]\s+\d+%\s+([\d.]+) s  (.*)$")
+
+
+def stages(progress: str) -> dict[str, float]:
+    """Seconds per stage of an import, from its progress lines (atlas.progress.TextBar: one line each time the
+    import moves on to something else), in order."""
+    marks = [(float(m.group(1)), m.group(2).split(" · ")[0]) for m in map(_BAR.match, progress.splitlines()) if m]
+    out: dict[str, float] = {}
+    for (start, doing), (end, _) in zip(marks, marks[1:]):
+        out[doing] = out.get(doing, 0.0) + end - start
+    return out
 
 
 def main(argv: list[str]) -> None:

@@ -140,7 +140,7 @@ def test_an_outdated_database_is_refused_with_instructions_and_upgrade_keeps_the
     out = run_atlas("upgrade", "--db", str(db))
     assert out.returncode == 0 and "Rebuilt the data model" in out.stdout
     bar = [line for line in out.stderr.splitlines() if line.startswith("[")]
-    assert any("Copying the stored referrals" in line for line in bar) and "100%  Upgraded" in bar[-1]
+    assert any("Copying the stored referrals" in line for line in bar) and " 100% " in bar[-1] and bar[-1].endswith("Upgraded")
     for name, before in rows.items():  # every row, client pseudonyms and the import log as they were
         assert table(db, f"select * from {name} order by all") == before
     with Atlas(db) as atlas:

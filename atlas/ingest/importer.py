@@ -346,7 +346,7 @@ def upgrade(database: str | Path, progress: Progress | Part = NOWHERE) -> bool:
     return True
 
 
-BUILD_MEMORY = "2GB"  # DuckDB's share of memory while building (beyond it, it spills to disk beside the file)
+BUILD_MEMORY = "3GB"  # DuckDB's share of memory while building (beyond it, it spills to disk beside the file)
 
 
 @contextlib.contextmanager

