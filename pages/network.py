@@ -31,8 +31,10 @@ if mode in network.SUMMARY_BY:
     st.caption(f"Referrals between and within each {kind}'s agencies, as the agency map counts them"
                + ("" if min_cell is None else f" (flows of at least {min_cell} referrals; \"hidden\" where "
                                               f"every flow behind a figure is smaller)") + ".")
-    with st.expander(f"The figures of each {kind}"):
+    with st.expander(f"The map as a table: each {kind} and the referrals between them", icon=":material/table:"):
         app.table(st, summary.table)
+        st.markdown(f"**Referrals from one {kind}'s agencies to another's** (the arrows, {len(summary.between):,})")
+        app.table(st, summary.flows_table)
     groups = list(summary.nodes["group"])
     opened = st.selectbox(f"Open the agency map of one {kind}", [""] + groups, key=f"map_group_{mode}",
                           format_func=lambda g: f"Every {kind} (the whole network)" if not g else
@@ -82,6 +84,21 @@ st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the stron
               f"{min_cell} referrals are left out of the map, its figures and its exports. ")
            + (f"{view.not_drawn:,} agencies with no flow or tie on the map are left out of it (they are in the "
               "scores table below)." if view.not_drawn else ""))
+if mode == "agencies" or group is not None:
+    with st.expander("The map as a table: its agencies and the lines between them", icon=":material/table:"):
+        st.caption("What the map draws, as its tooltips say it"
+                   + ("" if min_cell is None else f": referrals count flows of at least {min_cell}, and read "
+                                                  "\"hidden\" where every flow behind them is smaller") + ".")
+        st.markdown(f"**Agencies on the map** ({len(view.layout.agencies):,})")
+        app.table(st, view.map_agencies)
+        if "flows" in view.choice.layers:
+            st.markdown(f"**Referral flows** (the arrows, {view.flows_drawn:,})")
+            app.table(st, view.map_flows)
+        if {"formal", "informal"} & set(view.choice.layers):
+            ties = view.map_ties
+            st.markdown(f"**Declared ties** (the lines without arrows, {len(ties):,}; trust and value as partners "
+                        "rate them, 1 to 4)")
+            app.table(st, ties)
 
 if not view.focus_partners.empty:
     st.subheader(f"Partners of {escape.markdown(names[view.choice.focus])}")
