@@ -144,17 +144,46 @@ def require_database() -> CachedAtlas:
     return _opened()
 
 
+def table(where, data, **kwargs):
+    """`where.dataframe(data, **kwargs)` (where: st, a column, a tab or an expander) as every page draws a table:
+    no index and the page's width unless asked otherwise, and the table's key column, the first it shows (the
+    agency, program, region or month a row is about), pinned, so that it stays in view when a table wider than
+    the page is scrolled sideways (docs/accessibility.md: tables at 1,280 px). Returns what st.dataframe returns."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    kwargs["column_config"] = pin_key_column(data, kwargs.get("column_config"), kwargs.get("column_order"),
+                                             hide_index=kwargs["hide_index"])
+    return where.dataframe(data, **kwargs)
+
+
+def pin_key_column(data, column_config=None, column_order=None, hide_index: bool = True) -> dict:
+    """The column configuration with the first shown column pinned (its own configuration kept): the first of
+    `column_order`, or of the frame's (or a Styler's frame's) columns, that the configuration does not hide. A
+    shown index is the key itself, and Streamlit pins it already."""
+    config = dict(column_config or {})
+    if not hide_index:
+        return config
+    columns = list(getattr(data, "data", data).columns)  # a pandas Styler holds its frame in .data
+    shown = [c for c in (column_order or columns) if c in columns and not (c in config and config[c] is None)]
+    if not shown:
+        return config
+    key, current = shown[0], config.get(shown[0])
+    config[key] = st.column_config.Column(current, pinned=True) if current is None or isinstance(current, str) \
+        else {**current, "pinned": True}
+    return config
+
+
 def chart(where, fig, *args, **kwargs):
     """A chart and, one click under it, the figures it draws as a table (its text alternative:
     atlas.charts.figure_table), in `where` (st, a column or a tab); returns what st.plotly_chart returns."""
     from atlas import charts
 
     drawn = where.plotly_chart(fig, *args, **kwargs)
-    table = charts.figure_table(fig)
-    if table is not None:
+    figures = charts.figure_table(fig)
+    if figures is not None:
         title = fig.layout.title.text or "this chart"
-        where.expander(f"The figures of this chart: {escape.markdown(charts.plain(title))}", icon=":material/table:") \
-            .dataframe(table, hide_index=True, width="stretch")
+        table(where.expander(f"The figures of this chart: {escape.markdown(charts.plain(title))}",
+                             icon=":material/table:"), figures)
     return drawn
 
 

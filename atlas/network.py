@@ -123,10 +123,26 @@ class NetworkView:
     choice: MapChoice = field(default_factory=MapChoice)
     not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
     layout: "MapLayout | None" = None  # what the map draws and where (for static pictures and measures)
+    min_cell: int | None = None  # the board's and funders' small-cell threshold (None: the directors' view)
 
     @property
     def flows_total(self) -> int:
         return len(self.flows)
+
+    @property
+    def map_agencies(self) -> pd.DataFrame:
+        """The agencies the map draws, as their tooltips describe them (the map's text alternative)."""
+        return map_agencies_table(self.layout, self.min_cell)
+
+    @property
+    def map_flows(self) -> pd.DataFrame:
+        """The referral flows the map draws (its arrows), as their tooltips describe them."""
+        return map_flows_table(self.layout, self.choice, restricted=self.min_cell is not None)
+
+    @property
+    def map_ties(self) -> pd.DataFrame:
+        """The declared ties the map draws (its lines without arrows), as their tooltips describe them."""
+        return map_ties_table(self.layout, self.choice, restricted=self.min_cell is not None)
 
 
 def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int | None = None) -> NetworkView:
@@ -195,6 +211,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         choice=choice,
         not_drawn=len(scored) - len(layout.agencies),
         layout=layout,
+        min_cell=min_cell,
     )
 
 
@@ -516,7 +533,7 @@ def _tooltip(row, min_cell: int | None = None) -> str:
         volume = f"Referrals: hidden (every flow it has is of fewer than {min_cell})"
     return "\n".join([
         str(row.name_),
-        f"{row.sector} · {row.region}",
+        f"{formats.words(row.sector)} · {row.region}",
         volume,
         f"Partners: referred in by {row.in_degree}, refers out to {row.out_degree}",
         f"Brokerage (betweenness) {row.betweenness:.3f} · community {row.community}",
@@ -657,6 +674,69 @@ def readability(layout: MapLayout, columns: int = 8) -> dict:
             "frame_used": used / (columns * rows)}
 
 
+def map_agencies_table(layout: MapLayout, min_cell: int | None = None) -> pd.DataFrame:
+    """The agencies the map draws, one row each in order of name, with what its tooltip says: sector (in words),
+    region, referrals in and out, partners each way. With `min_cell` (board and funder views) the referrals count
+    only the flows drawn, of at least min_cell, and an agency whose flows are all smaller reads "hidden" (as its
+    tooltip does), never 0."""
+    rows = layout.agencies.sort_values(["name", "agency_id"], key=lambda c: c.astype(str).str.casefold())
+
+    def referrals(row, column: str) -> str:
+        if min_cell is not None and not (row.in_strength or row.out_strength):
+            return HIDDEN
+        return formats.count(getattr(row, column))
+
+    table = pd.DataFrame({
+        "Agency": rows["name"].astype(str),
+        "Sector": rows["sector"].map(formats.words),
+        "Region": rows["region"].astype(str),
+        "Referrals in": [referrals(r, "in_strength") for r in rows.itertuples(index=False)],
+        "Referrals out": [referrals(r, "out_strength") for r in rows.itertuples(index=False)],
+        "Referred in by (agencies)": rows["in_degree"].map(formats.count),
+        "Refers out to (agencies)": rows["out_degree"].map(formats.count),
+    })
+    return table.reset_index(drop=True)
+
+
+def map_flows_table(layout: MapLayout, choice: MapChoice, restricted: bool = False) -> pd.DataFrame:
+    """The referral flows the map draws (its arrows), heaviest first: from, to, referrals, (directors) accepted,
+    and the declared tie between the two agencies, as each arrow's tooltip says; empty when flows are not shown."""
+    names = dict(zip(layout.agencies["agency_id"], layout.agencies["name"].astype(str)))
+    flows = layout.flows if "flows" in choice.layers else layout.flows.head(0)
+    flows = flows.assign(_from=flows["from_agency_id"].map(names), _to=flows["to_agency_id"].map(names)) \
+        .sort_values(["referrals", "_from", "_to"], ascending=[False, True, True])
+    table = pd.DataFrame({"From": flows["_from"], "To": flows["_to"], "Referrals": flows["referrals"].map(formats.count)})
+    if not restricted:
+        table["Accepted"] = flows["accepted"].map(formats.count)
+    table["Declared tie"] = flows["agreement"].map(AGREEMENTS)
+    return table.reset_index(drop=True)
+
+
+def _rating(score) -> str:
+    return formats.MISSING if pd.isna(score) else f"{int(score)} of 4"
+
+
+def map_ties_table(layout: MapLayout, choice: MapChoice, restricted: bool = False) -> pd.DataFrame:
+    """The declared ties the map draws (its lines without arrows): the two agencies, the kind (formal agreement or
+    informal tie), instrument, since when, the referrals between them in the period and the partners' ratings
+    (trust and value, 1 to 4, where given), as each line's tooltip says. Board and funder views give no referral
+    count of a tie: it reads "hidden" (0 where the tie carried none, as its tooltip says)."""
+    names = dict(zip(layout.agencies["agency_id"], layout.agencies["name"].astype(str)))
+    ties = layout.ties[layout.ties["kind"].isin([k for k in ("formal", "informal") if k in choice.layers])]
+    ties = ties.assign(_a=ties["agency_a_id"].map(names), _b=ties["agency_b_id"].map(names)) \
+        .sort_values(["kind", "_a", "_b", "started_on"])
+    carried = [formats.count(0) if status == "dormant" else HIDDEN if restricted else formats.count(n)
+               for status, n in zip(ties["status"], ties["referrals"])]
+    return pd.DataFrame({
+        "Agency A": ties["_a"], "Agency B": ties["_b"],
+        "Kind": ties["kind"].map(lambda k: LAYERS[k][:-1]),
+        "Instrument": ties["instrument"].map(instrument_label),
+        "Since": ties["started_on"].map(formats.date),
+        "Referrals in the period": carried,
+        "Trust": ties["trust"].map(_rating), "Value": ties["value"].map(_rating),
+    }).reset_index(drop=True)
+
+
 def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
              restricted: bool = False, min_cell: int | None = None, layout: MapLayout | None = None) -> str:
     """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off).
@@ -790,16 +870,26 @@ class SummaryView:
         kind = SUMMARY_BY[self.by]
         out = self.nodes.copy()
         hidden = dict(self.hidden)
-        if hidden:
-            for column in ("within", "sent", "received", "referrals"):
-                out[column] = [HIDDEN if column in hidden.get(g, ()) else f"{int(v):,}"
-                               for g, v in zip(out["group"], out[column])]
+        for column in ("within", "sent", "received", "referrals"):  # written as the map's tooltips write them
+            out[column] = [HIDDEN if column in hidden.get(g, ()) else formats.count(v)
+                           for g, v in zip(out["group"], out[column])]
         out = out.rename(columns={"group": kind, "agencies": "Agencies", "within": f"Within the {kind.lower()}",
                                          "sent": f"To other {kind.lower()}s", "received": f"From other {kind.lower()}s",
                                          "referrals": "Referrals"})
         if self.by == "sector":
             out[kind] = out[kind].map(label)
         return out
+
+    @property
+    def flows_table(self) -> pd.DataFrame:
+        """The arrows of the summary map: referrals from one group's agencies to another's, heaviest first (sums of
+        the flows the map shows, so nothing in them is small)."""
+        name = label if self.by == "sector" else str
+        rows = self.between.sort_values(["referrals", "from_group", "to_group"], ascending=[False, True, True])
+        kind = SUMMARY_BY[self.by]
+        return pd.DataFrame({f"From {kind.lower()}": rows["from_group"].map(name),
+                             f"To {kind.lower()}": rows["to_group"].map(name),
+                             "Referrals": rows["referrals"].map(formats.count)}).reset_index(drop=True)
 
 
 def summary_view(db, filters: Filters, by: str = "region", min_cell: int | None = None) -> SummaryView:
@@ -822,7 +912,7 @@ def summary_view(db, filters: Filters, by: str = "region", min_cell: int | None 
     nodes, between = summary(agencies, flows, by)
     if min_cell is not None:
         hidden = _hidden_cells(nodes, every)
-    return SummaryView(by, nodes, between, summary_html(nodes, between, by), hidden)
+    return SummaryView(by, nodes, between, summary_html(nodes, between, by, hidden), hidden)
 
 
 HIDDEN = "hidden"
@@ -850,26 +940,34 @@ def summary_positions(nodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return xy, 18 + 42 * np.sqrt(nodes["referrals"].to_numpy(float) / top)
 
 
-def summary_html(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region") -> str:
+def summary_html(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region", hidden: tuple = ()) -> str:
     """The summary map: one dot per group on a circle (same data, same picture), sized by its referrals, with
-    arrows for the flows between groups, thicker for more; self-contained like the agency map."""
+    arrows for the flows between groups, thicker for more; self-contained like the agency map. A figure of
+    `hidden` (SummaryView.hidden) reads "hidden" in its tooltip, as in the table."""
     xy, sizes = summary_positions(nodes)
     net = Network(height="560px", width="100%", directed=True, cdn_resources="in_line")
     kind = SUMMARY_BY[by].lower()
+    hidden = dict(hidden)
+
+    def figure(row, column: str) -> str:
+        return HIDDEN if column in hidden.get(row.group, ()) else formats.count(getattr(row, column))
+
     for i, row in enumerate(nodes.itertuples(index=False)):
         net.add_node(str(row.group), label=str(label(row.group) if by == "sector" else row.group),
                      x=float(xy[i, 0]), y=float(xy[i, 1]),
                      size=float(sizes[i]), color=_GROUP_COLOUR, shape="dot",
                      title="\n".join([f"{label(row.group) if by == 'sector' else row.group} ({kind})",
                                        f"{row.agencies:,} agencies",
-                                       f"Referrals within the {kind}: {row.within:,}",
-                                       f"To other {kind}s: {row.sent:,} · from other {kind}s: {row.received:,}"]),
+                                       f"Referrals within the {kind}: {figure(row, 'within')}",
+                                       f"To other {kind}s: {figure(row, 'sent')} · from other {kind}s: "
+                                       f"{figure(row, 'received')}"]),
                      font={"size": 22, "color": "#222222", "strokeWidth": 4, "strokeColor": "#ffffff"})
     heaviest = max(1, int(between["referrals"].max())) if len(between) else 1
+    name = label if by == "sector" else str
     for f in between.itertuples(index=False):
         net.add_edge(str(f.from_group), str(f.to_group), arrows="to", color="#f3722c",
                      width=float(1 + 11 * np.sqrt(f.referrals / heaviest)),
-                     title=f"{f.referrals:,} referrals from {f.from_group} to {f.to_group}",
+                     title=f"{formats.count(f.referrals)} referrals from {name(f.from_group)} to {name(f.to_group)}",
                      smooth={"enabled": True, "type": "curvedCW", "roundness": 0.15})
     options = {"physics": {"enabled": False},
                "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False}}

@@ -50,12 +50,12 @@ st.caption("A declined referral is dropped when nobody refers the client again w
            "referrers with at least 20 closed declines.")
 if view.referrers_chart is not None:
     app.chart(st, view.referrers_chart, width="stretch")
-st.dataframe(view.referrers, hide_index=True, width="stretch", column_config={
+app.table(st, view.referrers, column_config={
     "Dropped share": st.column_config.NumberColumn(format="%.0f%%")})
 
 st.subheader(f"Families no one took on ({len(view.unheld):,})")
 st.caption("Unheld multi-agency journeys, the longest untouched first. Clients appear only as pseudonyms.")
-st.dataframe(view.unheld, hide_index=True, width="stretch", height=360, column_config={
+app.table(st, view.unheld, height=360, column_config={
     "First referral": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
     "Last recorded step": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
     "Days since": st.column_config.NumberColumn(format="%.0f")})

@@ -41,7 +41,7 @@ with container:
         st.caption("Highlighted: agencies (with at least 20 referrals) where the share of stalled referrals is at "
                    "least twice the network's, or the median time to accept at least twice the typical agency's. "
                    "Click a heading to sort.")
-        st.dataframe(view.agency_table, hide_index=True, width="stretch")
+        app.table(st, view.agency_table)
     elif section == "Time in stage":
         st.subheader("Time in stage")
         names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
@@ -55,9 +55,9 @@ with container:
         st.subheader(f"Stalled referrals ({len(view.stalled):,})")
         st.caption("Neither accepted nor declined, and waiting longer than 14 days — longest wait first. "
                    "Clients appear only as pseudonyms.")
-        st.dataframe(view.stalled, hide_index=True, width="stretch", height=320,
-                     column_config={"Referred": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                                    "Days waiting": st.column_config.NumberColumn(format="%.1f")})
+        app.table(st, view.stalled, height=320,
+                  column_config={"Referred": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                                 "Days waiting": st.column_config.NumberColumn(format="%.1f")})
         st.download_button("Download the stalled list (CSV)", view.stalled_csv, file_name="stalled_referrals.csv",
                            mime="text/csv", disabled=view.stalled.empty,
                            on_click="ignore")
@@ -73,8 +73,7 @@ with container:
             app.chart(right, view.declines_by_service, width="stretch")
         if not view.capacity_signal.empty:
             st.markdown("**Where most declines are for lack of capacity**")
-            st.dataframe(formats.styled(view.capacity_signal, ["No-capacity share"]), hide_index=True,
-                         width="stretch")
+            app.table(st, formats.styled(view.capacity_signal, ["No-capacity share"]))
     elif section == "Pathways":
         st.subheader("Pathways")
         sectors = [""] + sorted(view.agencies["sector"].dropna().unique().tolist())
@@ -92,7 +91,7 @@ with container:
                    "lengthen the implied wait: read it with the lost referrals below.")
         if view.queue_chart is not None:
             app.chart(st, view.queue_chart, width="stretch")
-        st.dataframe(view.queues, hide_index=True, width="stretch", height=320)
+        app.table(st, view.queues, height=320)
     elif section == "Ping-pong and lost clients":
         st.subheader("Ping-pong and lost clients")
         bounced, lost = st.columns(2)
@@ -101,12 +100,11 @@ with container:
         lost.metric("Referrals never acknowledged", f"{int(view.lost['Never answered'].sum()):,}",
                     border=True, help="Neither accepted nor declined more than 30 days after being made.")
         bounced.markdown("**Agencies most involved in bounced clients**")
-        bounced.dataframe(formats.styled(view.ping_pong.agencies, ["share_of_clients"]), hide_index=True,
-                          width="stretch", column_config={"agency_id": None, "agency": "Agency", "clients": "Clients",
-                                                          "share_of_clients": "Share"})
+        app.table(bounced, formats.styled(view.ping_pong.agencies, ["share_of_clients"]), column_config={
+            "agency_id": None, "agency": "Agency", "clients": "Clients", "share_of_clients": "Share"})
         lost.markdown("**Where referrals go unanswered**")
-        lost.dataframe(formats.styled(view.lost, ["Share"]), hide_index=True, width="stretch",
-                       column_config={"Oldest wait (days)": st.column_config.NumberColumn(format="%.0f"),
-                                      "Median wait (days)": st.column_config.NumberColumn(format="%.0f")})
+        app.table(lost, formats.styled(view.lost, ["Share"]),
+                  column_config={"Oldest wait (days)": st.column_config.NumberColumn(format="%.0f"),
+                                 "Median wait (days)": st.column_config.NumberColumn(format="%.0f")})
         with st.expander(f"The {view.ping_pong.clients:,} bounced clients (pseudonyms)"):
-            st.dataframe(view.ping_pong_clients, hide_index=True, width="stretch")
+            app.table(st, view.ping_pong_clients)

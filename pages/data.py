@@ -50,26 +50,26 @@ def hmis_report(report) -> None:
     """What was read from an HMIS export, what was placed on the network and the mapping applied."""
     st.markdown(f"**The HMIS export** (period {escape.markdown(report.period)}): each file, its rows, those "
                 "ignored as deleted (or belonging to a deleted record), and what was imported.")
-    st.dataframe(report.files, hide_index=True, width="stretch")
+    app.table(st, report.files)
     st.markdown("**Referral events**")
-    st.dataframe(report.events, hide_index=True, width="stretch")
+    app.table(st, report.events)
     if len(report.unmatched_locations):
         st.warning("Some referrals name a location that is no project of the export, so they cannot be placed "
                    "on the network. Fix the names in the HMIS, or add them to `[locations]` in a mapping file "
                    "(see the import guide), and check the files again.", icon=":material/wrong_location:")
-        st.dataframe(report.unmatched_locations, hide_index=True, width="stretch")
+        app.table(st, report.unmatched_locations)
     with st.expander("The mapping applied"):
         st.markdown("**Events by code**")
-        st.dataframe(report.event_codes, hide_index=True, width="stretch")
+        app.table(st, report.event_codes)
         st.markdown("**Project types → service types**")
-        st.dataframe(report.project_types, hide_index=True, width="stretch")
+        app.table(st, report.project_types)
         st.markdown("**Exit destinations → outcomes**")
-        st.dataframe(report.destinations, hide_index=True, width="stretch")
+        app.table(st, report.destinations)
         st.markdown("**Sectors** (HMIS records none: set them per organization in a mapping file)")
-        st.dataframe(report.sectors, hide_index=True, width="stretch")
+        app.table(st, report.sectors)
         if len(report.aliases):
             st.markdown("**Location aliases used**")
-            st.dataframe(report.aliases, hide_index=True, width="stretch")
+            app.table(st, report.aliases)
     if report.ignored:
         st.caption("Not read: " + escape.markdown(", ".join(report.ignored)))
 
@@ -87,7 +87,7 @@ def column_mapper(frame, staged_file, k: str, known, others: set):
             st.success(f"Recognised: this file has the columns of the saved mapping "
                        f"“{escape.markdown(known.name)}”, which is applied below. Change anything that is no longer "
                        "right.", icon=":material/bookmark_added:")
-        st.dataframe(frame.head(5), hide_index=True, width="stretch")
+        app.table(st, frame.head(5))
         tables = list(TABLES)
         table = st.selectbox("Which table it holds", tables, key=f"{k}_table",
                              index=tables.index(known.table if known else staged_file.table or "referrals"))
@@ -266,7 +266,7 @@ with load:
     for name, table in TABLES.items():
         needed = "needed" if table.mandatory else "optional"
         with st.expander(f"**{name}** — {table.doc} ({needed})"):
-            st.dataframe(upload.column_guide(name), hide_index=True, width="stretch")
+            app.table(st, upload.column_guide(name))
             st.download_button(f"Download the {name} template (CSV)", upload.template_csv(name),
                                file_name=f"{name}.csv", mime="text/csv", key=f"template_{name}",
                                icon=":material/download:", on_click="ignore")
@@ -381,17 +381,17 @@ with load:
                           if reviewed.warnings else ""), icon=":material/check_circle:")
         changes = reviewed.changes()
         if len(changes):
-            st.dataframe(changes, hide_index=True, width="stretch")
+            app.table(st, changes)
         if reviewed.hmis_report is not None:
             hmis_report(reviewed.hmis_report)
         if reviewed.problems:
             st.markdown("**Problems by kind** (rows affected)")
-            st.dataframe(reviewed.rule_counts(), hide_index=True, width="stretch")
+            app.table(st, reviewed.rule_counts())
             shown = upload.readable(reviewed.problems, limit=10)
             st.markdown("**First things to fix**\n\n" + "\n".join(f"- {escape.markdown(line)}" for line in shown))
             st.markdown("**Every problem**: the row is as numbered in your file, with the header as row 1.")
-            st.dataframe(reviewed.report(), hide_index=True, width="stretch",
-                         column_config={"problem and how to fix it": st.column_config.TextColumn(width="large")})
+            app.table(st, reviewed.report(),
+                      column_config={"problem and how to fix it": st.column_config.TextColumn(width="large")})
             st.download_button("Download the report (CSV)", reviewed.report_csv(), file_name="import-report.csv",
                                mime="text/csv", icon=":material/download:", key="upload_report", on_click="ignore")
 
@@ -450,23 +450,23 @@ if check.open:
             with st.expander(f"{item.title}: {item.count:,} {item.unit}", expanded=False):
                 st.markdown(f"{escape.markdown(item.what)}  \n**What to do:** {escape.markdown(item.fix)}")
                 if item.count:
-                    st.dataframe(item.rows.head(500), hide_index=True, width="stretch", column_config={
+                    app.table(st, item.rows.head(500), column_config={
                         "days_since_update": st.column_config.NumberColumn("days since update", format="%.1f")})
                     st.download_button(f"Download the {item.count:,} affected ids (CSV)", item.download(),
                                        file_name=f"{item.key}.csv", mime="text/csv", key=f"quality_{item.key}",
                                        icon=":material/download:", on_click="ignore")
         st.markdown("**Completeness**: how many rows of each column have a value.")
-        st.dataframe(formats.as_percent(found.completeness, ["share_filled"]), hide_index=True, width="stretch",
-                     column_config={
-                         "table_name": "Table", "column_name": "Column", "total_rows": "Rows",
-                         "filled_rows": "With a value", "required": "Required",
-                         "share_filled": st.column_config.ProgressColumn("Filled", format=formats.PERCENT_PRINTF,
-                                                                         min_value=0, max_value=100)})
+        app.table(st, formats.as_percent(found.completeness, ["share_filled"]),
+                  column_config={
+                      "table_name": "Table", "column_name": "Column", "total_rows": "Rows",
+                      "filled_rows": "With a value", "required": "Required",
+                      "share_filled": st.column_config.ProgressColumn("Filled", format=formats.PERCENT_PRINTF,
+                                                                      min_value=0, max_value=100)})
 
 # ---- history ---------------------------------------------------------------------------------------
 if history.open:
     with history:
         st.markdown("Every import that built the data the dashboard shows, newest first.")
         imports = upload.history_frame(db.query("import_history"))
-        st.dataframe(imports, hide_index=True, width="stretch",
-                     column_config={c: c[:1].upper() + c[1:] for c in imports.columns})  # "Imported at"
+        app.table(st, imports,
+                  column_config={c: c[:1].upper() + c[1:] for c in imports.columns})  # "Imported at"

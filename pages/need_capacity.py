@@ -68,7 +68,7 @@ with container:
         if view.over.empty:
             st.info("No agency received more referrals than it had slots in the period.")
         else:
-            st.dataframe(need.styled(view.over), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(view.over)))
+            app.table(st, need.styled(view.over), height=min(400, 38 + 35 * len(view.over)))
         if view.unrecorded:
             st.caption(f"{view.unrecorded:,} agency service lines received referrals with no slots recorded; "
                        "they are left out, since their capacity is unknown.")
@@ -77,7 +77,7 @@ with container:
         if view.shifts.empty:
             st.info("No spare slots sit beside unmet need elsewhere in the period.")
         else:
-            st.dataframe(need.styled(view.shifts), hide_index=True, width="stretch")
+            app.table(st, need.styled(view.shifts))
             if filters.region:
                 st.caption("Every region of a service is shown, since slots move between regions.")
     elif section == 'Two signals of scarcity':
@@ -89,8 +89,8 @@ with container:
             if view.agreement:
                 st.markdown(view.agreement)
             table = view.signals[view.signals["no_capacity"] > 0]
-            st.dataframe(need.styled(table[list(need.SIGNAL_COLUMNS)].rename(columns=need.SIGNAL_COLUMNS)),
-                         hide_index=True, width="stretch", height=250)
+            app.table(st, need.styled(table[list(need.SIGNAL_COLUMNS)].rename(columns=need.SIGNAL_COLUMNS)),
+                      height=250)
         else:
             st.info("No referrals and slots to compare in the period.")
     elif section == 'Outlook':
@@ -113,7 +113,7 @@ with container:
             if view.outlook.empty:
                 st.info("No gap is forecast for the next three months.")
             else:
-                st.dataframe(need.styled(view.outlook), hide_index=True, width="stretch")
+                app.table(st, need.styled(view.outlook))
     elif section == 'Where to invest':
         st.subheader("Where to invest")
         if view.invest.empty and view.no_slots.empty:
@@ -125,10 +125,10 @@ with container:
                        "confidence interval), so a few people cannot outrank a large gap. The slots to add are the unmet "
                        "need of the typical month (rounded up) and of the worst. Click a heading to sort.")
             if not view.invest.empty:
-                st.dataframe(need.styled(view.invest), hide_index=True, width="stretch")
+                app.table(st, need.styled(view.invest))
             if not view.no_slots.empty:
                 st.markdown("**Need with no slots in the region** — no program of this service there; clients may be "
                             "referred to another region, or not served at all.")
-                st.dataframe(need.styled(view.no_slots), hide_index=True, width="stretch")
+                app.table(st, need.styled(view.no_slots))
             st.download_button("Download the sustained gaps (CSV)", view.invest_csv, file_name="sustained_gaps.csv",
                                mime="text/csv", on_click="ignore")

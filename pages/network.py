@@ -31,8 +31,10 @@ if mode in network.SUMMARY_BY:
     st.caption(f"Referrals between and within each {kind}'s agencies, as the agency map counts them"
                + ("" if min_cell is None else f" (flows of at least {min_cell} referrals; \"hidden\" where "
                                               f"every flow behind a figure is smaller)") + ".")
-    with st.expander(f"The figures of each {kind}"):
-        st.dataframe(summary.table, hide_index=True, width="stretch")
+    with st.expander(f"The map as a table: each {kind} and the referrals between them", icon=":material/table:"):
+        app.table(st, summary.table)
+        st.markdown(f"**Referrals from one {kind}'s agencies to another's** (the arrows, {len(summary.between):,})")
+        app.table(st, summary.flows_table)
     groups = list(summary.nodes["group"])
     opened = st.selectbox(f"Open the agency map of one {kind}", [""] + groups, key=f"map_group_{mode}",
                           format_func=lambda g: f"Every {kind} (the whole network)" if not g else
@@ -82,10 +84,25 @@ st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the stron
               f"{min_cell} referrals are left out of the map, its figures and its exports. ")
            + (f"{view.not_drawn:,} agencies with no flow or tie on the map are left out of it (they are in the "
               "scores table below)." if view.not_drawn else ""))
+if mode == "agencies" or group is not None:
+    with st.expander("The map as a table: its agencies and the lines between them", icon=":material/table:"):
+        st.caption("What the map draws, as its tooltips say it"
+                   + ("" if min_cell is None else f": referrals count flows of at least {min_cell}, and read "
+                                                  "\"hidden\" where every flow behind them is smaller") + ".")
+        st.markdown(f"**Agencies on the map** ({len(view.layout.agencies):,})")
+        app.table(st, view.map_agencies)
+        if "flows" in view.choice.layers:
+            st.markdown(f"**Referral flows** (the arrows, {view.flows_drawn:,})")
+            app.table(st, view.map_flows)
+        if {"formal", "informal"} & set(view.choice.layers):
+            ties = view.map_ties
+            st.markdown(f"**Declared ties** (the lines without arrows, {len(ties):,}; trust and value as partners "
+                        "rate them, 1 to 4)")
+            app.table(st, ties)
 
 if not view.focus_partners.empty:
     st.subheader(f"Partners of {escape.markdown(names[view.choice.focus])}")
-    st.dataframe(view.focus_partners, hide_index=True, width="stretch")
+    app.table(st, view.focus_partners)
 
 section, container = app.sections(network.SECTIONS + ([] if viewer.restricted else network.DIRECTOR_SECTIONS),
                                   key="network_section")
@@ -96,12 +113,12 @@ with container:
                                               f"Dormant agreements ({len(view.dormant)})",
                                               f"One-way pairs ({len(view.one_way)})"])
         informal.caption("The heaviest referral flows that run without a formal agreement — candidates for an MOU.")
-        informal.dataframe(view.informal_flows, hide_index=True, width="stretch")
+        app.table(informal, view.informal_flows)
         dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
-        dormant.dataframe(view.dormant, hide_index=True, width="stretch",
-                          column_config={"Since": st.column_config.DateColumn(format=formats.DATE_MOMENT)})
+        app.table(dormant, view.dormant,
+                  column_config={"Since": st.column_config.DateColumn(format=formats.DATE_MOMENT)})
         one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back.")
-        one_way.dataframe(view.one_way, hide_index=True, width="stretch")
+        app.table(one_way, view.one_way)
     elif section == "Partnership quality":
         st.subheader("Partnership quality")
         quality = app.view("ties.build", filters, min_cell=min_cell)
@@ -120,11 +137,11 @@ with container:
         strained.caption("Ties rated 1 or 2 in trust that carry referrals, heaviest first: work done in spite of the "
                          "relationship." + ("" if min_cell is None else f" Only ties carrying at least {min_cell} referrals "
                                             "are listed, without their count."))
-        strained.dataframe(quality.strained, hide_index=True, width="stretch")
+        app.table(strained, quality.strained)
         idle.caption("Ties rated 3 or 4 in trust that carried no referral either way: goodwill not yet used.")
-        idle.dataframe(quality.idle, hide_index=True, width="stretch")
+        app.table(idle, quality.idle)
         rated_by.caption("Each agency's rated ties, lowest mean trust first (a tie rates both its agencies).")
-        rated_by.dataframe(quality.ratings, hide_index=True, width="stretch", column_config={
+        app.table(rated_by, quality.ratings, column_config={
             "Mean trust": st.column_config.NumberColumn(format="%.1f"), "Mean value": st.column_config.NumberColumn(format="%.1f")})
     elif section == "Network scores":
         st.subheader("Network scores")
@@ -148,12 +165,12 @@ with container:
             + "; **community** groups agencies that refer mostly among themselves; a **cut point** is an agency whose "
             "closure would cut others off."
         )
-        st.dataframe(view.scores, hide_index=True, width="stretch", height=360,
-                     column_config={"Brokerage (betweenness)": st.column_config.NumberColumn(format="%.3f")})
+        app.table(st, view.scores, height=360,
+                  column_config={"Brokerage (betweenness)": st.column_config.NumberColumn(format="%.3f")})
         if not view.cut_points.empty:
             st.markdown("**Cut points: if this agency closed, the agencies on the map that would lose every tie to "
                         "the rest**")
-            st.dataframe(view.cut_points, hide_index=True, width="stretch", column_config={
+            app.table(st, view.cut_points, column_config={
                 "agency_id": None, "agency": "Agency", "cut_off": st.column_config.NumberColumn("Agencies cut off"),
                 "agencies_cut_off": st.column_config.TextColumn("Which", width="large")})
         if viewer.restricted:
@@ -179,11 +196,10 @@ with container:
                 f"Referring agencies ({len(closure.referrers)})",
                 f"Agencies cut off ({len(closure.disconnected)})"])
             shares = ["Acceptance rate", "Share of all such referrals", "Share sent here"]
-            lost_tab.dataframe(formats.styled(closure.received_table, shares), hide_index=True, width="stretch")
-            absorb_tab.dataframe(formats.styled(closure.absorbers_table, shares), hide_index=True, width="stretch")
-            referrers_tab.dataframe(formats.styled(closure.referrers_table, shares), hide_index=True,
-                                    width="stretch")
-            cut_tab.dataframe(closure.disconnected_table, hide_index=True, width="stretch")
+            app.table(lost_tab, formats.styled(closure.received_table, shares))
+            app.table(absorb_tab, formats.styled(closure.absorbers_table, shares))
+            app.table(referrers_tab, formats.styled(closure.referrers_table, shares))
+            app.table(cut_tab, closure.disconnected_table)
     elif section == "Change since the previous period":
         st.subheader("Change since the previous period")
         tie_min = st.number_input("Referrals that make a tie (both ways, in a period)", 1, 10_000, resilience.MIN_REFERRALS,
@@ -199,10 +215,10 @@ with container:
             gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
                 f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
                 f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])
-            gained_tab.dataframe(moved.gained_table, hide_index=True, width="stretch")
-            lost_tab.dataframe(moved.lost_table, hide_index=True, width="stretch")
-            centre_tab.dataframe(moved.to_centre_table, hide_index=True, width="stretch")
-            edge_tab.dataframe(moved.to_edge_table, hide_index=True, width="stretch")
+            app.table(gained_tab, moved.gained_table)
+            app.table(lost_tab, moved.lost_table)
+            app.table(centre_tab, moved.to_centre_table)
+            app.table(edge_tab, moved.to_edge_table)
 
 st.subheader("Board pack")
 pack_period, pack_files = app.board_pack(filters)

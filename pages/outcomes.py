@@ -47,7 +47,7 @@ with st.container(border=True):
 
 percent = {c: st.column_config.NumberColumn(format=formats.PERCENT_PRINTF) for c in outcomes.PERCENT_COLUMNS}
 # An empty cell is a hidden count (the row's Note says why): it reads as a dash, not "None".
-TABLE = dict(hide_index=True, width="stretch", column_config=percent, placeholder="—")
+TABLE = dict(column_config=percent, placeholder="—")
 
 section, container = app.sections(outcomes.SECTIONS, key="outcomes_section")
 with container:
@@ -57,8 +57,8 @@ with container:
                           format_func=outcomes.DIMENSIONS.get)
         if view.figure(f"by_{choice}") is not None:
             app.chart(st, view.figure(f"by_{choice}"), width="stretch")
-        st.dataframe(outcomes.display(view.by[choice], choice), **TABLE,
-                     height=320 if len(view.by[choice]) > 10 else "auto")
+        app.table(st, outcomes.display(view.by[choice], choice), **TABLE,
+                  height=320 if len(view.by[choice]) > 10 else "auto")
     elif section == 'Trend by quarter':
         st.subheader("Trend by quarter")
         st.caption("The whole network's programs over the period" + (f", and {escape.markdown(view.funder)}'s" if view.funder
@@ -84,18 +84,18 @@ with container:
                    "counted was followed for the whole time.")
         if view.figure("returns") is not None:
             app.chart(st, view.figure("returns"), width="stretch")
-        st.dataframe(outcomes.display(view.returns, "returns"), **TABLE)
+        app.table(st, outcomes.display(view.returns, "returns"), **TABLE)
     elif section == 'Pathways':
         st.subheader("Pathways: outcomes by referring agency")
         st.caption("Exits grouped by the agency that last referred the client to the agency they left.")
         if view.figure("pathways") is not None:
             app.chart(st, view.figure("pathways"), width="stretch")
-        st.dataframe(outcomes.display(view.pathways, "pathways"), **TABLE,
-                     height=320)
+        app.table(st, outcomes.display(view.pathways, "pathways"), **TABLE,
+                  height=320)
     elif section == 'Programs':
         st.subheader("Programs")
-        st.dataframe(outcomes.display(view.programs, "program"), **TABLE,
-                     height=360)
+        app.table(st, outcomes.display(view.programs, "program"), **TABLE,
+                  height=360)
 
 st.subheader("Funder pack")
 st.caption("The figures above, to attach to a board paper: an HTML report and a PDF (charts, tables, definitions "

@@ -95,10 +95,16 @@ def choose(page, combobox, index: int) -> str:
 
 def walk(page, audit: Audit, name: str) -> None:
     """Scan the page as it opens, with its expanders open, and on each of its tabs."""
+    visit(page, name, lambda state: audit.scan(page, state))
+
+
+def visit(page, name: str, look) -> None:
+    """Call look(state) on the page as it opens, with its expanders open, and on each of its tabs (with that tab's
+    expanders open)."""
     settle(page)
-    audit.scan(page, name)
+    look(name)
     if open_expanders(page):
-        audit.scan(page, f"{name}, expanders open")
+        look(f"{name}, expanders open")
     seen = {t.inner_text().strip() for t in tabs(page).all() if t.get_attribute("aria-selected") == "true"}
     for _ in range(40):  # a page's sections are drawn when opened, with tabs of their own: look again after each
         waiting = [t for t in tabs(page).all() if t.is_visible() and t.get_attribute("aria-selected") != "true"
@@ -110,7 +116,7 @@ def walk(page, audit: Audit, name: str) -> None:
         waiting[0].click()
         settle(page)
         open_expanders(page)
-        audit.scan(page, f"{name}, tab {label!r}")
+        look(f"{name}, tab {label!r}")
 
 
 @pytest.fixture(scope="module", params=ROLES)
@@ -146,6 +152,33 @@ def test_every_page_of_every_audience(role_site):
     audit.assert_clean(f"pages-{role}")
 
 
+def test_tables_keep_their_key_column_in_view_at_1280_px(role_site):
+    """At 1,280 x 900, on every page of every audience, on every tab and with every expander open (the agency map of
+    one region too, for the board): every data grid fits the main column, and its first column, which says what a
+    row is about, stays in view when the grid is scrolled sideways (app.table pins it)."""
+    role, url, browser = role_site
+    allowed = audience.ROLE_PAGES[audience.Role(role)]
+    problems, seen, wide = [], set(), []
+    for path in [p for p in PAGES if p in allowed]:
+        page = open_page(browser, url, path)
+
+        def look(state: str, page=page) -> None:
+            problems.extend(key_column_stays_in_view(page, state, seen, wide))
+        try:
+            page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+            visit(page, f"{role} {path}", look)
+            if path == "network" and role != "director":
+                region = choose(page, page.get_by_role("combobox", name="Open the agency map of one region"), 1)
+                open_expanders(page)
+                look(f"{role} network, agency map of {region}")
+        finally:
+            page.close()
+    assert seen, "no table was measured"
+    if role == "director":  # the widest tables do scroll sideways at this width: the check has something to check
+        assert len(wide) >= 3, wide
+    assert not problems, "\n".join(problems)
+
+
 def network_states(page, audit: Audit, role: str) -> None:
     """The map with a focus agency chosen, and (for the board, which opens on the summary) the agency map of one
     region and the summary by sector."""
@@ -155,9 +188,80 @@ def network_states(page, audit: Audit, role: str) -> None:
     if role != "director":
         region = choose(page, page.get_by_role("combobox", name="Open the agency map of one region"), 1)
         audit.scan(page, f"{role} network, agency map of {region}")
+        if open_expanders(page):  # the agency map's own "The map as a table", drawn with it
+            audit.scan(page, f"{role} network, agency map of {region}, expanders open")
         page.get_by_role("radio", name="Summary by sector").click()
         settle(page)
         audit.scan(page, f"{role} network, summary by sector")
+
+
+# Each data grid shown, in the main column: where it is, how far it scrolls sideways, and the columns its ARIA grid
+# holds (Streamlit's grid draws on a canvas; the ARIA grid under it holds the columns in view, by aria-colindex).
+GRIDS = """() => {
+    const main = document.querySelector('[data-testid=stMainBlockContainer]');
+    const style = getComputedStyle(main), box = main.getBoundingClientRect();
+    const column = [box.left + parseFloat(style.paddingLeft), box.right - parseFloat(style.paddingRight)];
+    return [...document.querySelectorAll('[data-testid=stMain] [data-testid=stDataFrame]')].map((grid, i) => {
+        const r = grid.getBoundingClientRect(), scroller = grid.querySelector('.dvn-scroller');
+        const heads = [...grid.querySelectorAll('th[role=columnheader]')];
+        const visible = r.width > 0 && r.height > 0 && grid.checkVisibility() && !grid.closest('details:not([open])');
+        return {i, visible, left: r.left, right: r.right, column,
+                overflow: scroller ? scroller.scrollWidth - scroller.clientWidth : 0,
+                rows: grid.querySelector('table[role=grid]')?.getAttribute('aria-rowcount'),
+                columns: heads.map(h => [h.getAttribute('aria-colindex'), h.innerText.trim()])};
+    });
+}"""
+SCROLL = "([i, x]) => { const s = document.querySelectorAll('[data-testid=stMain] [data-testid=stDataFrame]')[i]" \
+         ".querySelector('.dvn-scroller'); s.scrollLeft = x < 0 ? s.scrollWidth : x; }"
+
+
+def grid_columns(page, i: int) -> list:
+    return next(g for g in page.evaluate(GRIDS) if g["i"] == i)["columns"]
+
+
+def key_column_stays_in_view(page, state: str, seen: set, wide: list) -> list[str]:
+    """For each data grid shown: it does not overflow the page's main column, and its first (key) column is in view
+    both as it opens and when the grid is scrolled sideways to its last column: the ARIA grid still holds column 1
+    under the same heading, and the grid's left edge (48 px of that column, header and rows) is the same picture."""
+    problems = []
+    for grid in page.evaluate(GRIDS):
+        if not grid["visible"]:
+            continue
+        element = page.locator("[data-testid=stMain] [data-testid=stDataFrame]").nth(grid["i"])
+        element.scroll_into_view_if_needed()  # a grid draws its cells (and its ARIA grid) once in view
+        try:
+            element.locator("th[role=columnheader]").first.wait_for(state="attached", timeout=10_000)
+        except Exception:  # noqa: BLE001 - reported below, with what the grid holds
+            pass
+        grid = next(g for g in page.evaluate(GRIDS) if g["i"] == grid["i"])
+        heading = dict(grid["columns"]).get("1")
+        key = (heading, tuple(c for _, c in grid["columns"][:3]), grid["rows"])
+        if key in seen:  # the same table, met again in another state (expanders stay open across tabs)
+            continue
+        seen.add(key)
+        where = f"{state}: table {heading!r}"
+        left, right = grid["column"]
+        if grid["left"] < left - 1 or grid["right"] > right + 1:
+            problems.append(f"{where} overflows the main column: {grid['left']:.0f}-{grid['right']:.0f} outside "
+                            f"{left:.0f}-{right:.0f}")
+        if heading is None:
+            problems.append(f"{where}: its first column is not in view as it opens ({grid['columns']})")
+            continue
+        if grid["overflow"] <= 1:
+            continue
+        wide.append(where)
+        box = element.bounding_box()
+        strip = {"x": box["x"] + 2, "y": box["y"] + 2, "width": 48, "height": min(box["height"], 300) - 4}
+        before = page.screenshot(clip=strip)
+        page.evaluate(SCROLL, [grid["i"], -1])
+        page.wait_for_timeout(400)
+        after_columns = dict(grid_columns(page, grid["i"]))
+        after = page.screenshot(clip=strip)
+        page.evaluate(SCROLL, [grid["i"], 0])
+        if after_columns.get("1") != heading or before != after:
+            problems.append(f"{where}: scrolled to its last column, the first is out of view (columns in view: "
+                            f"{after_columns})")
+    return problems
 
 
 # The states outside the data: (state, role, what the database file holds, extra environment, text that says the

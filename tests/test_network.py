@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
@@ -260,3 +261,148 @@ def test_map_labels_never_overlap_each_other_or_a_dot(demo_db):
     # in the HTML, exactly these are written; every other name is a hover title only
     labelled = re.findall(r'"label": "([^" ][^"]*)"', view.html)
     assert 0 < len(labelled) <= network.LABELLED_NODES
+
+
+# --------------------------------------------------------------------------------------------
+# The map as a table: what the map draws, reachable without its canvas
+# --------------------------------------------------------------------------------------------
+
+def drawn(html: str) -> tuple[list[dict], list[dict]]:
+    """The nodes and edges a map document hands to vis-network (its `tojson` data), as the browser reads them."""
+    import json
+
+    def data(name: str) -> list[dict]:
+        return json.loads(re.search(rf"const {name} = new vis\.DataSet\((.*?)\);\n", html, re.S).group(1))
+    return data("nodes"), data("edges")
+
+
+def map_rows(html: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The agencies, flows and declared ties of an agency map, read from its tooltips (what a sighted person hovers):
+    (name, sector · region, referrals in, out, partners in, out), (from, to, referrals, [accepted,] declared tie),
+    (agency a, agency b, kind, instrument, since, referrals, trust, value)."""
+    nodes, edges = drawn(html)
+    agencies, names = [], {}
+    for node in nodes:
+        if node["id"].startswith("region:"):  # a region's caption, not an agency
+            continue
+        lines = node["title"].split("\n")
+        names[node["id"]] = lines[0]
+        volume = re.search(r"in ([\d,]+) · out ([\d,]+)", lines[2])
+        partners = re.fullmatch(r"Partners: referred in by (\d+), refers out to (\d+)", lines[3])
+        agencies.append((lines[0], lines[1], *(volume.groups() if volume else (network.HIDDEN, network.HIDDEN)),
+                         *partners.groups()))
+        assert volume or lines[2].startswith("Referrals: hidden"), lines[2]
+    flows, ties = [], []
+    for edge in edges:
+        a, b = names[edge["from"]], names[edge["to"]]
+        if edge["arrows"] == "to":
+            m = re.fullmatch(r"([\d,]+) referrals(?: \(([\d,]+) accepted\))? — (.*)", edge["title"])
+            flows.append((a, b, m.group(1), *([m.group(2)] if m.group(2) else []), m.group(3)))
+        else:
+            m = re.fullmatch(r"(Formal agreement|Informal tie): (.*) since (.*) — (no referrals in the period|referrals in "
+                             r"the period|[\d,]+ referrals)(?: · rated by partners: (.*))?", edge["title"])
+            carried = {"no referrals in the period": "0", "referrals in the period": network.HIDDEN}.get(
+                m.group(4), m.group(4).removesuffix(" referrals"))
+            rated = dict(re.findall(r"(trust|value) (\d of 4)", m.group(5) or ""))
+            ties.append((a, b, m.group(1), m.group(2), m.group(3), carried, rated.get("trust", "—"),
+                         rated.get("value", "—")))
+    return sorted(agencies), sorted(flows), sorted(ties)
+
+
+def table_rows(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame) -> tuple[list, list, list]:
+    """The same, read from the three tables of "The map as a table"."""
+    people = [(r[0], f"{r[1]} · {r[2]}", *r[3:]) for r in agencies.itertuples(index=False, name=None)]
+    arrows = [(*r[:-1], r[-1].lower()) for r in flows.itertuples(index=False, name=None)]
+    return sorted(people), sorted(arrows), sorted(ties.itertuples(index=False, name=None))
+
+
+def victim_service_names(db, filters) -> set[str]:
+    found = db.query("network_agencies", **filters.params_for("network_agencies"))
+    return set(found.loc[found["is_victim_service"], "name"].astype(str))
+
+
+def test_the_map_as_a_table_holds_exactly_what_the_map_draws_for_directors_and_the_board(demo_db):
+    """Every agency, arrow and declared tie the map draws, and nothing else, is a row of the tables under it, with
+    the figures its tooltip gives: for the directors with every count, for the board with its protections (flows
+    of at least 11, "hidden" where every flow behind a figure is smaller, no tie's referral count, no victim-service
+    agency), on the whole network and on the agency map of one region."""
+    period = Filters(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    with Atlas(demo_db) as db:
+        protected = victim_service_names(db, period)
+        views = {(min_cell, group): network.build(db, period, replace(network.default_choice(min_cell), group=group),
+                                                  min_cell=min_cell)
+                 for min_cell in (None, 11) for group in (None, ("region", "Riverside"))}
+    assert protected
+    for (min_cell, group), view in views.items():
+        tables = (view.map_agencies, view.map_flows, view.map_ties)
+        agencies, flows, ties = map_rows(view.html)
+        assert table_rows(*tables) == (agencies, flows, ties), (min_cell, group)
+        assert len(agencies) == len(view.layout.agencies) and len(flows) == view.flows_drawn and ties
+        assert ("Accepted" in view.map_flows) == (min_cell is None)
+        text = " ".join(t.to_string() for t in tables)
+        assert not [name for name in protected if name in text]
+        if min_cell is None:
+            assert network.HIDDEN not in text
+            continue
+        assert all(int(n.replace(",", "")) >= min_cell for n in view.map_flows["Referrals"])
+        assert set(view.map_ties["Referrals in the period"]) <= {network.HIDDEN, "0"}
+        if group is None:  # agencies drawn for a declared tie whose every flow is small: hidden, never 0
+            hidden = view.map_agencies[view.map_agencies["Referrals in"] == network.HIDDEN]
+            assert len(hidden) and (hidden["Referrals out"] == network.HIDDEN).all()
+            assert not view.agencies.set_index("name").loc[hidden["Agency"], ["in_strength", "out_strength"]].any().any()
+
+
+def test_the_summary_map_as_a_table_holds_its_regions_and_the_arrows_between_them(demo_db):
+    period = Filters(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    with Atlas(demo_db) as db:
+        for min_cell in (None, 11, 10 ** 9):
+            for by in ("region", "sector"):
+                view = network.summary_view(db, period, by=by, min_cell=min_cell)
+                nodes, edges = drawn(view.html)
+                kind = network.SUMMARY_BY[by]
+                names = {n["id"]: n["title"].split("\n")[0].removesuffix(f" ({kind.lower()})") for n in nodes}
+                assert list(view.table[kind]) == [names[g] for g in view.nodes["group"]]
+                arrows = sorted((names[e["from"]], names[e["to"]], re.match(r"([\d,]+) referrals", e["title"]).group(1))
+                                for e in edges)
+                assert sorted(view.flows_table.itertuples(index=False, name=None)) == arrows
+                for node, row in zip(nodes, view.table.itertuples(index=False)):  # tooltips read as the table
+                    assert f"within the {kind.lower()}: {row[2]}\n" in node["title"]
+                    assert node["title"].endswith(f"To other {kind.lower()}s: {row[3]} · from other {kind.lower()}s: "
+                                                  f"{row[4]}")
+        assert view.flows_table.empty and set(view.table["Referrals"]) == {network.HIDDEN}  # min_cell above all
+
+
+def test_the_network_page_draws_the_map_as_a_table_under_each_map(demo_db, monkeypatch):
+    """In a real Streamlit run, the tables of "The map as a table" under each map are the rows of that map's own
+    frame (its nodes and edges), for the director (the agency map) and the board (the summary by region, then the
+    agency map of one region); every table on the page has its first column pinned."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ATLAS_DB", str(demo_db))
+    for role in ("director", "board"):
+        monkeypatch.setenv("ATLAS_LOCAL_ROLE", role)
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=120)
+        at.switch_page("pages/network.py")
+        at.run()
+        assert not at.exception, at.exception
+        if role == "board":
+            summary = next(e for e in at.expander if e.label.startswith("The map as a table: each region"))
+            regions, between = (d.value for d in summary.dataframe)
+            nodes, edges = drawn(at.get("iframe")[0].proto.srcdoc)
+            assert list(regions["Region"]) == [n["id"] for n in nodes]
+            assert len(between) == len(edges)
+            for cell in regions.drop(columns=["Region", "Agencies"]).to_numpy().ravel().astype(str):
+                assert cell == network.HIDDEN or not 0 < int(cell.replace(",", "")) < 11, cell
+            region = next(s for s in at.selectbox if s.key == "map_group_region")
+            region.set_value(region.options[1]).run()
+            assert not at.exception, at.exception
+        tables = next(e for e in at.expander if e.label.startswith("The map as a table: its agencies"))
+        frames = [d.value for d in tables.dataframe]
+        assert len(frames) == 3
+        assert table_rows(*frames) == map_rows(at.get("iframe")[-1].proto.srcdoc), role
+        for frame in at.dataframe:
+            config = json.loads(frame.proto.columns or "{}")
+            shown = [c for c in frame.value.columns if not config.get(c, {}).get("hidden")]
+            assert config.get(shown[0], {}).get("pinned") is True, (role, list(frame.value.columns), config)
