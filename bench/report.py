@@ -199,6 +199,10 @@ def browser_table(results: dict) -> list[str]:
     return lines
 
 
+def _load(load) -> str:
+    return f"{load[0]:.2f}" if load else "?"
+
+
 def import_table(results: dict) -> list[str]:
     lines = ["## CSV import (issue 18: state scale)", "",
              "`python -m atlas import` of the demo's contract CSV files into a new database: reading, validation, "
@@ -220,7 +224,7 @@ def import_table(results: dict) -> list[str]:
         when = m.get("measured", {})
         lines += ["", f"Where the time goes at {LABELS[label]} (from the progress lines the import prints; measured "
                       f"{when.get('date', '')} on commit {when.get('commit', '?')}, 1-minute load average "
-                      f"{(when.get('load') or ['?'])[0]} before the run):", "", "| stage | seconds |", "|---|---|"]
+                      f"{_load(when.get('load'))} before the run):", "", "| stage | seconds |", "|---|---|"]
         lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in m["stages"].items()]
     return lines + [""]
 
