@@ -51,13 +51,19 @@ def as_rows(problems) -> list[tuple]:
                   for p in problems)
 
 
+def copied(folder: Path, target: Path) -> Path:
+    """A copy of the files of `folder` in the new folder `target`."""
+    target.mkdir()
+    for path in folder.iterdir():
+        (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
 def spoil(folder: Path, target: Path) -> Path:
     """A copy of the files with problems spread over the referrals and outcomes: 150 dates in a wrong format
     (more than are listed), a referral id repeated 2,000 rows later, an unknown agency, blank rows in the middle
     and at the end, an unknown column, and a decline without its reason."""
-    target.mkdir()
-    for path in folder.iterdir():
-        (target / path.name).write_bytes(path.read_bytes())
+    copied(folder, target)
     lines = (folder / "referrals.csv").read_text().splitlines()
     header = lines[0].split(",")
     at = header.index("referred_at")
@@ -161,10 +167,7 @@ def test_a_rejected_import_counts_the_problems_it_finds(community, tmp_path):
 
 
 def test_a_bad_row_late_in_a_file_makes_it_unreadable_with_its_row_number(community, tmp_path):
-    folder = tmp_path / "bad"
-    folder.mkdir()
-    for path in community.iterdir():
-        (folder / path.name).write_bytes(path.read_bytes())
+    folder = copied(community, tmp_path / "bad")
     lines = (folder / "referrals.csv").read_text().splitlines()
     lines[2_500] += ",one too many"
     (folder / "referrals.csv").write_text("\n".join(lines) + "\n")
@@ -176,10 +179,7 @@ def test_a_bad_row_late_in_a_file_makes_it_unreadable_with_its_row_number(commun
 
 
 def test_a_windows_1252_file_is_read_whole_with_its_warning(community, tmp_path):
-    folder = tmp_path / "cp1252"
-    folder.mkdir()
-    for path in community.iterdir():
-        (folder / path.name).write_bytes(path.read_bytes())
+    folder = copied(community, tmp_path / "cp1252")
     # an accented letter in Windows-1252 near the end of a file that is streamed in batches
     lines = (folder / "outcomes.csv").read_text().splitlines()
     cells = lines[-1].split(",")
