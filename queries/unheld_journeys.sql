@@ -23,15 +23,35 @@ journeys as (
         and ($region is null or from_region = $region)
 ),
 
+steps as (
+    -- each unheld journey's referrals: its client's, from its first referral to its last
+    select j.client_id, j.journey_no, r.from_agency_id, r.to_agency_id
+    from journeys as j
+    inner join main.referrals as r
+        on r.client_id = j.client_id
+        and r.referred_at between j.first_referred_at and j.last_referred_at
+),
+
+involved_ids as (
+    select distinct s.client_id, s.journey_no, u.agency_id
+    from steps as s
+    cross join unnest([s.from_agency_id, s.to_agency_id]) as u(agency_id)
+),
+
 involved as (
     select
-        j.client_id,
-        j.journey_no,
+        i.client_id,
+        i.journey_no,
         string_agg(a.name, '; ' order by a.name) as agencies
-    from journeys as j
-    cross join unnest(j.agency_ids) as u(agency_id)
-    inner join main.agencies as a on a.agency_id = u.agency_id
-    group by j.client_id, j.journey_no
+    from involved_ids as i
+    inner join main.agencies as a on a.agency_id = i.agency_id
+    group by i.client_id, i.journey_no
+),
+
+receivers as (
+    select client_id, journey_no, count(distinct to_agency_id) as receivers
+    from steps
+    group by client_id, journey_no
 ),
 
 final as (
@@ -39,7 +59,7 @@ final as (
         j.client_id,
         j.first_referred_at,
         j.referrals,
-        j.receivers,
+        n.receivers,
         i.agencies,
         j.last_status,
         la.name as last_to_agency,
@@ -47,6 +67,7 @@ final as (
         epoch(c.as_of - j.last_moment) / 86400 as days_since
     from journeys as j
     inner join involved as i on i.client_id = j.client_id and i.journey_no = j.journey_no
+    inner join receivers as n on n.client_id = j.client_id and n.journey_no = j.journey_no
     inner join main.agencies as la on la.agency_id = j.last_to_agency_id
     cross join clock as c
 )

@@ -7,17 +7,17 @@ create table journey_facts (
     client_id varchar not null,
     journey_no bigint not null,
     first_referred_at timestamp not null,
+    last_referred_at timestamp not null,
     first_from_agency_id varchar not null,
     from_region varchar,
     from_sector varchar,
     referrals bigint not null,
-    receivers bigint not null,
+    is_multi_agency boolean not null,
     recorded_lead varchar,
     accepted_lead varchar,
     any_declined boolean not null,
     oldest_open_at timestamp,
     last_to_agency_id varchar not null,
     last_status varchar not null,
-    last_moment timestamp not null,
-    agency_ids varchar[] not null
+    last_moment timestamp not null
 );

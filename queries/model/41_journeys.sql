@@ -24,23 +24,22 @@ final as (
         b.client_id,
         b.journey_no,
         b.first_referred_at,
+        b.last_referred_at,
         b.first_from_agency_id,
         b.from_region,
         b.from_sector,
         b.referrals,
-        b.receivers,
-        b.receivers >= 2 as is_multi_agency,
+        b.is_multi_agency,
         coalesce(b.recorded_lead, b.accepted_lead) as lead_agency_id,
         b.recorded_lead is not null as lead_recorded,
         b.any_declined,
         coalesce(epoch(c.as_of - b.oldest_open_at) / 86400 > p_stall_days, false) as any_stalled,
-        b.receivers >= 2 and b.recorded_lead is null and b.accepted_lead is null
+        b.is_multi_agency and b.recorded_lead is null and b.accepted_lead is null
             and (b.any_declined or coalesce(epoch(c.as_of - b.oldest_open_at) / 86400 > p_stall_days, false))
             as is_unheld,
         b.last_to_agency_id,
         b.last_status,
-        b.last_moment,
-        b.agency_ids
+        b.last_moment
     from base as b
     cross join clock as c
 )
