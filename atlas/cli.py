@@ -158,10 +158,10 @@ def cmd_import(args) -> int:
     try:
         if args.format == "hmis":
             result, report = hmis.import_export(args.directory, database, key, mapping=mapping, mode=mode,
-                                                on_conflict=args.on_conflict)
+                                                on_conflict=args.on_conflict, progress=Progress(TextBar()))
         elif args.format == "hsds":
             result = hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
-                                           on_conflict=args.on_conflict)
+                                           on_conflict=args.on_conflict, progress=Progress(TextBar()))
         elif column_maps:
             raw, problems = columns.read_folder(args.directory, column_maps,
                                                 importer.REQUIRED_FOR_REPLACE if mode == "replace" else ())
@@ -169,7 +169,8 @@ def cmd_import(args) -> int:
                                                       and not p.name.startswith(".")))
             result = importer.import_tables(raw, problems, database, key, mode=mode, on_conflict=args.on_conflict,
                                             source=f"{args.directory} with column mappings "
-                                                   + ", ".join(p.name for p in args.columns), checksum=checksum)
+                                                   + ", ".join(p.name for p in args.columns), checksum=checksum,
+                                            progress=Progress(TextBar()))
         else:
             result = importer.import_folder(args.directory, database, key, mode=mode,
                                             on_conflict=args.on_conflict, progress=Progress(TextBar()))

@@ -407,6 +407,8 @@ def test_the_command_line_imports_a_zip_and_reports(tmp_path):
     done = run_atlas("import", "--format", "hmis", str(zipped), "--db", str(database))
     assert done.returncode == 0, done.stderr
     assert "Unknown Place" in done.stdout and "Imported into" in done.stdout and "4 referrals" in done.stdout
+    bar = [line for line in done.stderr.splitlines() if line.startswith("[")]  # its progress, step by step
+    assert "Reading and mapping the HMIS export export.zip" in bar[0] and " 100% " in bar[-1]
     before = database.read_bytes()
     broken = broken_export().zip(tmp_path / "broken.zip")
     failed = run_atlas("import", "--format", "hmis", str(broken), "--db", str(database))

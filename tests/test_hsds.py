@@ -42,6 +42,8 @@ def test_the_published_example_imports(tmp_path):
     out = run_atlas("import", "--format", "hsds", str(EXAMPLE), "--db", str(database))
     assert out.returncode == 0, out.stderr
     assert "1 agencies, 1 programs" in out.stdout
+    bar = [line for line in out.stderr.splitlines() if line.startswith("[")]  # its progress, step by step
+    assert "Reading and mapping the HSDS directory" in bar[0] and " 100% " in bar[-1]
     assert rows(database, "select * from agencies") == [
         ("d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610", "Example Organization Inc.", "nonprofit", "Unassigned", False)]
     [(program_id, agency_id, name, service_type, funder)] = rows(database, "select * from programs")

@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from atlas.ingest import archive, importer, mappings, sources, validate
+from atlas.progress import NOWHERE, Part, Progress
 from atlas.ingest.contract import OUTCOMES, SECTORS, SERVICE_TYPES, TABLES
 from atlas.ingest.validate import ROWS_LISTED, Problem
 
@@ -1041,16 +1042,18 @@ class HmisRejected(importer.ImportRejected):
 
 
 def import_export(path: str | Path, database: str | Path, key: bytes, *, mapping: dict | None = None,
-                  mode: str = "replace", on_conflict: str = "refuse") -> tuple[importer.ImportResult, Report]:
+                  mode: str = "replace", on_conflict: str = "refuse",
+                  progress: Progress | Part = NOWHERE) -> tuple[importer.ImportResult, Report]:
     """Read, check, map and (only if all is valid) load an HMIS export: `importer` modes.
 
     Raises HmisRejected with every problem, located in the export's files, and the report.
     """
+    progress.report(0.0, f"Reading and mapping the HMIS export {Path(path).name}")
     export = read_export(path, mapping)
     try:  # the files an export needs are checked by read_export, in the export's own names
         result = importer.import_tables(export.tables, export.problems, database, key, mode=mode,
                                         on_conflict=on_conflict, source=f"HMIS export {Path(path).name}",
-                                        checksum=export.checksum)
+                                        checksum=export.checksum, progress=progress.part(0.3, 1.0))
     except importer.ImportRejected as rejected:
         raise HmisRejected(export.locate(rejected.problems), export.report) from None
     return result, export.report

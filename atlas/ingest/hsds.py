@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from atlas.ingest import importer, mappings, sources
+from atlas.progress import NOWHERE, Part, Progress
 from atlas.ingest.contract import SECTORS, SERVICE_TYPES
 from atlas.ingest.validate import ROWS_LISTED, Problem
 
@@ -399,17 +400,19 @@ def _listed(file: str, column: str, rule: str, positions: np.ndarray, values: pd
 
 
 def import_directory(path: str | Path, database: str | Path, key: bytes, *, mapping: dict | None = None,
-                     mode: str = "replace", on_conflict: str = "refuse") -> importer.ImportResult:
+                     mode: str = "replace", on_conflict: str = "refuse",
+                     progress: Progress | Part = NOWHERE) -> importer.ImportResult:
     """Read, map, validate and (only if all is valid) load an HSDS directory: `importer` modes.
 
     Raises importer.ImportRejected with every problem, located in the HSDS files.
     """
     folder = Path(path)
+    progress.report(0.0, f"Reading and mapping the HSDS directory {folder.name}")
     directory = read_directory(folder, mapping)
     checksum = importer.checksum_files(folder / name for name in sorted(directory.files.values()))
     try:
         return importer.import_tables(directory.tables, directory.problems, database, key, mode=mode,
                                       on_conflict=on_conflict, source=f"HSDS directory {folder}",
-                                      checksum=checksum)
+                                      checksum=checksum, progress=progress.part(0.2, 1.0))
     except importer.ImportRejected as rejected:
         raise importer.ImportRejected(directory.locate(rejected.problems)) from None

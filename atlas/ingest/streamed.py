@@ -97,20 +97,24 @@ def _ahead(items, depth: int = 2):
     stop = threading.Event()
     end = object()
 
+    def hand(error, item) -> bool:
+        """Hand an item (or an error) to the caller, unless the caller has stopped; True if handed."""
+        while not stop.is_set():
+            try:
+                handoff.put((error, item), timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def run():
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        handoff.put((None, item), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand(None, item):
                     return
-            handoff.put((None, end))
+            hand(None, end)
         except BaseException as error:  # noqa: BLE001 - handed to the caller
-            handoff.put((error, None))
+            hand(error, None)
 
     thread = threading.Thread(target=run, name="atlas-import-read", daemon=True)
     thread.start()
