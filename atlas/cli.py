@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _bar() -> Progress:
+    """A job's progress, drawn on standard error (a bar on a terminal, a line per step in a log)."""
+    return Progress(TextBar())
+
+
 def cmd_demo(args) -> int:
     database = args.db or config.database_path()
     key = config.hmac_key(required=False)
@@ -103,7 +108,7 @@ def cmd_demo(args) -> int:
         key = secrets.token_hex(32).encode()
         print("No HMAC key configured: the demo's invented client ids are pseudonymised with a one-off key.")
     started = time.perf_counter()
-    progress = Progress(TextBar())
+    progress = _bar()
     progress.report(0.0, f"Generating a community of {args.referrals:,} referrals")
     try:
         tables = demo.generate(seed=args.seed, referrals=args.referrals, agencies=args.agencies)
@@ -158,10 +163,10 @@ def cmd_import(args) -> int:
     try:
         if args.format == "hmis":
             result, report = hmis.import_export(args.directory, database, key, mapping=mapping, mode=mode,
-                                                on_conflict=args.on_conflict, progress=Progress(TextBar()))
+                                                on_conflict=args.on_conflict, progress=_bar())
         elif args.format == "hsds":
             result = hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
-                                           on_conflict=args.on_conflict, progress=Progress(TextBar()))
+                                           on_conflict=args.on_conflict, progress=_bar())
         elif column_maps:
             raw, problems = columns.read_folder(args.directory, column_maps,
                                                 importer.REQUIRED_FOR_REPLACE if mode == "replace" else ())
@@ -170,10 +175,10 @@ def cmd_import(args) -> int:
             result = importer.import_tables(raw, problems, database, key, mode=mode, on_conflict=args.on_conflict,
                                             source=f"{args.directory} with column mappings "
                                                    + ", ".join(p.name for p in args.columns), checksum=checksum,
-                                            progress=Progress(TextBar()))
+                                            progress=_bar())
         else:
             result = importer.import_folder(args.directory, database, key, mode=mode,
-                                            on_conflict=args.on_conflict, progress=Progress(TextBar()))
+                                            on_conflict=args.on_conflict, progress=_bar())
     except archive.ArchiveRefused as refused:
         print(validate.format_report([refused.problem]), file=sys.stderr)
         print(f"\nThe archive was not read. {database} is unchanged.", file=sys.stderr)
@@ -265,7 +270,7 @@ def cmd_upgrade(args) -> int:
         Atlas(database).close()  # a damaged file says so (DatabaseUnreadable), instead of a traceback
     except DatabaseOutdated:
         pass  # what an upgrade is for
-    if importer.upgrade(database, Progress(TextBar())):
+    if importer.upgrade(database, _bar()):
         print(f"Rebuilt the data model of {database} over its data.")
     else:
         print(f"{database} is up to date.")

@@ -91,10 +91,7 @@ def measure(label: str, args) -> dict:
                             for page in peer.PAGES}
 
     log(f"{label}: CSV import")
-    load = os.getloadavg()
-    out["import"] = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=2 * t)
-    out["import"]["measured"] = {"date": dt.datetime.now().isoformat(timespec="minutes"), "commit": machine()["commit"],
-                                 "load": load}
+    out["import"] = measure_import(scale, timeout=2 * t)
 
     if not args.skip_browser:
         log(f"{label}: page switches in one open tab")
@@ -111,6 +108,30 @@ def measure(label: str, args) -> dict:
             out["browser"] = {"error": str(error)[-1500:]}
     out["load_after"] = os.getloadavg()
     return out
+
+
+def measure_import(scale, timeout: int) -> dict:
+    """The scale's contract CSV files imported by the CLI in a fresh process: time, peak memory, stages."""
+    load = os.getloadavg()
+    out = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=timeout)
+    out["measured"] = {"date": dt.datetime.now().isoformat(timespec="minutes"), "commit": machine()["commit"],
+                       "load": load}
+    return out
+
+
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def merge_per_scale(args, what: str, measure_one) -> None:
+    """`measure_one(results, label)` at each of --scales, into the last run's results (bench/results.json,
+    saved after each scale), then docs/benchmarks.md rewritten."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"machine": machine(), "scales": {}}
+    for label in [s.strip().lower() for s in args.scales.split(",") if s.strip()]:
+        log(f"{label}: {what}")
+        measure_one(results, label)
+        RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    write(results)
+    log(f"{what} measured; docs/benchmarks.md rewritten")
 
 
 def measure_hmis(args) -> dict:
@@ -144,29 +165,17 @@ def main() -> None:
                         help="measure only the board's map (150 and 5,000 agencies) and merge it into bench/results.json")
     args = parser.parse_args()
     if args.only_tab:
-        path = ROOT / "bench" / "results.json"
-        results = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "scales": {}}
-        for label in [s.strip().lower() for s in args.scales.split(",") if s.strip()]:
-            log(f"{label}: page switches in one open tab")
+        def one_tab(results: dict, label: str) -> None:
             results.setdefault("tab", {})[label] = tab.measure(ensure(SCALES[label]).db, machine()["commit"])
-            path.write_text(json.dumps(results, indent=1, default=str) + "\n")
-        write(results)
-        log("page switches measured; docs/benchmarks.md rewritten")
+
+        merge_per_scale(args, "page switches in one open tab", one_tab)
         return
     if args.only_import:
-        path = ROOT / "bench" / "results.json"
-        results = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "scales": {}}
-        for label in [s.strip().lower() for s in args.scales.split(",") if s.strip()]:
-            scale = ensure(SCALES[label])
-            log(f"{label}: CSV import")
-            load = os.getloadavg()
-            out = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=2 * args.timeout)
-            out["measured"] = {"date": dt.datetime.now().isoformat(timespec="minutes"), "commit": machine()["commit"],
-                               "load": load}
-            results.setdefault("scales", {}).setdefault(label, {})["import"] = out
-            path.write_text(json.dumps(results, indent=1, default=str) + "\n")
-        write(results)
-        log("CSV import measured; docs/benchmarks.md rewritten")
+        def one_import(results: dict, label: str) -> None:
+            scale = results.setdefault("scales", {}).setdefault(label, {})
+            scale["import"] = measure_import(ensure(SCALES[label]), timeout=2 * args.timeout)
+
+        merge_per_scale(args, "CSV import", one_import)
         return
     if args.only_maps:
         path = ROOT / "bench" / "results.json"

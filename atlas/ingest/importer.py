@@ -40,7 +40,7 @@ from atlas import catalog, db
 from atlas.progress import NOWHERE, Part, Progress
 from atlas.ingest import sources, validate
 from atlas.ingest.contract import OUTCOMES, TABLES, HOUSING_OUTCOMES, outcome_polarity
-from atlas.ingest.pseudonym import pseudonymise
+from atlas.ingest.pseudonym import pads, pseudonymise
 
 MODES = ("replace", "append")
 ON_CONFLICT = ("refuse", "update")
@@ -252,8 +252,6 @@ def build_database(
     progress: Progress | Part = NOWHERE,
 ) -> dict[str, int]:
     """Build a new database from canonical typed tables and swap it in atomically; returns row counts."""
-    from atlas.ingest import pseudonym, streamed
-
     counts: dict[str, int] = {}
     total = max(1, sum(len(tables[name]) for name in TABLES if name in tables))
     with _building(database, progress.part(0.5, 1.0)) as con:
@@ -262,7 +260,7 @@ def build_database(
             if name in tables:
                 progress.report(0.5 * sum(counts.values()) / total, f"Writing {name}",
                                 rows=sum(counts.values()))
-                streamed.write(con, name, tables[name], pseudonym.pads(key))
+                write_rows(con, name, tables[name], pads(key))
                 counts[name] = len(tables[name])
         _log(con, "replace", source, files, counts, {name: {"added": n} for name, n in counts.items()},
              checksum)
@@ -310,7 +308,7 @@ def _build_appended(plan: ImportPlan, database: Path, progress: Progress | Part 
             keep = np.ones(len(stored), dtype=bool)
             keep[rows[rows >= 0]] = False  # matched rows are written again, as merged
             # every file row is written, as merged: new, updated and unchanged alike
-            frame = pd.concat([_as_contract(name, stored[keep]), _prepare(name, plan.tables[name], None)],
+            frame = pd.concat([_as_contract(name, stored[keep]), _prepare(name, plan.tables[name])],
                               ignore_index=True)
             con.from_df(frame).insert_into(name)
         _copy_stored(con, "imports")
@@ -488,17 +486,32 @@ def _pseudonymised(name: str, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     return frame
 
 
-def _prepare(name: str, frame: pd.DataFrame, key: bytes | None) -> pd.DataFrame:
-    """The frame as the table stores it: contract columns in order, client ids pseudonymised
-    (`key` None: they already are)."""
+def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as the table stores it: contract columns in order, missing booleans false."""
     table = TABLES[name]
     frame = frame[[c.name for c in table.columns]].copy()
     for column in table.columns:
-        if column.pseudonymise and key is not None:
-            frame[column.name] = pseudonymise(frame[column.name], key)
         if column.type == "bool":
             frame[column.name] = frame[column.name].fillna(False).astype(bool)
     return frame
+
+
+PSEUDONYMISED = tuple(name for name, table in TABLES.items() if any(c.pseudonymise for c in table.columns))
+
+
+def write_rows(con, name: str, typed: pd.DataFrame, key_pads: dict[str, bytes] | None) -> None:
+    """Typed contract rows of table `name` into the database of `con`, in the contract's columns; client
+    ids pseudonymised inside DuckDB (queries/ingest/insert_<table>.sql) with `key_pads` (None: they already
+    are). The pseudonym macro (queries/ingest/pseudonym.sql) must be defined on `con`."""
+    frame = _prepare(name, typed)
+    if key_pads is not None and name in PSEUDONYMISED:
+        con.register("batch", frame)
+        try:
+            con.execute(catalog.ingest_statement(f"insert_{name}"), key_pads)
+        finally:
+            con.unregister("batch")
+    else:
+        con.from_df(frame).insert_into(name)
 
 
 def checksum_files(paths: Iterable[Path]) -> str:

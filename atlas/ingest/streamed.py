@@ -68,8 +68,6 @@ class _Writer:
     """Writes checked rows into the new database, on a thread of its own so that DuckDB writes one batch
     (pseudonymising its client ids) while the next is read and checked; at most two batches wait."""
 
-    PSEUDONYMISED = tuple(name for name, table in TABLES.items() if any(c.pseudonymise for c in table.columns))
-
     def __init__(self, con, pads: dict[str, bytes]):
         self.con = con
         self.pads = pads
@@ -79,7 +77,7 @@ class _Writer:
     def write(self, name: str, typed: pd.DataFrame) -> None:
         while len(self._pending) >= 2:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(write, self.con, name, typed, self.pads))
+        self._pending.append(self._pool.submit(importer.write_rows, self.con, name, typed, self.pads))
 
     def close(self) -> None:
         """Wait for every write (raising the first that failed); the connection is then free."""
@@ -129,20 +127,6 @@ def _ahead(items, depth: int = 2):
     finally:
         stop.set()
         thread.join()
-
-
-def write(con, name: str, typed: pd.DataFrame, key_pads: dict[str, bytes] | None) -> None:
-    """Typed contract rows of table `name` into the database of `con`, in the contract's columns; client
-    ids pseudonymised with `key_pads` (None: they already are). The pseudonym macro must be defined."""
-    frame = importer._prepare(name, typed, None)
-    if key_pads is not None and name in _Writer.PSEUDONYMISED:
-        con.register("batch", frame)
-        try:
-            con.execute(catalog.ingest_statement(f"insert_{name}"), key_pads)
-        finally:
-            con.unregister("batch")
-    else:
-        con.from_df(frame).insert_into(name)
 
 
 class _Reading:
