@@ -79,7 +79,7 @@ else:
 st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the strongest); hover an agency or a line "
            "for its figures, scroll to zoom, drag to pan. "
            + (f"{view.hidden_referrals:,} referrals to or from victim-service agencies are counted in the totals "
-              "but never drawn." if view.hidden_referrals else "")
+              "but never drawn. " if view.hidden_referrals else "")
            + ("" if min_cell is None else f"Victim-service agencies are never drawn, and flows of fewer than "
               f"{min_cell} referrals are left out of the map, its figures and its exports. ")
            + (f"{view.not_drawn:,} agencies with no flow or tie on the map are left out of it (they are in the "

@@ -258,8 +258,7 @@ def build_database(
         con.execute(catalog.ingest_statement("pseudonym"))
         for name in TABLES:
             if name in tables:
-                progress.report(0.5 * sum(counts.values()) / total, f"Writing {name}",
-                                rows=sum(counts.values()))
+                progress.report(0.5 * sum(counts.values()) / total, f"Writing {name}")
                 write_rows(con, name, tables[name], pads(key))
                 counts[name] = len(tables[name])
         _log(con, "replace", source, files, counts, {name: {"added": n} for name, n in counts.items()},
