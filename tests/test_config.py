@@ -18,6 +18,8 @@ def test_hardened_streamlit_defaults():
     assert config["browser"]["gatherUsageStats"] is False
     # tables offer no unguarded CSV export: every download is the app's own, formula-safe
     assert config["client"]["disableDataExport"] is True
+    # no full collection after each run: it held every page switch of a large network (issue 18)
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_streamlit_reads_the_hardened_values():
@@ -29,7 +31,7 @@ def test_streamlit_reads_the_hardened_values():
     script = ("from streamlit import config; import json; print(json.dumps({k: config.get_option(k) for k in "
               "['server.enableXsrfProtection', 'client.showErrorDetails', 'server.enableStaticServing', "
               "'client.disableDataExport', 'browser.gatherUsageStats', 'server.fileWatcherType', 'client.showErrorLinks', "
-              "'server.address']}))")
+              "'server.address', 'runner.postScriptGC']}))")
     out = subprocess.run([sys.executable, "-c", script], cwd=CONFIG.parent.parent, capture_output=True, text=True,
                          env={k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}, check=True)
     import json
@@ -37,4 +39,5 @@ def test_streamlit_reads_the_hardened_values():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {
         "server.enableXsrfProtection": True, "client.showErrorDetails": "none", "server.enableStaticServing": False,
         "client.disableDataExport": True, "browser.gatherUsageStats": False, "server.fileWatcherType": "none",
-        "client.showErrorLinks": False, "server.address": "127.0.0.1"}
+        "client.showErrorLinks": False, "server.address": "127.0.0.1",
+        "runner.postScriptGC": False}
