@@ -247,7 +247,7 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame, *, cut_off_lists: bool = 
           ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """Per-agency scores, network figures and cut points of the referral network (with
     `cut_off_lists=False`, without the table of what each cut point's closure would cut off, for
-    callers that only need the scores: at 1M referrals it is 766 subgraphs).
+    callers that only need the scores).
 
     Degree counts distinct partner agencies; strength counts referrals. Betweenness (brokerage) is
     the share of shortest paths between other agencies that pass through this one, on the undirected
@@ -255,7 +255,7 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame, *, cut_off_lists: bool = 
     EXACT_BETWEENNESS_UP_TO agencies, above that estimated from the shortest paths of a seeded sample
     of BETWEENNESS_SOURCES source agencies, scaled up (Brandes and Pich, 2007). Communities are
     Louvain (multilevel) on referral volume, seeded. Cut points are articulation points: agencies
-    whose closure would split the network.
+    whose closure would split the network; what each one's closure cuts off is `cut_off_by`.
     """
     ids = agencies["agency_id"].tolist()
     g = _graph(ids, flows)
@@ -276,16 +276,12 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame, *, cut_off_lists: bool = 
     cut = set(u.articulation_points())
     out["articulation"] = [i in cut for i in range(n)]
     names = out["name"].astype(str).tolist()
-    component = u.connected_components().membership
     cut_rows = []
-    for i in sorted(cut, key=lambda i: ids[i]) if cut_off_lists else []:
-        # only the cut point's own part of the network can be split by its closure (agencies that were
-        # never connected to it are not "cut off"); the biggest piece left stays, the others are cut off
-        members = [j for j in range(n) if component[j] == component[i] and j != i]
-        parts = sorted(u.induced_subgraph(members).connected_components(), key=len, reverse=True)
-        cut_off = sorted(names[members[j]] for part in parts[1:] for j in part)
-        cut_rows.append({"agency_id": ids[i], "agency": names[i], "cut_off": len(cut_off),
-                         "agencies_cut_off": ", ".join(cut_off)})
+    if cut_off_lists and cut:
+        for i, cut_off in sorted(cut_off_by(u.get_adjlist()).items(), key=lambda item: ids[item[0]]):
+            listed = sorted(names[j] for j in cut_off)
+            cut_rows.append({"agency_id": ids[i], "agency": names[i], "cut_off": len(listed),
+                             "agencies_cut_off": ", ".join(listed)})
     cut_points = pd.DataFrame(cut_rows, columns=["agency_id", "agency", "cut_off", "agencies_cut_off"]) \
         .sort_values(["cut_off", "agency"], ascending=[False, True]).reset_index(drop=True)
 
@@ -302,6 +298,82 @@ def score(agencies: pd.DataFrame, flows: pd.DataFrame, *, cut_off_lists: bool = 
         "exact_betweenness": n <= EXACT_BETWEENNESS_UP_TO,
     }
     return out, summary, cut_points
+
+
+def cut_off_by(adjacency: list[list[int]]) -> dict[int, list[int]]:
+    """For each cut point of an undirected graph (given as adjacency lists), the vertices its closure would cut off.
+
+    Only the cut point's own connected part can be split by its closure (vertices never connected to it are not
+    cut off). Of the pieces its part falls into, the largest stays connected to the network (between pieces of
+    the same size, the one holding the lowest vertex number) and the others are cut off.
+
+    One depth-first search finds them all (Hopcroft and Tarjan, 1973), in time linear in the graph: a child `c`
+    of `v` in the search tree whose subtree reaches no higher than `v` (low[c] >= order[v]) is a piece of its own
+    when `v` closes, and the subtree is the run of vertices numbered order[c] .. order[c] + size[c] - 1 in the
+    search's order; what is left of `v`'s part, if anything, is one more piece."""
+    n = len(adjacency)
+    order, low, size = [-1] * n, [0] * n, [1] * n
+    visit: list[int] = []  # vertices in the order the search reached them
+    pieces: dict[int, list[int]] = {}  # cut point -> the children that head a piece of their own
+    part_of: list[int] = [0] * n  # the root of each vertex's connected part
+    part_size: dict[int, int] = {}
+    for root in range(n):
+        if order[root] >= 0:
+            continue
+        order[root] = low[root] = len(visit)
+        visit.append(root)
+        part_of[root] = root
+        stack = [(root, -1, iter(adjacency[root]))]
+        while stack:
+            v, parent, neighbours = stack[-1]
+            for w in neighbours:
+                reached = order[w]
+                if reached < 0:
+                    order[w] = low[w] = len(visit)
+                    visit.append(w)
+                    part_of[w] = root
+                    stack.append((w, v, iter(adjacency[w])))
+                    break
+                if w != parent and reached < low[v]:
+                    low[v] = reached
+            else:
+                stack.pop()
+                if parent >= 0:
+                    if low[v] < low[parent]:
+                        low[parent] = low[v]
+                    size[parent] += size[v]
+                    if low[v] >= order[parent]:
+                        pieces.setdefault(parent, []).append(v)
+        part_size[root] = size[root]
+    out = {}
+    for v, heads in pieces.items():
+        if v == part_of[v] and len(heads) < 2:
+            continue  # a root with one child piece is no cut point
+        parts = [visit[order[c]:order[c] + size[c]] for c in heads]
+        rest = part_size[part_of[v]] - 1 - sum(size[c] for c in heads)  # the piece holding v's parent
+        if rest:
+            whole = visit[order[part_of[v]]:order[part_of[v]] + part_size[part_of[v]]]
+            parts.append(_Remainder(whole, v, list(parts), rest))
+        largest = max(len(p) for p in parts)
+        tied = [k for k, p in enumerate(parts) if len(p) == largest]
+        stays = tied[0] if len(tied) == 1 else min(tied, key=lambda k: min(parts[k]))
+        out[v] = [j for k, p in enumerate(parts) if k != stays for j in p]
+    return out
+
+
+class _Remainder:
+    """What is left of a connected part when a cut point and its child pieces are taken out (listed only when asked:
+    usually it is the piece that stays)."""
+
+    def __init__(self, whole: list[int], v: int, pieces: list[list[int]], count: int):
+        self.whole, self.v, self.pieces, self.count = whole, v, pieces, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        taken = {j for piece in self.pieces for j in piece}
+        return (j for j in self.whole if j != self.v and j not in taken)
 
 
 @lru_cache(maxsize=16)
