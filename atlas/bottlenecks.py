@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from pandas.io.formats.style import Styler
 
 from atlas import escape, exports, flows, formats, queues
 from atlas.charts import COLORS, monthly_axis, titled
@@ -33,7 +32,9 @@ SECTIONS = [
 ]
 
 PATH_STAGES = ("referred", "accepted", "started", "completed")
-FLAG_COLOUR = "background-color: #fde2dc"
+FLAG_COLUMN = "Look here first"  # the agency table's column saying why an agency is flagged (flag_agencies)
+DAY_COLUMNS = ("Median days to accept", "P90 days to accept", "Median days to start")
+COUNT_COLUMNS = ("Received", "Accepted", "Declined", "Pending", "Stalled")
 STAGE_TITLES = {"days_to_accept": "Days from referral to acceptance",
                 "days_to_start": "Days from referral to service start"}
 
@@ -87,7 +88,7 @@ class Bottlenecks:
         return self.db.query(name, **self.filters.params_for(name), **extra)
 
     @cached_property
-    def agency_table(self) -> Styler:  # the agencies, readable headings, flagged rows highlighted
+    def agency_table(self) -> pd.DataFrame:  # the agencies, readable headings, why a flagged one is flagged
         return agency_table(self.agencies)
 
     @cached_property
@@ -228,27 +229,29 @@ def flag_agencies(agencies: pd.DataFrame, min_received: int) -> pd.DataFrame:
     network_share = agencies["stalled"].sum() / agencies["received"].sum() if len(agencies) else 0
     stalling = (agencies["stalled"] >= 5) & (agencies["stalled"] / agencies["received"] >= 2 * network_share)
     typical = agencies.loc[judged, "median_days_to_accept"].median()
-    slow = agencies["median_days_to_accept"] >= 2 * typical if pd.notna(typical) else False
-    agencies["flagged"] = judged & (stalling | slow)
+    slow = (agencies["median_days_to_accept"] >= 2 * typical).fillna(False) if pd.notna(typical) else False
+    agencies["flag_stalls"] = (judged & stalling).astype(bool)
+    agencies["flag_slow"] = (judged & slow).astype(bool)
+    agencies["flagged"] = agencies["flag_stalls"] | agencies["flag_slow"]
     return agencies
 
 
-def agency_table(agencies: pd.DataFrame) -> Styler:
-    """The agency table with readable headings; flagged agencies' rows highlighted."""
+def agency_table(agencies: pd.DataFrame) -> pd.DataFrame:
+    """The agency table with readable headings and, after the agency's name, why a flagged agency is one to look at
+    first, in words (FLAG_COLUMN): a plain frame, which the page writes with column formats (a pandas Styler
+    re-renders every cell of 5,000 agencies on each visit of the page, half a second). Acceptance rates are
+    percentages (0-100, for atlas.formats.PERCENT_PRINTF)."""
     shown = _readable(agencies, AGENCY_COLUMNS)
-    flagged = agencies["flagged"]
+    shown.insert(1, FLAG_COLUMN, flag_reasons(agencies))
+    return formats.as_percent(shown, ["Acceptance rate"])
 
-    def highlight(frame: pd.DataFrame) -> pd.DataFrame:  # every cell of a flagged row, all rows at once
-        colours = np.where(flagged.loc[frame.index].to_numpy(dtype=bool), FLAG_COLOUR, "")
-        return pd.DataFrame(np.repeat(colours[:, None], frame.shape[1], axis=1), index=frame.index,
-                            columns=frame.columns)
 
-    styled = shown.style.apply(highlight, axis=None)
-    return styled.format(
-        {"Acceptance rate": formats.percent, "Median days to accept": "{:.1f}", "P90 days to accept": "{:.1f}",
-         "Median days to start": "{:.1f}"},
-        na_rep="—",
-    )
+def flag_reasons(agencies: pd.DataFrame) -> pd.Series:
+    """Why each flagged agency is flagged (flag_agencies), in words; empty for the others."""
+    words = {(True, False): "Stalls", (False, True): "Slow to accept", (True, True): "Stalls; slow to accept",
+             (False, False): ""}
+    return pd.Series([words[pair] for pair in zip(agencies["flag_stalls"].tolist(), agencies["flag_slow"].tolist())],
+                     index=agencies.index, dtype="string")
 
 
 def _times(ratio: float) -> str:

@@ -38,10 +38,14 @@ section, container = app.sections(bottlenecks.SECTIONS, key="bottlenecks_section
 with container:
     if section == "Receiving agencies":
         st.subheader("Receiving agencies")
-        st.caption("Highlighted: agencies (with at least 20 referrals) where the share of stalled referrals is at "
-                   "least twice the network's, or the median time to accept at least twice the typical agency's. "
-                   "Click a heading to sort.")
-        app.table(st, view.agency_table)
+        st.caption(f"**{bottlenecks.FLAG_COLUMN}**: agencies (with at least 20 referrals) where the share of stalled "
+                   "referrals is at least twice the network's (*stalls*), or the median time to accept at least twice "
+                   "the typical agency's (*slow to accept*). Click a heading to sort.")
+        app.table(st, view.agency_table, column_config={
+            bottlenecks.FLAG_COLUMN: st.column_config.TextColumn(width="medium"),
+            "Acceptance rate": st.column_config.NumberColumn(format=formats.PERCENT_PRINTF),
+            **{c: st.column_config.NumberColumn(format="%.1f") for c in bottlenecks.DAY_COLUMNS},
+            **{c: st.column_config.NumberColumn(format="localized") for c in bottlenecks.COUNT_COLUMNS}})
     elif section == "Time in stage":
         st.subheader("Time in stage")
         names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))

@@ -128,6 +128,17 @@ def test_flags_slow_or_stalling_agencies_not_big_ones(db):
                          "stalled": [40, 10], "median_days_to_accept": [1.0, 1.0]})
     flagged = bottlenecks.flag_agencies(busy, min_received=20)
     assert flagged["flagged"].tolist() == [False, True]  # 4% of the big one's is volume; 20% is a problem
+    # the table says why, in words, after the agency's name (no colour alone), and writes rates as percentages
+    three = pd.DataFrame({"agency_id": ["big", "small", "other"], "name": ["Big", "Small", "Other"],
+                          "received": [1000, 50, 100], "median_days_to_accept": [1.0, 9.0, 1.0],
+                          "acceptance_rate": [0.5, 0.25, 1.0]})  # the typical median is 1 day
+    for stalled, reasons in (([40, 0, 0], ["", "Slow to accept", ""]), ([40, 10, 0], ["", "Stalls; slow to accept", ""])):
+        frame = bottlenecks.flag_agencies(three.assign(stalled=stalled), min_received=20)
+        table = bottlenecks.agency_table(frame.assign(**{c: 0 for c in bottlenecks.AGENCY_COLUMNS if c not in frame}))
+        assert list(table.columns[:2]) == ["Agency", bottlenecks.FLAG_COLUMN]
+        assert table[bottlenecks.FLAG_COLUMN].tolist() == reasons
+    assert bottlenecks.flag_reasons(flagged).tolist() == ["", "Stalls"]
+    assert table["Acceptance rate"].tolist() == [50.0, 25.0, 100.0]
 
 
 def test_reading_escapes_names():

@@ -121,6 +121,7 @@ def test_bottlenecks_names_the_planted_bottleneck_first(run_app):
     assert at.markdown[0].value.startswith(f"- **{bottleneck}** takes")
     frame = table_with(at, "Median days to accept")
     assert frame.iloc[0]["Agency"] == bottleneck
+    assert frame.iloc[0]["Look here first"] == "Stalls; slow to accept"  # why, in words beside its name
     # the top (reading, referral path) and the first section only: the others are drawn when opened
     assert [t.label for t in at.tabs] == ["Receiving agencies", "Time in stage", "Stalled referrals",
                                           "Why referrals fail", "Pathways", "Queues", "Ping-pong and lost clients"]
