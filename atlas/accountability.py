@@ -10,7 +10,9 @@ and funder views. Pure: no Streamlit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,6 +22,8 @@ from atlas.charts import COLORS, monthly_axis, titled
 from atlas.filters import Filters
 from atlas.ingest.contract import SECTORS, label
 
+# The page's sections below its top (app.sections: each drawn only when opened), in order.
+SECTIONS = ["Families no one took on", "Dropped hand-offs", "Sectors that turn each other down"]
 MIN_DECLINES = 20  # a referrer is ranked on dropped hand-offs once this many of its declines have closed
 WORKLIST_COLUMNS = {
     "client_id": "Client (pseudonym)", "first_referred_at": "First referral", "referrals": "Referrals",
@@ -44,7 +48,10 @@ class Accountability:
     referrers: pd.DataFrame  # ranked, under headings
     referrers_chart: go.Figure | None
     unheld: pd.DataFrame  # the work list under headings
-    unheld_csv: bytes
+
+    @property
+    def unheld_csv(self) -> Callable[[], bytes]:  # the work list as CSV, built only when it is downloaded
+        return partial(exports.safe_csv, self.unheld)
 
 
 def _params(filters: Filters) -> dict:
@@ -80,7 +87,6 @@ def build(db, filters: Filters) -> Accountability:
         .rename(columns=REFERRER_COLUMNS).reset_index(drop=True),  # a share in per cent, as the page shows it
         referrers_chart=referrers_chart(ranked.head(15), network_share) if len(ranked) else None,
         unheld=worklist,
-        unheld_csv=exports.safe_csv(worklist),
     )
 
 
@@ -115,7 +121,7 @@ def reading(summary: dict, unheld: pd.DataFrame, friction: pd.DataFrame, mutual:
         lines.append(f"**{unheld_n:,} {'family was' if unheld_n == 1 else 'families were'} passed between agencies "
                      f"with no one taking them on** ({_pct(unheld_n / multi) if multi else '—'} of multi-agency "
                      f"journeys): declined or left waiting, and no agency holds the case.{where} The work list "
-                     "below has each of them.")
+                     "below, **Families no one took on**, has each of them.")
     else:
         lines.append("No multi-agency journey of the period was left without an agency holding the case.")
     for a, b in mutual:

@@ -3,7 +3,7 @@ hand-offs and the sectors that turn each other down."""
 
 import streamlit as st
 
-from atlas import app, escape, formats
+from atlas import accountability, app, escape, formats
 
 viewer = app.page_audience("accountability")
 app.require_database()
@@ -37,27 +37,30 @@ st.subheader("Is someone holding the case?")
 if view.trend_chart is not None:
     app.chart(st, view.trend_chart, width="stretch")
 
-st.subheader("Sectors that turn each other down")
-st.caption("Each cell: how many times likelier than the network's referrals a referral from the row's sector to the "
-           "column's was declined, over referrals decided in the period. ⇄ marks a mutual friction pair: at least "
-           "30 decided referrals each way and at least 1.5× both ways.")
-if view.friction_chart is not None:
-    app.chart(st, view.friction_chart, width="stretch")
-
-st.subheader("Dropped hand-offs")
-st.caption("A declined referral is dropped when nobody refers the client again within 14 days; it is charged to the "
-           "referrer, who still held the client. Declines less than 14 days old are still open. Ranked are "
-           "referrers with at least 20 closed declines.")
-if view.referrers_chart is not None:
-    app.chart(st, view.referrers_chart, width="stretch")
-app.table(st, view.referrers, column_config={
-    "Dropped share": st.column_config.NumberColumn(format="%.0f%%")})
-
-st.subheader(f"Families no one took on ({len(view.unheld):,})")
-st.caption("Unheld multi-agency journeys, the longest untouched first. Clients appear only as pseudonyms.")
-app.table(st, view.unheld, height=360, column_config={
-    "First referral": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
-    "Last recorded step": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
-    "Days since": st.column_config.NumberColumn(format="%.0f")})
-st.download_button("Download the list (CSV)", view.unheld_csv, file_name="unheld_journeys.csv", mime="text/csv",
-                   disabled=view.unheld.empty, icon=":material/download:", on_click="ignore")
+section, container = app.sections(accountability.SECTIONS, key="accountability_section")
+with container:
+    if section == "Families no one took on":
+        st.subheader(f"Families no one took on ({len(view.unheld):,})")
+        st.caption("Unheld multi-agency journeys, the longest untouched first. Clients appear only as pseudonyms.")
+        app.table(st, view.unheld, height=360, column_config={
+            "First referral": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+            "Last recorded step": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+            "Days since": st.column_config.NumberColumn(format="%.0f")})
+        st.download_button("Download the list (CSV)", view.unheld_csv, file_name="unheld_journeys.csv",
+                           mime="text/csv", disabled=view.unheld.empty, icon=":material/download:", on_click="ignore")
+    elif section == "Dropped hand-offs":
+        st.subheader("Dropped hand-offs")
+        st.caption("A declined referral is dropped when nobody refers the client again within 14 days; it is charged to "
+                   "the referrer, who still held the client. Declines less than 14 days old are still open. Ranked are "
+                   "referrers with at least 20 closed declines.")
+        if view.referrers_chart is not None:
+            app.chart(st, view.referrers_chart, width="stretch")
+        app.table(st, view.referrers, column_config={
+            "Dropped share": st.column_config.NumberColumn(format="%.0f%%")})
+    elif section == "Sectors that turn each other down":
+        st.subheader("Sectors that turn each other down")
+        st.caption("Each cell: how many times likelier than the network's referrals a referral from the row's sector to "
+                   "the column's was declined, over referrals decided in the period. ⇄ marks a mutual friction pair: at "
+                   "least 30 decided referrals each way and at least 1.5× both ways.")
+        if view.friction_chart is not None:
+            app.chart(st, view.friction_chart, width="stretch")

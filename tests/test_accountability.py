@@ -18,7 +18,7 @@ from atlas import accountability
 from atlas.db import Atlas
 from atlas.filters import Filters
 from atlas.ingest import importer
-from conftest import TEST_KEY, write_files
+from conftest import TEST_KEY, each_section, write_files
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 AS_OF = dt.datetime(2024, 3, 31)
@@ -258,8 +258,17 @@ def test_the_page_for_directors_and_not_for_the_board(demo_db, monkeypatch):
     assert [t.value for t in at.title] == ["Who holds the case"]
     assert [m.label for m in at.metric] == ["Client journeys", "Multi-agency journeys",
                                             "With an agency holding the case", "Passed around, no one took them on"]
-    assert len(at.get("plotly_chart")) == 3 and at.get("download_button")
     assert any("passed between agencies" in m.value for m in at.markdown)
+    # the top (reading, figures, the lead chart) and the open section only: the others are drawn when opened
+    assert [t.label for t in at.tabs] == accountability.SECTIONS
+    drawn = {}
+    for name in each_section(at, "accountability_section", accountability.SECTIONS):
+        drawn[name] = (len(at.get("plotly_chart")), len(at.get("download_button")), [s.value for s in at.subheader])
+    assert drawn["Families no one took on"][:2] == (1, 1)  # the lead chart; the work list's download
+    assert drawn["Dropped hand-offs"][:2] == (2, 0) and drawn["Sectors that turn each other down"][:2] == (2, 0)
+    assert drawn["Families no one took on"][2][-1].startswith("Families no one took on (")
+    assert drawn["Dropped hand-offs"][2][-1] == "Dropped hand-offs"
+    assert drawn["Sectors that turn each other down"][2][-1] == "Sectors that turn each other down"
 
     monkeypatch.setenv("ATLAS_LOCAL_ROLE", "board")
     board = AppTest.from_file(DASHBOARD, default_timeout=120)
@@ -281,13 +290,16 @@ def test_a_director_reads_the_page_in_chromium(browser, demo_db, tmp_path):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/accountability")
         page.get_by_role("heading", name="Who holds the case").first.wait_for(timeout=90_000)
-        expect(page.locator(".js-plotly-plot")).to_have_count(3, timeout=60_000)
+        expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=60_000)  # the lead chart; sections below
         wait_drawn(page)
-        expect(page.get_by_text("turn each other down").first).to_be_visible()
-        with page.expect_download() as download:
+        with page.expect_download() as download:  # the work list is the section that opens first
             page.get_by_role("button", name="Download the list (CSV)").click()
         text = Path(download.value.path()).read_text(encoding="utf-8-sig")
         assert text.startswith("Client (pseudonym),First referral")
+        page.get_by_role("tab", name="Sectors that turn each other down").click()  # a section drawn when opened
+        expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=60_000)
+        wait_drawn(page)
+        expect(page.locator(".js-plotly-plot .heatmaplayer").first).to_be_visible()
         page.screenshot(path=str(shots / "accountability.png"), full_page=True)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         assert not errors, errors
