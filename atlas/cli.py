@@ -109,24 +109,25 @@ def cmd_demo(args) -> int:
         print("No HMAC key configured: the demo's invented client ids are pseudonymised with a one-off key.")
     started = time.perf_counter()
     progress = _bar()
-    progress.report(0.0, f"Generating a community of {args.referrals:,} referrals")
     try:
-        tables = demo.generate(seed=args.seed, referrals=args.referrals, agencies=args.agencies)
+        tables = demo.generate(seed=args.seed, referrals=args.referrals, agencies=args.agencies,
+                               progress=progress.part(0.0, 0.3))
     except ValueError as error:  # a size the story cannot be told at
         raise UsageError(str(error)) from None
-    problems = validate.check(tables, {name: f"{name} (demo)" for name in tables})
-    errors = [p for p in problems if p.severity == "error"]
+    files = {name: f"{name} (demo)" for name in tables}
+    progress.report(0.3, "Checking the demo's rows against the import contract")
+    errors = [p for p in validate.check(tables, files) if p.severity == "error"]
     if errors:  # the generator broke the contract: a bug, reported rather than loaded
         print(validate.format_report(errors), file=sys.stderr)
         return 1
     if args.csv:
-        progress.report(0.3, f"Writing the contract files to {args.csv}")
+        progress.report(0.35, f"Writing the contract files to {args.csv}")
         written = formats.write_folder(tables, args.csv)
         print(f"Wrote {len(written)} contract files to {args.csv}")
     counts = importer.build_database(
-        tables, database, key, source=f"demo seed={args.seed}",
-        files={name: f"{name} (demo)" for name in tables}, checksum=importer.frames_checksum(tables),
-        progress=progress.part(0.4, 1.0),
+        tables, database, key, source=f"demo seed={args.seed}", files=files,
+        checksum=importer.frames_checksum(tables), progress=progress.part(0.4, 1.0),
+        release=True,  # the tables are not needed once written: their memory is free for the model's build
     )
     progress.finish("Built")
     took = time.perf_counter() - started

@@ -73,6 +73,33 @@ def test_demo_refuses_a_size_it_cannot_tell_its_story_at(tmp_path):
     assert "Traceback" not in out.stderr and not (tmp_path / "x.duckdb").exists()
 
 
+def test_demo_loads_no_rows_that_break_the_contract(tmp_path, monkeypatch, capsys):
+    """The demo's rows are checked against the import contract before they are written: a generator that broke the
+    contract is reported with the file, row and column, and no database is built (nor left half built)."""
+    from atlas import demo
+    from atlas.cli import main
+    from atlas.db import Atlas
+
+    real = demo.generate
+
+    def broken(**kwargs):
+        tables = real(**kwargs)
+        tables["referrals"].loc[2, "to_agency_id"] = "NOWHERE"  # a referral to an agency that does not exist
+        return tables
+
+    monkeypatch.setattr(demo, "generate", broken)
+    target = tmp_path / "demo.duckdb"
+    assert main(["demo", "--db", str(target), "--referrals", "5000"]) == 1
+    err = capsys.readouterr().err
+    assert "referrals (demo)" in err and "to_agency_id" in err and "NOWHERE" in err
+    assert list(tmp_path.iterdir()) == []  # no database, no half-built file
+
+    monkeypatch.setattr(demo, "generate", real)
+    assert main(["demo", "--db", str(target), "--referrals", "5000"]) == 0  # the real generator keeps it
+    with Atlas(target) as db:
+        assert int(db.query("data_extent").iloc[0]["referrals"]) == 5000
+
+
 def test_query_json_suppressed_cells_are_null(small_db):
     out = atlas("query", "outcomes_by_program", "--db", str(small_db), "--format", "json",
                 "--param", "start=2024-01-01", "--param", "end=2024-03-31")

@@ -492,3 +492,31 @@ def test_report_counts_what_it_does_not_list(tmp_path):
     assert lines[:2] == ["5 errors, 0 warnings", "  enum            5"]
     assert lines[-1] == ("programs.csv, column service_type — "
                          "… and 3 more rows with this problem (5 in all).")
+
+
+def test_text_lookups_in_arrow_agree_with_pandas():
+    """References, program owners and repeated keys are looked up in Arrow's hash tables when the columns are text;
+    on random ids with gaps and repeats they find what pandas' isin and factorize find (which other columns use)."""
+    import numpy as np
+
+    from atlas.ingest import validate
+
+    rng = np.random.default_rng(18)
+    for _ in range(50):
+        ids = [f"R{n}" for n in rng.integers(0, 40, size=int(rng.integers(0, 80)))]
+        ids = [None if rng.random() < 0.1 else i for i in ids]
+        known = [f"R{n}" for n in rng.integers(0, 40, size=int(rng.integers(0, 30)))] + [None]
+        for dtype in ("string", object):
+            values = pd.Series(ids, dtype=dtype)
+            expected = (values.notna() & values.isin([k for k in known if k is not None])).to_numpy(dtype=bool)
+            assert (validate.among(values, [pd.Series(known, dtype=dtype)]) & values.notna().to_numpy()
+                    == expected).all()
+        frame = pd.DataFrame({"referral_id": pd.Series(ids, dtype="string"),
+                              "n": pd.Series(rng.integers(0, 3, size=len(ids)))})
+        rows = np.flatnonzero(frame["referral_id"].notna().to_numpy())
+        first = validate._first_of_each(frame, ("referral_id",), rows)
+        by_pandas = validate._first_of_each(frame, ("referral_id", "n"), rows)  # two columns: pandas numbers them
+        keyed = frame["referral_id"].iloc[rows].tolist()
+        assert [keyed.index(k) for k in keyed] == first.tolist()
+        pairs = list(zip(keyed, frame["n"].iloc[rows]))
+        assert [pairs.index(p) for p in pairs] == by_pandas.tolist()

@@ -35,6 +35,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from atlas import catalog, db
 from atlas.progress import NOWHERE, Part, Progress
@@ -250,8 +251,11 @@ def build_database(
     files: dict[str, str],
     checksum: str,
     progress: Progress | Part = NOWHERE,
+    release: bool = False,
 ) -> dict[str, int]:
-    """Build a new database from canonical typed tables and swap it in atomically; returns row counts."""
+    """Build a new database from canonical typed tables and swap it in atomically; returns row counts. With
+    `release`, the caller hands the tables over: each is dropped from `tables` once written, so its memory is
+    free before the model is built (the demo at 10M referrals: 1.9 GB)."""
     counts: dict[str, int] = {}
     total = max(1, sum(len(tables[name]) for name in TABLES if name in tables))
     with _building(database, progress.part(0.5, 1.0)) as con:
@@ -261,6 +265,8 @@ def build_database(
                 progress.report(0.5 * sum(counts.values()) / total, f"Writing {name}")
                 write_rows(con, name, tables[name], pads(key))
                 counts[name] = len(tables[name])
+                if release:
+                    del tables[name]
         _log(con, "replace", source, files, counts, {name: {"added": n} for name, n in counts.items()},
              checksum)
     return counts
@@ -502,15 +508,20 @@ def write_rows(con, name: str, typed: pd.DataFrame, key_pads: dict[str, bytes] |
     """Typed contract rows of table `name` into the database of `con`, in the contract's columns; client
     ids pseudonymised inside DuckDB (queries/ingest/insert_<table>.sql) with `key_pads` (None: they already
     are). The pseudonym macro (queries/ingest/pseudonym.sql) must be defined on `con`."""
-    frame = _prepare(name, typed)
+    rows = _arrow(_prepare(name, typed))  # DuckDB scans Arrow in parallel (a pandas frame: 40% slower at 10M)
     if key_pads is not None and name in PSEUDONYMISED:
-        con.register("batch", frame)
+        con.register("batch", rows)
         try:
             con.execute(catalog.ingest_statement(f"insert_{name}"), key_pads)
         finally:
             con.unregister("batch")
     else:
-        con.from_df(frame).insert_into(name)
+        con.from_arrow(rows).insert_into(name)
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table (without copying its Arrow-backed columns), without pandas' metadata."""
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
 def checksum_files(paths: Iterable[Path]) -> str:
@@ -525,9 +536,32 @@ def checksum_files(paths: Iterable[Path]) -> str:
 
 
 def frames_checksum(tables: dict[str, pd.DataFrame]) -> str:
-    """A checksum of in-memory tables (for data that did not come from files, such as the demo)."""
+    """A checksum of in-memory tables (for data that did not come from files, such as the demo): of each table's
+    name and its columns' types and values as Arrow writes them (its IPC stream), in name order; the same tables
+    built the same way give the same checksum. At 10M referrals it takes 1 s (hashing pandas' rows took 11 s)."""
     digest = hashlib.sha256()
     for name in sorted(tables):
         digest.update(name.encode())
-        digest.update(pd.util.hash_pandas_object(tables[name], index=False).values.tobytes())
+        table = _arrow(tables[name])
+        with pa.ipc.new_stream(_Digesting(digest), table.schema) as stream:
+            stream.write_table(table)
     return digest.hexdigest()
+
+
+class _Digesting:
+    """A write-only file that feeds what is written to a hash."""
+
+    closed = False
+
+    def __init__(self, digest):
+        self.digest = digest
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
