@@ -156,6 +156,21 @@ def table(where, data, **kwargs):
     return where.dataframe(data, **kwargs)
 
 
+LIST_ROWS = 1_000  # a work list shows this many rows, most urgent first; its download holds every row
+
+
+def work_list(where, frame: pd.DataFrame, rows_called: str, **kwargs):
+    """A work list that can run to tens of thousands of rows (stalled referrals, unheld journeys, bounced clients),
+    ordered most urgent first: its first LIST_ROWS rows as a table, saying so when there are more, for its download
+    (which the page offers beside it) holds all of them. The browser then gets a thousand rows, not 66,000 (0.3 s of
+    each visit at 10M referrals)."""
+    drawn = table(where, frame.head(LIST_ROWS), **kwargs)
+    if len(frame) > LIST_ROWS:
+        where.caption(f"The first {LIST_ROWS:,} of {len(frame):,} {rows_called} are listed here; the download has "
+                      "every one.")
+    return drawn
+
+
 def pin_key_column(data, column_config=None, column_order=None, hide_index: bool = True) -> dict:
     """The column configuration with the first shown column pinned (its own configuration kept): the first of
     `column_order`, or of the frame's (or a Styler's frame's) columns, that the configuration does not hide. A

@@ -162,6 +162,10 @@ class Bottlenecks:
     def ping_pong_clients(self) -> pd.DataFrame:
         return queues.ping_pong_table(self._bounced)
 
+    @property
+    def ping_pong_clients_csv(self) -> Callable[[], bytes]:  # the bounced clients as CSV, built when downloaded
+        return partial(exports.safe_csv, self.ping_pong_clients)
+
     @cached_property
     def lost(self) -> pd.DataFrame:  # referrals never acknowledged, by receiving agency
         return _readable(self._query("lost_referrals"), LOST_COLUMNS)

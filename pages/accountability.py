@@ -42,7 +42,7 @@ with container:
     if section == "Families no one took on":
         st.subheader(f"Families no one took on ({len(view.unheld):,})")
         st.caption("Unheld multi-agency journeys, the longest untouched first. Clients appear only as pseudonyms.")
-        app.table(st, view.unheld, height=360, column_config={
+        app.work_list(st, view.unheld, "families", height=360, column_config={
             "First referral": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
             "Last recorded step": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
             "Days since": st.column_config.NumberColumn(format="%.0f")})

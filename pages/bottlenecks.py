@@ -59,7 +59,7 @@ with container:
         st.subheader(f"Stalled referrals ({len(view.stalled):,})")
         st.caption("Neither accepted nor declined, and waiting longer than 14 days — longest wait first. "
                    "Clients appear only as pseudonyms.")
-        app.table(st, view.stalled, height=320,
+        app.work_list(st, view.stalled, "stalled referrals", height=320,
                   column_config={"Referred": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                                  "Days waiting": st.column_config.NumberColumn(format="%.1f")})
         st.download_button("Download the stalled list (CSV)", view.stalled_csv, file_name="stalled_referrals.csv",
@@ -111,4 +111,7 @@ with container:
                   column_config={"Oldest wait (days)": st.column_config.NumberColumn(format="%.0f"),
                                  "Median wait (days)": st.column_config.NumberColumn(format="%.0f")})
         with st.expander(f"The {view.ping_pong.clients:,} bounced clients (pseudonyms)"):
-            app.table(st, view.ping_pong_clients)
+            app.work_list(st, view.ping_pong_clients, "bounced clients")
+            st.download_button("Download the bounced clients (CSV)", view.ping_pong_clients_csv,
+                               file_name="bounced_clients.csv", mime="text/csv",
+                               disabled=view.ping_pong_clients.empty, on_click="ignore")

@@ -150,6 +150,15 @@ def test_reading_escapes_names():
     assert r"\*\[Click\]\(javascript\:alert\(1\)\)\* \<b\>" in line
 
 
+def test_the_bounced_clients_download_holds_every_one(demo_db):
+    """The page lists the first of them (app.work_list); the CSV, built when downloaded, has them all."""
+    with Atlas(demo_db) as db:
+        view = bottlenecks.build(db, Filters())
+        bounced = pd.read_csv(io.BytesIO(view.ping_pong_clients_csv()), encoding="utf-8-sig")
+    assert bounced.columns.tolist() == view.ping_pong_clients.columns.tolist()
+    assert len(bounced) == len(view.ping_pong_clients) == view.ping_pong.clients > 0
+
+
 def test_stalled_download_is_formula_safe(db):
     view = bottlenecks.build(db, Filters())
     table = pd.read_csv(io.BytesIO(view.stalled_csv()), encoding="utf-8-sig")  # built on download

@@ -136,6 +136,26 @@ def test_bottlenecks_names_the_planted_bottleneck_first(run_app):
     assert at.get("download_button") and "Stalled referrals" in at.subheader[1].value
 
 
+def test_long_work_lists_show_their_first_rows_and_download_every_one(run_app, monkeypatch):
+    """Stalled referrals, unheld journeys and bounced clients can run to tens of thousands of rows: each page lists
+    the first app.LIST_ROWS (most urgent first), says how many there are, and its download holds all of them."""
+    from atlas import app
+
+    monkeypatch.setattr(app, "LIST_ROWS", 5)
+    lists = [("pages/bottlenecks.py", {"bottlenecks_section": "Stalled referrals"}, "Referred", "stalled referrals",
+              "Download the stalled list (CSV)"),
+             ("pages/accountability.py", {}, "Client (pseudonym)", "families", "Download the list (CSV)"),
+             ("pages/bottlenecks.py", {"bottlenecks_section": "Ping-pong and lost clients"}, "Referrals",
+              "bounced clients", "Download the bounced clients (CSV)")]
+    for page, state, column, called, button in lists:
+        at = run_app(page, **state)
+        listed = [e.value for e in at.dataframe if column in e.value.columns]
+        said = [c.value for c in at.caption if called in c.value and c.value.startswith("The first 5 of ")]
+        assert [len(frame) for frame in listed] == [5] and len(said) == 1, (page, called)
+        assert int(said[0].removeprefix("The first 5 of ").split(" ")[0].replace(",", "")) > 5
+        assert button in [d.proto.label for d in at.get("download_button")]
+
+
 def test_bottlenecks_focus_agency_can_be_changed_and_is_kept_while_its_section_is_closed(run_app):
     from atlas.demo import PLANTED
 
