@@ -7,7 +7,8 @@ and write docs/benchmarks.md and bench/results.json (see bench/report.py for wha
     python -m bench --only-hmis          only the HMIS export import, merged into the last run's results
     python -m bench --only-maps          only the board's map (readability, time to draw), merged likewise
     python -m bench --only-tab           only page switches in one open Chromium tab at --scales, merged likewise
-    python -m bench --only-import        only the CSV import at --scales (time, peak memory, stages), merged likewise
+    python -m bench --only-import        only the CSV import, the demo and an upgrade at --scales (time, peak memory,
+                                         stages), merged likewise
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def measure(label: str, args) -> dict:
 
     log(f"{label}: CSV import")
     out["import"] = measure_import(scale, timeout=2 * t)
+    out.update(measure_demo_and_upgrade(scale, timeout=2 * t))
 
     if not args.skip_browser:
         log(f"{label}: page switches in one open tab")
@@ -112,8 +114,20 @@ def measure(label: str, args) -> dict:
 
 def measure_import(scale, timeout: int) -> dict:
     """The scale's contract CSV files imported by the CLI in a fresh process: time, peak memory, stages."""
+    return _measured("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=timeout)
+
+
+def measure_demo_and_upgrade(scale, timeout: int) -> dict:
+    """The demo of the scale's size built by the CLI, and the scale's database upgraded (its model rebuilt over its
+    rows), each in a fresh process: time, peak memory, stages (issue 18: "the same for atlas upgrade and the demo")."""
+    return {"demo": _measured("demo", str(scale.referrals), str(scale.agencies), str(CACHE / "demo_timing.duckdb"),
+                              timeout=timeout),
+            "upgrade": _measured("upgrade", str(scale.db), str(CACHE / "upgrade_timing.duckdb"), timeout=timeout)}
+
+
+def _measured(*args: str, timeout: int) -> dict:
     load = os.getloadavg()
-    out = worker("import", str(scale.csv), str(CACHE / "import_timing.duckdb"), timeout=timeout)
+    out = worker(*args, timeout=timeout)
     out["measured"] = {"date": dt.datetime.now().isoformat(timespec="minutes"), "commit": machine()["commit"],
                        "load": load}
     return out
@@ -174,6 +188,7 @@ def main() -> None:
         def one_import(results: dict, label: str) -> None:
             scale = results.setdefault("scales", {}).setdefault(label, {})
             scale["import"] = measure_import(ensure(SCALES[label]), timeout=2 * args.timeout)
+            scale.update(measure_demo_and_upgrade(ensure(SCALES[label]), timeout=2 * args.timeout))
 
         merge_per_scale(args, "CSV import", one_import)
         return

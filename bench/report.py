@@ -226,6 +226,38 @@ def import_table(results: dict) -> list[str]:
                       f"{when.get('date', '')} on commit {when.get('commit', '?')}, 1-minute load average "
                       f"{_load(when.get('load'))} before the run):", "", "| stage | seconds |", "|---|---|"]
         lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in m["stages"].items()]
+    return lines + [""] + rebuild_table(results)
+
+
+def rebuild_table(results: dict) -> list[str]:
+    """The demo built and a database upgraded at each scale, against the import's targets at 10M."""
+    rows = [(label, sc.get("demo", {}), sc.get("upgrade", {})) for label, sc in results["scales"].items()
+            if sc.get("demo") or sc.get("upgrade")]
+    if not rows:
+        return []
+    lines = ["### The demo and `atlas upgrade` at the same scales", "",
+             "`python -m atlas demo --referrals N --agencies A` (generating, checking against the contract, writing, "
+             "building the model) and `python -m atlas upgrade` of the scale's database with its model marked as "
+             "another version's (copying every stored row into a new file and building the model over them), each in a "
+             "fresh process; the targets are the import's (issue 18: \"the same for atlas upgrade and the demo at "
+             "10M\").", "", "| referrals | demo | peak | upgrade | peak | target | verdict |", "|---|---|---|---|---|---|---|"]
+
+    def met(m: dict, key: str) -> bool:
+        return not failed(m) and (m.get(key) or 1e9) <= 90 and (m.get("peak_mib") or 1e9) <= 4096
+
+    for label, demo, upgrade in rows:
+        verdict = "" if label != "10m" else (
+            f"demo **{'met' if met(demo, 'demo_s') else 'missed'}**, upgrade "
+            f"**{'met' if met(upgrade, 'upgrade_s') else 'missed'}**")
+        lines.append(f"| {LABELS[label]} | {failed(demo) or s(demo.get('demo_s'), 1)} | {mib(demo.get('peak_mib'))} "
+                     f"| {failed(upgrade) or s(upgrade.get('upgrade_s'), 1)} | {mib(upgrade.get('peak_mib'))} "
+                     f"| {'≤ 90 s, ≤ 4 GB' if label == '10m' else ''} | {verdict} |")
+    for name, key in (("demo", 1), ("upgrade", 2)):
+        label, *both = rows[-1]
+        m = both[key - 1]
+        if m.get("stages"):
+            lines += ["", f"Where the {name}'s time goes at {LABELS[label]}:", "", "| stage | seconds |", "|---|---|"]
+            lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in m["stages"].items()]
     return lines + [""]
 
 

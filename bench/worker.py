@@ -12,6 +12,8 @@ Modes:
                                 Parquet folder, loaded first as a naive app does at startup); pickled to OUT
   import CSVDIR DB              `python -m atlas import CSVDIR --db DB`: wall time and the child's peak memory
   hmis-import ZIP DB            `python -m atlas import --format hmis ZIP --db DB`: the same, for an HMIS export
+  demo REFERRALS AGENCIES DB    `python -m atlas demo` of that size: the same
+  upgrade SOURCE DB             `python -m atlas upgrade` of a copy of SOURCE marked as another model's: the same
 """
 
 from __future__ import annotations
@@ -201,20 +203,51 @@ def hmis_import_mode(export: str, db: str) -> dict:
 
 
 def import_mode(csv_dir: str, db: str, *options: str) -> dict:
+    out = _timed_atlas(["import", *options, csv_dir, "--db", db], db, "Imported into")
+    return {"import_s": out.pop("took_s"), **out}
+
+
+def demo_mode(referrals: str, agencies: str, db: str) -> dict:
+    """`python -m atlas demo` of that size into a new database, as `import_mode` measures an import."""
+    out = _timed_atlas(["demo", "--db", db, "--referrals", referrals, "--agencies", agencies], db, "Built demo database")
+    return {"demo_s": out.pop("took_s"), **out}
+
+
+def upgrade_mode(source: str, db: str) -> dict:
+    """`python -m atlas upgrade` of a copy of `source` whose data model is marked as another version's, so that the
+    model is rebuilt over all its stored rows (the copy is not timed)."""
+    import shutil
+
+    import duckdb
+
+    shutil.copyfile(source, db)
+    con = duckdb.connect(db)
+    try:
+        con.execute("update model_version set fingerprint = 'another version'")
+    finally:
+        con.close()
+    out = _timed_atlas(["upgrade", "--db", db], db, "Rebuilt the data model")
+    return {"upgrade_s": out.pop("took_s"), **out}
+
+
+def _timed_atlas(argv: list[str], db: str, done_line: str) -> dict:
+    """`python -m atlas ARGV` in a child process writing `db`: wall time, the child's peak memory, the database's size
+    (then removed), the seconds per stage from its progress lines and the rows its `done_line` counts."""
     env = {**os.environ, "ATLAS_HMAC_KEY": os.environ.get("ATLAS_HMAC_KEY") or "bench-key-" + "0" * 40}
-    Path(db).unlink(missing_ok=True)
+    if argv[0] != "upgrade":
+        Path(db).unlink(missing_ok=True)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "atlas", "import", *options, csv_dir, "--db", db], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "atlas", *argv], cwd=ROOT, env=env, capture_output=True, text=True)
     took = time.perf_counter() - started
     if done.returncode:
-        raise RuntimeError(f"import failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"{argv[0]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     size = Path(db).stat().st_size
     Path(db).unlink(missing_ok=True)
-    imported = next((line for line in done.stdout.splitlines() if line.startswith("Imported into")), "")
-    rows = sum(int(n.replace(",", "")) for n in re.findall(r"([\d,]+) [a-z]+", imported.split(": ", 1)[-1]))
-    return {"import_s": took, "peak_mib": peak, "db_mib": size / 2**20, "stages": stages(done.stderr), "rows": rows}
+    said = next((line for line in done.stdout.splitlines() if line.startswith(done_line)), "")
+    rows = sum(int(n.replace(",", "")) for n in re.findall(r"([\d,]+) [a-z]+", said.split(": ", 1)[-1])) if ": " in said \
+        else None
+    return {"took_s": took, "peak_mib": peak, "db_mib": size / 2**20, "stages": stages(done.stderr), "rows": rows}
 
 
 _BAR = re.compile(r"^\[[#.]+\]\s+\d+%\s+([\d.]+) s  (.*)$")
@@ -240,6 +273,10 @@ def main(argv: list[str]) -> None:
         out = import_mode(args[0], args[1])
     elif mode == "hmis-import":
         out = hmis_import_mode(args[0], args[1])
+    elif mode == "demo":
+        out = demo_mode(args[0], args[1], args[2])
+    elif mode == "upgrade":
+        out = upgrade_mode(args[0], args[1])
     else:
         raise SystemExit(__doc__)
     print(json.dumps(out))
