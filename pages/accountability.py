@@ -56,7 +56,7 @@ with container:
         if view.referrers_chart is not None:
             app.chart(st, view.referrers_chart, width="stretch")
         app.table(st, view.referrers, column_config={
-            "Dropped share": st.column_config.NumberColumn(format="%.0f%%")})
+            "Dropped share": st.column_config.NumberColumn(format=formats.PERCENT_PRINTF)})
     elif section == "Sectors that turn each other down":
         st.subheader("Sectors that turn each other down")
         st.caption("Each cell: how many times likelier than the network's referrals a referral from the row's sector to "
