@@ -239,7 +239,7 @@ else:
 
 st.subheader("Take it away")  # the files are made when asked for (the graph formats take a second at 5,000 agencies)
 downloads = st.columns(4)
-downloads[0].download_button("Map (HTML)", view.html, file_name="network_map.html", mime="text/html",
+downloads[0].download_button("Map (HTML)", lambda: view.html, file_name="network_map.html", mime="text/html",
                               on_click="ignore")
 downloads[1].download_button("Graph (GEXF, for Gephi)", lambda: network.gexf(view), file_name="network.gexf",
                              mime="application/xml", on_click="ignore")
