@@ -252,9 +252,8 @@ def rebuild_table(results: dict) -> list[str]:
         lines.append(f"| {LABELS[label]} | {failed(demo) or s(demo.get('demo_s'), 1)} | {mib(demo.get('peak_mib'))} "
                      f"| {failed(upgrade) or s(upgrade.get('upgrade_s'), 1)} | {mib(upgrade.get('peak_mib'))} "
                      f"| {'≤ 90 s, ≤ 4 GB' if label == '10m' else ''} | {verdict} |")
-    for name, key in (("demo", 1), ("upgrade", 2)):
-        label, *both = rows[-1]
-        m = both[key - 1]
+    label, demo, upgrade = rows[-1]
+    for name, m in (("demo", demo), ("upgrade", upgrade)):
         if m.get("stages"):
             lines += ["", f"Where the {name}'s time goes at {LABELS[label]}:", "", "| stage | seconds |", "|---|---|"]
             lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in m["stages"].items()]

@@ -203,12 +203,14 @@ def hmis_import_mode(export: str, db: str) -> dict:
 
 
 def import_mode(csv_dir: str, db: str, *options: str) -> dict:
+    Path(db).unlink(missing_ok=True)
     out = _timed_atlas(["import", *options, csv_dir, "--db", db], db, "Imported into")
     return {"import_s": out.pop("took_s"), **out}
 
 
 def demo_mode(referrals: str, agencies: str, db: str) -> dict:
     """`python -m atlas demo` of that size into a new database, as `import_mode` measures an import."""
+    Path(db).unlink(missing_ok=True)
     out = _timed_atlas(["demo", "--db", db, "--referrals", referrals, "--agencies", agencies], db, "Built demo database")
     return {"demo_s": out.pop("took_s"), **out}
 
@@ -234,8 +236,6 @@ def _timed_atlas(argv: list[str], db: str, done_line: str) -> dict:
     """`python -m atlas ARGV` in a child process writing `db`: wall time, the child's peak memory, the database's size
     (then removed), the seconds per stage from its progress lines and the rows its `done_line` counts."""
     env = {**os.environ, "ATLAS_HMAC_KEY": os.environ.get("ATLAS_HMAC_KEY") or "bench-key-" + "0" * 40}
-    if argv[0] != "upgrade":
-        Path(db).unlink(missing_ok=True)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "atlas", *argv], cwd=ROOT, env=env, capture_output=True, text=True)
     took = time.perf_counter() - started
