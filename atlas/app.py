@@ -418,6 +418,16 @@ def keep_choices(*keys: str) -> None:
             st.session_state[key] = st.session_state[key]
 
 
+@contextlib.contextmanager
+def folded(label: str, key: str, **kwargs):
+    """An expander whose content is built and sent to the browser only while it is open (opening or closing
+    it reruns the page), for what a page offers but few read on every visit: `with app.folded(...) as opened:`
+    then draw only `if opened`. Its state is kept in the session under `key` (a test opens it with True)."""
+    box = st.expander(label, key=key, on_change="rerun", **kwargs)
+    with box:
+        yield bool(box.open)
+
+
 def sections(names: list[str], key: str):
     """A page's sections below its top, as tabs of which only the open one is drawn (its content is built
     and sent to the browser only when it is opened), so the top of a page never waits for them. Returns

@@ -9,7 +9,7 @@ from atlas.ingest.contract import label
 viewer = app.page_audience("network")
 app.require_database()
 filters = app.current_filters(viewer)
-app.keep_choices("map_closure", "map_tie_min")  # made in sections that may be closed
+app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")  # made in sections or a picker that may be closed
 min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")
@@ -31,10 +31,12 @@ if mode in network.SUMMARY_BY:
     st.caption(f"Referrals between and within each {kind}'s agencies, as the agency map counts them"
                + ("" if min_cell is None else f" (flows of at least {min_cell} referrals; \"hidden\" where "
                                               f"every flow behind a figure is smaller)") + ".")
-    with st.expander(f"The map as a table: each {kind} and the referrals between them", icon=":material/table:"):
-        app.table(st, summary.table)
-        st.markdown(f"**Referrals from one {kind}'s agencies to another's** (the arrows, {len(summary.between):,})")
-        app.table(st, summary.flows_table)
+    with app.folded(f"The map as a table: each {kind} and the referrals between them", key=f"map_summary_table_{mode}",
+                    icon=":material/table:") as opened:
+        if opened:
+            app.table(st, summary.table)
+            st.markdown(f"**Referrals from one {kind}'s agencies to another's** (the arrows, {len(summary.between):,})")
+            app.table(st, summary.flows_table)
     groups = list(summary.nodes["group"])
     opened = st.selectbox(f"Open the agency map of one {kind}", [""] + groups, key=f"map_group_{mode}",
                           format_func=lambda g: f"Every {kind} (the whole network)" if not g else
@@ -44,22 +46,24 @@ if mode in network.SUMMARY_BY:
         st.subheader(f"Agencies of {escape.markdown(label(opened) if mode == 'sector' else opened)}")
 
 with st.expander("Map settings: layers, sizes, how many flows", expanded=not viewer.restricted):
-    controls = st.columns([4, 2, 2, 2, 2])
+    # two rows, so that every pill and every choice reads whole at a laptop's width (in one row of five the
+    # third layer's pill slid under the next column)
+    controls = st.columns([3, 2]) + st.columns(3)
     layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
                                format_func=network.LAYERS.get, key="map_layers")
-    size_by = controls[1].selectbox("Size agencies by", list(network.SIZE_MEASURES),
+    size_by = controls[2].selectbox("Size agencies by", list(network.SIZE_MEASURES),
                                     format_func=network.SIZE_MEASURES.get, key="map_size")
     default = network.default_choice(min_cell)
-    min_referrals = controls[2].number_input("Minimum referrals per flow", min_cell or 1, 10_000,
+    min_referrals = controls[3].number_input("Minimum referrals per flow", min_cell or 1, 10_000,
                                              default.min_referrals, key="map_min", help=None if min_cell is None else
                                              f"Flows of fewer than {min_cell} referrals are never shown in this view.")
-    top_edges = controls[3].number_input("Strongest flows drawn", 10, 5_000, default.top_edges, step=50, key="map_top",
+    top_edges = controls[4].number_input("Strongest flows drawn", 10, 5_000, default.top_edges, step=50, key="map_top",
                                          help="At most this many flows are drawn, the strongest, and as many declared "
                                               "ties (dormant agreements first). Scores always use every flow.")
-    cluster_by = controls[4].selectbox("Group agencies by", list(network.CLUSTER_BY), format_func=network.CLUSTER_BY.get,
+    cluster_by = controls[1].selectbox("Group agencies by", list(network.CLUSTER_BY), format_func=network.CLUSTER_BY.get,
                                        key="map_cluster", help="Agencies of a group are drawn together, apart from "
                                        "the other groups: communities are worked out from who refers to whom.")
-focus_col, steps_col = st.columns([3, 1])
+focus_at = st.container()  # the focus picker, once the view says which agencies there are
 choice = network.MapChoice(layers=tuple(layers or ()), size_by=size_by, min_referrals=int(min_referrals),
                            top_edges=int(top_edges), focus=st.session_state.get("map_focus") or None,
                            steps=int(st.session_state.get("map_steps", 1)), group=group, cluster_by=cluster_by)
@@ -67,9 +71,24 @@ choice = network.MapChoice(layers=tuple(layers or ()), size_by=size_by, min_refe
 view = app.view("network.build", filters, choice, min_cell=min_cell)
 
 names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
-focus_col.selectbox("Focus on an agency (its partners highlighted)", [""] + sorted(names, key=names.get),
-                    format_func=lambda a: names.get(a, "No focus"), key="map_focus")
-steps_col.radio("Steps out", [1, 2], horizontal=True, key="map_steps")
+# the list of every agency is built only while the picker is open: thousands of options cost the browser
+# a tenth of a second on every visit of the page (an expander, not a popover: its content follows its
+# button in the page, where Tab goes next)
+focused = names.get(view.choice.focus)
+with focus_at:
+    with app.folded("Focus on an agency",
+                    key="map_focus_open", icon=":material/center_focus_strong:") as opened:
+        if opened:
+            pick, steps = st.columns([3, 1])
+            pick.selectbox("Focus on an agency (its partners highlighted)", [""] + sorted(names, key=names.get),
+                           format_func=lambda a: names.get(a, "No focus"), key="map_focus",
+                           help="The agency and its partners are drawn in colour on the map, the rest greyed, and its "
+                                "partners are listed under the map.")
+            steps.radio("Steps out", [1, 2], horizontal=True, key="map_steps",
+                        help="Its partners (1), or their partners too (2).")
+    if focused:  # said beside the picker, open or closed (its label stays put, so the keyboard's place is kept)
+        st.caption(f"The map is focused on **{escape.markdown(focused)}**: it and its partners "
+                   f"{'' if view.choice.steps == 1 else 'and their partners '}are in colour, the rest greyed.")
 
 if mode == "agencies" or group is not None:
     st.iframe(view.html, height=700)
@@ -85,20 +104,22 @@ st.caption(f"{view.flows_drawn:,} of {view.flows_total:,} flows drawn (the stron
            + (f"{view.not_drawn:,} agencies with no flow or tie on the map are left out of it (they are in the "
               "scores table below)." if view.not_drawn else ""))
 if mode == "agencies" or group is not None:
-    with st.expander("The map as a table: its agencies and the lines between them", icon=":material/table:"):
-        st.caption("What the map draws, as its tooltips say it"
-                   + ("" if min_cell is None else f": referrals count flows of at least {min_cell}, and read "
-                                                  "\"hidden\" where every flow behind them is smaller") + ".")
-        st.markdown(f"**Agencies on the map** ({len(view.layout.agencies):,})")
-        app.table(st, view.map_agencies)
-        if "flows" in view.choice.layers:
-            st.markdown(f"**Referral flows** (the arrows, {view.flows_drawn:,})")
-            app.table(st, view.map_flows)
-        if {"formal", "informal"} & set(view.choice.layers):
-            ties = view.map_ties
-            st.markdown(f"**Declared ties** (the lines without arrows, {len(ties):,}; trust and value as partners "
-                        "rate them, 1 to 4)")
-            app.table(st, ties)
+    with app.folded("The map as a table: its agencies and the lines between them", key="map_table",
+                    icon=":material/table:") as opened:
+        if opened:
+            st.caption("What the map draws, as its tooltips say it"
+                       + ("" if min_cell is None else f": referrals count flows of at least {min_cell}, and read "
+                                                      "\"hidden\" where every flow behind them is smaller") + ".")
+            st.markdown(f"**Agencies on the map** ({len(view.layout.agencies):,})")
+            app.table(st, view.map_agencies)
+            if "flows" in view.choice.layers:
+                st.markdown(f"**Referral flows** (the arrows, {view.flows_drawn:,})")
+                app.table(st, view.map_flows)
+            if {"formal", "informal"} & set(view.choice.layers):
+                ties = view.map_ties
+                st.markdown(f"**Declared ties** (the lines without arrows, {len(ties):,}; trust and value as partners "
+                            "rate them, 1 to 4)")
+                app.table(st, ties)
 
 if not view.focus_partners.empty:
     st.subheader(f"Partners of {escape.markdown(names[view.choice.focus])}")

@@ -91,6 +91,17 @@ def wait_drawn(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(DRAWN, timeout=timeout_ms)
 
 
+def open_expander(page, label: str, settle=wait_drawn) -> None:
+    """Open the expander whose summary reads `label`, if it is closed (an expander drawn when opened reruns the
+    page), and wait for the page's redraw."""
+    settle(page)
+    details = page.locator('[data-testid="stExpander"] details').filter(
+        has=page.locator("summary", has_text=label)).first
+    if not details.evaluate("d => d.open"):
+        details.locator("summary").first.click()
+        settle(page)
+
+
 def choose(page, combobox, index: int, settle=wait_drawn) -> str:
     """Pick option `index` of a Streamlit selectbox; returns its text. A click while the script still runs can be
     undone by its redraw: wait, then retry."""

@@ -14,7 +14,7 @@ import pytest
 
 import axe
 from atlas import audience
-from browser import choose as browser_choose, served, wait_drawn
+from browser import choose as browser_choose, open_expander, served, wait_drawn
 
 VIEWPORT = {"width": 1280, "height": 900}  # the width the dashboard is designed for (docs/accessibility.md)
 ROLES = ("director", "board", "funder")
@@ -182,6 +182,7 @@ def test_tables_keep_their_key_column_in_view_at_1280_px(role_site):
 def network_states(page, audit: Audit, role: str) -> None:
     """The map with a focus agency chosen, and (for the board, which opens on the summary) the agency map of one
     region and the summary by sector."""
+    open_expander(page, "Focus on an agency", settle=settle)  # the picker, drawn once opened
     focus = page.get_by_role("combobox", name="Focus on an agency (its partners highlighted)")
     agency = choose(page, focus, 1)
     audit.scan(page, f"{role} network, focus on {agency}")
@@ -408,13 +409,23 @@ def test_keyboard_alone_reaches_the_navigation_the_filters_every_control_and_the
                     break
             else:
                 pytest.fail("the focus agency box was not reached by Tab")
+            page.keyboard.press("Enter")  # the focus picker opens, its list drawn once it is open, after it
+            settle(page)
+            box = page.get_by_role("combobox", name="Focus on an agency (its partners highlighted)")
+            for _ in range(10):
+                if box.evaluate("b => b === document.activeElement"):
+                    break
+                page.keyboard.press("Tab")
+            else:
+                pytest.fail("Tab does not reach the agency box in the open focus picker")
             page.keyboard.press("ArrowDown")
             page.locator("[role=option]").nth(1).wait_for(timeout=10_000)
             page.keyboard.press("ArrowDown")
             page.keyboard.press("Enter")
             settle(page)
-            box = page.get_by_role("combobox", name="Focus on an agency (its partners highlighted)")
             assert box.input_value() not in ("", "No focus")
+            assert "Focus on an agency (its" in (page.evaluate(FOCUSED) or ""), "the keyboard's place is kept"
+            assert page.get_by_text(f"The map is focused on {box.input_value()}").count() == 1
             frame_after = page.locator("iframe").first.get_attribute("srcdoc") or ""
             assert frame_after != frame_before, "the map redraws around the chosen agency"
         finally:

@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atlas.ingest import contract, importer
-from browser import served, wait_drawn
+from browser import open_expander, served, wait_drawn
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
 # An address no test machine reaches (TEST-NET-3): a request to it is a leak, caught by the page's route.
@@ -280,9 +280,12 @@ def site(hostile_community, browser, tmp_path_factory):
 def _expand_everything(visit: Visit) -> None:
     """Open every expander and click through every tab (the last tab clicked stays open)."""
     page = visit.page
-    for details in page.locator('[data-testid="stExpander"] details').all():
-        if details.is_visible() and not details.evaluate("d => d.open"):
-            details.locator("summary").first.click()
+    closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary:visible')
+    for _ in range(40):  # one at a time: an expander drawn when opened reruns the page, which may add others
+        if not closed.count():
+            break
+        closed.first.click()
+        wait_drawn(page)
     for tab in page.get_by_role("tab").all():
         if tab.is_visible() and not tab.evaluate(IN_SECTIONS):  # sections: opened one by one by _sections
             tab.click()
@@ -408,6 +411,7 @@ def tour(site, browser):
         tips = []
         if path == "network":
             tips = _hover_map(visit)
+            open_expander(visit.page, "Focus on an agency", settle=lambda page: visit.settle(title))
             _choose(visit, "Focus on an agency", "agency 5", title)
             visit.page.get_by_role("heading", name="Partners of").wait_for(timeout=30_000)
             visit.page.get_by_role("tab", name="If an agency closed").click()  # a section, drawn when opened

@@ -9,6 +9,7 @@ their persistence across pages, are checked in a real browser (tests/test_browse
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from pathlib import Path
 
@@ -189,6 +190,43 @@ def test_network_page_shows_the_planted_findings(run_app):
     assert {frozenset((names[a], names[b])) for a, b in PLANTED["dormant_formal_pairs"]} <= pairs
     scores = next(t for t in tables if "Brokerage (betweenness)" in t.columns)
     assert scores["Brokerage (betweenness)"].is_monotonic_decreasing
+
+
+def _agency_id(name: str) -> str:
+    import duckdb
+
+    with duckdb.connect(os.environ["ATLAS_DB"], read_only=True) as con:
+        return con.execute("select agency_id from agencies where name = $name", {"name": name}).fetchone()[0]
+
+
+def test_network_focus_picker_lists_every_agency_only_while_open_and_keeps_the_focus_when_closed(run_app):
+    """The focus agency is chosen in a picker whose list (every agency of the network) is built only while it is
+    open; a focus chosen stays, with its partners under the map and its name beside the picker, while the picker
+    is closed."""
+    def picker(at):
+        return next(e for e in at.expander if e.label.endswith("Focus on an agency"))
+
+    at = run_app("pages/network.py")
+    assert "map_focus" not in [s.key for s in at.selectbox] and not picker(at).children  # closed: no list sent
+    at.session_state["map_focus_open"] = True
+    at.run()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="map_focus")
+    agencies = box.options[1:]
+    assert box.options[0] == "No focus" and len(agencies) > 100 and agencies == sorted(agencies)
+    name = agencies[0]
+    at.session_state["map_focus"] = _agency_id(name)  # chosen (tests/test_accessibility.py chooses with the keyboard)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="map_focus").value == _agency_id(name)
+    assert [h for h in at.subheader if h.value == f"Partners of {name}"]
+
+    at.session_state["map_focus_open"] = False  # closed again: the list is not built, the focus stays
+    at.run()
+    assert not at.exception, at.exception
+    assert "map_focus" not in [s.key for s in at.selectbox]
+    assert [c for c in at.caption if c.value.startswith(f"The map is focused on **{name}**")]
+    assert [h for h in at.subheader if h.value == f"Partners of {name}"]
 
 
 def test_need_capacity_puts_the_planted_shortage_first_and_follows_a_chosen_cell(run_app):
