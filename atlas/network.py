@@ -833,8 +833,7 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
             borderWidth=4 if row.agency_id == choice.focus else (2 if row.sector in DASHED_SECTORS else 1),
             shape=SECTOR_SHAPES.get(row.sector, "dot"),
             shapeProperties={"borderDashes": [3, 2]} if row.sector in DASHED_SECTORS else {},
-            font={"size": font, "color": "#222222" if lit else "rgba(0,0,0,0.25)", "strokeWidth": font // 6,
-                  "strokeColor": "#ffffff"},
+            **({} if lit else {"font": {"color": "rgba(0,0,0,0.25)"}}),  # the rest of the font is the map's own
         )
 
     if choice.cluster_by == "region" and drawn.clusters.nunique() > 1:  # each region's name over its agencies
@@ -874,10 +873,14 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
     options = {
         "physics": {"enabled": False},
         "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "multiselect": False},
-        "nodes": {"font": {"face": "Source Sans Pro, sans-serif"}},
+        "nodes": {"font": {"face": "Source Sans Pro, sans-serif", "size": font, "color": "#222222",
+                           "strokeWidth": font // 6, "strokeColor": "#ffffff"}},
         "edges": {"selectionWidth": 2, "hoverWidth": 1},
     }
     nodes, edges, *_ = net.get_network_data()
+    for node in nodes:  # an agency whose name is not written has no label at all, not a blank one to measure and draw
+        if node.get("label") == " ":
+            del node["label"]
     lines = [(LAYERS["formal"], TIE_COLOURS["formal"], "solid"), (LAYERS["informal"], TIE_COLOURS["informal"], "dashed"),
              ("Tie rated low in trust (1–2)", "#555555", "dotted")]
     lines += [(f"Flow, {label}", FLOW_COLOURS[key], "solid")
