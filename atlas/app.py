@@ -408,8 +408,6 @@ def board_pack(filters: Filters) -> tuple[Filters | None, tuple | None]:
     return period, board.deferred(database(), period, config.min_cell())
 
 
-
-
 def keep_choices(*keys: str) -> None:
     """Keep the choices of widgets drawn in a page's sections while their section is closed (Streamlit
     forgets a widget's value at the end of a run that did not draw it, unless the value was set by the app)."""
