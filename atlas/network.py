@@ -1163,3 +1163,8 @@ def graphml(view: NetworkView) -> bytes:
 
 def scores_csv(view: NetworkView) -> bytes:
     return exports.safe_csv(view.scores)
+
+
+def one_way_csv(view: NetworkView) -> bytes:
+    """Every one-way pair (the page lists the first app.LIST_ROWS, heaviest first)."""
+    return exports.safe_csv(view.one_way)

@@ -9,7 +9,8 @@ from atlas.ingest.contract import label
 viewer = app.page_audience("network")
 app.require_database()
 filters = app.current_filters(viewer)
-app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")  # made in sections or a picker that may be closed
+# made in sections, or in the focus picker, that may be closed
+app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")
 min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")
@@ -130,16 +131,19 @@ section, container = app.sections(network.SECTIONS + ([] if viewer.restricted el
 with container:
     if section == "Formal versus real":
         st.subheader("Formal versus real")
-        informal, dormant, one_way = st.tabs([f"Flows without an agreement ({len(view.informal_flows)})",
-                                              f"Dormant agreements ({len(view.dormant)})",
-                                              f"One-way pairs ({len(view.one_way)})"])
+        informal, dormant, one_way = st.tabs([f"Flows without an agreement ({len(view.informal_flows):,})",
+                                              f"Dormant agreements ({len(view.dormant):,})",
+                                              f"One-way pairs ({len(view.one_way):,})"])
         informal.caption("The heaviest referral flows that run without a formal agreement — candidates for an MOU.")
         app.table(informal, view.informal_flows)
         dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
         app.table(dormant, view.dormant,
                   column_config={"Since": st.column_config.DateColumn(format=formats.DATE_MOMENT)})
-        one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back.")
-        app.table(one_way, view.one_way)
+        one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back, "
+                        "heaviest first.")
+        app.work_list(one_way, view.one_way, "one-way pairs")  # tens of thousands in a state's network
+        one_way.download_button("Download the one-way pairs (CSV)", lambda: network.one_way_csv(view),
+                                file_name="one_way_pairs.csv", mime="text/csv", on_click="ignore")
     elif section == "Partnership quality":
         st.subheader("Partnership quality")
         quality = app.view("ties.build", filters, min_cell=min_cell)
@@ -153,8 +157,9 @@ with container:
             column.metric(f"Mean {name}", "—" if q[f"mean_{name}"] is None else f"{q[f'mean_{name}']:.1f} of 4",
                           help=None if q[f"sd_{name}"] is None else
                           f"Spread (standard deviation) {q[f'sd_{name}']:.2f} over {q[f'rated_{name}']:,} rated ties.")
-        strained, idle, rated_by = st.tabs([f"Low trust, heavy flows ({len(quality.strained)})",
-                                            f"High trust, no flows ({len(quality.idle)})", "How partners rate each agency"])
+        strained, idle, rated_by = st.tabs([f"Low trust, heavy flows ({len(quality.strained):,})",
+                                            f"High trust, no flows ({len(quality.idle):,})",
+                                            "How partners rate each agency"])
         strained.caption("Ties rated 1 or 2 in trust that carry referrals, heaviest first: work done in spite of the "
                          "relationship." + ("" if min_cell is None else f" Only ties carrying at least {min_cell} referrals "
                                             "are listed, without their count."))
@@ -213,9 +218,9 @@ with container:
                        "all its referrals in the period, either way, were with the closing agency.")
             lost_tab, absorb_tab, referrers_tab, cut_tab = st.tabs([
                 f"Referrals that lose their destination ({closure.total_referrals:,})",
-                f"Who could absorb them ({len(closure.absorbers)})",
-                f"Referring agencies ({len(closure.referrers)})",
-                f"Agencies cut off ({len(closure.disconnected)})"])
+                f"Who could absorb them ({len(closure.absorbers):,})",
+                f"Referring agencies ({len(closure.referrers):,})",
+                f"Agencies cut off ({len(closure.disconnected):,})"])
             shares = ["Acceptance rate", "Share of all such referrals", "Share sent here"]
             app.table(lost_tab, formats.styled(closure.received_table, shares))
             app.table(absorb_tab, formats.styled(closure.absorbers_table, shares))
@@ -234,8 +239,8 @@ with container:
             if moved.chart is not None:
                 app.chart(st, moved.chart, width="stretch")
             gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
-                f"Ties gained ({len(moved.gained)})", f"Ties lost ({len(moved.lost)})",
-                f"Moved to the centre ({len(moved.to_centre)})", f"Moved to the edge ({len(moved.to_edge)})"])
+                f"Ties gained ({len(moved.gained):,})", f"Ties lost ({len(moved.lost):,})",
+                f"Moved to the centre ({len(moved.to_centre):,})", f"Moved to the edge ({len(moved.to_edge):,})"])
             app.table(gained_tab, moved.gained_table)
             app.table(lost_tab, moved.lost_table)
             app.table(centre_tab, moved.to_centre_table)

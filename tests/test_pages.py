@@ -156,6 +156,13 @@ def test_long_work_lists_show_their_first_rows_and_download_every_one(run_app, m
         assert int(said[0].removeprefix("The first 5 of ").split(" ")[0].replace(",", "")) > 5
         assert button in [d.proto.label for d in at.get("download_button")]
 
+    at = run_app("pages/network.py", filter_period="All data")  # one-way pairs, in the network's first section
+    one_way = [e.value for e in at.dataframe if list(e.value.columns) == ["From", "To", "Referrals", "Declared tie"]]
+    said = [c.value for c in at.caption if c.value.startswith("The first 5 of ") and "one-way pairs" in c.value]
+    assert [len(frame) for frame in one_way] == [5] and len(said) == 1
+    assert one_way[0]["Referrals"].is_monotonic_decreasing
+    assert "Download the one-way pairs (CSV)" in [d.proto.label for d in at.get("download_button")]
+
 
 def test_bottlenecks_focus_agency_can_be_changed_and_is_kept_while_its_section_is_closed(run_app):
     from atlas.demo import PLANTED
