@@ -77,8 +77,7 @@ names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
 # button in the page, where Tab goes next)
 focused = names.get(view.choice.focus)
 with focus_at:
-    with app.folded("Focus on an agency",
-                    key="map_focus_open", icon=":material/center_focus_strong:") as opened:
+    with app.folded("Focus on an agency", key="map_focus_open", icon=":material/center_focus_strong:") as opened:
         if opened:
             pick, steps = st.columns([3, 1])
             pick.selectbox("Focus on an agency (its partners highlighted)", [""] + sorted(names, key=names.get),
