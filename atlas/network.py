@@ -1110,7 +1110,7 @@ def partners(focus: str, flows: pd.DataFrame, ties: pd.DataFrame, names: dict,
     for t in ties.itertuples(index=False):
         if focus in (t.agency_a_id, t.agency_b_id):
             other = t.agency_b_id if t.agency_a_id == focus else t.agency_a_id
-            declared.setdefault(other, []).append(f"{t.kind} ({t.instrument})")
+            declared.setdefault(other, []).append(f"{label(t.kind).lower()} ({instrument_label(t.instrument)})")
     others = sorted(set(out.index) | set(into.index) | set(declared))
     table = pd.DataFrame({
         "Partner": [names.get(o, "(not shown)") for o in others],

@@ -82,7 +82,7 @@ def test_focus_lists_partners_and_dims_the_rest(db):
     partners = view.focus_partners
     assert partners["Partner"].tolist() == ["Harbor House", "City Hospital"]  # flows, then the dormant MOU
     assert partners.iloc[0][["Referrals sent to them", "Referrals from them"]].tolist() == [1, 1]
-    assert partners.iloc[1]["Declared ties"] == "formal (mou)"
+    assert partners.iloc[1]["Declared ties"] == "formal (MOU)"  # written as the dormant agreements write them
     assert network.ego("A4", 1, view.flows, pd.DataFrame(columns=["agency_a_id", "agency_b_id"])) == {"A4", "A1"}
     assert network.ego("A4", 2, view.flows, pd.DataFrame(columns=["agency_a_id", "agency_b_id"])) == {
         "A4", "A1", "A2", "A3", "A5"}
