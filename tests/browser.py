@@ -91,6 +91,18 @@ def wait_drawn(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(DRAWN, timeout=timeout_ms)
 
 
+def open_expanders(page, settle=wait_drawn) -> int:
+    """Open every expander in view, one at a time (one drawn when opened reruns the page, which may add others;
+    those on other tabs are opened on their tab); returns how many."""
+    closed = page.locator("[data-testid=stExpander] details:not([open]) > summary:visible")
+    count = 0
+    while closed.count() and count < 40:
+        closed.first.click()
+        settle(page)
+        count += 1
+    return count
+
+
 def open_expander(page, label: str, settle=wait_drawn) -> None:
     """Open the expander whose summary reads `label`, if it is closed (an expander drawn when opened reruns the
     page), and wait for the page's redraw."""

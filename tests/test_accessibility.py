@@ -15,6 +15,7 @@ import pytest
 import axe
 from atlas import audience
 from browser import choose as browser_choose, open_expander, served, wait_drawn
+from browser import open_expanders as browser_open_expanders
 
 VIEWPORT = {"width": 1280, "height": 900}  # the width the dashboard is designed for (docs/accessibility.md)
 ROLES = ("director", "board", "funder")
@@ -75,14 +76,7 @@ def settle(page) -> None:
 
 
 def open_expanders(page) -> int:
-    """Open every expander in view (those on other tabs are opened on their tab); returns how many."""
-    closed = page.locator("[data-testid=stExpander] details:not([open]) > summary:visible")
-    count = 0
-    while closed.count() and count < 40:
-        closed.first.click()
-        settle(page)
-        count += 1
-    return count
+    return browser_open_expanders(page, settle=settle)
 
 
 def tabs(page):

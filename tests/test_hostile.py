@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atlas.ingest import contract, importer
-from browser import open_expander, served, wait_drawn
+from browser import open_expander, open_expanders, served, wait_drawn
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
 # An address no test machine reaches (TEST-NET-3): a request to it is a leak, caught by the page's route.
@@ -280,12 +280,7 @@ def site(hostile_community, browser, tmp_path_factory):
 def _expand_everything(visit: Visit) -> None:
     """Open every expander and click through every tab (the last tab clicked stays open)."""
     page = visit.page
-    closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary:visible')
-    for _ in range(40):  # one at a time: an expander drawn when opened reruns the page, which may add others
-        if not closed.count():
-            break
-        closed.first.click()
-        wait_drawn(page)
+    open_expanders(page)
     for tab in page.get_by_role("tab").all():
         if tab.is_visible() and not tab.evaluate(IN_SECTIONS):  # sections: opened one by one by _sections
             tab.click()
