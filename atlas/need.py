@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
+from plotly.colors import sample_colorscale
 
 from atlas import escape, exports, formats, suppression
 from atlas.charts import COLORS, titled
@@ -52,6 +53,7 @@ GAP_FILL = "rgba(231, 111, 81, 0.28)"
 SHARE_SCALE = [[0.0, "#f7f4ef"], [0.25, "#f4c7a1"], [0.5, "#e98a5f"], [0.75, "#c8553d"], [1.0, "#7f1d1d"]]
 UTILIZATION_SCALE = [[0.0, "#2a9d8f"], [0.35, "#a8d5cf"], [0.5, "#f7f4ef"], [0.7, "#e98a5f"], [1.0, "#7f1d1d"]]
 NO_SLOTS_COLOUR = "#d9d9d9"
+CELL_TEXT = ("#000000", "#ffffff")  # black or white on a coloured cell: one of them reads at 4.5:1 on any colour
 
 OVER_COLUMNS = {
     "name": "Agency", "service": "Service", "utilization": "Utilization", "months_over": "Months over capacity",
@@ -282,72 +284,113 @@ def _percent(value) -> str:
     return formats.percent(value)
 
 
-def heatmap_chart(gaps: pd.DataFrame, measure: str, selected: tuple[str, str] | None) -> go.Figure:
-    """Regions × service types coloured by the share of need unmet, or by utilization.
+GRID_REGION = "Region"  # the first column of the gap grid
 
-    Cells with no slots are grey and marked; a transparent marker on every cell carries the hover
-    and makes the cell clickable (plotly heatmaps send no selection events); its customdata holds
-    the raw (region, service_type)."""
-    regions, services = axis_order(gaps)
-    ys = [escape.html(r) for r in regions]
-    xs = [escape.html(service_label(s)) for s in services]
-    cells = gaps.set_index(["region", "service_type"])
-    z = np.full((len(regions), len(services)), np.nan)
-    text = [["" for _ in services] for _ in regions]
-    none_text = [["" for _ in services] for _ in regions]
-    marker_x, marker_y, hover, custom = [], [], [], []
-    none_x = []
-    for i, region in enumerate(regions):
-        for j, service in enumerate(services):
-            if (region, service) not in cells.index:
-                continue
-            row = cells.loc[(region, service)]
-            no_slots = bool(row["no_slots"])
-            value = row[measure]
-            if not no_slots and pd.notna(value):
-                z[i, j] = value
-                text[i][j] = _percent(value)
-            elif no_slots and row["need"] > 0:
-                none_text[i][j] = "no slots"
-                none_x.append(xs[j])
-            lines = [f"<b>{ys[i]} · {xs[j]}</b>",
-                     f"People in need: {row['need']:,} · slots: {row['capacity']:,} · referrals: {row['demand']:,}",
-                     f"Unmet need: {row['unmet_need']:,} ({_percent(row['unmet_share'])} of need), "
-                     f"short in {row['short_months']} of {row['months']} months",
-                     f"Utilization: {_percent(row['utilization'])} (referrals per slot)"]
-            if no_slots:
-                lines.append("No slots in this region: clients may be served in another")
-            marker_x.append(xs[j])
-            marker_y.append(ys[i])
-            hover.append("<br>".join(lines))
-            custom.append([region, service])
-    if measure == "utilization":
-        scale, zmin, zmax, tick = UTILIZATION_SCALE, 0.0, 2.0, dict(tickformat=".0%", tickvals=[0, 0.5, 1, 1.5, 2])
+
+def readable_text(background: str) -> str:
+    """Black or white, whichever has the higher contrast (WCAG 2.1) on `background`, an "rgb(r, g, b)" or
+    "#rrggbb" colour: one of the two reaches 4.5:1 on any colour (the page's own dark grey would not on a
+    mid-tone)."""
+    if background.startswith("#"):
+        rgb = [int(background[i:i + 2], 16) for i in (1, 3, 5)]
     else:
-        scale, zmin, zmax, tick = SHARE_SCALE, 0.0, 1.0, dict(tickformat=".0%")
-    fig = go.Figure()
-    fig.add_heatmap(z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont=dict(size=11),
-                    colorscale=scale, zmin=zmin, zmax=zmax, hoverinfo="skip", xgap=2, ygap=2,
-                    colorbar=dict(title=dict(text=MEASURES[measure].split(" (")[0], side="right"), thickness=12,
-                                  **tick))
-    if none_x:
-        blank = np.where(np.array(none_text) == "no slots", 1.0, np.nan)
-        fig.add_heatmap(z=blank, x=xs, y=ys, text=none_text, texttemplate="%{text}", textfont=dict(size=10, color="#555"),
-                        colorscale=[[0, NO_SLOTS_COLOUR], [1, NO_SLOTS_COLOUR]], showscale=False, hoverinfo="skip",
-                        xgap=2, ygap=2, name="no slots")
-    fig.add_scatter(x=marker_x, y=marker_y, mode="markers", name="cells", customdata=custom, hovertext=hover,
-                    hovertemplate="%{hovertext}<extra></extra>", showlegend=False,
-                    marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
-                    selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)))
-    if selected and selected[0] in regions and selected[1] in services:
-        i, j = regions.index(selected[0]), services.index(selected[1])
-        fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
-                      line=dict(color="#1b1b1b", width=3))
-    titled(fig, "Where need outruns capacity" if measure == "unmet_share" else "How full the slots ran")
-    fig.update_layout(hovermode="closest", hoverdistance=-1, height=max(260, 110 + 46 * len(regions)),
-                      clickmode="event+select", dragmode=False, xaxis=dict(side="top", tickangle=-30, showgrid=False),
-                      yaxis=dict(autorange="reversed", showgrid=False), margin=dict(t=110))
-    return fig
+        rgb = [float(v) for v in background[background.index("(") + 1:-1].split(",")]
+
+    def luminance(channels) -> float:
+        c = [v / 255 for v in channels]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    shade = luminance(rgb)
+    black, white = CELL_TEXT
+    return black if (shade + 0.05) / 0.05 >= 1.05 / (shade + 0.05) else white
+
+
+def cell_colour(value: float, measure: str) -> str:
+    """The colour of a cell of the gap grid: `value` on the measure's scale (SHARE_SCALE over 0 to 100 %,
+    UTILIZATION_SCALE over 0 to 200 %, pale at 100 %)."""
+    scale, top = (UTILIZATION_SCALE, 2.0) if measure == "utilization" else (SHARE_SCALE, 1.0)
+    return sample_colorscale(scale, [min(max(float(value) / top, 0.0), 1.0)])[0]
+
+
+def gap_grid(gaps: pd.DataFrame, measure: str) -> Styler:
+    """Regions × service types as a table: a heatmap whose cells write their value. Each cell is coloured by the
+    share of need unmet, or by utilization, and says it as text ("74.0%"), so that every value is read and not
+    only seen (WCAG 1.4.1) and a screen reader reads what the eye does. A region with need for a service and no
+    slots says "no slots" on grey; a cell with nothing recorded is empty. Rows and columns are in gap order
+    (axis_order); the first column is the region, the others are named by service_label."""
+    regions, services = axis_order(gaps)
+    values = pd.DataFrame(np.nan, index=pd.RangeIndex(len(regions)), columns=services, dtype="float64")
+    styles = pd.DataFrame("", index=values.index, columns=[GRID_REGION, *services])
+    blank = []
+    row_of = {region: i for i, region in enumerate(regions)}
+    for region, service, no_slots, need_, value in gaps[["region", "service_type", "no_slots", "need",
+                                                        measure]].itertuples(index=False):
+        i = row_of[region]
+        if bool(no_slots):
+            if need_ > 0:
+                styles.loc[i, service] = f"background-color: {NO_SLOTS_COLOUR}; color: {CELL_TEXT[0]}"
+                blank.append((i, service))
+        elif pd.notna(value):
+            values.loc[i, service] = float(value)
+            shade = cell_colour(value, measure)
+            styles.loc[i, service] = f"background-color: {shade}; color: {readable_text(shade)}"
+    # each cell holds the words it shows: the table's screen-reader text is the cell's value, not the Styler's
+    # display (a share would be read out as 0.7397260273972602)
+    text = pd.DataFrame({s: ["" if pd.isna(v) else formats.percent(v) for v in values[s]] for s in services},
+                        index=values.index, dtype=object)
+    for i, service in blank:
+        text.loc[i, service] = "no slots"
+    labels = {s: service_label(s) for s in services}  # the columns are named as people read them
+    frame = pd.concat([pd.DataFrame({GRID_REGION: regions}), text], axis=1).rename(columns=labels)
+    return frame.style.apply(lambda _: styles.to_numpy(), axis=None)
+
+
+def grid_axes(gaps: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """The gap grid's rows (regions, in order) and its columns' services by their label: what grid_cell reads a
+    selection with."""
+    regions, services = axis_order(gaps)
+    return regions, {service_label(s): s for s in services}
+
+
+def grid_cell(cells, columns, axes: tuple[list[str], dict[str, str]]) -> tuple[str | None, str | None]:
+    """The (region, service) chosen in the gap grid, from its selection as Streamlit gives it: a cell
+    ([(row, column label)]) gives its row's region and its column's service (the region alone from the
+    region's own column); a service's heading ([label]), selected or not beside a cell, gives the service alone.
+    (None, None) for no selection or one out of reach."""
+    regions, services = axes
+    if columns:  # a heading clicked while a cell stays selected: the heading is the newer choice
+        return None, services.get(columns[0])
+    if cells:
+        row, column = cells[0]
+        if isinstance(row, int) and 0 <= row < len(regions):
+            return regions[row], services.get(column)
+    return None, None
+
+
+def grid_selection(gaps: pd.DataFrame, region: str | None, service: str | None) -> dict:
+    """The gap grid's selection (Streamlit's session state for it) that marks the chosen cell."""
+    regions, services = grid_axes(gaps)
+    labels = {s: label for label, s in services.items()}
+    if region not in regions or service not in labels:
+        return {"selection": {"rows": [], "columns": [], "cells": []}}
+    return {"selection": {"rows": [], "columns": [], "cells": [(regions.index(region), labels[service])]}}
+
+
+def cell_figures(gaps: pd.DataFrame, region: str, service: str) -> str | None:
+    """The figures of one cell of the gap grid, as a line of Markdown: its need, slots and referrals, the
+    unmet need, the months short and the utilization."""
+    row = gaps[(gaps["region"] == region) & (gaps["service_type"] == service)]
+    if row.empty:
+        return None
+    row = row.iloc[0]
+    line = (f"**{escape.markdown(cell_name(region, service))}**: {row['need']:,} people in need, "
+            f"{row['capacity']:,} slots and {row['demand']:,} referrals; unmet need {row['unmet_need']:,} "
+            f"({_percent(row['unmet_share'])} of need), short in {row['short_months']} of {row['months']} months; "
+            f"utilization {_percent(row['utilization'])} (referrals per slot).")
+    if bool(row["no_slots"]):
+        line += " No slots in this region: clients may be served in another."
+    return line
 
 
 def filled_cell(cell: pd.DataFrame) -> pd.DataFrame:
@@ -601,7 +644,8 @@ class NeedView:
     measure: str
     cell: pd.DataFrame  # need_vs_capacity of the chosen cell, every month filled
     cell_chart: go.Figure | None
-    heatmap: go.Figure | None
+    grid: Styler | None  # gap_grid: regions × services, coloured by the measure
+    figures: str | None  # cell_figures of the chosen cell
     lines: pd.DataFrame  # service_line_utilization
     over: pd.DataFrame  # the lines above 100 %, readable
     unrecorded: int  # lines with referrals and no slots recorded
@@ -635,7 +679,7 @@ def _quarter(months: list) -> str | None:
 def build(db, filters: Filters, region: str | None = None, service: str | None = None,
           measure: str = "unmet_share") -> NeedView:
     """Every section of the page for the filters; (region, service) picks the cell the charts follow
-    (default: the largest gap), `measure` what colours the heatmap."""
+    (default: the largest gap), `measure` what colours the gap grid."""
     measure = measure if measure in MEASURES else "unmet_share"
     gaps = db.query("need_gaps", **filters.params_for("need_gaps"))
     regions, services = axis_order(gaps) if len(gaps) else ([], [])
@@ -677,7 +721,8 @@ def build(db, filters: Filters, region: str | None = None, service: str | None =
         gaps=gaps, regions=regions, services=services, region=region, service=service, measure=measure,
         cell=cell,
         cell_chart=cell_chart(cell, region, service) if len(cell) else None,
-        heatmap=heatmap_chart(gaps, measure, (region, service)) if len(gaps) else None,
+        grid=gap_grid(gaps, measure) if len(gaps) else None,
+        figures=cell_figures(gaps, region, service) if region and service else None,
         lines=lines, over=over,
         unrecorded=int(((lines["slots"] == 0) & (lines["referrals"] > 0)).sum()),
         shifts=shifts, signals=both,

@@ -17,11 +17,14 @@ app.missing_data("need_capacity")
 
 
 def _pick_cell():
-    """A click on the heatmap chooses the cell the charts follow (before the selectboxes are drawn)."""
-    points = st.session_state["need_heatmap"].selection.points
-    cells = [p["customdata"] for p in points if p.get("customdata")]
-    if cells:
-        st.session_state["need_region"], st.session_state["need_service"] = cells[0][:2]
+    """A cell chosen in the gap grid is the cell the charts follow (before the selectboxes are drawn): its row's
+    region and its column's service; a service's heading chooses the service alone."""
+    chosen = st.session_state["need_grid"].selection
+    region, service = need.grid_cell(chosen.cells, chosen.columns, st.session_state["need_grid_axes"])
+    if region:
+        st.session_state["need_region"] = region
+    if service:
+        st.session_state["need_service"] = service
 
 
 view = app.view("need.build", filters, region=st.session_state.get("need_region"),
@@ -55,12 +58,22 @@ with container:
         st.subheader("Where the gaps are")
         st.radio("Colour the cells by", list(need.MEASURES), format_func=need.MEASURES.get, horizontal=True,
                  key="need_measure")
-        st.caption("Share of need unmet: unmet need over people in need, month by month, across the period. Utilization: "
-                   "referrals over slots (above 100 %, more people were sent than there were places). Grey cells have need "
-                   "but no slots in the region. Click a cell, or pick it above, to follow it in the charts.")
-        if view.heatmap is not None:
-            app.chart(st, view.heatmap, width="stretch", key="need_heatmap", on_select=_pick_cell,
-                            selection_mode="points", config={"displayModeBar": False})
+        st.caption("Share of need unmet: unmet need over people in need, month by month, across the period; the darker "
+                   "red, the more is unmet. Utilization: referrals over slots (above 100 %, more people were sent than "
+                   "there were places); teal below 100 %, red above. \"No slots\" on grey: need, and no program of the "
+                   "service in the region. Regions and services with the largest gaps come first. Choose a cell (or a "
+                   "service's heading), or pick it above, to follow it in the charts.")
+        if view.grid is not None:
+            # the chosen cell is the grid's selection, however it was chosen (a click here or the selectboxes)
+            st.session_state["need_grid_axes"] = need.grid_axes(view.gaps)
+            chosen = need.grid_selection(view.gaps, view.region, view.service)
+            held = st.session_state.get("need_grid", {}).get("selection", {})
+            if list(held.get("cells", [])) != chosen["selection"]["cells"] or held.get("columns"):
+                st.session_state["need_grid"] = chosen
+            app.table(st, view.grid, key="need_grid", on_select=_pick_cell, selection_mode=["single-cell", "single-column"],
+                      placeholder="", alt=f"{need.MEASURES[view.measure]} by region and service")
+            if view.figures:
+                st.markdown(view.figures)
     elif section == 'Utilization':
         st.subheader("Utilization")
         st.markdown("**Agency service lines over capacity** — referrals received against the slots of the agency's programs "

@@ -155,7 +155,7 @@ def test_network_map_draws_and_hostile_names_stay_text(hostile_db, browser, tmp_
         page.close()
 
 
-def test_need_capacity_draws_the_heatmap_and_a_click_drives_the_chart(site, demo_db, tmp_path):
+def test_need_capacity_gap_grid_chosen_by_click_and_keyboard_drives_the_chart(site, demo_db, tmp_path):
     from atlas.demo import PLANTED
 
     with Atlas(demo_db) as db:
@@ -167,26 +167,47 @@ def test_need_capacity_draws_the_heatmap_and_a_click_drives_the_chart(site, demo
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{url}/need_capacity")
     page.get_by_role("heading", name="Where the gaps are").wait_for(timeout=60_000)  # the first section
-    expect(page.locator(".js-plotly-plot .heatmaplayer .hm").first).to_be_visible(timeout=60_000)
-    plots = page.locator(".js-plotly-plot")
-    expect(plots).to_have_count(2, timeout=60_000)  # the top's chart and the open section's heatmap
-    expect(plots.first.locator(".scatterlayer .trace").first).to_be_visible()
+    grid = page.locator('[data-testid="stDataFrame"]:visible').filter(  # named by its `alt`
+        has=page.locator('[aria-label="Share of need unmet by region and service"]')).first
+    expect(grid.locator("td#glide-cell-0-0")).to_have_text(PLANTED["shortage_region"], timeout=60_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)  # the top's chart; the gaps are a table
     region_box = page.get_by_role("combobox", name="Region shown")
+    service_box = page.get_by_role("combobox", name="Service shown")
     assert region_box.input_value() == PLANTED["shortage_region"]
+    # each cell says its share, as the screen reader's table does too
+    assert grid.locator("td#glide-cell-1-0").inner_text().endswith("%")
 
-    # click the heatmap cell of the winter-surge shelter's region: the chart above follows it
-    heatmap = plots.nth(1)
-    spot = heatmap.evaluate("""(gd, region) => {
-        const cells = gd.data.find(t => t.name === 'cells');
-        const i = cells.customdata.findIndex(c => c[0] === region && c[1] === 'shelter');
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        return {x: xa._offset + xa.d2p(cells.x[i]), y: ya._offset + ya.d2p(cells.y[i])};
-    }""", surge_region)
-    heatmap.click(position=spot)
+    def where(text: str, column: bool) -> int:
+        cells = grid.locator("th" if column else "td[id^='glide-cell-0-']").all_inner_texts()
+        return cells.index(text)
+
+    def settled():
+        page.wait_for_timeout(500)
+        page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+            .getAttribute('data-test-script-state') === 'notRunning'""", timeout=30_000)
+
+    # a click on the first region's name chooses the region (the grid's selection then moves to the chosen
+    # cell, in the service's column); the arrow keys go on to the winter-surge region's shelter, the chart above
+    # following each cell chosen and the keyboard keeping its place in the grid
+    row, column = where(surge_region, False), where("Shelter", True)
+    grid.click(position={"x": 20, "y": 35 + 17})  # the first row (under the 35 px heading), the region's column
+    settled()
+    at = where(service_box.input_value(), True)
+    for key in ["ArrowDown"] * row + (["ArrowRight"] * (column - at) if column > at else ["ArrowLeft"] * (at - column)):
+        page.keyboard.press(key)
+        settled()
     expect(region_box).to_have_value(surge_region, timeout=30_000)
-    expect(page.get_by_role("combobox", name="Service shown")).to_have_value("Shelter", timeout=30_000)
+    expect(service_box).to_have_value("Shelter", timeout=30_000)
     expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text(f"{surge_region} · shelter",
                                                                           timeout=30_000)
+    expect(page.get_by_text(f"{surge_region} · shelter", exact=True).last).to_be_visible()  # the cell's figures
+    page.keyboard.press("ArrowLeft")
+    settled()
+    expect(service_box).to_have_value(grid.locator("th").nth(column - 1).inner_text(), timeout=30_000)
+    assert page.evaluate("() => !!document.activeElement.closest('[data-testid=\"stDataFrame\"]')")
+    page.keyboard.press("ArrowRight")
+    settled()
+    expect(service_box).to_have_value("Shelter", timeout=30_000)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
     # the other sections are drawn when opened, and the chosen cell is still followed

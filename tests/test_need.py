@@ -440,24 +440,73 @@ def test_outlook_and_where_the_gap_will_be_largest(db):
 # Figures, tables and the page's view
 # --------------------------------------------------------------------------------------------
 
-def test_heatmap_escapes_names_and_carries_the_raw_cell():
-    gaps = pd.DataFrame({
-        "region": ["<b>East</b>", "<b>East</b>", "West"], "service_type": ["housing", "legal", "housing"],
-        "months": 12, "short_months": [12, 12, 0], "over_months": 0, "need": [100, 9, 50], "demand": [50, 0, 40],
-        "capacity": [30, 0, 60], "unmet_need": [70, 9, 0], "unmet_share": [0.7, 1.0, 0.0],
-        "unmet_share_low": [0.6, 0.7, 0.0], "need_per_slot": [100 / 30, None, 50 / 60],
-        "utilization": [50 / 30, None, 40 / 60], "no_slots": [False, True, False]})
-    fig = need.heatmap_chart(gaps, "unmet_share", ("<b>East</b>", "housing"))
-    heat, blank, cells = fig.data
-    assert list(heat.y) == ["&lt;b&gt;East&lt;/b&gt;", "West"] and list(heat.x) == ["Housing", "Legal"]
-    assert heat.z[0][0] == 0.7 and np.isnan(heat.z[0][1])  # no slots: grey, not 100 %
-    assert blank.text[0][1] == "no slots"
-    assert [list(c) for c in cells.customdata] == [["<b>East</b>", "housing"], ["<b>East</b>", "legal"],
-                                                   ["West", "housing"]]
-    assert all("<b>East</b>" not in h for h in cells.hovertext)
-    assert fig.layout.shapes[0].x0 == -0.5 and fig.layout.shapes[0].y0 == -0.5  # the chosen cell outlined
-    util = need.heatmap_chart(gaps, "utilization", None)
-    assert util.data[0].z[0][0] == pytest.approx(50 / 30) and not util.layout.shapes
+GRID_GAPS = pd.DataFrame({
+    "region": ["<b>East</b>", "<b>East</b>", "West"], "service_type": ["housing", "legal", "housing"],
+    "months": 12, "short_months": [12, 12, 0], "over_months": 0, "need": [100, 9, 50], "demand": [50, 0, 40],
+    "capacity": [30, 0, 60], "unmet_need": [70, 9, 0], "unmet_share": [0.7, 1.0, 0.0],
+    "unmet_share_low": [0.6, 0.7, 0.0], "need_per_slot": [100 / 30, None, 50 / 60],
+    "utilization": [50 / 30, None, 40 / 60], "no_slots": [False, True, False]})
+
+
+def test_gap_grid_writes_each_cell_on_its_colour_and_marks_no_slots():
+    grid = need.gap_grid(GRID_GAPS, "unmet_share")
+    frame = grid.data
+    assert list(frame.columns) == ["Region", "Housing", "Legal"]  # gap order, services as people read them
+    assert frame["Region"].tolist() == ["<b>East</b>", "West"]  # the raw name: the table escapes what it draws
+    # each cell says its value (what a screen reader reads too); no slots is not 100 %; nothing recorded is empty
+    assert frame.values.tolist() == [["<b>East</b>", "70.0%", "no slots"], ["West", "0.0%", ""]]
+    styles = {cell: dict(props) for cell, props in grid._compute().ctx.items() if props}
+    assert set(styles) == {(0, 1), (0, 2), (1, 1)}  # the region's column and the empty cell stay plain
+    assert styles[(0, 2)] == {"background-color": need.NO_SLOTS_COLOUR, "color": "#000000"}
+    shade = need.cell_colour(0.7, "unmet_share")
+    assert styles[(0, 1)] == {"background-color": shade, "color": need.readable_text(shade)}
+    assert styles[(1, 1)]["background-color"] == need.cell_colour(0.0, "unmet_share")
+    util = need.gap_grid(GRID_GAPS, "utilization")
+    assert util.data["Housing"].tolist() == ["166.7%", "66.7%"]
+    assert dict(util._compute().ctx[(0, 1)])["background-color"] == need.cell_colour(50 / 30, "utilization")
+
+
+def _contrast(a: str, b: str) -> float:
+    def luminance(colour):
+        rgb = ([int(colour[i:i + 2], 16) for i in (1, 3, 5)] if colour.startswith("#")
+               else [float(v) for v in colour[colour.index("(") + 1:-1].split(",")])
+        c = [v / 255 for v in rgb]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    low, high = sorted((luminance(a), luminance(b)))
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("measure, top", [("unmet_share", 1.0), ("utilization", 2.0)])
+def test_gap_grid_text_reads_at_4_5_to_1_on_every_colour_of_its_scale(measure, top):
+    for step in range(0, 401):
+        shade = need.cell_colour(top * step / 400, measure)
+        assert _contrast(shade, need.readable_text(shade)) >= 4.5, (measure, step, shade)
+    assert _contrast(need.NO_SLOTS_COLOUR, need.CELL_TEXT[0]) >= 4.5
+    assert need.cell_colour(5.0, measure) == need.cell_colour(top, measure)  # beyond the scale: its end
+
+
+def test_gap_grid_selection_reads_back_the_chosen_cell():
+    axes = need.grid_axes(GRID_GAPS)
+    assert axes == (["<b>East</b>", "West"], {"Housing": "housing", "Legal": "legal"})
+    chosen = need.grid_selection(GRID_GAPS, "West", "housing")
+    assert chosen["selection"]["cells"] == [(1, "Housing")]
+    assert need.grid_cell(chosen["selection"]["cells"], [], axes) == ("West", "housing")
+    assert need.grid_cell([(0, "Region")], [], axes) == ("<b>East</b>", None)  # the region's own column: the region
+    assert need.grid_cell([], ["Legal"], axes) == (None, "legal")  # a service's heading: the service
+    assert need.grid_cell([(1, "Housing")], ["Legal"], axes) == (None, "legal")  # the heading beside the old cell
+    assert need.grid_cell([], [], axes) == (None, None) and need.grid_cell([(7, "Housing")], [], axes) == (None, None)
+    assert need.grid_cell([], ["Region"], axes) == (None, None)
+    assert need.grid_selection(GRID_GAPS, "North", "housing")["selection"]["cells"] == []
+
+
+def test_cell_figures_say_what_the_cell_holds():
+    assert need.cell_figures(GRID_GAPS, "<b>East</b>", "housing") == (
+        r"**\<b\>East\</b\> · housing**: 100 people in need, 30 slots and 50 referrals; unmet need 70 (70.0% of "
+        "need), short in 12 of 12 months; utilization 166.7% (referrals per slot).")
+    assert need.cell_figures(GRID_GAPS, "<b>East</b>", "legal").endswith(
+        "No slots in this region: clients may be served in another.")
+    assert need.cell_figures(GRID_GAPS, "West", "legal") is None
 
 
 def test_cell_chart_fills_missing_months_and_shades_the_gap(db):
@@ -510,7 +559,8 @@ def test_build_on_the_small_community(db, extended):
     assert view.origin == dt.date(2024, 3, 1) and view.quarter == "Apr–Jun 2024"
     assert view.method == "recent average"
     assert view.outlook["Region"].tolist() == ["North"]
-    assert isinstance(view.heatmap, go.Figure) and isinstance(view.outlook_chart, go.Figure)
+    assert isinstance(view.outlook_chart, go.Figure) and view.grid.data["Region"].tolist() == ["North", "South"]
+    assert view.figures.startswith("**North · shelter**: ")
     assert view.invest.empty and view.no_slots.empty and view.window is None
     assert view.reading[0] == "No gap between need and slots persisted through the last months of the period."
     assert view.unrecorded == 4  # A3 mental health, A2 medical, A1 case management, A6 shelter
@@ -531,7 +581,7 @@ def test_build_on_the_small_community(db, extended):
     assert ext.shifts["Service"].tolist() == ["Housing"]
 
     empty = need.build(db, Filters(dt.date(2030, 1, 1), dt.date(2030, 12, 31)))
-    assert empty.gaps.empty and empty.heatmap is None and empty.cell_chart is None
+    assert empty.gaps.empty and empty.grid is None and empty.cell_chart is None
 
 
 def test_build_on_the_demo_finds_the_planted_shortage_and_the_winter_surge(demo_db):
@@ -542,8 +592,8 @@ def test_build_on_the_demo_finds_the_planted_shortage_and_the_winter_surge(demo_
         shortage = PLANTED["shortage_region"]
         assert view.invest.iloc[0]["Region"] == shortage  # tops the gap table
         assert view.invest.iloc[0]["Service"] in ("Housing", "Shelter")
-        assert view.regions[0] == shortage and view.region == shortage  # tops the heatmap; the chart follows it
-        assert list(view.heatmap.data[0].y)[0] == shortage
+        assert view.regions[0] == shortage and view.region == shortage  # tops the gap grid; the chart follows it
+        assert view.grid.data["Region"].iloc[0] == shortage
         assert view.outlook.iloc[0]["Region"] == shortage
 
         lines = view.lines.set_index("agency_id")

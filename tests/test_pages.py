@@ -254,19 +254,25 @@ def test_need_capacity_puts_the_planted_shortage_first_and_follows_a_chosen_cell
         downloads += len(at.get("download_button"))
     invest = next(t for cols, t in tables.items() if "Slots to add (typical month)" in cols)
     assert invest.iloc[0]["Region"] == shortage
-    assert len(charts) == 3  # below the top's need vs capacity: the heatmap, the two signals, the outlook
-    assert charts[0]["data"][0]["type"] == "heatmap" and charts[0]["data"][0]["y"][0] == shortage
+    assert len(charts) == 2  # below the top's need vs capacity: the two signals, the outlook
+    grid = next(t for cols, t in tables.items() if cols[:2] == ("Region", "Housing") or cols[:2] == ("Region", "Shelter"))
+    assert grid["Region"].iloc[0] == shortage  # the gap grid: the largest gap's region first
+    assert grid[grid.columns[1]].iloc[0].endswith("%")  # each cell says its share
     assert any("seasonal naive" in c for c in captions)  # the forecast's method is stated
     assert downloads
 
-    # the selectboxes are the testable path of a heatmap click: both drive the same session state
+    # the selectboxes and a cell of the grid (a click in Chromium: tests/test_browser.py) drive the same state
     at = run_app("pages/need_capacity.py", need_region="Riverside", need_service="mental_health",
                  need_measure="utilization")
     assert (at.selectbox(key="need_region").value, at.selectbox(key="need_service").value) == (
         "Riverside", "mental_health")
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert charts[0]["layout"]["title"]["text"].startswith("Riverside · mental health")
-    assert charts[1]["layout"]["title"]["text"] == "How full the slots ran"
+    assert any(m.value.startswith("**Riverside · mental health**: ") for m in at.markdown)  # the cell's figures
+    grid = at.dataframe(key="need_grid").value
+    assert any(float(v.rstrip("%")) > 100 for v in grid["Mental health"] if v.endswith("%"))  # utilization
+    riverside = grid.index[grid["Region"] == "Riverside"][0]  # the chosen cell is the grid's selection
+    assert list(at.session_state["need_grid"]["selection"]["cells"]) == [(riverside, "Mental health")]
     at.session_state["need_section"] = "Outlook"
     at.run()
     chart = json.loads(at.get("plotly_chart")[1].proto.spec)
