@@ -320,27 +320,22 @@ def gap_grid(gaps: pd.DataFrame, measure: str) -> Styler:
     slots says "no slots" on grey; a cell with nothing recorded is empty. Rows and columns are in gap order
     (axis_order); the first column is the region, the others are named by service_label."""
     regions, services = axis_order(gaps)
-    values = pd.DataFrame(np.nan, index=pd.RangeIndex(len(regions)), columns=services, dtype="float64")
-    styles = pd.DataFrame("", index=values.index, columns=[GRID_REGION, *services])
-    blank = []
+    # each cell holds the words it shows: the table's screen-reader text is the cell's value, not a Styler's
+    # display (a share would be read out as 0.7397260273972602)
+    text = pd.DataFrame("", index=pd.RangeIndex(len(regions)), columns=services, dtype=object)
+    styles = pd.DataFrame("", index=text.index, columns=[GRID_REGION, *services])
     row_of = {region: i for i, region in enumerate(regions)}
     for region, service, no_slots, need_, value in gaps[["region", "service_type", "no_slots", "need",
                                                         measure]].itertuples(index=False):
         i = row_of[region]
         if bool(no_slots):
             if need_ > 0:
+                text.loc[i, service] = "no slots"
                 styles.loc[i, service] = f"background-color: {NO_SLOTS_COLOUR}; color: {CELL_TEXT[0]}"
-                blank.append((i, service))
         elif pd.notna(value):
-            values.loc[i, service] = float(value)
+            text.loc[i, service] = formats.percent(value)
             shade = cell_colour(value, measure)
             styles.loc[i, service] = f"background-color: {shade}; color: {readable_text(shade)}"
-    # each cell holds the words it shows: the table's screen-reader text is the cell's value, not the Styler's
-    # display (a share would be read out as 0.7397260273972602)
-    text = pd.DataFrame({s: ["" if pd.isna(v) else formats.percent(v) for v in values[s]] for s in services},
-                        index=values.index, dtype=object)
-    for i, service in blank:
-        text.loc[i, service] = "no slots"
     labels = {s: service_label(s) for s in services}  # the columns are named as people read them
     frame = pd.concat([pd.DataFrame({GRID_REGION: regions}), text], axis=1).rename(columns=labels)
     return frame.style.apply(lambda _: styles.to_numpy(), axis=None)
