@@ -8,6 +8,7 @@ file the app opens the new one; query results are cached per (database identity,
 from __future__ import annotations
 
 import contextlib
+import functools
 import datetime as dt
 import os
 import threading
@@ -200,6 +201,26 @@ def chart(where, fig, *args, **kwargs):
         table(where.expander(f"The figures of this chart: {escape.markdown(charts.plain(title))}",
                              icon=":material/table:"), figures)
     return drawn
+
+
+@functools.cache
+def _map_component():
+    """The network map as a Streamlit component drawn in the page (no frame): vis-network (bundled with pyvis)
+    and network_map.js, one module whose code is the same on every visit, so the browser loads it once per tab
+    and each visit of the page only draws its data (a fresh srcdoc frame re-read the library each time)."""
+    import pyvis
+
+    templates = Path(__file__).parent / "templates"
+    library = (Path(pyvis.__file__).parent / "templates/lib/vis-9.1.2/vis-network.min.js").read_text(encoding="utf-8")
+    script = (library + "\n" + (templates / "network_map.js").read_text(encoding="utf-8")
+              + "\nexport default function ({ parentElement, data }) { return drawMap(parentElement, data); }\n")
+    return st.components.v2.component("atlas_network_map", js=script,
+                                      css=(templates / "network_map.css").read_text(encoding="utf-8"))
+
+
+def network_map(drawing, key: str):
+    """Draw a map (atlas.network.MapDrawing) in the page, its legend above it."""
+    return _map_component()(data=drawing.data(), key=key, height="content")
 
 
 @contextlib.contextmanager

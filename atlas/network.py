@@ -3,7 +3,9 @@
 failure.
 
 Everything here is pure: `build(db, filters, choice)` reads named queries and returns frames, scores
-and a self-contained HTML map. Victim-service agencies are never drawn, named or scored; the
+and the map as a `MapDrawing` (what vis-network draws: nodes, edges, options and the legend), which the
+page draws in place (atlas.app.network_map) and `drawing_html` writes as one self-contained HTML document
+for the download and the tests. Victim-service agencies are never drawn, named or scored; the
 referrals that involve them are only counted.
 
 Graph work uses igraph (C): a seeded Fruchterman-Reingold layout and centralities stay within a
@@ -112,7 +114,7 @@ class NetworkView:
     scores: pd.DataFrame  # the same, with readable headings, strongest brokers first
     summary: dict  # network-level figures
     cut_points: pd.DataFrame  # agency whose closure cuts others off, and whom
-    html: str  # the map, one self-contained HTML document
+    drawing: "MapDrawing"  # the map: what vis-network draws, and its legend
     informal_flows: pd.DataFrame  # heavy flows with no formal agreement
     dormant: pd.DataFrame  # declared agreements that carried no referral
     one_way: pd.DataFrame  # pairs where referrals go one way only
@@ -124,6 +126,11 @@ class NetworkView:
     not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
     layout: "MapLayout | None" = None  # what the map draws and where (for static pictures and measures)
     min_cell: int | None = None  # the board's and funders' small-cell threshold (None: the directors' view)
+
+    @property
+    def html(self) -> str:
+        """The map as one self-contained HTML document (the download)."""
+        return drawing_html(self.drawing)
 
     @property
     def flows_total(self) -> int:
@@ -198,7 +205,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         scores=scored.sort_values("betweenness", ascending=False)[list(SCORE_COLUMNS)].rename(columns=SCORE_COLUMNS),
         summary=summary,
         cut_points=cut_points,
-        html=map_html(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell, layout=layout),
+        drawing=map_drawing(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell, layout=layout),
         informal_flows=informal_flows(flows, names, accepted=not restricted),
         dormant=dormant_agreements(ties, names),
         one_way=one_way_pairs(flows, names, min_referrals=max(10, threshold) if restricted else 10,
@@ -809,9 +816,39 @@ def map_ties_table(layout: MapLayout, choice: MapChoice, restricted: bool = Fals
     }).reset_index(drop=True)
 
 
-def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
-             restricted: bool = False, min_cell: int | None = None, layout: MapLayout | None = None) -> str:
-    """The network as one self-contained HTML document (vis-network inlined, no CDN, physics off).
+@dataclass(frozen=True)
+class MapDrawing:
+    """A map as vis-network draws it: its nodes, edges and options (positions laid out here, physics off;
+    tooltips are plain text, which vis-network shows with innerText), and its legend. The page draws it in
+    place (atlas.app.network_map); `drawing_html` writes it as one self-contained document."""
+    title: str  # the document's title
+    nodes: list[dict]
+    edges: list[dict]
+    options: dict
+    height: int  # pixels, the legend included
+    sectors: list[tuple[str, str, str, bool]]  # the legend's marks: name, colour, vis-network shape, dashed border
+    lines: list[tuple[str, str, str]]  # the legend's lines: name, colour, CSS border style
+    words: str  # the legend's sentence: what marks and lines mean
+    alt: str  # what the map shows, said to a screen reader when its frame is reached (the table under it lists it)
+
+    def data(self) -> dict:
+        """What network_map.js draws (JSON): vis-network's nodes, edges and options, the legend (HTML written
+        with autoescaping), the height and the map's alternative text."""
+        legend = _TEMPLATES.get_template("network_legend.html").render(
+            sectors=self.sectors, lines=self.lines, words=self.words)
+        return {"nodes": self.nodes, "edges": self.edges, "options": self.options, "height": self.height,
+                "legend": legend, "alt": self.alt}
+
+
+def drawing_html(drawing: MapDrawing) -> str:
+    """The map as one self-contained HTML document (vis-network inlined, no CDN, physics off), drawn by the
+    same script as the page's map."""
+    return _TEMPLATES.get_template("network.html").render(title=drawing.title, data=drawing.data())
+
+
+def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
+                restricted: bool = False, min_cell: int | None = None, layout: MapLayout | None = None) -> MapDrawing:
+    """The network as vis-network draws it (physics off, positions from `map_layout`).
     `restricted`: tooltips give no accepted counts and no referral counts of declared ties, and (with
     `min_cell`) say which figures are hidden."""
     drawn = layout or map_layout(agencies, flows, ties, choice)
@@ -873,7 +910,7 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
     options = {
         "physics": {"enabled": False},
         "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "multiselect": False},
-        "nodes": {"font": {"face": "Source Sans Pro, sans-serif", "size": font, "color": "#222222",
+        "nodes": {"font": {"face": "Source Sans, Source Sans Pro, sans-serif", "size": font, "color": "#222222",
                            "strokeWidth": font // 6, "strokeColor": "#ffffff"}},
         "edges": {"selectionWidth": 2, "hoverWidth": 1},
     }
@@ -885,9 +922,11 @@ def map_html(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, ch
              ("Tie rated low in trust (1–2)", "#555555", "dotted")]
     lines += [(f"Flow, {label}", FLOW_COLOURS[key], "solid")
               for key, label in (("formal", "formal agreement"), ("informal", "informal tie"), ("none", "no declared tie"))]
-    return _TEMPLATES.get_template("network.html").render(
-        title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=options,
-        height="680px", width="100%", bgcolor="#ffffff",
+    shown_ties = sum(1 for e in edges if e.get("arrows") != "to")
+    alt = (f"Network map: {len(agencies):,} agencies, {len(edges) - shown_ties:,} referral flows and {shown_ties:,} "
+           "declared ties; the table under the map lists each with its figures.")
+    return MapDrawing(
+        title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=options, height=680, alt=alt,
         sectors=[(name.capitalize(), colour, SECTOR_SHAPES[name], name in DASHED_SECTORS)
                  for name, colour in SECTOR_COLOURS.items()],
         words=("Each mark is an agency, shaped and coloured by its sector and sized by " + SIZE_MEASURES[choice.size_by].lower()
@@ -935,10 +974,15 @@ class SummaryView:
     by: str
     nodes: pd.DataFrame  # group, agencies, within, sent, received, referrals
     between: pd.DataFrame  # from_group, to_group, referrals
-    html: str
+    drawing: MapDrawing
     # group -> the columns (within, sent, received) that read 0 only because every flow in them is under the
     # small-cell threshold: the table says "hidden" there, never 0
     hidden: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def html(self) -> str:
+        """The summary map as one self-contained HTML document."""
+        return drawing_html(self.drawing)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -987,7 +1031,7 @@ def summary_view(db, filters: Filters, by: str = "region", min_cell: int | None 
     nodes, between = summary(agencies, flows, by)
     if min_cell is not None:
         hidden = _hidden_cells(nodes, every)
-    return SummaryView(by, nodes, between, summary_html(nodes, between, by, hidden), hidden)
+    return SummaryView(by, nodes, between, summary_drawing(nodes, between, by, hidden), hidden)
 
 
 HIDDEN = "hidden"
@@ -1015,10 +1059,10 @@ def summary_positions(nodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return xy, 18 + 42 * np.sqrt(nodes["referrals"].to_numpy(float) / top)
 
 
-def summary_html(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region", hidden: tuple = ()) -> str:
+def summary_drawing(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region", hidden: tuple = ()) -> MapDrawing:
     """The summary map: one dot per group on a circle (same data, same picture), sized by its referrals, with
-    arrows for the flows between groups, thicker for more; self-contained like the agency map. A figure of
-    `hidden` (SummaryView.hidden) reads "hidden" in its tooltip, as in the table."""
+    arrows for the flows between groups, thicker for more. A figure of `hidden` (SummaryView.hidden) reads
+    "hidden" in its tooltip, as in the table."""
     xy, sizes = summary_positions(nodes)
     net = Network(height="560px", width="100%", directed=True, cdn_resources="in_line")
     kind = SUMMARY_BY[by].lower()
@@ -1050,10 +1094,11 @@ def summary_html(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region",
     words = (f"Each dot is a {kind}, sized by the referrals its agencies made and received; an arrow is the "
              f"referrals from one {kind}'s agencies to another's, thicker for more. Hover for the figures; open the "
              f"agency map of one {kind} below the map.")
-    return _TEMPLATES.get_template("network.html").render(
-        title=f"Collaboration Atlas — the network by {kind}", nodes=nodes_data, edges=edges_data, options=options,
-        height="560px", width="100%", bgcolor="#ffffff", sectors=[], lines=[("Referrals between them", "#f3722c",
-                                                                              "solid")], words=words)
+    alt = (f"The network by {kind}: {len(nodes_data):,} {kind}s and {len(edges_data):,} arrows of referrals between "
+           "them; the table under the map lists each with its figures.")
+    return MapDrawing(title=f"Collaboration Atlas — the network by {kind}", nodes=nodes_data, edges=edges_data,
+                      options=options, height=560, sectors=[], lines=[("Referrals between them", "#f3722c", "solid")],
+                      words=words, alt=alt)
 
 
 def _pair_names(frame: pd.DataFrame, a: str, b: str, names: dict) -> pd.DataFrame:

@@ -12,7 +12,7 @@ For each audience (director, board, funder) a fresh server is started and one ta
 
 "Drawn" is what a person sees as done: the click's script run has begun and ended (the app's root says so),
 no element is still a placeholder and no Running widget shows, and the state holds 300 ms later (the time
-is taken when it was first reached); on the Network map its map has drawn itself in its frame. The **top**
+is taken when it was first reached); on the Network map its map has drawn itself. The **top**
 is when the page's first heading and its first figure or chart are on screen, which a person reads first.
 
 The **floor** is a bare two-page Streamlit app (bench/floor/: one plotly chart and one table per page) served
@@ -67,7 +67,7 @@ TOP = """heading => {
   if (!main) return false;
   const fresh = el => !el.closest('[data-stale="true"]');
   const h = [...main.querySelectorAll('h1')].some(el => fresh(el) && el.textContent.trim().startsWith(heading));
-  const f = [...main.querySelectorAll('[data-testid="stMetricValue"], .js-plotly-plot, [data-testid="stDataFrame"], iframe')].some(fresh);
+  const f = [...main.querySelectorAll('[data-testid="stMetricValue"], .js-plotly-plot, [data-testid="stDataFrame"], [data-testid="stBidiComponentIsolated"]')].some(fresh);
   return h && f;
 }"""
 CLICK = """title => {
@@ -77,7 +77,9 @@ CLICK = """title => {
   link.click();
   return true;
 }"""
-MAP_DRAWN = "() => [...document.querySelectorAll('iframe')].some(f => f.contentDocument?.body?.dataset?.drawn === 'true')"
+# the map (atlas.app.network_map) draws itself in its component's shadow root, and says so when it has
+MAP_DRAWN = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+  .some(h => h.shadowRoot?.querySelector('.atlas-map[data-drawn="true"]'))"""
 
 
 def _settle(tab, condition: str, arg, page: str | None, timeout_ms: int, started: float) -> float:
@@ -291,7 +293,7 @@ def table(results: dict) -> list[str]:
              "tours, each page's median); "
              "**after a filter change**: the region (director) or the reporting period (board, funder) changed once, "
              "then the tour again. A page is **drawn** when the click's script run has ended, no element is a "
-             "placeholder (and, on the Network map, the map has drawn itself in its frame), held for 300 ms; **top** "
+             "placeholder (and, on the Network map, the map has drawn itself), held for 300 ms; **top** "
              "is when its heading and first figure or chart show. Each time is also given as a multiple (×) of the "
              "**floor**: a bare two-page Streamlit app with one plotly chart and one table per page "
              "(`bench/floor/`), served by the same Streamlit in the same run, switching pages. Targets: a first "

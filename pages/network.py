@@ -27,7 +27,7 @@ mode = st.segmented_control(
 group = None
 if mode in network.SUMMARY_BY:
     summary = app.view("network.summary_view", filters, by=mode, min_cell=min_cell)
-    st.iframe(summary.html, height=580)
+    app.network_map(summary.drawing, key=f"map_summary_drawing_{mode}")
     kind = network.SUMMARY_BY[mode].lower()
     st.caption(f"Referrals between and within each {kind}'s agencies, as the agency map counts them"
                + ("" if min_cell is None else f" (flows of at least {min_cell} referrals; \"hidden\" where "
@@ -91,7 +91,7 @@ with focus_at:
                    f"{'' if view.choice.steps == 1 else 'and their partners '}are in colour, the rest greyed.")
 
 if mode == "agencies" or group is not None:
-    st.iframe(view.html, height=700)
+    app.network_map(view.drawing, key="map_drawing")
 else:
     st.info("Open the agency map of one region or sector above, or choose **Agency map** to draw every agency. The "
             "tables below are the whole network's.", icon=":material/hub:")

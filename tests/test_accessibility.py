@@ -1,7 +1,7 @@
 """WCAG 2.1 AA, checked as an auditor would: axe-core (the pinned npm package in tests/a11y, rules tagged wcag2a,
 wcag2aa, wcag21a, wcag21aa) run in Chromium on every page of the served demo, for every audience, in every state a
 test can reach (expanders opened, each tab, a focus agency chosen on the map, the summary maps, the empty install,
-a damaged database, a configuration error, the sign-in page), inside the map's frame, and on the HTML packs. Any
+a damaged database, a configuration error, the sign-in page), the maps with them, and on the HTML packs. Any
 serious or critical violation fails. docs/accessibility.md reports what these checks cover and what remains."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 
 import axe
 from atlas import audience
-from browser import choose as browser_choose, open_expander, served, wait_drawn
+from browser import MAPS_DRAWN, map_texts, open_expander, served, wait_drawn
+from browser import choose as browser_choose
 from browser import open_expanders as browser_open_expanders
 
 VIEWPORT = {"width": 1280, "height": 900}  # the width the dashboard is designed for (docs/accessibility.md)
@@ -29,12 +30,8 @@ class Audit:
         self.found: dict[str, list[dict]] = {}
 
     def scan(self, page, state: str) -> None:
-        """Scan `page` and each of its frames that has a document (the maps are st.iframe srcdoc frames)."""
+        """Scan `page` (the maps with it: each is drawn in its component's open shadow root, which axe reads)."""
         self.found[state] = axe.blocking(axe.run(page))
-        for i, frame in enumerate(f for f in page.frames if f is not page.main_frame):
-            if frame.is_detached() or not frame.evaluate("() => !!document.body && document.body.childElementCount"):
-                continue
-            self.found[f"{state} [frame {i}]"] = axe.blocking(axe.run(frame))
 
     def failures(self) -> str:
         return "\n\n".join(f"{state}:\n{axe.describe(v)}" for state, v in self.found.items() if v)
@@ -66,13 +63,7 @@ def settle(page) -> None:
     # scan must not read it (it failed a contrast check on a busy machine)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
     page.wait_for_timeout(300)
-    for frame in page.frames:
-        if frame is not page.main_frame and not frame.is_detached():
-            try:  # a map frame says when vis-network has drawn it
-                frame.wait_for_function("() => !document.querySelector('#map') || document.body.dataset.drawn === 'true'",
-                                        timeout=30_000)
-            except Exception:
-                pass
+    page.wait_for_function(MAPS_DRAWN, timeout=30_000)  # a map says when vis-network has drawn it
 
 
 def open_expanders(page) -> int:
@@ -351,10 +342,11 @@ def test_the_scan_fails_what_it_should(browser):
     assert found == {"color-contrast", "list"}
 
 
-# What the keyboard is on: the accessible name of the focused element (inside a frame: the frame's own focus).
+# What the keyboard is on: the accessible name of the focused element (inside a component's shadow root, such
+# as a map's: the focused element in it).
 FOCUSED = """() => {
     let el = document.activeElement, where = '';
-    while (el && el.tagName === 'IFRAME' && el.contentDocument) { where = 'frame:'; el = el.contentDocument.activeElement; }
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) { where = 'shadow:'; el = el.shadowRoot.activeElement; }
     if (!el || el === document.body) return null;
     const labelled = el.getAttribute('aria-labelledby');
     const own = /^(A|BUTTON|SUMMARY|LABEL)$/.test(el.tagName) || /^(tab|radio|checkbox|option|link|button|switch)$/
@@ -375,8 +367,8 @@ def tab_walk(page, presses: int) -> list[str]:
 
 def test_keyboard_alone_reaches_the_navigation_the_filters_every_control_and_the_map_focus(demo_db, browser, tmp_path):
     """A keyboard-only walk on the director's Network map: Tab from the top reaches every page of the navigation,
-    every filter, the map's controls, the focus agency and the downloads below the map (no trap in the map's
-    frame); the focus agency is then chosen with the keyboard alone, and the map redraws around it."""
+    every filter, the map's controls, the focus agency, the map (which says what it shows) and the downloads below
+    it (no trap in the map); the focus agency is then chosen with the keyboard alone, and the map redraws around it."""
     with served(demo_db, tmp_path / "streamlit.log") as url:
         page = browser.new_page(viewport=VIEWPORT)
         try:
@@ -391,12 +383,14 @@ def test_keyboard_alone_reaches_the_navigation_the_filters_every_control_and_the
                             "Size agencies by", "Minimum referrals per flow", "Map (HTML)", "Board pack (PDF)"):
                 assert control in text, (control, seen)
             focus_at = next(i for i, s in enumerate(seen) if "Focus on an agency" in s)
-            assert any("Map (HTML)" in s for s in seen[focus_at:]), "the walk goes on past the map's frame"
+            map_at = next(i for i, s in enumerate(seen) if s.startswith("shadow:img: Network map: "))
+            assert focus_at < map_at, "the map is reached after its controls, and says what it shows"
+            assert any("Map (HTML)" in s for s in seen[map_at:]), "the walk goes on past the map"
 
             # choose the focus agency with the keyboard: from the top, Tab to its box, type, Enter
             page.goto(f"{url}/network")
             settle(page)
-            frame_before = page.locator("iframe").first.get_attribute("srcdoc") or ""
+            map_before = map_texts(page)
             for _ in range(160):
                 page.keyboard.press("Tab")
                 if "Focus on an agency" in (page.evaluate(FOCUSED) or ""):
@@ -420,8 +414,12 @@ def test_keyboard_alone_reaches_the_navigation_the_filters_every_control_and_the
             assert box.input_value() not in ("", "No focus")
             assert "Focus on an agency (its" in (page.evaluate(FOCUSED) or ""), "the keyboard's place is kept"
             assert page.get_by_text(f"The map is focused on {box.input_value()}").count() == 1
-            frame_after = page.locator("iframe").first.get_attribute("srcdoc") or ""
-            assert frame_after != frame_before, "the map redraws around the chosen agency"
+            for _ in range(50):  # the map redraws around the chosen agency (its partners named)
+                if map_texts(page) != map_before:
+                    break
+                page.wait_for_timeout(200)
+            else:
+                pytest.fail("the map did not redraw around the chosen agency")
         finally:
             page.close()
 

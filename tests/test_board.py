@@ -211,10 +211,10 @@ def test_a_board_member_on_a_tablet_sees_the_map_and_takes_the_pack(demo_db, bro
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/network")
-        frame = page.frame_locator("iframe").first
-        expect(frame.locator("body[data-drawn=true]")).to_have_count(1, timeout=90_000)
+        drawn_map = page.locator('.atlas-map[data-drawn="true"]')  # in its component's shadow root
+        expect(drawn_map).to_have_count(1, timeout=90_000)
         wait_drawn(page)
-        box = page.locator("iframe").first.bounding_box()
+        box = drawn_map.bounding_box()
         assert box["y"] < 768 * 0.6 and box["x"] < 1024 / 2, box  # the map starts in the upper part of the screen
         side = page.locator('[data-testid="stSidebar"]').bounding_box()
         assert side is None or side["x"] + side["width"] <= 1 or side["width"] <= 1, side  # the sidebar tucked away

@@ -128,22 +128,21 @@ def test_network_map_draws_and_hostile_names_stay_text(hostile_db, browser, tmp_
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/network")
-        frame = page.frame_locator("iframe").first
-        expect(frame.locator("body[data-drawn=true]")).to_have_count(1, timeout=60_000)
-        expect(frame.locator("canvas")).to_have_count(1)
+        drawn_map = page.locator('.atlas-map[data-drawn="true"]')  # in its component's shadow root
+        expect(drawn_map).to_have_count(1, timeout=60_000)
+        expect(drawn_map.locator("canvas")).to_have_count(1)
 
         # hover the hostile agency's node: its tooltip shows the name as text
-        box = page.locator("iframe").first.bounding_box()
-        point = frame.locator("body").evaluate("""() => {
-            const r = document.getElementById("map").getBoundingClientRect();  // the legend sits above the map
-            const d = network.canvasToDOM(network.getPositions(['A2'])['A2']);
+        point = drawn_map.evaluate("""m => {
+            const r = m.querySelector(".map").getBoundingClientRect();  // the legend sits above the map
+            const d = m.visNetwork.canvasToDOM(m.visNetwork.getPositions(['A2'])['A2']);
             return {x: d.x + r.left, y: d.y + r.top};
         }""")
-        page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-        tooltip = frame.locator("div.vis-tooltip")
+        page.mouse.move(point["x"], point["y"])
+        tooltip = drawn_map.locator("div.vis-tooltip")
         expect(tooltip).to_be_visible(timeout=10_000)
         assert HOSTILE_NAME in tooltip.inner_text()
-        assert frame.locator("img").count() == 0 and frame.locator("a").count() == 0
+        assert drawn_map.locator("img").count() == 0 and drawn_map.locator("a").count() == 0
 
         # the name also appears in the page's tables, as text (the scores are a section, drawn when opened)
         page.get_by_role("tab", name="Network scores").click()

@@ -205,32 +205,39 @@ INJECTED = r"""() => {
   const found = [];
   const say = (el, why) => found.push(why + ': <' + el.tagName.toLowerCase() + ' ' +
       Array.from(el.attributes, a => a.name + '="' + a.value.slice(0, 60) + '"').join(' ') + '>');
-  for (const el of document.querySelectorAll('*')) {
+  // the document and every open shadow root in it (the maps are drawn in their components' shadow roots)
+  const roots = [document];
+  for (let i = 0; i < roots.length; i++)
+    for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+  const all = selector => roots.flatMap(root => [...root.querySelectorAll(selector)]);
+  for (const el of all('*')) {
     for (const a of el.attributes) {
       const name = a.name.toLowerCase(), value = a.value.trim().toLowerCase();
       if (name.startsWith('on')) say(el, 'inline handler');
-      if (name === 'srcdoc' && el.dataset.testid === 'stIFrame') continue;  // the map: checked as a frame
       if (['href', 'src', 'xlink:href', 'action', 'formaction', 'data', 'srcdoc'].includes(name)
           && (value.startsWith('javascript:') || value.includes('alert(') || value.includes('203.0.113.9')))
         say(el, 'payload in ' + name);
     }
   }
-  for (const s of document.querySelectorAll('script')) if (/^\s*(parent\.)?alert\(\d+\)\s*$/.test(s.textContent)) say(s, 'injected script');
-  for (const el of document.querySelectorAll('img[src="x"], img[alt="md image"], svg[onload], iframe[srcdoc]'))
-    if (el.dataset.testid !== 'stIFrame') say(el, 'injected element');
-  for (const a of document.querySelectorAll('a')) {
+  for (const s of all('script')) if (/^\s*(parent\.)?alert\(\d+\)\s*$/.test(s.textContent)) say(s, 'injected script');
+  for (const el of all('img[src="x"], img[alt="md image"], svg[onload], iframe[srcdoc]')) say(el, 'injected element');
+  for (const a of all('a')) {
     const text = a.textContent.trim();
     if (text === 'md link' || text === 'x' || text.includes('203.0.113.9')) say(a, 'injected link');
   }
   return found;
 }"""
 
-# Every text node (scripts and styles aside), hidden ones too: what the page shows as text.
+# Every text node (scripts and styles aside), hidden ones too, shadow roots' too: what the page shows as text.
 TEXT = r"""() => {
-  const out = [], walk = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_TEXT);
-  while (walk.nextNode()) {
-    const p = walk.currentNode.parentElement;
-    if (p && !['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(p.tagName)) out.push(walk.currentNode.nodeValue);
+  const out = [], roots = [document.documentElement];  // and every open shadow root (the maps' legends)
+  for (let i = 0; i < roots.length; i++) {
+    for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+    const walk = document.createTreeWalker(roots[i], NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+      const p = walk.currentNode.parentElement;
+      if (p && !['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(p.tagName)) out.push(walk.currentNode.nodeValue);
+    }
   }
   for (const i of document.querySelectorAll('input, textarea')) out.push(i.value);
   return out.join('\n');
@@ -367,15 +374,16 @@ def _downloads(visit: Visit, title: str) -> dict[str, bytes]:
 def _hover_map(visit: Visit) -> list[str]:
     """Hover every agency and every declared tie of the network map; the tooltips shown, as text."""
     page = visit.page
-    frame = page.frame_locator('[data-testid="stIFrame"]').first
-    expect(frame.locator("body[data-drawn=true]")).to_have_count(1, timeout=60_000)
-    box = page.locator('[data-testid="stIFrame"]').first.bounding_box()
-    spots = frame.locator("body").evaluate("""() => {
-        const r = document.getElementById("map").getBoundingClientRect();  // the legend sits above the map
+    expect(page.locator('.atlas-map[data-drawn="true"]')).to_have_count(1, timeout=60_000)
+    drawn_map = page.locator('.atlas-map[data-drawn="true"]').first  # in its component's shadow root
+    drawn_map.scroll_into_view_if_needed()
+    box = drawn_map.locator(".map").bounding_box()  # the legend sits above the map
+    spots = drawn_map.evaluate("""m => {
+        const network = m.visNetwork, r = m.querySelector(".map").getBoundingClientRect();
         const at = p => { const d = network.canvasToDOM(p); return {x: d.x + r.left, y: d.y + r.top}; };
         const pos = network.getPositions();
         const nodes = Object.values(pos).map(at);
-        const ties = edges.get().filter(e => e.smooth === false).map(e =>
+        const ties = network.body.data.edges.get().filter(e => e.smooth === false).map(e =>
             at({x: (pos[e.from].x + pos[e.to].x) / 2, y: (pos[e.from].y + pos[e.to].y) / 2}));
         return nodes.concat(ties);
     }""")
@@ -383,8 +391,8 @@ def _hover_map(visit: Visit) -> list[str]:
     for spot in spots:
         page.mouse.move(box["x"] + 1, box["y"] + 1)
         page.wait_for_timeout(150)
-        page.mouse.move(box["x"] + spot["x"], box["y"] + spot["y"])
-        tooltip = frame.locator("div.vis-tooltip")
+        page.mouse.move(spot["x"], spot["y"])
+        tooltip = drawn_map.locator("div.vis-tooltip")
         try:
             expect(tooltip).to_be_visible(timeout=3_000)
         except AssertionError:

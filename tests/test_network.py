@@ -260,12 +260,12 @@ def test_the_board_opens_on_the_summary_and_can_open_one_region(demo_db, monkeyp
     at.switch_page("pages/network.py")
     at.run()
     assert not at.exception, at.exception
-    assert len(at.get("iframe")) == 1  # the summary; the agency map waits until a region is opened
+    assert len(at.get("bidi_component")) == 1  # the summary; the agency map waits until a region is opened
     assert any("Open the agency map" in i.value for i in at.info)
     region = next(s for s in at.selectbox if s.key == "map_group_region")
     region.set_value(region.options[1]).run()
     assert not at.exception, at.exception
-    assert len(at.get("iframe")) == 2
+    assert len(at.get("bidi_component")) == 2
 
 
 def test_map_labels_never_overlap_each_other_or_a_dot(demo_db):
@@ -294,13 +294,20 @@ def test_map_labels_never_overlap_each_other_or_a_dot(demo_db):
 # The map as a table: what the map draws, reachable without its canvas
 # --------------------------------------------------------------------------------------------
 
-def drawn(html: str) -> tuple[list[dict], list[dict]]:
-    """The nodes and edges a map document hands to vis-network (its `tojson` data), as the browser reads them."""
+def map_data(source: str) -> dict:
+    """What a map hands network_map.js to draw: the page's map component's JSON, or the map document's `tojson`
+    data, as the browser reads them."""
     import json
 
-    def data(name: str) -> list[dict]:
-        return json.loads(re.search(rf"const {name} = new vis\.DataSet\((.*?)\);\n", html, re.S).group(1))
-    return data("nodes"), data("edges")
+    if source.startswith("{"):
+        return json.loads(source)
+    return json.loads(re.search(r"const data = (.*?);\n", source, re.S).group(1))
+
+
+def drawn(source: str) -> tuple[list[dict], list[dict]]:
+    """The nodes and edges a map (its component's JSON or its document) hands to vis-network."""
+    data = map_data(source)
+    return data["nodes"], data["edges"]
 
 
 def map_rows(html: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
@@ -422,7 +429,7 @@ def test_the_network_page_draws_the_map_as_a_table_under_each_map(demo_db, monke
         if role == "board":
             summary = next(e for e in at.expander if e.label.startswith("The map as a table: each region"))
             regions, between = (d.value for d in summary.dataframe)
-            nodes, edges = drawn(at.get("iframe")[0].proto.srcdoc)
+            nodes, edges = drawn(at.get("bidi_component")[0].proto.json)
             assert list(regions["Region"]) == [n["id"] for n in nodes]
             assert len(between) == len(edges)
             for cell in regions.drop(columns=["Region", "Agencies"]).to_numpy().ravel().astype(str):
@@ -433,7 +440,7 @@ def test_the_network_page_draws_the_map_as_a_table_under_each_map(demo_db, monke
         tables = next(e for e in at.expander if e.label.startswith("The map as a table: its agencies"))
         frames = [d.value for d in tables.dataframe]
         assert len(frames) == 3
-        assert table_rows(*frames) == map_rows(at.get("iframe")[-1].proto.srcdoc), role
+        assert table_rows(*frames) == map_rows(at.get("bidi_component")[-1].proto.json), role
         for frame in at.dataframe:
             config = json.loads(frame.proto.columns or "{}")
             shown = [c for c in frame.value.columns if not config.get(c, {}).get("hidden")]

@@ -184,7 +184,7 @@ def test_network_page_shows_the_planted_findings(run_app):
     from atlas.demo import PLANTED
 
     at = run_app("pages/network.py", filter_period="All data")
-    assert at.get("iframe"), "the map is embedded"
+    assert at.get("bidi_component"), "the map is drawn"
     tables = []
     for _ in each_section(at, "network_section", network.SECTIONS):
         tables += [d.value for d in at.dataframe]

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import json
 import random
 import re
 from pathlib import Path
@@ -371,7 +372,7 @@ def test_client_ids_are_keyed_pseudonyms_not_plain_hashes(tempting_db):
 # --------------------------------------------------------------------------------------------
 
 def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(tempting_db, tmp_path, browser):
-    from browser import served, wait_drawn
+    from browser import map_texts, served, wait_drawn
 
     with served(tempting_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
@@ -390,12 +391,12 @@ def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(t
         page.goto(url + "/network")
         page.get_by_role("heading", name="Formal versus real").wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
-        frames = [f for f in page.frames if f != page.main_frame]
-        assert frames, "the map is drawn in its own frame"
-        html = "".join(f.content() for f in frames)
-        counts = [int(n.replace(",", "")) for n in NUMBER.findall(html)]
+        maps = map_texts(page)
+        assert maps, "the map is drawn"
+        text = json.dumps(maps, ensure_ascii=False)  # legends, names and tooltips of everything drawn
+        counts = [int(n.replace(",", "")) for n in NUMBER.findall(text)]
         assert counts and all(n >= M for n in counts), counts
-        assert VICTIM_NAME not in html and VICTIM_NAME not in page.content()
+        assert VICTIM_NAME not in text and VICTIM_NAME not in page.content()
 
         page.goto(url + "/bottlenecks")  # not part of the board's view: the Overview instead
         page.get_by_text("Median days to accept").wait_for(timeout=60_000)
