@@ -8,8 +8,8 @@ file the app opens the new one; query results are cached per (database identity,
 from __future__ import annotations
 
 import contextlib
-import functools
 import datetime as dt
+import functools
 import os
 import threading
 import time

@@ -70,7 +70,7 @@ CLUSTER_WORDS = {  # the legend's sentence on how the dots are grouped
     "region": "Each region's agencies are drawn together; lines that cross the gaps between regions are the bridges.",
 }
 CLUSTER_GAP = 0.35  # empty space around each cluster, as a share of its radius
-FRAME_ASPECT = 1.6  # the map's frame, width over height (the page's iframe at 1,100 px by 680)
+FRAME_ASPECT = 1.6  # the map's frame, width over height (the page's map at about 1,100 px by 680)
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.ChoiceLoader([

@@ -420,6 +420,7 @@ def test_keyboard_alone_reaches_the_navigation_the_filters_every_control_and_the
                 page.wait_for_timeout(200)
             else:
                 pytest.fail("the map did not redraw around the chosen agency")
+            assert page.locator(".atlas-map").count() == 1, "the map redrawn in place of the one before"
         finally:
             page.close()
 
