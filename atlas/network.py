@@ -70,6 +70,7 @@ CLUSTER_WORDS = {  # the legend's sentence on how the dots are grouped
     "region": "Each region's agencies are drawn together; lines that cross the gaps between regions are the bridges.",
 }
 CLUSTER_GAP = 0.35  # empty space around each cluster, as a share of its radius
+MAP_FONT = "Source Sans, Source Sans Pro, sans-serif"  # the page's own font first, as the legend (network_map.css)
 FRAME_ASPECT = 1.6  # the map's frame, width over height (the page's map at about 1,100 px by 680)
 
 _TEMPLATES = jinja2.Environment(
@@ -910,7 +911,7 @@ def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame,
     options = {
         "physics": {"enabled": False},
         "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "multiselect": False},
-        "nodes": {"font": {"face": "Source Sans, Source Sans Pro, sans-serif", "size": font, "color": "#222222",
+        "nodes": {"font": {"face": MAP_FONT, "size": font, "color": "#222222",
                            "strokeWidth": font // 6, "strokeColor": "#ffffff"}},
         "edges": {"selectionWidth": 2, "hoverWidth": 1},
     }
@@ -1080,7 +1081,7 @@ def summary_drawing(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "regio
                                        f"Referrals within the {kind}: {figure(row, 'within')}",
                                        f"To other {kind}s: {figure(row, 'sent')} · from other {kind}s: "
                                        f"{figure(row, 'received')}"]),
-                     font={"size": 22, "color": "#222222", "strokeWidth": 4, "strokeColor": "#ffffff"})
+                     font={"face": MAP_FONT, "size": 22, "color": "#222222", "strokeWidth": 4, "strokeColor": "#ffffff"})
     heaviest = max(1, int(between["referrals"].max())) if len(between) else 1
     name = label if by == "sector" else str
     for f in between.itertuples(index=False):
