@@ -205,17 +205,13 @@ def chart(where, fig, *args, **kwargs):
 
 @functools.cache
 def _map_component():
-    """The network map as a Streamlit component drawn in the page (no frame): vis-network (bundled with pyvis)
-    and network_map.js, one module whose code is the same on every visit, so the browser loads it once per tab
-    and each visit of the page only draws its data (a fresh srcdoc frame re-read the library each time)."""
-    import pyvis
+    """The network map as a Streamlit component drawn in the page (no frame): one module whose code is the same
+    on every visit, so the browser loads it once per tab and each visit of the page only draws its data (a
+    fresh srcdoc frame re-read vis-network each time)."""
+    from atlas import network
 
-    templates = Path(__file__).parent / "templates"
-    library = (Path(pyvis.__file__).parent / "templates/lib/vis-9.1.2/vis-network.min.js").read_text(encoding="utf-8")
-    script = (library + "\n" + (templates / "network_map.js").read_text(encoding="utf-8")
-              + "\nexport default function ({ parentElement, data }) { return drawMap(parentElement, data); }\n")
-    return st.components.v2.component("atlas_network_map", js=script,
-                                      css=(templates / "network_map.css").read_text(encoding="utf-8"))
+    script, stylesheet = network.map_component_sources()
+    return st.components.v2.component("atlas_network_map", js=script, css=stylesheet)
 
 
 def network_map(drawing, key: str):

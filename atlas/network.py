@@ -841,10 +841,23 @@ class MapDrawing:
                 "legend": legend, "alt": self.alt}
 
 
+VIS_NETWORK = "lib/vis-9.1.2/vis-network.min.js"  # pyvis's vis-network, inlined wherever a map is drawn
+
+
 def drawing_html(drawing: MapDrawing) -> str:
     """The map as one self-contained HTML document (vis-network inlined, no CDN, physics off), drawn by the
     same script as the page's map."""
-    return _TEMPLATES.get_template("network.html").render(title=drawing.title, data=drawing.data())
+    return _TEMPLATES.get_template("network.html").render(title=drawing.title, data=drawing.data(), library=VIS_NETWORK)
+
+
+def map_component_sources() -> tuple[str, str]:
+    """The page's map component (atlas.app.network_map): its module, vis-network and network_map.js with
+    drawMap as its default export, and its stylesheet."""
+    def source(name: str) -> str:
+        return _TEMPLATES.loader.get_source(_TEMPLATES, name)[0]
+    module = (source(VIS_NETWORK) + "\n" + source("network_map.js")
+              + "\nexport default function ({ parentElement, data }) { return drawMap(parentElement, data); }\n")
+    return module, source("network_map.css")
 
 
 def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,

@@ -18,6 +18,8 @@ from bench.data import CACHE, ROOT
 
 sys.path[:0] = [str(ROOT / "tests")]
 
+from browser import DRAWN_MAP  # noqa: E402 - tests/ is on the path from here
+
 PATHS = {"overview": "", "bottlenecks": "bottlenecks", "need": "need_capacity", "network": "network",
          "outcomes": "outcomes"}
 MAIN = {"overview": ".js-plotly-plot", "bottlenecks": ".js-plotly-plot .funnellayer .point",
@@ -51,7 +53,7 @@ def drawn(tab, page: str, timeout_ms: int) -> None:
     if MAIN[page]:
         tab.locator(MAIN[page]).first.wait_for(state="visible", timeout=timeout_ms)
     else:  # vis-network draws the map in its component's shadow root and marks the map when it has drawn
-        tab.locator('.atlas-map[data-drawn="true"]').first.wait_for(state="attached", timeout=timeout_ms)
+        tab.locator(DRAWN_MAP).first.wait_for(state="attached", timeout=timeout_ms)
 
 
 def visit(browser, url: str, page: str, timeout_ms: int) -> float | None:
@@ -77,7 +79,7 @@ def map_draw(browser, html: str, repeats: int) -> float | None:
         tab = browser.new_page(viewport={"width": 1400, "height": 800})
         started = time.perf_counter()
         tab.goto(path.as_uri())
-        tab.wait_for_selector('.atlas-map[data-drawn="true"]', state="attached", timeout=120_000)
+        tab.wait_for_selector(DRAWN_MAP, state="attached", timeout=120_000)
         times.append(time.perf_counter() - started)
         tab.close()
     return statistics.median(times) if times else None

@@ -32,6 +32,8 @@ from bench.data import CACHE, ROOT
 
 sys.path[:0] = [str(ROOT / "tests")]
 
+from browser import DRAWN_MAP, MAP_HOSTS  # noqa: E402 - tests/ is on the path from here
+
 # (navigation title, url path) of each page, in the navigation's order, and who may open it
 HEADINGS = {"overview": "Collaboration Atlas"}  # a page's title where it is not its navigation title
 PAGES = {"overview": "Overview", "bottlenecks": "Bottlenecks", "need_capacity": "Need vs capacity",
@@ -78,8 +80,7 @@ CLICK = """title => {
   return true;
 }"""
 # the map (atlas.app.network_map) draws itself in its component's shadow root, and says so when it has
-MAP_DRAWN = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
-  .some(h => h.shadowRoot?.querySelector('.atlas-map[data-drawn="true"]'))"""
+MAP_DRAWN = f"() => {MAP_HOSTS}.some(h => !!h.shadowRoot?.querySelector('{DRAWN_MAP}'))"
 
 
 def _settle(tab, condition: str, arg, page: str | None, timeout_ms: int, started: float) -> float:

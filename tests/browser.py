@@ -132,20 +132,24 @@ def choose(page, combobox, index: int, settle=wait_drawn) -> str:
     return text
 
 
-# every map of the page that has begun to draw has drawn (each says so on its element in its component's shadow root)
-MAPS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
-  .every(h => !h.shadowRoot?.querySelector('.atlas-map') || !!h.shadowRoot.querySelector('.atlas-map[data-drawn="true"]'))"""
+# A map vis-network has drawn: atlas.app.network_map draws each map in its component's shadow root and marks it
+# when drawn. Playwright's locators reach into shadow roots; a script in the page starts from MAP_HOSTS.
+DRAWN_MAP = '.atlas-map[data-drawn="true"]'
+MAP_HOSTS = """[...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]"""
 
-# the maps of a page (atlas.app.network_map draws each in its component's shadow root): each one's legend text,
-# and the names and tooltips of what it draws, read from its vis-network instance
-MAP_TEXTS = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
-  .map(h => h.shadowRoot?.querySelector('.atlas-map[data-drawn="true"]')).filter(Boolean)
-  .map(m => ({legend: m.querySelector('.legend').textContent,
-              nodes: m.visNetwork.body.data.nodes.get().map(n => ({id: n.id, label: n.label ?? null, title: n.title ?? null})),
-              edges: m.visNetwork.body.data.edges.get().map(e => ({from: e.from, to: e.to, title: e.title ?? null}))}))"""
+# every map of the page that has begun to draw has drawn
+MAPS_DRAWN = f"""() => {MAP_HOSTS}
+  .every(h => !h.shadowRoot?.querySelector('.atlas-map') || !!h.shadowRoot.querySelector('{DRAWN_MAP}'))"""
+
+# each drawn map's legend text, and the names and tooltips of what it draws, read from its vis-network instance
+MAP_TEXTS = f"""() => {MAP_HOSTS}
+  .map(h => h.shadowRoot?.querySelector('{DRAWN_MAP}')).filter(Boolean)
+  .map(m => ({{legend: m.querySelector('.legend').textContent,
+              nodes: m.visNetwork.body.data.nodes.get().map(n => ({{id: n.id, label: n.label ?? null, title: n.title ?? null}})),
+              edges: m.visNetwork.body.data.edges.get().map(e => ({{from: e.from, to: e.to, title: e.title ?? null}}))}}))"""
 
 
 def map_texts(page, timeout_ms: int = 60_000) -> list[dict]:
     """Every map drawn on the page, once drawn: {legend, nodes: [{id, label, title}], edges: [{from, to, title}]}."""
-    page.locator('.atlas-map[data-drawn="true"]').first.wait_for(state="attached", timeout=timeout_ms)
+    page.locator(DRAWN_MAP).first.wait_for(state="attached", timeout=timeout_ms)
     return page.evaluate(MAP_TEXTS)

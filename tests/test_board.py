@@ -203,7 +203,7 @@ def test_a_board_member_on_a_tablet_sees_the_map_and_takes_the_pack(demo_db, bro
     the map's settings tucked away), and the page's button hands over the board pack's PDF."""
     from playwright.sync_api import expect
 
-    from browser import served, wait_drawn
+    from browser import DRAWN_MAP, served, wait_drawn
 
     shots = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path))
     with served(demo_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url:
@@ -211,7 +211,7 @@ def test_a_board_member_on_a_tablet_sees_the_map_and_takes_the_pack(demo_db, bro
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/network")
-        drawn_map = page.locator('.atlas-map[data-drawn="true"]')  # in its component's shadow root
+        drawn_map = page.locator(DRAWN_MAP)  # in its component's shadow root
         expect(drawn_map).to_have_count(1, timeout=90_000)
         wait_drawn(page)
         box = drawn_map.bounding_box()

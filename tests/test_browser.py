@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from atlas import formats, outcomes
 from atlas.db import Atlas
-from browser import choose, served, wait_drawn
+from browser import DRAWN_MAP, choose, served, wait_drawn
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_network_map_draws_and_hostile_names_stay_text(hostile_db, browser, tmp_
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/network")
-        drawn_map = page.locator('.atlas-map[data-drawn="true"]')  # in its component's shadow root
+        drawn_map = page.locator(DRAWN_MAP)  # in its component's shadow root
         expect(drawn_map).to_have_count(1, timeout=60_000)
         expect(drawn_map.locator("canvas")).to_have_count(1)
 

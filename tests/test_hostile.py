@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atlas.ingest import contract, importer
-from browser import open_expander, open_expanders, served, wait_drawn
+from browser import DRAWN_MAP, open_expander, open_expanders, served, wait_drawn
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
 # An address no test machine reaches (TEST-NET-3): a request to it is a leak, caught by the page's route.
@@ -374,8 +374,8 @@ def _downloads(visit: Visit, title: str) -> dict[str, bytes]:
 def _hover_map(visit: Visit) -> list[str]:
     """Hover every agency and every declared tie of the network map; the tooltips shown, as text."""
     page = visit.page
-    expect(page.locator('.atlas-map[data-drawn="true"]')).to_have_count(1, timeout=60_000)
-    drawn_map = page.locator('.atlas-map[data-drawn="true"]').first  # in its component's shadow root
+    expect(page.locator(DRAWN_MAP)).to_have_count(1, timeout=60_000)
+    drawn_map = page.locator(DRAWN_MAP).first  # in its component's shadow root
     drawn_map.scroll_into_view_if_needed()
     box = drawn_map.locator(".map").bounding_box()  # the legend sits above the map
     spots = drawn_map.evaluate("""m => {
