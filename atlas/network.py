@@ -110,6 +110,35 @@ def default_choice(min_cell: int | None = None) -> MapChoice:
 
 
 @dataclass(frozen=True)
+class FormalVersusReal:
+    """Where the declared network and the real one part ways, in figures: the flows with no formal agreement
+    behind them and the referrals they carry, the declared ties that carried none, the pairs referred one way
+    only. Every figure adds up the flows the view scores (in the board's and funders' views, flows of at least
+    min_cell referrals, each of them published), so none is a small cell."""
+    unagreed_flows: int  # scored flows with no formal agreement in force between their agencies
+    unagreed_referrals: int  # the referrals those flows carry
+    referrals: int  # the referrals of every scored flow
+    dormant: int  # declared ties in force in the period that carried no referral either way
+    ties: int  # declared ties in force in the period (victim-service agencies' aside)
+    one_way: int  # pairs with at least `one_way_min` referrals one way and none back
+    one_way_min: int
+
+    @property
+    def unagreed_share(self) -> float | None:
+        """The share of the scored flows' referrals that run with no formal agreement."""
+        return self.unagreed_referrals / self.referrals if self.referrals else None
+
+
+def formal_versus_real(flows: pd.DataFrame, ties: pd.DataFrame, one_way: pd.DataFrame,
+                       one_way_min: int) -> FormalVersusReal:
+    unagreed = flows["agreement"] != "formal"
+    return FormalVersusReal(
+        unagreed_flows=int(unagreed.sum()), unagreed_referrals=int(flows.loc[unagreed, "referrals"].sum()),
+        referrals=int(flows["referrals"].sum()), dormant=int((ties["status"] == "dormant").sum()), ties=len(ties),
+        one_way=len(one_way), one_way_min=one_way_min)
+
+
+@dataclass(frozen=True)
 class NetworkView:
     agencies: pd.DataFrame  # drawn agencies with their scores (raw column names)
     scores: pd.DataFrame  # the same, with readable headings, strongest brokers first
@@ -119,6 +148,7 @@ class NetworkView:
     informal_flows: pd.DataFrame  # heavy flows with no formal agreement
     dormant: pd.DataFrame  # declared agreements that carried no referral
     one_way: pd.DataFrame  # pairs where referrals go one way only
+    formal_real: FormalVersusReal  # the same, in figures
     focus_partners: pd.DataFrame  # the focus agency's partners and how they are tied
     hidden_referrals: int | None  # referrals to or from victim-service agencies (None in board views)
     flows: pd.DataFrame  # every flow scored (victim-service agencies and weak flows left out)
@@ -201,6 +231,8 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     drawn = flows.nlargest(choice.top_edges, "referrals") if len(flows) > choice.top_edges else flows
     restricted = min_cell is not None
     layout = map_layout(scored, drawn, ties, choice)
+    one_way_min = max(10, threshold) if restricted else 10
+    one_way = one_way_pairs(flows, names, min_referrals=one_way_min, every_flow=every_flow)
     return NetworkView(
         agencies=scored,
         scores=scored.sort_values("betweenness", ascending=False)[list(SCORE_COLUMNS)].rename(columns=SCORE_COLUMNS),
@@ -209,8 +241,8 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         drawing=map_drawing(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell, layout=layout),
         informal_flows=informal_flows(flows, names, accepted=not restricted),
         dormant=dormant_agreements(ties, names),
-        one_way=one_way_pairs(flows, names, min_referrals=max(10, threshold) if restricted else 10,
-                              every_flow=every_flow),
+        one_way=one_way,
+        formal_real=formal_versus_real(flows, ties, one_way, one_way_min),
         focus_partners=partners(focus, flows, ties, names, every_flow=every_flow,
                                 min_cell=min_cell) if focus else pd.DataFrame(),
         hidden_referrals=None if restricted else hidden_referrals,

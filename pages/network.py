@@ -130,19 +130,41 @@ section, container = app.sections(network.SECTIONS + ([] if viewer.restricted el
 with container:
     if section == "Formal versus real":
         st.subheader("Formal versus real")
-        informal, dormant, one_way = st.tabs([f"Flows without an agreement ({len(view.informal_flows):,})",
-                                              f"Dormant agreements ({len(view.dormant):,})",
-                                              f"One-way pairs ({len(view.one_way):,})"])
-        informal.caption("The heaviest referral flows that run without a formal agreement — candidates for an MOU.")
-        app.table(informal, view.informal_flows)
-        dormant.caption("Declared partnerships in force in the period that carried no referral either way.")
-        app.table(dormant, view.dormant,
-                  column_config={"Since": st.column_config.DateColumn(format=formats.DATE_MOMENT)})
-        one_way.caption(f"Pairs where at least {max(10, min_cell or 0)} referrals went one way and none came back, "
-                        "heaviest first.")
-        app.work_list(one_way, view.one_way, "one-way pairs")  # tens of thousands in a state's network
-        one_way.download_button("Download the one-way pairs (CSV)", lambda: network.one_way_csv(view),
-                                file_name="one_way_pairs.csv", mime="text/csv", on_click="ignore")
+        real = view.formal_real
+        st.caption("Where the declared network and the real one part ways, over the flows scored (of at least "
+                   f"{view.choice.min_referrals:,} referrals in the period).")
+        figures = st.columns(4)
+        figures[0].metric("Flows without an agreement", formats.count(real.unagreed_flows),
+                          help="Referral flows, one agency to another, with no formal agreement in force between the "
+                               "two: an informal tie or no declared tie.")
+        figures[1].metric("Referrals, no agreement", formats.percent(real.unagreed_share),
+                          help=f"{real.unagreed_referrals:,} of the {real.referrals:,} referrals of the flows scored "
+                               "run with no formal agreement behind them.")
+        figures[2].metric("Dormant agreements", f"{real.dormant:,} of {real.ties:,}",
+                          help="Declared partnerships, formal or informal, in force in the period that carried no "
+                               "referral either way.")
+        figures[3].metric("One-way pairs", formats.count(real.one_way),
+                          help=f"Pairs where at least {real.one_way_min:,} referrals went one way and none came back.")
+        # the lists are built only when opened: their three tables were a third of each visit of the page
+        with app.folded(f"Flows without an agreement ({real.unagreed_flows:,}), heaviest first",
+                        key="map_informal_open", icon=":material/table:") as opened:
+            if opened:
+                listed = len(view.informal_flows)
+                st.caption("The heaviest are candidates for an MOU."
+                           + (f" The first {listed:,} of {real.unagreed_flows:,} are listed here."
+                              if listed < real.unagreed_flows else ""))
+                app.table(st, view.informal_flows)
+        with app.folded(f"Dormant agreements ({real.dormant:,})", key="map_dormant_open",
+                        icon=":material/table:") as opened:
+            if opened:
+                app.table(st, view.dormant,
+                          column_config={"Since": st.column_config.DateColumn(format=formats.DATE_MOMENT)})
+        with app.folded(f"One-way pairs ({real.one_way:,}), heaviest first", key="map_one_way_open",
+                        icon=":material/table:") as opened:
+            if opened:
+                app.work_list(st, view.one_way, "one-way pairs")  # tens of thousands in a state's network
+                st.download_button("Download the one-way pairs (CSV)", lambda: network.one_way_csv(view),
+                                   file_name="one_way_pairs.csv", mime="text/csv", on_click="ignore")
     elif section == "Partnership quality":
         st.subheader("Partnership quality")
         quality = app.view("ties.build", filters, min_cell=min_cell)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import escape, network, ties
+from atlas import escape, formats, network, ties
 from atlas.cli import main
 from atlas.db import Atlas
 from atlas.filters import Filters
@@ -107,6 +107,12 @@ def test_the_packs_figures_are_the_boards_screen(demo_db):
     assert f"{quality.scores['mean_trust']:.1f} of 4" in text
     for name in screen.informal_flows["From"].head(3):
         assert name in text
+    # formal versus real in words: the figures the board's page shows above its lists
+    real = screen.formal_real
+    assert real.unagreed_flows >= len(screen.informal_flows) > 0 and 0 < real.dormant < real.ties
+    assert any(line.startswith(f"**{real.unagreed_flows:,}** referral flows run with no formal agreement")
+               and f"**{formats.percent(real.unagreed_share)}** of the referrals shown" in line
+               and f"**{real.dormant:,}** of {real.ties:,} declared partnerships" in line for line in pack.reading)
     # who holds the case: the Overview's network-level figures, under the same rule
     from atlas import accountability
 

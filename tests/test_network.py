@@ -71,6 +71,10 @@ def test_formal_versus_real_tables(view, db):
     assert view.dormant[["Agency A", "Agency B", "Kind"]].values.tolist() == [
         ["Housing Authority", "City Hospital", "Formal"]]
     assert view.one_way.empty  # no pair has 10 referrals one way
+    # the section's figures: the five flows above carry 5 of the 11 referrals; A4-A2 is the dormant one of 5 ties
+    assert view.formal_real == network.FormalVersusReal(unagreed_flows=5, unagreed_referrals=5, referrals=11,
+                                                        dormant=1, ties=5, one_way=0, one_way_min=10)
+    assert view.formal_real.unagreed_share == pytest.approx(5 / 11)
     one_way = network.one_way_pairs(view.flows, dict(zip(view.agencies.agency_id, view.agencies.name)), 1)
     assert sorted(zip(one_way["From"], one_way["To"])) == sorted([
         ("Harbor House", "Riverside Counselling"), ("St Mark's Church", "Harbor House"),

@@ -156,12 +156,33 @@ def test_long_work_lists_show_their_first_rows_and_download_every_one(run_app, m
         assert int(said[0].removeprefix("The first 5 of ").split(" ")[0].replace(",", "")) > 5
         assert button in [d.proto.label for d in at.get("download_button")]
 
-    at = run_app("pages/network.py", filter_period="All data")  # one-way pairs, in the network's first section
+    at = run_app("pages/network.py", filter_period="All data", map_one_way_open=True)  # the network's first section
     one_way = [e.value for e in at.dataframe if list(e.value.columns) == ["From", "To", "Referrals", "Declared tie"]]
     said = [c.value for c in at.caption if c.value.startswith("The first 5 of ") and "one-way pairs" in c.value]
     assert [len(frame) for frame in one_way] == [5] and len(said) == 1
     assert one_way[0]["Referrals"].is_monotonic_decreasing
     assert "Download the one-way pairs (CSV)" in [d.proto.label for d in at.get("download_button")]
+
+
+def test_network_formal_versus_real_shows_its_figures_and_draws_each_list_only_when_opened(run_app):
+    at = run_app("pages/network.py", filter_period="All data")
+    shown = metrics(at)
+    unagreed, dormant = count(shown["Flows without an agreement"]), shown["Dormant agreements"]
+    dormant, ties = (count(n) for n in dormant.split(" of "))
+    assert 25 < unagreed and 0 < dormant < ties and shown["Referrals, no agreement"].endswith("%")
+    one_way = count(shown["One-way pairs"])
+    lists = {e.label for e in at.expander}
+    assert {f"Flows without an agreement ({unagreed:,}), heaviest first", f"Dormant agreements ({dormant:,})",
+            f"One-way pairs ({one_way:,}), heaviest first"} <= set(lists)
+    pairs = ["From", "To", "Referrals"]
+    assert not [e for e in at.dataframe if list(e.value.columns[:3]) == pairs]  # no list is drawn, only figures
+
+    at = run_app("pages/network.py", filter_period="All data", map_informal_open=True, map_dormant_open=True)
+    informal = [e.value for e in at.dataframe if "Declared tie" in e.value.columns and "Accepted" in e.value.columns]
+    assert len(informal) == 1 and len(informal[0]) == 25 and informal[0]["Referrals"].is_monotonic_decreasing
+    assert "Formal agreement" not in set(informal[0]["Declared tie"])
+    assert f"The first 25 of {unagreed:,} are listed here." in " ".join(c.value for c in at.caption)
+    assert [len(e.value) for e in at.dataframe if "Since" in e.value.columns] == [dormant]
 
 
 def test_bottlenecks_focus_agency_can_be_changed_and_is_kept_while_its_section_is_closed(run_app):
@@ -183,7 +204,7 @@ def test_bottlenecks_focus_agency_can_be_changed_and_is_kept_while_its_section_i
 def test_network_page_shows_the_planted_findings(run_app):
     from atlas.demo import PLANTED
 
-    at = run_app("pages/network.py", filter_period="All data")
+    at = run_app("pages/network.py", filter_period="All data", map_informal_open=True, map_dormant_open=True)
     assert at.get("bidi_component"), "the map is drawn"
     tables = []
     for _ in each_section(at, "network_section", network.SECTIONS):

@@ -307,6 +307,7 @@ def test_funder_outcomes_and_pack_show_no_small_count_and_no_victim_service(temp
 
 SECTIONS = {"pages/network.py": ("network_section", network.SECTIONS),
             "pages/outcomes.py": ("outcomes_section", outcomes.SECTIONS)}
+OPENED = {"pages/network.py": ("map_informal_open", "map_dormant_open", "map_one_way_open")}  # lists in a section
 
 
 @pytest.mark.parametrize("role, pages", [("board", ["pages/overview.py", "pages/network.py"]),
@@ -321,6 +322,8 @@ def test_restricted_pages_hold_no_record_level_row_or_victim_name(tempting_db, m
         for period in ("2025 Q3", "2025 Q2", "2025 Q1"):
             at = AppTest.from_file(DASHBOARD, default_timeout=120)
             at.session_state["filter_reporting_period"] = period
+            for key in OPENED.get(page, ()):
+                at.session_state[key] = True
             at.switch_page(page)
             at.run()
             assert not at.exception, at.exception

@@ -198,10 +198,10 @@ def reading(pack: BoardPack) -> list[str]:
         cut = view.cut_points.iloc[0]
         lines.append(f"**{s['cut_points']:,}** agencies hold parts of the network together: if **{_md(cut['agency'])}** "
                      f"closed, {int(cut['cut_off']):,} agencies on the map would lose every tie to the rest.")
-    informal = len(view.informal_flows)
-    dormant = len(view.dormant)
-    lines.append(f"**{informal:,}** of the heaviest flows run with no formal agreement behind them, and **{dormant:,}** "
-                 f"declared partnerships carried no referral at all in the period.")
+    real = view.formal_real
+    lines.append(f"**{real.unagreed_flows:,}** referral flows run with no formal agreement behind them, carrying "
+                 f"**{formats.percent(real.unagreed_share)}** of the referrals shown, and **{real.dormant:,}** of "
+                 f"{real.ties:,} declared partnerships carried no referral at all in the period.")
     if q["mean_trust"] is not None:
         lines.append(f"Partners rate their ties **{q['mean_trust']:.1f} of 4** for trust and "
                      + ("—" if q["mean_value"] is None else f"**{q['mean_value']:.1f} of 4**")
