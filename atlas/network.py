@@ -1181,6 +1181,7 @@ def one_way_pairs(flows: pd.DataFrame, names: dict, min_referrals: int = 10,
     marked = flows.merge(reverse.assign(returned=True), how="left", on=["from_agency_id", "to_agency_id"])
     rows = flows[marked["returned"].isna().to_numpy() & (flows["referrals"] >= min_referrals).to_numpy()]
     rows = _pair_names(rows.sort_values("referrals", ascending=False), "from_agency_id", "to_agency_id", names)
+    rows = rows.assign(agreement=rows["agreement"].map(AGREEMENTS))
     return rows.rename(columns={"referrals": "Referrals", "agreement": "Declared tie"})[
         ["From", "To", "Referrals", "Declared tie"]].reset_index(drop=True)
 

@@ -21,7 +21,7 @@ for line in view.reading:
     st.markdown(f"- {line}")
 
 summary = view.summary
-figures = st.columns(4)
+figures = st.columns(2) + st.columns(2)  # two by two: each label reads whole at a laptop's width
 figures[0].metric("Client journeys", f"{int(summary['journeys']):,}", border=True)
 figures[1].metric("Multi-agency journeys", f"{int(summary['multi_agency']):,}", border=True,
                   help="Journeys whose referrals reached two or more receiving agencies.")

@@ -443,9 +443,9 @@ if check.open:
         ended_days = right.number_input("An agency has ended after (days without referral activity)", min_value=1,
                                         max_value=3650, value=quality.DEFAULT_ENDED_DAYS, key="quality_ended_days")
         found = quality.report(db, stale_days=stale_days, ended_days=ended_days)
-        columns = st.columns(len(found.checks))
-        for column, item in zip(columns, found.checks):
-            column.metric(item.short, f"{item.count:,}", help=item.title)
+        figures = st.container(horizontal=True, gap="medium")  # the figures wrap, never cut, in a narrow window
+        for item in found.checks:
+            figures.metric(item.short, f"{item.count:,}", help=item.title, width="content")
         for item in found.checks:
             with st.expander(f"{item.title}: {item.count:,} {item.unit}", expanded=False):
                 st.markdown(f"{escape.markdown(item.what)}  \n**What to do:** {escape.markdown(item.fix)}")

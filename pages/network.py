@@ -133,18 +133,18 @@ with container:
         real = view.formal_real
         st.caption("Where the declared network and the real one part ways, over the flows scored (of at least "
                    f"{view.choice.min_referrals:,} referrals in the period).")
-        figures = st.columns(4)
-        figures[0].metric("Flows without an agreement", formats.count(real.unagreed_flows),
-                          help="Referral flows, one agency to another, with no formal agreement in force between the "
-                               "two: an informal tie or no declared tie.")
-        figures[1].metric("Referrals, no agreement", formats.percent(real.unagreed_share),
-                          help=f"{real.unagreed_referrals:,} of the {real.referrals:,} referrals of the flows scored "
-                               "run with no formal agreement behind them.")
-        figures[2].metric("Dormant agreements", f"{real.dormant:,} of {real.ties:,}",
-                          help="Declared partnerships, formal or informal, in force in the period that carried no "
-                               "referral either way.")
-        figures[3].metric("One-way pairs", formats.count(real.one_way),
-                          help=f"Pairs where at least {real.one_way_min:,} referrals went one way and none came back.")
+        figures = st.container(horizontal=True, gap="medium")  # the figures wrap, never cut, in a narrow window
+        figures.metric("Flows without an agreement", formats.count(real.unagreed_flows), width="content",
+                       help="Referral flows, one agency to another, with no formal agreement in force between the "
+                            "two: an informal tie or no declared tie.")
+        figures.metric("Referrals, no agreement", formats.percent(real.unagreed_share), width="content",
+                       help=f"{real.unagreed_referrals:,} of the {real.referrals:,} referrals of the flows scored run "
+                            "with no formal agreement behind them.")
+        figures.metric("Dormant agreements", f"{real.dormant:,} of {real.ties:,}", width="content",
+                       help="Declared partnerships, formal or informal, in force in the period that carried no "
+                            "referral either way.")
+        figures.metric("One-way pairs", formats.count(real.one_way), width="content",
+                       help=f"Pairs where at least {real.one_way_min:,} referrals went one way and none came back.")
         # the lists are built only when opened: their three tables were a third of each visit of the page
         with app.folded(f"Flows without an agreement ({real.unagreed_flows:,}), heaviest first",
                         key="map_informal_open", icon=":material/table:") as opened:

@@ -20,21 +20,34 @@ from browser import open_expanders as browser_open_expanders
 
 VIEWPORT = {"width": 1280, "height": 900}  # the width the dashboard is designed for (docs/accessibility.md)
 ROLES = ("director", "board", "funder")
+# the text of each metric's label or value that a box of its cuts short (Streamlit ends it with an ellipsis)
+CUT_FIGURES = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stMetricValue"]')]
+    .flatMap(m => [m, ...m.querySelectorAll('div, p, span')])
+    .filter(e => getComputedStyle(e).overflow !== 'visible' && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText)"""
 PAGES = [p for p in audience.PAGES]
 
 
 class Audit:
-    """Every state scanned and the serious or critical violations found in it."""
+    """Every state scanned: the serious or critical violations found in it, the figures it cuts short and any
+    error it shows instead of the page."""
 
     def __init__(self):
         self.found: dict[str, list[dict]] = {}
+        self.cut: dict[str, list[str]] = {}
+        self.errors: dict[str, list[str]] = {}
 
     def scan(self, page, state: str) -> None:
-        """Scan `page` (the maps with it: each is drawn in its component's open shadow root, which axe reads)."""
+        """Scan `page` (the maps with it: each is drawn in its component's open shadow root, which axe reads),
+        and read its figures: a metric whose label or value is cut short (an ellipsis) loses what it says."""
         self.found[state] = axe.blocking(axe.run(page))
+        self.cut[state] = page.evaluate(CUT_FIGURES)
+        self.errors[state] = page.locator('[data-testid="stException"]').all_inner_texts()  # a state that failed
 
     def failures(self) -> str:
-        return "\n\n".join(f"{state}:\n{axe.describe(v)}" for state, v in self.found.items() if v)
+        return "\n\n".join([f"{state}:\n{axe.describe(v)}" for state, v in self.found.items() if v]
+                           + [f"{state}: figures cut short: {cut}" for state, cut in self.cut.items() if cut]
+                           + [f"{state}: an error instead of the page: {e}" for state, e in self.errors.items() if e])
 
     def record(self, name: str) -> None:
         """With $ATLAS_A11Y_REPORT set, write the count of failing elements per state there (for the docs)."""
@@ -47,7 +60,8 @@ class Audit:
     def assert_clean(self, name: str) -> None:
         self.record(name)
         assert self.found, "nothing was scanned"
-        assert not any(self.found.values()), self.failures()
+        assert not any(self.found.values()) and not any(self.cut.values()) and not any(self.errors.values()), \
+            self.failures()
 
 
 def open_page(browser, url: str, path: str):

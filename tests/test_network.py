@@ -76,6 +76,7 @@ def test_formal_versus_real_tables(view, db):
                                                         dormant=1, ties=5, one_way=0, one_way_min=10)
     assert view.formal_real.unagreed_share == pytest.approx(5 / 11)
     one_way = network.one_way_pairs(view.flows, dict(zip(view.agencies.agency_id, view.agencies.name)), 1)
+    assert set(one_way["Declared tie"]) == set(network.AGREEMENTS.values())  # read as on the map, not as codes
     assert sorted(zip(one_way["From"], one_way["To"])) == sorted([
         ("Harbor House", "Riverside Counselling"), ("St Mark's Church", "Harbor House"),
         ("City Hospital", "Riverside Counselling"), ("St Mark's Church", "City Hospital")])
