@@ -131,6 +131,8 @@ class FormalVersusReal:
 
 def formal_versus_real(flows: pd.DataFrame, ties: pd.DataFrame, one_way: pd.DataFrame,
                        one_way_min: int) -> FormalVersusReal:
+    """The figures of the scored `flows` (with their `agreement`), the declared `ties` in force (with their
+    `status`) and the `one_way` pairs already listed with at least `one_way_min` referrals."""
     unagreed = flows["agreement"] != "formal"
     return FormalVersusReal(
         unagreed_flows=int(unagreed.sum()), unagreed_referrals=int(flows.loc[unagreed, "referrals"].sum()),

@@ -173,7 +173,7 @@ def test_network_formal_versus_real_shows_its_figures_and_draws_each_list_only_w
     one_way = count(shown["One-way pairs"])
     lists = {e.label for e in at.expander}
     assert {f"Flows without an agreement ({unagreed:,}), heaviest first", f"Dormant agreements ({dormant:,})",
-            f"One-way pairs ({one_way:,}), heaviest first"} <= set(lists)
+            f"One-way pairs ({one_way:,}), heaviest first"} <= lists
     pairs = ["From", "To", "Referrals"]
     assert not [e for e in at.dataframe if list(e.value.columns[:3]) == pairs]  # no list is drawn, only figures
 
