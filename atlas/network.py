@@ -129,15 +129,20 @@ class FormalVersusReal:
         return self.unagreed_referrals / self.referrals if self.referrals else None
 
 
-def formal_versus_real(flows: pd.DataFrame, ties: pd.DataFrame, one_way: pd.DataFrame,
+def without_agreement(flows: pd.DataFrame) -> pd.Series:
+    """Which flows run with no formal agreement in force between their agencies (an informal tie or none)."""
+    return flows["agreement"] != "formal"
+
+
+def formal_versus_real(flows: pd.DataFrame, ties: pd.DataFrame, dormant: pd.DataFrame, one_way: pd.DataFrame,
                        one_way_min: int) -> FormalVersusReal:
-    """The figures of the scored `flows` (with their `agreement`), the declared `ties` in force (with their
-    `status`) and the `one_way` pairs already listed with at least `one_way_min` referrals."""
-    unagreed = flows["agreement"] != "formal"
+    """The figures of the scored `flows`, the declared `ties` in force, and the lists already made of them:
+    the `dormant` agreements and the `one_way` pairs (of at least `one_way_min` referrals)."""
+    unagreed = without_agreement(flows)
     return FormalVersusReal(
         unagreed_flows=int(unagreed.sum()), unagreed_referrals=int(flows.loc[unagreed, "referrals"].sum()),
-        referrals=int(flows["referrals"].sum()), dormant=int((ties["status"] == "dormant").sum()), ties=len(ties),
-        one_way=len(one_way), one_way_min=one_way_min)
+        referrals=int(flows["referrals"].sum()), dormant=len(dormant), ties=len(ties), one_way=len(one_way),
+        one_way_min=one_way_min)
 
 
 @dataclass(frozen=True)
@@ -235,6 +240,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     layout = map_layout(scored, drawn, ties, choice)
     one_way_min = max(10, threshold) if restricted else 10
     one_way = one_way_pairs(flows, names, min_referrals=one_way_min, every_flow=every_flow)
+    dormant = dormant_agreements(ties, names)
     return NetworkView(
         agencies=scored,
         scores=scored.sort_values("betweenness", ascending=False)[list(SCORE_COLUMNS)].rename(columns=SCORE_COLUMNS),
@@ -242,9 +248,9 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
         cut_points=cut_points,
         drawing=map_drawing(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell, layout=layout),
         informal_flows=informal_flows(flows, names, accepted=not restricted),
-        dormant=dormant_agreements(ties, names),
+        dormant=dormant,
         one_way=one_way,
-        formal_real=formal_versus_real(flows, ties, one_way, one_way_min),
+        formal_real=formal_versus_real(flows, ties, dormant, one_way, one_way_min),
         focus_partners=partners(focus, flows, ties, names, every_flow=every_flow,
                                 min_cell=min_cell) if focus else pd.DataFrame(),
         hidden_referrals=None if restricted else hidden_referrals,
@@ -1156,7 +1162,7 @@ def _pair_names(frame: pd.DataFrame, a: str, b: str, names: dict) -> pd.DataFram
 
 def informal_flows(flows: pd.DataFrame, names: dict, top: int = 25, accepted: bool = True) -> pd.DataFrame:
     """Heavy referral traffic with no formal agreement (candidates for an MOU), heaviest first."""
-    rows = flows[flows["agreement"] != "formal"].nlargest(top, "referrals")
+    rows = flows[without_agreement(flows)].nlargest(top, "referrals")
     rows = _pair_names(rows, "from_agency_id", "to_agency_id", names)
     rows = rows.assign(agreement=rows["agreement"].map(AGREEMENTS))
     columns = ["From", "To", "Referrals"] + (["Accepted"] if accepted else []) + ["Declared tie"]

@@ -32,7 +32,7 @@ from bench.data import CACHE, ROOT
 
 sys.path[:0] = [str(ROOT / "tests")]
 
-from browser import DRAWN_MAP, MAP_HOSTS  # noqa: E402 - tests/ is on the path from here
+from browser import MAP_DRAWN  # noqa: E402 - tests/ is on the path from here; the map drawn in its shadow root
 
 # (navigation title, url path) of each page, in the navigation's order, and who may open it
 HEADINGS = {"overview": "Collaboration Atlas"}  # a page's title where it is not its navigation title
@@ -79,8 +79,6 @@ CLICK = """title => {
   link.click();
   return true;
 }"""
-# the map (atlas.app.network_map) draws itself in its component's shadow root, and says so when it has
-MAP_DRAWN = f"() => {MAP_HOSTS}.some(h => !!h.shadowRoot?.querySelector('{DRAWN_MAP}'))"
 
 
 def _settle(tab, condition: str, arg, page: str | None, timeout_ms: int, started: float) -> float:

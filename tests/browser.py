@@ -137,6 +137,9 @@ def choose(page, combobox, index: int, settle=wait_drawn) -> str:
 DRAWN_MAP = '.atlas-map[data-drawn="true"]'
 MAP_HOSTS = """[...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]"""
 
+# a map of the page has drawn
+MAP_DRAWN = f"() => {MAP_HOSTS}.some(h => !!h.shadowRoot?.querySelector('{DRAWN_MAP}'))"
+
 # every map of the page that has begun to draw has drawn
 MAPS_DRAWN = f"""() => {MAP_HOSTS}
   .every(h => !h.shadowRoot?.querySelector('.atlas-map') || !!h.shadowRoot.querySelector('{DRAWN_MAP}'))"""

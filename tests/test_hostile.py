@@ -200,15 +200,19 @@ FAVICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsround
 KNOWN: dict[str, str] = {}
 URL = re.compile(r"https?://[^\s\"'<>()\\&]+", re.I)
 
+# The document and every open shadow root in it (the maps are drawn in their components' shadow roots), as `roots`.
+OPEN_ROOTS = r"""
+  const roots = [document];
+  for (let i = 0; i < roots.length; i++)
+    for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+"""
+
 # Run in the page and in every frame: elements or attributes that only a payload could have made.
 INJECTED = r"""() => {
   const found = [];
   const say = (el, why) => found.push(why + ': <' + el.tagName.toLowerCase() + ' ' +
       Array.from(el.attributes, a => a.name + '="' + a.value.slice(0, 60) + '"').join(' ') + '>');
-  // the document and every open shadow root in it (the maps are drawn in their components' shadow roots)
-  const roots = [document];
-  for (let i = 0; i < roots.length; i++)
-    for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+""" + OPEN_ROOTS + r"""
   const all = selector => roots.flatMap(root => [...root.querySelectorAll(selector)]);
   for (const el of all('*')) {
     for (const a of el.attributes) {
@@ -229,11 +233,10 @@ INJECTED = r"""() => {
 }"""
 
 # Every text node (scripts and styles aside), hidden ones too, shadow roots' too: what the page shows as text.
-TEXT = r"""() => {
-  const out = [], roots = [document.documentElement];  // and every open shadow root (the maps' legends)
-  for (let i = 0; i < roots.length; i++) {
-    for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
-    const walk = document.createTreeWalker(roots[i], NodeFilter.SHOW_TEXT);
+TEXT = r"""() => {""" + OPEN_ROOTS + r"""
+  const out = [];
+  for (const root of roots) {
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     while (walk.nextNode()) {
       const p = walk.currentNode.parentElement;
       if (p && !['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(p.tagName)) out.push(walk.currentNode.nodeValue);
