@@ -1,6 +1,7 @@
 # Collaboration Atlas. On a fresh machine with Python 3.11+:
 #   make run     virtualenv + dependencies + demo database (if none) + serve on PORT (default 8501)
 #   make test    the whole test suite
+#   make lint    ruff over the whole repository (pyproject.toml); .ci/run runs it before the tests
 #   make bench   benchmarks (docs/benchmarks.md); not part of make test. Quicker: make bench BENCH_ARGS="--scales 100k,1m"
 PYTHON ?= python3
 PORT ?= 8501
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 DB := $(or $(ATLAS_DB),data/atlas.duckdb)
 export ATLAS_DB := $(DB)
 
-.PHONY: run test bench demo clean
+.PHONY: run test lint bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ $(AXE): tests/a11y/package.json tests/a11y/package-lock.json
 
 test: $(VENV)/.installed-dev $(AXE)
 	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)

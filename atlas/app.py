@@ -20,10 +20,10 @@ import pandas as pd
 import streamlit as st
 
 from atlas import audience, catalog, config, escape, formats
-from atlas.ingest import contract
 from atlas.audience import Audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
 from atlas.filters import PERIODS, Filters, period_bounds, reporting_periods
+from atlas.ingest import contract
 
 
 def _warm_up() -> None:
@@ -208,7 +208,7 @@ def _map_component():
     """The network map as a Streamlit component drawn in the page (no frame): one module whose code is the same
     on every visit, so the browser loads it once per tab and each visit of the page only draws its data (a
     fresh srcdoc frame re-read vis-network each time)."""
-    from atlas import network
+    from atlas import network  # igraph and friends load once, here or on the page
 
     script, stylesheet = network.map_component_sources()
     return st.components.v2.component("atlas_network_map", js=script, css=stylesheet)
@@ -475,7 +475,7 @@ def default_views(viewer: Audience, first: dt.date, last: dt.date) -> list[tuple
         filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
     else:
         filters, min_cell = Filters(*period_bounds(DEFAULT_PERIOD, first, last, None)), None
-    from atlas import network  # noqa: PLC0415 - igraph and friends load once, here or on the page
+    from atlas import network
 
     views = {
         "bottlenecks": [("bottlenecks.build", (filters,), {"focus": None, "pathway_sector": None})],
@@ -518,5 +518,5 @@ def _prepare(version: tuple, audience_key: str, views: list[tuple[str, tuple, di
             built = _view(version, audience_key, builder, args, tuple(sorted(kwargs.items())))
             if builder == "bottlenecks.build":
                 built.agency_table  # noqa: B018 - the section a first visit opens
-        except Exception:  # noqa: BLE001 - the page builds it again, and says what is wrong
+        except Exception:  # the page builds it again, and says what is wrong
             continue

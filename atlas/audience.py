@@ -25,8 +25,8 @@ sign-in provider the app is a local single-user session whose role is `atlas.con
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 
 class Role(enum.StrEnum):

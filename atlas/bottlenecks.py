@@ -6,19 +6,19 @@ render; the helpers below are pure and tested on a small database with hand-chec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from atlas import escape, exports, flows, formats, queues
 from atlas.charts import COLORS, monthly_axis, titled
-from atlas.ingest.contract import label
 from atlas.filters import Filters
+from atlas.ingest.contract import label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
 SECTIONS = [
@@ -170,7 +170,7 @@ class Bottlenecks:
     def lost(self) -> pd.DataFrame:  # referrals never acknowledged, by receiving agency
         return _readable(self._query("lost_referrals"), LOST_COLUMNS)
 
-    def everything(self) -> "Bottlenecks":
+    def everything(self) -> Bottlenecks:
         """Every section worked out now (for a pack or a test that reads them all at once)."""
         for name in ("agency_table", "_time_in_stage", "stalled", "declines_by_agency", "declines_by_service",
                      "capacity_signal", "pathways", "queues", "queue_chart", "ping_pong", "ping_pong_clients", "lost"):

@@ -21,10 +21,11 @@ import datetime as dt
 import difflib
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MODEL_DIR = QUERIES_DIR / "model"

@@ -92,7 +92,9 @@ def figure_table(fig: go.Figure) -> pd.DataFrame | None:
         if kind not in ("bar", "scatter", "funnel") or trace.x is None or trace.y is None:
             continue
         x, y = list(trace.x), list(trace.y)
-        numeric = lambda values: bool(values) and all(v is None or isinstance(v, numbers.Number) for v in values)
+        def numeric(values) -> bool:
+            return bool(values) and all(v is None or isinstance(v, numbers.Number) for v in values)
+
         horizontal = (trace.orientation == "h" if getattr(trace, "orientation", None) else
                       kind == "funnel" or (numeric(x) and not numeric(y)))
         keys, values = (y, x) if horizontal else (x, y)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from atlas import catalog, config, demo
-from atlas.ingest import formats, importer, validate
 from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated, DatabaseUnreadable
+from atlas.ingest import formats, importer, validate
 from atlas.progress import Progress, TextBar
 
 
@@ -303,8 +303,8 @@ def cmd_report(args) -> int:
     """The funder pack for a period (default: the last 12 months, as the Outcomes page opens) and,
     optionally, one funder; small numbers suppressed at the deployment's threshold."""
     from atlas import outcomes
-    from atlas.packs import funder as report
     from atlas.filters import Filters, period_bounds
+    from atlas.packs import funder as report
 
     if args.board:
         return _board_report(args)

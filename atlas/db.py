@@ -129,7 +129,7 @@ class Atlas:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "Atlas":
+    def __enter__(self) -> Atlas:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -29,7 +29,7 @@ class Filters:
                   "service_type": self.service_type, "sector": self.sector}
         return {k: v for k, v in values.items() if k in declared}
 
-    def previous(self) -> "Filters | None":
+    def previous(self) -> Filters | None:
         """The period of the same length just before this one; None when the period is open. A period of
         whole months (as "Last 12 months" is) is compared with the same number of months before it, not
         the same number of days: 2025 with 2024, leap day included."""

@@ -9,7 +9,6 @@ as typed rather than as markup.
 
 from __future__ import annotations
 
-
 import pandas as pd
 import plotly.graph_objects as go
 

@@ -28,8 +28,8 @@ from plotly.colors import sample_colorscale
 
 from atlas import escape, exports, formats, suppression
 from atlas.charts import COLORS, titled
-from atlas.ingest.contract import label as service_label
 from atlas.filters import Filters
+from atlas.ingest.contract import label as service_label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
 SECTIONS = [

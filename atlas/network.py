@@ -29,8 +29,8 @@ import pyvis
 from pyvis.network import Network
 
 from atlas import exports, formats
-from atlas.ingest.contract import instrument_label, label
 from atlas.filters import Filters
+from atlas.ingest.contract import instrument_label, label
 
 SEED = 7
 LAYERS = {"formal": "Formal agreements", "informal": "Informal ties", "flows": "Referral flows"}
@@ -151,7 +151,7 @@ class NetworkView:
     scores: pd.DataFrame  # the same, with readable headings, strongest brokers first
     summary: dict  # network-level figures
     cut_points: pd.DataFrame  # agency whose closure cuts others off, and whom
-    drawing: "MapDrawing"  # the map: what vis-network draws, and its legend
+    drawing: MapDrawing  # the map: what vis-network draws, and its legend
     informal_flows: pd.DataFrame  # heavy flows with no formal agreement
     dormant: pd.DataFrame  # declared agreements that carried no referral
     one_way: pd.DataFrame  # pairs where referrals go one way only
@@ -162,7 +162,7 @@ class NetworkView:
     flows_drawn: int
     choice: MapChoice = field(default_factory=MapChoice)
     not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
-    layout: "MapLayout | None" = None  # what the map draws and where (for static pictures and measures)
+    layout: MapLayout | None = None  # what the map draws and where (for static pictures and measures)
     min_cell: int | None = None  # the board's and funders' small-cell threshold (None: the directors' view)
 
     @property
@@ -579,7 +579,6 @@ def _separate(centres: np.ndarray, radius: np.ndarray, rounds: int = 400) -> np.
     every overlapping pair is pushed apart along the line between them, and every disc is pulled a little
     towards the middle (biggest discs most), so no cluster drifts away into a corner."""
     c = centres.copy()
-    k = len(c)
     rng = np.random.default_rng(SEED)
     for step in range(rounds):
         delta = c[:, None, :] - c[None, :, :]

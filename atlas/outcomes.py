@@ -41,8 +41,8 @@ import plotly.graph_objects as go
 
 from atlas import config, escape, formats, suppression
 from atlas.charts import titled
-from atlas.ingest.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
 from atlas.filters import Filters
+from atlas.ingest.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
 SECTIONS = [

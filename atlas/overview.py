@@ -13,10 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-
-import numpy as np
 
 from atlas import charts, formats, outcomes, suppression
 from atlas.filters import Filters

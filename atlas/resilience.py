@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 
 from atlas import escape, formats, network
 from atlas.charts import titled
-from atlas.ingest.contract import label
 from atlas.filters import Filters
+from atlas.ingest.contract import label
 
 USUAL_SHARE = 0.5  # an agency is a referrer's usual destination for a service when it gets at least this share
 TOP_ABSORBERS = 3  # agencies named per service type as able to absorb the flow
@@ -442,14 +442,14 @@ def _movers(shown: pd.DataFrame, now: pd.DataFrame, before: pd.DataFrame) -> pd.
     """Degree and brokerage rank of every shown agency in both periods, scored by `network.score`."""
     ids = set(shown["agency_id"])
     periods = {}
-    for label, flows in (("now", now), ("before", before)):
+    for when, flows in (("now", now), ("before", before)):
         flows = flows[flows["from_agency_id"].isin(ids) & flows["to_agency_id"].isin(ids)]
         scored, _, _ = network.score(shown, flows, cut_off_lists=False)
         brokers = scored["betweenness"].where(scored["betweenness"] > 0)
-        periods[label] = pd.DataFrame({
-            f"degree_{label}": scored["degree"].astype(int),
-            f"betweenness_{label}": scored["betweenness"],
-            f"rank_{label}": brokers.rank(method="min", ascending=False).astype("Int64"),
+        periods[when] = pd.DataFrame({
+            f"degree_{when}": scored["degree"].astype(int),
+            f"betweenness_{when}": scored["betweenness"],
+            f"rank_{when}": brokers.rank(method="min", ascending=False).astype("Int64"),
         })
     out = pd.concat([shown[["agency_id", "name", "sector", "region"]], periods["before"], periods["now"]], axis=1)
     out["degree_change"] = out["degree_now"] - out["degree_before"]

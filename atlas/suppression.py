@@ -30,8 +30,8 @@ Everything here is pure: numpy arrays and DataFrames in, the same out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

@@ -99,13 +99,13 @@ def measure(label: str, args) -> dict:
         log(f"{label}: page switches in one open tab")
         try:
             out["tab"] = tab.measure(scale.db, machine()["commit"])
-        except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+        except Exception as error:  # reported, the rest of the run stands
             log(f"  one-tab run failed: {error}")
             out["tab"] = {"error": str(error)[-1500:]}
         log(f"{label}: headless Chromium")
         try:
             out["browser"] = browser.run(scale.db, timeout_s=t)
-        except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+        except Exception as error:  # reported, the rest of the run stands
             log(f"  browser failed: {error}")
             out["browser"] = {"error": str(error)[-1500:]}
     out["load_after"] = os.getloadavg()

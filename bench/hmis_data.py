@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from bench.data import CACHE, ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
-from hmis_export import COLUMNS  # noqa: E402  (the specification's columns, shared with the tests)
+from hmis_export import COLUMNS  # the specification's columns, shared with the tests
 
 
 @dataclass(frozen=True)

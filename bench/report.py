@@ -55,7 +55,6 @@ def targets(results: dict) -> list[str]:
             lines.append(f"| {name}: warm server time at {LABELS[label]} ≤ {limit} s | {failed(m) or s(m.get('warm_s'))} "
                          f"| {verdict(m.get('warm_s'), limit) if not failed(m) else '**missed**'} |")
     if big:
-        colds = [p.get("cold_totals_s") or [] for p in big["pages"].values()]
         first = big["pages"].get("overview", {})
         cold = statistics.median([c for c in first.get("cold_totals_s", []) if c is not None] or [0]) or None
         lines.append(f"| cold first page after start ≤ 5 s (Overview, fresh process: imports + first run) "

@@ -111,7 +111,7 @@ def switch(tab, page: str, timeout_ms: int) -> dict:
         try:
             tab.wait_for_function(BEGAN, arg=since, timeout=min(LOST_AFTER_MS, timeout_ms), polling="raf")
             break
-        except Exception:  # noqa: BLE001 - no run began: the click was lost
+        except Exception:  # no run began: the click was lost
             lost += 1
             print(f"[bench] tab: the click on {PAGES[page]!r} began no run in {LOST_AFTER_MS / 1000:.0f} s; "
                   "clicking again", file=sys.stderr, flush=True)
@@ -122,7 +122,7 @@ def switch(tab, page: str, timeout_ms: int) -> dict:
         tab.wait_for_function(f"([since, heading]) => ({RAN})(since) || ({TOP})(heading)",
                               arg=[since, HEADINGS.get(page, PAGES[page])], timeout=timeout_ms, polling="raf")
         top = time.perf_counter() - started
-    except Exception:  # noqa: BLE001 - the whole-page wait below reports the failure
+    except Exception:  # the whole-page wait below reports the failure
         pass
     drawn = _settle(tab, RAN, since, page, timeout_ms, started)
     return {"top_s": min(top, drawn) if top is not None else drawn, "drawn_s": drawn,
@@ -154,7 +154,7 @@ def change_filter(tab, audience: str, timeout_ms: int) -> str:
         try:
             option.wait_for(timeout=5_000)
             break
-        except Exception:  # noqa: BLE001 - a click undone by a redraw: try again
+        except Exception:  # a click undone by a redraw: try again
             tab.keyboard.press("Escape")
             tab.wait_for_timeout(500)
     chosen = option.inner_text().strip()
@@ -169,7 +169,7 @@ def tour(tab, pages: list[str], timeout_ms: int) -> dict:
     for page in pages:
         try:
             out[page] = switch(tab, page, timeout_ms)
-        except Exception as error:  # noqa: BLE001 - a timeout is reported as such, the run goes on
+        except Exception as error:  # a timeout is reported as such, the run goes on
             print(f"[bench] tab: {page} not drawn: {type(error).__name__}: {str(error)[:200]}", file=sys.stderr,
                   flush=True)
             out[page] = None
@@ -253,7 +253,7 @@ def run(db: Path, audiences=tuple(AUDIENCES), timeout_s: int = 300) -> dict:
         for audience in audiences:
             try:
                 out[audience] = audience_run(browser, db, audience, timeout_ms)
-            except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+            except Exception as error:  # reported, the rest of the run stands
                 out[audience] = {"error": f"{type(error).__name__}: {str(error)[-800:]}"}
         out["floor_after"] = floor_run(browser, timeout_ms)  # the same floor at the end: how the machine changed
     return out

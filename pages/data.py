@@ -399,7 +399,7 @@ with load:
             st.subheader("4. Import")
             try:
                 key = config.hmac_key()
-            except config.ConfigError as error:
+            except config.ConfigError:
                 key = None
                 st.error("Client ids are pseudonymised with a secret key at import, and none is set. "
                          "Ask whoever runs the dashboard to set `ATLAS_HMAC_KEY` (see the README).",

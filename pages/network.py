@@ -3,8 +3,8 @@
 import streamlit as st
 
 from atlas import app, config, escape, formats, network, resilience
-from atlas.packs import board
 from atlas.ingest.contract import label
+from atlas.packs import board
 
 viewer = app.page_audience("network")
 app.require_database()

@@ -124,7 +124,7 @@ def choose(page, combobox, index: int, settle=wait_drawn) -> str:
         try:
             option.wait_for(timeout=5_000)
             break
-        except Exception:  # noqa: BLE001 - the list did not open: close it and try again
+        except Exception:  # the list did not open: close it and try again
             page.keyboard.press("Escape")
     text = option.inner_text().strip()
     option.click()

@@ -10,13 +10,13 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 import axe
-from atlas import audience
+import pytest
 from browser import MAPS_DRAWN, map_texts, open_expander, served, wait_drawn
 from browser import choose as browser_choose
 from browser import open_expanders as browser_open_expanders
+
+from atlas import audience
 
 VIEWPORT = {"width": 1280, "height": 900}  # the width the dashboard is designed for (docs/accessibility.md)
 ROLES = ("director", "board", "funder")
@@ -231,7 +231,7 @@ def key_column_stays_in_view(page, state: str, seen: set, wide: list) -> list[st
         element.scroll_into_view_if_needed()  # a grid draws its cells (and its ARIA grid) once in view
         try:
             element.locator("th[role=columnheader]").first.wait_for(state="attached", timeout=10_000)
-        except Exception:  # noqa: BLE001 - reported below, with what the grid holds
+        except Exception:  # reported below, with what the grid holds
             pass
         grid = next(g for g in page.evaluate(GRIDS) if g["i"] == grid["i"])
         heading = dict(grid["columns"]).get("1")

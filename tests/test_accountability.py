@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TEST_KEY, each_section, write_files
 from streamlit.testing.v1 import AppTest
 
 from atlas import accountability
 from atlas.db import Atlas
 from atlas.filters import Filters
 from atlas.ingest import importer
-from conftest import TEST_KEY, each_section, write_files
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 AS_OF = dt.datetime(2024, 3, 31)
@@ -188,7 +188,7 @@ def test_the_three_measures_recomputed_independently_on_the_demo(demo_round_trip
     database, agencies, referrals = demo_round_trip
     as_of = max(referrals[c].max() for c in ("referred_at", "accepted_at", "declined_at", "started_at", "completed_at"))
     start, end = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
-    in_period = lambda t: (t >= pd.Timestamp(start)) & (t < pd.Timestamp(end) + pd.Timedelta(days=1))  # noqa: E731
+    in_period = lambda t: (t >= pd.Timestamp(start)) & (t < pd.Timestamp(end) + pd.Timedelta(days=1))
 
     journeys = pandas_journeys(referrals, agencies, as_of)
     mine = journeys[in_period(journeys["first"])]
@@ -279,9 +279,8 @@ def test_the_page_for_directors_and_not_for_the_board(demo_db, monkeypatch):
 
 
 def test_a_director_reads_the_page_in_chromium(browser, demo_db, tmp_path):
-    from playwright.sync_api import expect
-
     from browser import served, wait_drawn
+    from playwright.sync_api import expect
 
     shots = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path))
     with served(demo_db, tmp_path / "streamlit.log") as url:

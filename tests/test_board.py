@@ -207,9 +207,8 @@ def test_cli_board_pack_periods(demo_db, tmp_path, capsys):
 def test_a_board_member_on_a_tablet_sees_the_map_and_takes_the_pack(demo_db, browser, tmp_path):
     """At 1024 x 768, as a board member opens it, the summary map is in view without scrolling (the sidebar and
     the map's settings tucked away), and the page's button hands over the board pack's PDF."""
-    from playwright.sync_api import expect
-
     from browser import DRAWN_MAP, served, wait_drawn
+    from playwright.sync_api import expect
 
     shots = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path))
     with served(demo_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "board"}) as url:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import DRAWN_MAP, choose, served, wait_drawn
 from playwright.sync_api import expect
 
 from atlas import formats, outcomes
 from atlas.db import Atlas
-from browser import DRAWN_MAP, choose, served, wait_drawn
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
-
-from atlas.ingest import columns, importer, sources
 from conftest import TEST_KEY
+from streamlit.testing.v1 import AppTest
 from test_import import run_atlas
 from xlsx import write_xlsx
+
+from atlas.ingest import columns, importer, sources
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -259,9 +259,8 @@ def test_the_page_maps_a_file_keeps_the_mapping_and_recognises_next_months(tmp_p
 
 
 def test_a_coordinator_maps_an_export_in_chromium_and_reaches_the_overview(browser, tmp_path, monkeypatch):
-    from playwright.sync_api import expect
-
     from browser import served, wait_drawn
+    from playwright.sync_api import expect
 
     monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
     export = write(tmp_path, "Case tool export.csv", CASE_TOOL)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import TEST_KEY
 from frictionless import Package
 
 from atlas.cli import main
 from atlas.ingest import datapackage, importer, upload
 from atlas.ingest.contract import TABLES
-from conftest import TEST_KEY
 
 
 @pytest.fixture(scope="module")

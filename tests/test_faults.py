@@ -28,13 +28,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-from atlas.ingest import importer
-from atlas.db import Atlas
 from browser import ROOT, served
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from test_load import StreamlitSession
+
+from atlas.db import Atlas
+from atlas.ingest import importer
 
 BIG_REFERRALS = 100_000  # the larger data set imported over the small community
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from atlas import formats, network, ties
+from atlas import formats, network
 from atlas.db import Atlas
 from atlas.filters import Filters
 from atlas.packs import board

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from atlas.ingest import archive, hmis, importer
 from conftest import TEST_KEY
 from hmis_export import MAPPING, Export, small_export
 from test_import import run_atlas
+
+from atlas.ingest import archive, hmis
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_locations_match_by_name_common_name_case_and_spacing_and_by_alias(tmp_p
     written = {"name": "North Family Shelter", "common": "NFS", "case": "NORTH family SHELTER",
                "spacing": "  North   Family Shelter ", "alias": "the old north shelter", "ambiguous": "Twin",
                "typo": "Nort Family Shelter"}
-    for i, (why, where) in enumerate(written.items()):
+    for why, where in written.items():
         x.add("Event", EventID=why, EnrollmentID="E", PersonalID="P", EventDate="2024-01-02", Event=10,
               LocationCrisisOrPHHousing=where)
     (tmp_path / "m.toml").write_text('[locations]\n"The  Old North Shelter" = "P1"\n"Twin" = "P9"\n')

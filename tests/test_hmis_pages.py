@@ -7,14 +7,14 @@ import os
 from pathlib import Path
 
 import pytest
+from browser import served, wait_drawn
+from conftest import TEST_KEY
+from hmis_export import MAPPING, small_export
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from atlas.db import Atlas
 from atlas.ingest import hmis
-from browser import served, wait_drawn
-from conftest import TEST_KEY
-from hmis_export import MAPPING, small_export
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = {"pages/overview.py": (), "pages/bottlenecks.py": (), "pages/need_capacity.py": ("needs.csv",),
@@ -157,9 +157,9 @@ def test_a_coordinator_uploads_an_export_zip_in_chromium_and_sees_the_overview(b
         labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
         shown = dict(zip([label.strip() for label in labels], values.all_inner_texts()))
         with Atlas(database) as db:
-            from atlas import overview
-            from atlas.filters import Filters, period_bounds
             import pandas as pd
+
+            from atlas.filters import period_bounds
 
             extent = db.query("data_extent").iloc[0]
             first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))

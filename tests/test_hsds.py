@@ -10,11 +10,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from atlas.ingest import hsds, importer, upload
-from atlas.db import Atlas
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from test_import import run_atlas
+
+from atlas.db import Atlas
+from atlas.ingest import hsds, importer, upload
 
 EXAMPLE = Path(__file__).resolve().parent / "data" / "hsds-example"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
 
 from atlas import config
-from atlas.ingest import importer
 from atlas.db import Atlas
-from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
+from atlas.ingest import importer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,10 +28,9 @@ from pathlib import Path
 
 import pytest
 import websockets
+from browser import served
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-from browser import served
 
 SESSIONS = int(os.environ.get("ATLAS_LOAD_SESSIONS", 25))  # fewer or shorter, for a quick local try
 DURATION = float(os.environ.get("ATLAS_LOAD_SECONDS", 60))  # seconds of switching pages
@@ -80,7 +79,7 @@ class StreamlitSession:
         self.widgets: dict[str, tuple[str, list[str]]] = {}  # selectbox label -> (widget id, options)
         self.region: str | None = None  # the Region filter this session has chosen (None: untouched)
 
-    async def __aenter__(self) -> "StreamlitSession":
+    async def __aenter__(self) -> StreamlitSession:
         # no websocket pings: a browser does not send them either, and under load a late pong would
         # count as a session failure that no visitor sees
         self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
@@ -258,7 +257,7 @@ async def visitor(url: str, number: int, start: float, stop_at: float, deadline:
                     session.region = rng.choice(session.widgets["Region"][1])
     except TimeoutError:
         log.failure = f"a run of /{page} was still unfinished at the test's deadline"
-    except Exception as error:  # noqa: BLE001 — any way a session breaks is a failure to report
+    except Exception as error:  # any way a session breaks is a failure to report
         log.failure = f"{type(error).__name__}: {error}"
     return log
 

@@ -27,13 +27,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
 from atlas import need
-from atlas.ingest import importer
 from atlas.db import Atlas
 from atlas.filters import Filters
-
-from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
+from atlas.ingest import importer
 
 Q1 = {"start": "2024-01-01", "end": "2024-03-31"}
 Z = 1.959964

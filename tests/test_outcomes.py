@@ -183,7 +183,7 @@ def test_every_total_is_a_sum_of_shown_programs_whatever_the_filters(demo):
                 (shown_everywhere["region"] == region)
                 & ((shown_everywhere["service_type"] == service) if service else True)])
             assert view.selection["exits"] == programs["exits"].sum()
-            for key, column in (("service_type", "service_type"), ("funder", "funder"), ("agency", "agency_id")):
+            for key, _column in (("service_type", "service_type"), ("funder", "funder"), ("agency", "agency_id")):
                 groups = view.by[key]
                 assert groups["exits"].sum() == programs["exits"].sum()
                 assert groups["positive"].sum() == programs["positive"].sum()

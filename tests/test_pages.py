@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-
 from pathlib import Path
 
 import pytest
+from conftest import each_section
 from streamlit.testing.v1 import AppTest
 
 from atlas import need, network
-from conftest import each_section
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",
@@ -384,9 +383,9 @@ def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
     import pandas as pd
 
     from atlas import config, outcomes
-    from atlas.packs import funder as report
     from atlas.db import Atlas
     from atlas.filters import Filters
+    from atlas.packs import funder as report
 
     at = run_app("pages/outcomes.py")  # a page run by switch_page sees the open period
     with Atlas(demo_db) as db:

@@ -31,14 +31,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SMALL_COMMUNITY, TEST_KEY, each_section, write_files
 from streamlit.testing.v1 import AppTest
 
 from atlas import network, outcomes, overview, suppression
-from atlas.packs import funder as report
-from atlas.ingest import importer
 from atlas.db import Atlas
 from atlas.filters import Filters, reporting_periods
-from conftest import SMALL_COMMUNITY, TEST_KEY, each_section, write_files
+from atlas.ingest import importer
+from atlas.packs import funder as report
 
 M = 11
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -117,7 +117,7 @@ def small(n) -> bool:
 def test_reporting_periods_are_whole_disjoint_and_compared_with_one_another(length):
     periods = reporting_periods(dt.date(2022, 2, 14), dt.date(2025, 11, 3), length)
     spans = sorted((start, end) for _, start, end in periods)
-    for (s1, e1), (s2, e2) in itertools.pairwise(spans):
+    for (_, e1), (s2, _) in itertools.pairwise(spans):
         assert e1 + dt.timedelta(days=1) == s2, "consecutive, never overlapping"
     assert spans[-1][1] <= dt.date(2025, 11, 3), "only periods that have ended"
     offered = set(spans)

@@ -7,15 +7,14 @@ A1 and A2 2024-03-31, A5 2024-03-21, A3 and A6 2024-03-14 09:00 (R10), A4 2024-0
 from __future__ import annotations
 
 import io
-import shutil
 
 import pandas as pd
 import pytest
+from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
 from atlas import quality
-from atlas.ingest import importer
 from atlas.db import Atlas
-from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
+from atlas.ingest import importer
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +93,9 @@ def test_completeness_per_column(db):
 
 def test_an_empty_database_has_nothing_to_report(tmp_path):
     database = tmp_path / "atlas.duckdb"
-    from atlas.ingest import hsds
     from test_hsds import EXAMPLE
+
+    from atlas.ingest import hsds
 
     hsds.import_directory(EXAMPLE, database, TEST_KEY)  # a directory: agencies and programs, no referrals
     with Atlas(database) as atlas:

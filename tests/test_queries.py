@@ -9,7 +9,6 @@ import datetime as dt
 import math
 
 import duckdb
-
 import pandas as pd
 import pytest
 

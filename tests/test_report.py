@@ -12,14 +12,14 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HOSTILE_NAME, SMALL_COMMUNITY, TEST_KEY, write_files
 
 from atlas import outcomes
-from atlas.packs import funder as report
-from atlas.ingest import importer
 from atlas.cli import main
 from atlas.db import Atlas
 from atlas.filters import Filters, period_bounds
-from conftest import HOSTILE_NAME, SMALL_COMMUNITY, TEST_KEY, write_files
+from atlas.ingest import importer
+from atlas.packs import funder as report
 
 M = 11
 HOSTILE_FUNDER = '=HYPERLINK("http://evil.example/x","click") <b>bold</b>'

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
 
 from atlas import catalog
 from atlas.ingest import importer
-from conftest import SMALL_COMMUNITY, TEST_KEY, table, write_files
 
 # referral_months as the raw rows say it should be (compared both ways round by _both_ways).
 REFERRAL_MONTHS = """
@@ -423,8 +423,8 @@ def test_journey_queries_read_the_stored_journeys_at_the_default_gap(demo_db, qu
         default, other = scanned(), scanned(journey_gap_days=29.99)
     finally:
         con.close()
-    reads = lambda plan, table: re.search(rf"Table: (\w+\.)*{table}\b", plan) is not None  # noqa: E731
-    windowed = lambda plan: re.search(r"\bWindow\b", plan, re.IGNORECASE) is not None  # noqa: E731
+    reads = lambda plan, table: re.search(rf"Table: (\w+\.)*{table}\b", plan) is not None
+    windowed = lambda plan: re.search(r"\bWindow\b", plan, re.IGNORECASE) is not None
     assert reads(default, "journey_facts") and not windowed(default)  # no journey worked out again
     # the work list reads the referrals of its own few journeys only, for the agencies they involve
     assert not reads(default, "referrals") or query == "unheld_journeys"

@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import expect
-
 from browser import free_port, served, wait_drawn
+from playwright.sync_api import expect
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 

@@ -20,13 +20,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import TEST_KEY
 
 from atlas import catalog, demo
 from atlas.ingest import importer, sources, streamed, validate
 from atlas.ingest.formats import write_folder
 from atlas.ingest.pseudonym import pads, pseudonymise
 from atlas.progress import Progress, Step, TextBar
-from conftest import TEST_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_BLOCKS = 8 << 10  # 8 KiB: the referrals file of 3,000 rows is read in about 40 batches

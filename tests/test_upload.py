@@ -15,15 +15,14 @@ import time
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
-
-from atlas.ingest import importer, upload, validate
-from atlas.ingest.contract import TABLES
-from atlas.db import Atlas
-from atlas.ingest.sources import read_file, read_folder
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from xlsx import write_xlsx
+
+from atlas.db import Atlas
+from atlas.ingest import importer, upload, validate
+from atlas.ingest.contract import TABLES
+from atlas.ingest.sources import read_file, read_folder
 
 AGENCIES = "agency_id,name,sector,region\n007,Café Ünïcode,nonprofit,North\nA2,Two,faith,South\n"
 EXPECTED = [{"agency_id": "007", "name": "Café Ünïcode", "sector": "nonprofit", "region": "North"},
@@ -461,7 +460,7 @@ def test_readers_keep_working_during_imports(base_db, tmp_path, small_files):
                 with Atlas(base_db) as db:
                     counts.add(int(db.query("data_extent")["referrals"].iloc[0]))
                     db.query("referral_funnel")
-            except Exception as error:  # noqa: BLE001 - any failure is the test's failure
+            except Exception as error:  # any failure is the test's failure
                 errors.append(error)
 
     threads = [threading.Thread(target=browse) for _ in range(3)]

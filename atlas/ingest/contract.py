@@ -8,7 +8,7 @@ contract is stated once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 SECTORS = ("government", "nonprofit", "faith", "health", "education", "business", "justice", "community")
 SERVICE_TYPES = (

@@ -38,10 +38,10 @@ import pandas as pd
 import pyarrow as pa
 
 from atlas import catalog, db
-from atlas.progress import NOWHERE, Part, Progress
 from atlas.ingest import sources, validate
-from atlas.ingest.contract import OUTCOMES, TABLES, HOUSING_OUTCOMES, outcome_polarity
+from atlas.ingest.contract import HOUSING_OUTCOMES, OUTCOMES, TABLES, outcome_polarity
 from atlas.ingest.pseudonym import pads, pseudonymise
+from atlas.progress import NOWHERE, Part, Progress
 
 MODES = ("replace", "append")
 ON_CONFLICT = ("refuse", "update")

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas import catalog, progress as progress_
+from atlas import catalog
+from atlas import progress as progress_
 from atlas.ingest import importer, sources, validate
 from atlas.ingest.contract import TABLES
 from atlas.ingest.pseudonym import pads
@@ -111,7 +112,7 @@ def _ahead(items, depth: int = 2):
                 if not hand(None, item):
                     return
             hand(None, end)
-        except BaseException as error:  # noqa: BLE001 - handed to the caller
+        except BaseException as error:  # handed to the caller
             hand(error, None)
 
     thread = threading.Thread(target=run, name="atlas-import-read", daemon=True)

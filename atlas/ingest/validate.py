@@ -25,8 +25,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.ingest.contract import (ORDERS, PII_COLUMN_PATTERNS, PII_TABLES, REFERENCES, TABLES, Column, Order,
-                            Reference, Table)
+from atlas.ingest.contract import (
+    ORDERS,
+    PII_COLUMN_PATTERNS,
+    PII_TABLES,
+    REFERENCES,
+    TABLES,
+    Column,
+    Order,
+    Reference,
+    Table,
+)
 
 if TYPE_CHECKING:
     from atlas.ingest.sources import RawTable
@@ -701,7 +710,7 @@ def compare_stored(name: str, frame: pd.DataFrame, stored: pd.DataFrame, file: s
                    "replace stored ones.")
         secret = TABLES[name].column(column).pseudonymise
         problems += [dataclasses.replace(p, severity="warning" if update else "error") for p in _rows(
-            file, column, "append_conflict", conflict, shown, limit, lambda p: (
+            file, column, "append_conflict", conflict, shown, limit, lambda p, column=column, secret=secret, was=was, fix=fix: (
                 f"The database already holds {label(p)}, with a different {column}"
                 + (" (stored pseudonymised, so not shown): check the file, and that the key is the one "
                    "used before. " if secret else f", {was.iat[p]!r}. ") + fix))]

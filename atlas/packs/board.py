@@ -31,7 +31,7 @@ from atlas import accountability, formats, network, ties
 from atlas.escape import html as esc
 from atlas.filters import Filters, reporting_periods
 from atlas.ingest.contract import label
-from atlas.packs.render import TEMPLATES, ReportError, chart_images, pdf  # noqa: F401 (the pack's API)
+from atlas.packs.render import TEMPLATES, ReportError, chart_images, pdf  # the pack's API
 
 PICTURE_WIDTH = 1000  # px of the SVG pictures (they scale to the page)
 TOP_ROWS = 10  # rows of each table printed

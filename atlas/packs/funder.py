@@ -24,9 +24,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import exports, formats, outcomes
-from atlas.packs.render import TEMPLATES, ReportError, chart_images, chromium_path, pdf  # noqa: F401 (the pack's API)
 from atlas.ingest import contract
 from atlas.outcomes import Outcomes
+from atlas.packs.render import TEMPLATES, ReportError, chart_images, chromium_path, pdf  # noqa: F401 (the pack's API)
 
 PACK_CHARTS = {  # key of view.figures -> the caption printed under it
     "by_service_type": "Each dot is a service type's positive-exit rate, the bar its 95% interval; the dashed line "
