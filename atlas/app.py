@@ -19,11 +19,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from atlas import audience, catalog, config, escape, formats
+from atlas import audience, catalog, config, escape, formats, vocab
 from atlas.audience import Audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
 from atlas.filters import PERIODS, Filters, period_bounds, reporting_periods
-from atlas.ingest import contract
 
 
 def _warm_up() -> None:
@@ -48,7 +47,7 @@ def _run(version: tuple, name: str, params: tuple) -> pd.DataFrame:
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)  # not pickled: views hold Stylers; pages only read them
 def _view(version: tuple, audience_key: str, builder: str, args: tuple, kwargs: tuple):
     module, function = builder.split(".")
-    return getattr(import_module(f"atlas.{module}"), function)(CachedAtlas(database()), *args, **dict(kwargs))
+    return getattr(import_module(f"atlas.views.{module}"), function)(CachedAtlas(database()), *args, **dict(kwargs))
 
 
 BUILDERS = frozenset({"overview.build", "bottlenecks.build", "need.build", "network.build", "outcomes.build",
@@ -57,7 +56,7 @@ BUILDERS = frozenset({"overview.build", "bottlenecks.build", "need.build", "netw
 
 
 def view(builder: str, *args, **kwargs):
-    """A page's whole view, `atlas.<builder>(db, *args, **kwargs)`, cached per data version, viewer's
+    """A page's whole view, `atlas.views.<builder>(db, *args, **kwargs)`, cached per data version, viewer's
     protections (`Audience.cache_key`) and arguments, so a page shown again (another visitor, a widget
     that does not change it, a return visit) is not built again."""
     if builder not in BUILDERS:
@@ -191,8 +190,8 @@ def pin_key_column(data, column_config=None, column_order=None, hide_index: bool
 
 def chart(where, fig, *args, **kwargs):
     """A chart and, one click under it, the figures it draws as a table (its text alternative:
-    atlas.charts.figure_table), in `where` (st, a column or a tab); returns what st.plotly_chart returns."""
-    from atlas import charts
+    atlas.views.charts.figure_table), in `where` (st, a column or a tab); returns what st.plotly_chart returns."""
+    from atlas.views import charts
 
     drawn = where.plotly_chart(fig, *args, **kwargs)
     figures = charts.figure_table(fig)
@@ -208,14 +207,14 @@ def _map_component():
     """The network map as a Streamlit component drawn in the page (no frame): one module whose code is the same
     on every visit, so the browser loads it once per tab and each visit of the page only draws its data (a
     fresh srcdoc frame re-read vis-network each time)."""
-    from atlas import network  # igraph and friends load once, here or on the page
+    from atlas.views import network  # igraph and friends load once, here or on the page
 
     script, stylesheet = network.map_component_sources()
     return st.components.v2.component("atlas_network_map", js=script, css=stylesheet)
 
 
 def network_map(drawing, key: str):
-    """Draw a map (atlas.network.MapDrawing) in the page, its legend above it."""
+    """Draw a map (atlas.views.network.MapDrawing) in the page, its legend above it."""
     return _map_component()(data=drawing.data(), key=key, height="content")
 
 
@@ -235,7 +234,7 @@ def progress_bar(starting: str):
 
 def missing_data(page: str) -> None:
     """Say at the top of `page` which tables it uses were never loaded, and the file that adds each."""
-    from atlas import missing
+    from atlas.views import missing
 
     for note in missing.notes(_opened().query("data_extent").iloc[0], page):
         st.info(note, icon=":material/dataset:")
@@ -363,7 +362,7 @@ def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
         return [""] + choices.loc[choices["dimension"] == dimension, "value"].tolist()
 
     def label(value: str) -> str:
-        return contract.label(value) if value else "All"
+        return vocab.label(value) if value else "All"
 
     sb = st.sidebar
     sb.header("Filters")
@@ -475,7 +474,7 @@ def default_views(viewer: Audience, first: dt.date, last: dt.date) -> list[tuple
         filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
     else:
         filters, min_cell = Filters(*period_bounds(DEFAULT_PERIOD, first, last, None)), None
-    from atlas import network
+    from atlas.views import network
 
     views = {
         "bottlenecks": [("bottlenecks.build", (filters,), {"focus": None, "pathway_sector": None})],

@@ -302,9 +302,9 @@ def cmd_serve(args) -> int:
 def cmd_report(args) -> int:
     """The funder pack for a period (default: the last 12 months, as the Outcomes page opens) and,
     optionally, one funder; small numbers suppressed at the deployment's threshold."""
-    from atlas import outcomes
     from atlas.filters import Filters, period_bounds
     from atlas.packs import funder as report
+    from atlas.views import outcomes
 
     if args.board:
         return _board_report(args)

@@ -59,8 +59,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.ingest.contract import DECLINE_REASONS, OUTCOMES, SERVICE_TYPES, TABLES
+from atlas.contract import TABLES
 from atlas.progress import NOWHERE, Part, Progress
+from atlas.vocab import DECLINE_REASONS, OUTCOMES, SERVICE_TYPES
 
 # --------------------------------------------------------------------------------------------
 # The community's vocabulary

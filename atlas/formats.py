@@ -6,7 +6,7 @@ tooltips, exports and packs, so that the same figure reads the same wherever it 
 - Percentages: one decimal place, "50.3%"; a change between two percentages in points, "+0.4 pts". Chart axes
   tick whole percentages (ticks are a scale, not figures); hover labels write figures as here.
 - Counts: thousands separators, "12,345".
-- Codes (sectors, service types, outcomes, decline reasons): in words, "Mental health" (atlas.ingest.contract.label).
+- Codes (sectors, service types, outcomes, decline reasons): in words, "Mental health" (atlas.vocab.label).
 - Nothing to show: "—".
 
 (Not to be confused with atlas/ingest/formats.py, which reads the dates of imported files.)
@@ -89,7 +89,7 @@ def change(value) -> str:
 
 def words(code) -> str:
     """A sector, service type or other code in words: mental_health → Mental health."""
-    from atlas.ingest.contract import label
+    from atlas.vocab import label
 
     return MISSING if _missing(code) else label(str(code))
 

@@ -35,9 +35,9 @@ def _database(agencies: int, referrals: int):
 def run() -> dict:
     import pandas as pd
 
-    from atlas import network
     from atlas.db import Atlas
     from atlas.filters import Filters, period_bounds, reporting_periods
+    from atlas.views import network
 
     out = {"date": dt.datetime.now().isoformat(timespec="minutes"), "networks": {}}
     for name, (agencies, referrals) in NETWORKS.items():

@@ -13,7 +13,7 @@ small database): `figures(page, ...)` on either side gives a dict of DataFrames 
 - bottlenecks: referral_funnel, stage_durations, agency_bottlenecks
 - need: need_vs_capacity (need, demand, capacity, unmet need, utilization per region/service/month)
 - network: network_edges (flow weights and the tie they run along), network_agencies (sent, received),
-  and per agency in/out degree and strength (Atlas computes those in atlas.network.score)
+  and per agency in/out degree and strength (Atlas computes those in atlas.views.network.score)
 - outcomes: outcomes_by_program (exits, positive exits, rate, Wilson interval, suppression)
 """
 
@@ -40,7 +40,7 @@ MIN_CELL = 11
 # ------------------------------------------------------------------------------------------------
 
 def _clock(end: dt.date | None, as_of: pd.Timestamp) -> dt.datetime:
-    """As atlas.overview._clock: stalled is judged at the period's end, never after the data's as-of."""
+    """As atlas.views.overview._clock: stalled is judged at the period's end, never after the data's as-of."""
     if end is None:
         return as_of.to_pydatetime()
     return min(dt.datetime.combine(end, dt.time.max), as_of.to_pydatetime())

@@ -3,7 +3,8 @@ hand-offs and the sectors that turn each other down."""
 
 import streamlit as st
 
-from atlas import accountability, app, escape, formats
+from atlas import app, escape, formats
+from atlas.views import accountability
 
 viewer = app.page_audience("accountability")
 app.require_database()

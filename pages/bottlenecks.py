@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from atlas import app, bottlenecks, escape, formats
+from atlas import app, escape, formats
+from atlas.views import bottlenecks
 
 viewer = app.page_audience("bottlenecks")
 app.require_database()

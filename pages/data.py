@@ -4,9 +4,10 @@ data's quality, and see the imports that built the database."""
 import pandas as pd
 import streamlit as st
 
-from atlas import app, config, escape, formats, quality
+from atlas import app, config, escape, formats
+from atlas.contract import TABLES
 from atlas.ingest import columns, importer, upload
-from atlas.ingest.contract import TABLES
+from atlas.views import quality
 
 app.page_audience("data")
 damaged = app.unreadable_database()  # a file that cannot be read: this page can replace it

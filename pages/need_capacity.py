@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from atlas import app, escape, need
+from atlas import app, escape
+from atlas.views import need
 
 viewer = app.page_audience("need_capacity")
 app.require_database()

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from atlas import app, config, escape, formats, network, resilience
-from atlas.ingest.contract import label
+from atlas import app, config, escape, formats
 from atlas.packs import board
+from atlas.views import network, resilience
+from atlas.vocab import group_label
 
 viewer = app.page_audience("network")
 app.require_database()
@@ -41,10 +42,10 @@ if mode in network.SUMMARY_BY:
     groups = list(summary.nodes["group"])
     opened = st.selectbox(f"Open the agency map of one {kind}", [""] + groups, key=f"map_group_{mode}",
                           format_func=lambda g: f"Every {kind} (the whole network)" if not g else
-                          (label(g) if mode == "sector" else g))
+                          group_label(mode, g))
     group = (mode, opened) if opened else None
     if group is not None:
-        st.subheader(f"Agencies of {escape.markdown(label(opened) if mode == 'sector' else opened)}")
+        st.subheader(f"Agencies of {escape.markdown(group_label(mode, opened))}")
 
 with st.expander("Map settings: layers, sizes, how many flows", expanded=not viewer.restricted):
     # two rows, so that every pill and every choice reads whole at a laptop's width (in one row of five the

@@ -3,8 +3,9 @@ the funder pack to take away."""
 
 import streamlit as st
 
-from atlas import app, config, escape, formats, outcomes
+from atlas import app, config, escape, formats
 from atlas.packs import funder as report
+from atlas.views import outcomes
 
 viewer = app.page_audience("outcomes")
 app.require_database()

@@ -1,5 +1,5 @@
 -- name: housing_returns
--- purpose: Returns to homelessness after a positive housing exit: of the clients housed in the latest stretch of time that can be followed in full for 6, 12 or 24 months, how many had a returned_to_homelessness exit within that time (raw counts; atlas.suppression protects them).
+-- purpose: Returns to homelessness after a positive housing exit: of the clients housed in the latest stretch of time that can be followed in full for 6, 12 or 24 months, how many had a returned_to_homelessness exit within that time (raw counts; atlas.views.suppression protects them).
 -- grain: one row per (agency, program, horizon_months) of the clients' first positive housing exit in that horizon's window, housed_from to housed_to: the window_months ending horizon_months before as_of, so every client counted was followed for the whole horizon
 -- params:
 --   region text: region of the agency of the housing exit; empty = all

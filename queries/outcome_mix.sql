@@ -1,5 +1,5 @@
 -- name: outcome_mix
--- purpose: Exits per program and outcome: the cells the Funders page's rates, outcome mix and totals are built from (raw counts; atlas.suppression protects them).
+-- purpose: Exits per program and outcome: the cells the Funders page's rates, outcome mix and totals are built from (raw counts; atlas.views.suppression protects them).
 -- grain: one row per (agency, program, outcome) with at least one exit in the period; program empty = exits recorded against the agency only
 -- params:
 --   start date: first day of the period, on achieved_on (inclusive); empty = from the first exit

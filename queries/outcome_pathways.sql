@@ -1,5 +1,5 @@
 -- name: outcome_pathways
--- purpose: Exits and positive exits per program by the agency that referred the client in (raw counts; atlas.suppression protects them).
+-- purpose: Exits and positive exits per program by the agency that referred the client in (raw counts; atlas.views.suppression protects them).
 -- grain: one row per (agency, program, referring agency) with at least one exit in the period; the referring agency is that of the client's latest referral to the exiting agency from another agency, made on or before the exit day; none on record = referrer_kind 'none'
 -- params:
 --   start date: first day of the period, on achieved_on (inclusive); empty = from the first exit

@@ -1,5 +1,5 @@
 -- name: outcome_quarters
--- purpose: Exits and positive exits per program and calendar quarter, for the Funders page's trend (raw counts; atlas.suppression protects them).
+-- purpose: Exits and positive exits per program and calendar quarter, for the Funders page's trend (raw counts; atlas.views.suppression protects them).
 -- grain: one row per (agency, program, quarter) with at least one exit in the period; program empty = exits recorded against the agency only
 -- params:
 --   start date: first day of the period, on achieved_on (inclusive); empty = from the first exit

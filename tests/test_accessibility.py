@@ -540,7 +540,7 @@ MIN_DELTA_E = 10  # well apart at a glance (2.3 is just noticeable)
 def test_palettes_are_told_apart_with_each_colour_vision_deficiency():
     """The map's sectors and flows and the charts' referral statuses stay at least MIN_DELTA_E apart under simulated
     protanopia, deuteranopia and tritanopia (and with typical vision); the sectors also differ by shape."""
-    from atlas import charts, network
+    from atlas.views import charts, network
 
     palettes = {"sectors": network.SECTOR_COLOURS, "flows": network.FLOW_COLOURS,
                 "statuses": {k: charts.COLORS[k] for k in ("accepted", "declined", "pending")}}
@@ -558,16 +558,17 @@ def test_palettes_are_told_apart_with_each_colour_vision_deficiency():
 
 def test_every_chart_has_a_title_and_its_figures_as_a_table(demo_db):
     """A person who cannot see a chart gets its figures: every chart the pages draw has a title that says what it
-    shows and a table of its figures (atlas.charts.figure_table, one click under the chart through app.chart), and
+    shows and a table of its figures (atlas.views.charts.figure_table, one click under the chart through app.chart), and
     the table holds the figures the chart draws, written as the pages write them."""
     import datetime as dt
     import re
 
     import plotly.graph_objects as go
 
-    from atlas import accountability, bottlenecks, charts, formats, need, outcomes, overview
+    from atlas import formats
     from atlas.db import Atlas
     from atlas.filters import Filters
+    from atlas.views import accountability, bottlenecks, charts, need, outcomes, overview
 
     with Atlas(demo_db) as db:
         extent = db.query("data_extent").iloc[0]

@@ -15,10 +15,10 @@ import pytest
 from conftest import TEST_KEY, each_section, write_files
 from streamlit.testing.v1 import AppTest
 
-from atlas import accountability
 from atlas.db import Atlas
 from atlas.filters import Filters
 from atlas.ingest import importer
+from atlas.views import accountability
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 AS_OF = dt.datetime(2024, 3, 31)

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HMAC_KEY = "agreement-test-key-0123456789abcdef0123456789abcdef"
 TOLERANCE = 1e-9
 
-# From the spec and the import contract, not from atlas.ingest.contract, so that a wrong list there shows.
+# From the spec and the import contract, not from atlas.contract, so that a wrong list there shows.
 Z = 1.959964
 POSITIVE_OUTCOMES = frozenset({
     "housed_permanent", "housed_temporary", "employed", "income_increased", "education_enrolled",

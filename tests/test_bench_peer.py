@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from atlas import network
 from atlas.db import Atlas
 from atlas.filters import Filters, period_bounds
+from atlas.views import network
 from bench import peer
 from bench.data import export_parquet
 

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import escape, formats, network, ties
+from atlas import escape, formats
 from atlas.cli import main
 from atlas.db import Atlas
 from atlas.filters import Filters
 from atlas.packs import board
+from atlas.views import network, ties
 
 M = 11  # the deployment default the board sees
 
@@ -114,7 +115,7 @@ def test_the_packs_figures_are_the_boards_screen(demo_db):
                and f"**{formats.percent(real.unagreed_share)}** of the referrals shown" in line
                and f"**{real.dormant:,}** of {real.ties:,} declared partnerships" in line for line in pack.reading)
     # who holds the case: the Overview's network-level figures, under the same rule
-    from atlas import accountability
+    from atlas.views import accountability
 
     with Atlas(demo_db) as db:
         passed = accountability.headline(db, period, min_cell=M)

@@ -30,10 +30,10 @@ import plotly.graph_objects as go
 import pytest
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
-from atlas import flows, queues
 from atlas.db import Atlas
 from atlas.ingest import importer
 from atlas.ingest.pseudonym import pseudonym
+from atlas.views import flows, queues
 
 Q1 = {"start": "2024-01-01", "end": "2024-03-31"}
 

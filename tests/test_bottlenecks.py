@@ -13,9 +13,10 @@ import io
 import pandas as pd
 import pytest
 
-from atlas import bottlenecks, exports
+from atlas import exports
 from atlas.db import Atlas
 from atlas.filters import Filters
+from atlas.views import bottlenecks
 
 Q1 = Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
 
@@ -82,7 +83,7 @@ def test_a_period_of_whole_months_is_compared_with_as_many_months_before(preset,
 
 def test_a_quarter_s_month_charts_are_labelled_by_month(db):
     """Plotly labels a three-month axis by days ("Jan 1 2024, Jan 29, Feb 26") unless told otherwise."""
-    from atlas import charts
+    from atlas.views import charts
 
     trend = db.query("referral_trend", start="2024-01-01", end="2024-03-31")
     for figure in (charts.referral_trend(trend), bottlenecks.build(db, Q1).trend_chart):

@@ -11,8 +11,9 @@ import pytest
 from browser import DRAWN_MAP, choose, served, wait_drawn
 from playwright.sync_api import expect
 
-from atlas import formats, outcomes
+from atlas import formats
 from atlas.db import Atlas
+from atlas.views import outcomes
 
 
 @pytest.fixture(scope="module")

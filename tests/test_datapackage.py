@@ -10,8 +10,8 @@ from conftest import TEST_KEY
 from frictionless import Package
 
 from atlas.cli import main
+from atlas.contract import TABLES
 from atlas.ingest import datapackage, importer, upload
-from atlas.ingest.contract import TABLES
 
 
 @pytest.fixture(scope="module")

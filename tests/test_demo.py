@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from atlas import demo
-from atlas.ingest.contract import ORDERS, POSITIVE_OUTCOMES, REFERENCES, TABLES
+from atlas.contract import ORDERS, REFERENCES, TABLES
+from atlas.vocab import POSITIVE_OUTCOMES
 
 REFERRALS, AGENCIES, REGIONS = 20_000, 150, 6
 START, MONTHS = datetime.date(2023, 1, 1), 36

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from atlas.ingest.contract import TABLES
+from atlas.contract import TABLES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

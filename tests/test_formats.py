@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from atlas import formats, network
+from atlas import formats
 from atlas.db import Atlas
 from atlas.filters import Filters
 from atlas.packs import board
+from atlas.views import network
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -96,7 +96,7 @@ def test_every_page_works_on_an_hmis_only_import_and_says_what_is_missing(hmis_d
 def test_missing_data_names_the_file_for_each_table():
     import pandas as pd
 
-    from atlas import missing
+    from atlas.views import missing
 
     empty = pd.Series({"referrals": 5, "partnerships": 0, "need_rows": 0, "capacity_rows": 3, "outcomes": 0})
     assert [n.split("**")[1] for n in missing.notes(empty, "overview")] == ["partnerships.csv", "outcomes.csv"]
@@ -110,8 +110,8 @@ def test_victim_service_organizations_are_protected_like_the_contract_flag(hmis_
     for directors either, its referrals counted only in the totals."""
     import duckdb
 
-    from atlas import network
     from atlas.filters import Filters
+    from atlas.views import network
 
     con = duckdb.connect(str(hmis_db), read_only=True)
     try:

@@ -25,7 +25,8 @@ from browser import DRAWN_MAP, open_expander, open_expanders, served, wait_drawn
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from playwright.sync_api import expect
 
-from atlas.ingest import contract, importer
+from atlas import contract
+from atlas.ingest import importer
 
 # An address no test machine reaches (TEST-NET-3): a request to it is a leak, caught by the page's route.
 ELSEWHERE = "http://203.0.113.9"

@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas import catalog
+from atlas import catalog, contract
 from atlas.catalog import QueryError
 from atlas.db import Atlas
-from atlas.ingest import contract
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",

@@ -29,17 +29,17 @@ import plotly.graph_objects as go
 import pytest
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
-from atlas import need
 from atlas.db import Atlas
 from atlas.filters import Filters
 from atlas.ingest import importer
+from atlas.views import need
 
 Q1 = {"start": "2024-01-01", "end": "2024-03-31"}
 Z = 1.959964
 
 
 def wilson(successes: float, n: float) -> float:
-    """Lower end of the 95 % Wilson interval, written out independently of atlas.need."""
+    """Lower end of the 95 % Wilson interval, written out independently of atlas.views.need."""
     p, z2 = successes / n, Z * Z
     return (p + z2 / (2 * n) - Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n)
 

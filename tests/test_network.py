@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import network
 from atlas.db import Atlas
 from atlas.filters import Filters
+from atlas.views import network
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def test_scores_without_the_cut_off_lists_are_the_same_scores(db):
 def test_partnership_quality_as_checked_by_hand(small_db):
     """conftest's partnerships in the first quarter of 2024: A1-A3's protocol ended in 2023; A1-A2 carried R01
     and R13, A3-A1 (informal, from March) the three A1->A3 referrals, A1-A5 R05, A4-A2 none."""
-    from atlas import ties
+    from atlas.views import ties
 
     with Atlas(small_db) as db:
         frame = db.query("partnership_quality", start="2024-01-01", end="2024-03-31")
@@ -203,7 +203,7 @@ def test_partnership_quality_as_checked_by_hand(small_db):
 
 
 def test_low_trust_heavy_ties_and_small_counts_for_the_board():
-    from atlas import ties
+    from atlas.views import ties
 
     frame = pd.DataFrame({"agency_a": ["A", "B", "C"], "agency_b": ["X", "Y", "Z"], "kind": ["formal"] * 3,
                           "instrument": ["mou"] * 3, "trust": [1, 2, 4], "value": [2, None, 4],

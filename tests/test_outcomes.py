@@ -1,4 +1,4 @@
-"""The Funders' Outcomes view (atlas/outcomes.py): hand-checked on the small community, whose exits sit
+"""The Funders' Outcomes view (atlas/views/outcomes.py): hand-checked on the small community, whose exits sit
 exactly on the thresholds (tests/conftest.py), and checked on the demo for what no view may show.
 
 Small community, whole data, min_cell 11:
@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import outcomes, suppression
 from atlas.db import Atlas
 from atlas.filters import Filters
+from atlas.views import outcomes, suppression
 
 M = 11
 

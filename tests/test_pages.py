@@ -16,7 +16,7 @@ import pytest
 from conftest import each_section
 from streamlit.testing.v1 import AppTest
 
-from atlas import need, network
+from atlas.views import need, network
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",
@@ -318,7 +318,7 @@ def test_network_page_closure_and_change(run_app):
 def test_data_page_templates_limit_quality_and_history(run_app):
     at = run_app("pages/data.py")
     labels = [b.proto.label for b in at.get("download_button")]
-    from atlas.ingest.contract import TABLES
+    from atlas.contract import TABLES
 
     for table in TABLES:
         assert f"Download the {table} template (CSV)" in labels
@@ -382,10 +382,11 @@ def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
 
     import pandas as pd
 
-    from atlas import config, outcomes
+    from atlas import config
     from atlas.db import Atlas
     from atlas.filters import Filters
     from atlas.packs import funder as report
+    from atlas.views import outcomes
 
     at = run_app("pages/outcomes.py")  # a page run by switch_page sees the open period
     with Atlas(demo_db) as db:
@@ -417,9 +418,10 @@ def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
 
 
 def test_outcomes_page_for_one_funder_by_program(run_app, demo_db):
-    from atlas import config, outcomes
+    from atlas import config
     from atlas.db import Atlas
     from atlas.filters import Filters
+    from atlas.views import outcomes
 
     with Atlas(demo_db) as db:
         funder = outcomes.build(db, Filters(), min_cell=config.min_cell()).funders[0]

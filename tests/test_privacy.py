@@ -34,11 +34,11 @@ import pytest
 from conftest import SMALL_COMMUNITY, TEST_KEY, each_section, write_files
 from streamlit.testing.v1 import AppTest
 
-from atlas import network, outcomes, overview, suppression
 from atlas.db import Atlas
 from atlas.filters import Filters, reporting_periods
 from atlas.ingest import importer
 from atlas.packs import funder as report
+from atlas.views import network, outcomes, overview, suppression
 
 M = 11
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")

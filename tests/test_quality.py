@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
-from atlas import quality
 from atlas.db import Atlas
 from atlas.ingest import importer
+from atlas.views import quality
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from conftest import HOSTILE_NAME, SMALL_COMMUNITY, TEST_KEY, write_files
 
-from atlas import outcomes
 from atlas.cli import main
 from atlas.db import Atlas
 from atlas.filters import Filters, period_bounds
 from atlas.ingest import importer
 from atlas.packs import funder as report
+from atlas.views import outcomes
 
 M = 11
 HOSTILE_FUNDER = '=HYPERLINK("http://evil.example/x","click") <b>bold</b>'

@@ -24,11 +24,11 @@ import duckdb
 import pytest
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 
-from atlas import resilience
 from atlas.db import Atlas
 from atlas.demo import PLANTED
 from atlas.filters import Filters
 from atlas.ingest import importer
+from atlas.views import resilience
 
 Q1 = Filters(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
 Y2023 = Filters(dt.date(2023, 1, 1), dt.date(2023, 12, 31))

@@ -1,4 +1,4 @@
-"""Small-cell suppression (atlas/suppression.py), checked like an attacker would.
+"""Small-cell suppression (atlas/views/suppression.py), checked like an attacker would.
 
 Every protected table here is built to tempt: a total minus the one shown cell equals the hidden
 one, two small cells hide each other, a row and a column together pin a cell that each alone
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import suppression as sup
+from atlas.views import suppression as sup
 
 # --------------------------------------------------------------------------------------------
 # An independent exact solver

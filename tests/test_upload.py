@@ -19,9 +19,9 @@ import pytest
 from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from xlsx import write_xlsx
 
+from atlas.contract import TABLES
 from atlas.db import Atlas
 from atlas.ingest import importer, upload, validate
-from atlas.ingest.contract import TABLES
 from atlas.ingest.sources import read_file, read_folder
 
 AGENCIES = "agency_id,name,sector,region\n007,Café Ünïcode,nonprofit,North\nA2,Two,faith,South\n"

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from atlas.ingest.contract import TABLES
+from atlas.contract import TABLES
 from atlas.ingest.sources import read_file, read_folder
 from atlas.ingest.validate import Problem, check, format_report, problems_frame, summary, validate
 

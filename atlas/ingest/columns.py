@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from atlas.contract import TABLES
 from atlas.ingest import sources
-from atlas.ingest.contract import DECLINE_REASONS, SECTORS, TABLES
 from atlas.ingest.validate import ROWS_LISTED, Problem
+from atlas.vocab import DECLINE_REASONS, SECTORS
 
 # Date and time formats a person can choose, as written in the page, and how each is read.
 DATE_FORMATS = {

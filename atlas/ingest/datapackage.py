@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from atlas.ingest.contract import REFERENCES, TABLES, Column
+from atlas.contract import REFERENCES, TABLES, Column
 
 # Contract type -> Table Schema type (and format). Timestamps are written as `atlas demo --csv` writes
 # them; the contract also accepts HH:MM without seconds, which a Frictionless pattern cannot say as well.

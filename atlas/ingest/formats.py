@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas.ingest.contract import TABLES
+from atlas.contract import TABLES
 
 _DATETIME_FORMATS = {"timestamp": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d", "month": "%Y-%m"}
 

@@ -46,9 +46,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from atlas.ingest import archive, importer, mappings, sources, validate
-from atlas.ingest.contract import OUTCOMES, SECTORS, SERVICE_TYPES
 from atlas.ingest.validate import ROWS_LISTED, Problem
 from atlas.progress import NOWHERE, Part, Progress
+from atlas.vocab import OUTCOMES, SECTORS, SERVICE_TYPES
 
 DEFAULT_MAPPING = Path(__file__).resolve().parent / "hmis_mapping.toml"
 SPEC = "HMIS CSV FY2024"

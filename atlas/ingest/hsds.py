@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from atlas.ingest import importer, mappings, sources
-from atlas.ingest.contract import SECTORS, SERVICE_TYPES
 from atlas.ingest.validate import ROWS_LISTED, Problem
 from atlas.progress import NOWHERE, Part, Progress
+from atlas.vocab import SECTORS, SERVICE_TYPES
 
 DEFAULT_MAPPING = Path(__file__).resolve().parent / "hsds_mapping.toml"
 

@@ -38,10 +38,11 @@ import pandas as pd
 import pyarrow as pa
 
 from atlas import catalog, db
+from atlas.contract import TABLES
 from atlas.ingest import sources, validate
-from atlas.ingest.contract import HOUSING_OUTCOMES, OUTCOMES, TABLES, outcome_polarity
 from atlas.ingest.pseudonym import pads, pseudonymise
 from atlas.progress import NOWHERE, Part, Progress
+from atlas.vocab import HOUSING_OUTCOMES, OUTCOMES, outcome_polarity
 
 MODES = ("replace", "append")
 ON_CONFLICT = ("refuse", "update")

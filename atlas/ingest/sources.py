@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from atlas.ingest.contract import TABLES, Table
+from atlas.contract import TABLES, Table
 from atlas.ingest.validate import ROWS_LISTED, VALUE_CHARS, Problem
 
 # The first bytes of file formats people save by mistake under a data file's name.

@@ -27,8 +27,8 @@ import pandas as pd
 
 from atlas import catalog
 from atlas import progress as progress_
+from atlas.contract import TABLES
 from atlas.ingest import importer, sources, validate
-from atlas.ingest.contract import TABLES
 from atlas.ingest.pseudonym import pads
 
 WHOLE = ("agencies", "programs")  # read whole, first: the other tables refer to them

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from atlas.contract import TABLES, Column
 from atlas.exports import safe_csv
 from atlas.ingest import archive, columns, hmis, hsds, importer, sources, validate
-from atlas.ingest.contract import TABLES, Column
 from atlas.progress import NOWHERE, Part, Progress
 
 STAGING_ROOT = Path(tempfile.gettempdir()) / "atlas-uploads"

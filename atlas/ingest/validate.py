@@ -25,17 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.ingest.contract import (
-    ORDERS,
-    PII_COLUMN_PATTERNS,
-    PII_TABLES,
-    REFERENCES,
-    TABLES,
-    Column,
-    Order,
-    Reference,
-    Table,
-)
+from atlas.contract import ORDERS, PII_COLUMN_PATTERNS, PII_TABLES, REFERENCES, TABLES, Column, Order, Reference, Table
 
 if TYPE_CHECKING:
     from atlas.ingest.sources import RawTable

@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import accountability, formats, network, ties
+from atlas import formats
 from atlas.escape import html as esc
 from atlas.filters import Filters, reporting_periods
-from atlas.ingest.contract import label
 from atlas.packs.render import TEMPLATES, ReportError, chart_images, pdf  # the pack's API
+from atlas.views import accountability, network, ties
+from atlas.vocab import group_label, label
 
 PICTURE_WIDTH = 1000  # px of the SVG pictures (they scale to the page)
 TOP_ROWS = 10  # rows of each table printed
@@ -380,7 +381,7 @@ def summary_picture(summary: network.SummaryView, title: str) -> go.Figure:
             hx, hy, angle = _arrowheads(x0[pick], y0[pick], x1[pick], y1[pick], sizes[b[pick]] + 4 / max(ppu, 1e-9))
             fig.add_scatter(x=hx, y=hy, mode="markers", showlegend=False, legendgroup="between", hoverinfo="skip",
                             marker=dict(symbol="triangle-up", size=6 + width * 1.8, angle=angle, color="#f3722c"))
-    names = [label(g) if summary.by == "sector" else str(g) for g in nodes["group"]]
+    names = [group_label(summary.by, g) for g in nodes["group"]]
     fig.add_scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=network.SUMMARY_BY[summary.by], hoverinfo="skip",
                     marker=dict(size=2 * sizes * ppu, color="#577590", line=dict(color="white", width=1)))
     fig.add_scatter(x=xy[:, 0], y=xy[:, 1] + sizes + 10 / max(ppu, 1e-9), mode="text", showlegend=False,

@@ -1,13 +1,13 @@
 """The funder pack: the Outcomes page to take away, as one self-contained HTML file, a PDF and a CSV.
 
-`pack(view)` turns an `atlas.outcomes.Outcomes` view (the very object the page renders, so the
+`pack(view)` turns an `atlas.views.outcomes.Outcomes` view (the very object the page renders, so the
 figures match) into:
 
 * **HTML**: one file, no external URL (a Content-Security-Policy forbids any), no script; charts are
   static SVG drawn by kaleido with the system Chromium and embedded as `data:` URIs, data text is
   escaped by Jinja's autoescaping;
 * **PDF**: that HTML printed by headless Chromium (`--print-to-pdf`), A4 with page numbers;
-* **CSV**: every aggregate table in long form (`atlas.outcomes.long_table`), formula cells
+* **CSV**: every aggregate table in long form (`atlas.views.outcomes.long_table`), formula cells
   neutralised by `atlas.exports.safe_csv`.
 
 Both Chromium uses look for `$ATLAS_CHROMIUM`, then `chromium` on the PATH, then /usr/bin/chromium.
@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import exports, formats, outcomes
-from atlas.ingest import contract
-from atlas.outcomes import Outcomes
+from atlas import exports, formats, vocab
 from atlas.packs.render import TEMPLATES, ReportError, chart_images, chromium_path, pdf  # noqa: F401 (the pack's API)
+from atlas.views import outcomes
+from atlas.views.outcomes import Outcomes
 
 PACK_CHARTS = {  # key of view.figures -> the caption printed under it
     "by_service_type": "Each dot is a service type's positive-exit rate, the bar its 95% interval; the dashed line "
@@ -100,7 +100,7 @@ def tables(view: Outcomes) -> dict[str, dict]:
     }
     programs = view.programs if view.funder else view.programs[~view.programs["suppressed"]]
     programs = programs.assign(
-        service=programs["service_type"].map(lambda s: "" if pd.isna(s) else contract.label(s)),
+        service=programs["service_type"].map(lambda s: "" if pd.isna(s) else vocab.label(s)),
         program=programs["program_name"].fillna(outcomes.NO_PROGRAM.lower()),
         shown=programs["suppressed"].map({True: "hidden: small numbers", False: ""}))
     out["programs"] = _table(programs, {"agency_name": "Agency", "program": "Program", "service": "Service type",

@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import escape
-from atlas.charts import titled
-from atlas.ingest.contract import DECLINE_REASONS, label
+from atlas.views.charts import titled
+from atlas.vocab import DECLINE_REASONS, label
 
 # Decline reasons in a fixed order with fixed colours; no_capacity is the capacity signal, so it
 # comes first, in the one strong colour, and says so in the legend. The rest are muted.

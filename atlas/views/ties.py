@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from atlas.filters import Filters
-from atlas.ingest.contract import instrument_label, label
+from atlas.vocab import instrument_label, label
 
 LOW_TRUST, HIGH_TRUST = 2, 3  # rated 1-2: low; 3-4: high
 

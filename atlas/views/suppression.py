@@ -21,7 +21,7 @@ Every figure of the Funders page and of the funder pack passes through here. The
 `protect` applies all three to a table given as cells and the totals published over them;
 `protect_many` gives the same pattern for many small tables at once whose totals do not overlap
 (the outcome mix: each program's positive and other outcomes). The Outcomes page adds one
-principle of its own (see `atlas.outcomes`): a figure that adds up programs only ever adds up
+principle of its own (see `atlas.views.outcomes`): a figure that adds up programs only ever adds up
 programs that are themselves shown, so no choice of filters leaves a hidden program as the
 difference between two totals.
 

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import charts, formats, outcomes, suppression
+from atlas import formats
 from atlas.filters import Filters
+from atlas.views import charts, outcomes, suppression
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pyvis.network import Network
 
 from atlas import exports, formats
 from atlas.filters import Filters
-from atlas.ingest.contract import instrument_label, label
+from atlas.vocab import group_label, instrument_label, label
 
 SEED = 7
 LAYERS = {"formal": "Formal agreements", "informal": "Informal ties", "flows": "Referral flows"}
@@ -265,7 +265,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
 
 def complement_flows(flows: pd.DataFrame, total: int, min_cell: int) -> pd.DataFrame:
     """The shown flows less the smallest ones, as long as what is left out of `total` (the period's
-    published referral count) adds up to 1..min_cell-1, the complementary rule of atlas.suppression."""
+    published referral count) adds up to 1..min_cell-1, the complementary rule of atlas.views.suppression."""
     flows = flows.sort_values(["referrals", "from_agency_id", "to_agency_id"], ascending=[False, True, True])
     kept = len(flows)
     concealed = total - int(flows["referrals"].sum())
@@ -1048,15 +1048,16 @@ class SummaryView:
         out = out.rename(columns={"group": kind, "agencies": "Agencies", "within": f"Within the {kind.lower()}",
                                          "sent": f"To other {kind.lower()}s", "received": f"From other {kind.lower()}s",
                                          "referrals": "Referrals"})
-        if self.by == "sector":
-            out[kind] = out[kind].map(label)
+        out[kind] = [group_label(self.by, g) for g in out[kind]]
         return out
 
     @property
     def flows_table(self) -> pd.DataFrame:
         """The arrows of the summary map: referrals from one group's agencies to another's, heaviest first (sums of
         the flows the map shows, so nothing in them is small)."""
-        name = label if self.by == "sector" else str
+        def name(group):
+            return group_label(self.by, group)
+
         rows = self.between.sort_values(["referrals", "from_group", "to_group"], ascending=[False, True, True])
         kind = SUMMARY_BY[self.by]
         return pd.DataFrame({f"From {kind.lower()}": rows["from_group"].map(name),
@@ -1125,17 +1126,19 @@ def summary_drawing(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "regio
         return HIDDEN if column in hidden.get(row.group, ()) else formats.count(getattr(row, column))
 
     for i, row in enumerate(nodes.itertuples(index=False)):
-        net.add_node(str(row.group), label=str(label(row.group) if by == "sector" else row.group),
+        net.add_node(str(row.group), label=group_label(by, row.group),
                      x=float(xy[i, 0]), y=float(xy[i, 1]),
                      size=float(sizes[i]), color=_GROUP_COLOUR, shape="dot",
-                     title="\n".join([f"{label(row.group) if by == 'sector' else row.group} ({kind})",
+                     title="\n".join([f"{group_label(by, row.group)} ({kind})",
                                        f"{row.agencies:,} agencies",
                                        f"Referrals within the {kind}: {figure(row, 'within')}",
                                        f"To other {kind}s: {figure(row, 'sent')} · from other {kind}s: "
                                        f"{figure(row, 'received')}"]),
                      font={"face": MAP_FONT, "size": 22, "color": "#222222", "strokeWidth": 4, "strokeColor": "#ffffff"})
     heaviest = max(1, int(between["referrals"].max())) if len(between) else 1
-    name = label if by == "sector" else str
+    def name(group):
+        return group_label(by, group)
+
     for f in between.itertuples(index=False):
         net.add_edge(str(f.from_group), str(f.to_group), arrows="to", color="#f3722c",
                      width=float(1 + 11 * np.sqrt(f.referrals / heaviest)),

@@ -18,9 +18,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import exports, formats
-from atlas.charts import COLORS, monthly_axis, titled
 from atlas.filters import Filters
-from atlas.ingest.contract import SECTORS, label
+from atlas.views.charts import COLORS, monthly_axis, titled
+from atlas.vocab import SECTORS, label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
 SECTIONS = ["Families no one took on", "Dropped hand-offs", "Sectors that turn each other down"]

@@ -26,10 +26,11 @@ import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 from plotly.colors import sample_colorscale
 
-from atlas import escape, exports, formats, suppression
-from atlas.charts import COLORS, titled
+from atlas import escape, exports, formats
 from atlas.filters import Filters
-from atlas.ingest.contract import label as service_label
+from atlas.views import suppression
+from atlas.views.charts import COLORS, titled
+from atlas.vocab import label as service_label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
 SECTIONS = [

@@ -4,7 +4,7 @@ small number protected.
 `build(db, filters, funder, min_cell)` reads the named queries and returns an `Outcomes` view: rate
 tables with 95 % Wilson intervals by program, agency, service type and funder, the network rate,
 a quarterly trend, the outcome mix, returns to homelessness after a housing exit and outcomes by
-referring agency, each already passed through `atlas.suppression`, with the charts and plain notes
+referring agency, each already passed through `atlas.views.suppression`, with the charts and plain notes
 of what was hidden and why. It is pure (no Streamlit); `db` is anything with `.query(name, **params)`.
 
 How the page keeps hidden counts hidden, whatever the filters:
@@ -39,10 +39,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import config, escape, formats, suppression
-from atlas.charts import titled
+from atlas import config, escape, formats
 from atlas.filters import Filters
-from atlas.ingest.contract import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
+from atlas.views import suppression
+from atlas.views.charts import titled
+from atlas.vocab import NEGATIVE_OUTCOMES, NEUTRAL_OUTCOMES, POSITIVE_OUTCOMES, label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
 SECTIONS = [

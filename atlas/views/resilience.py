@@ -20,10 +20,11 @@ import igraph as ig
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas import escape, formats, network
-from atlas.charts import titled
+from atlas import escape, formats
 from atlas.filters import Filters
-from atlas.ingest.contract import label
+from atlas.views import network
+from atlas.views.charts import titled
+from atlas.vocab import label
 
 USUAL_SHARE = 0.5  # an agency is a referrer's usual destination for a service when it gets at least this share
 TOP_ABSORBERS = 3  # agencies named per service type as able to absorb the flow

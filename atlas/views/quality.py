@@ -91,7 +91,7 @@ def report(db, *, stale_days: float = DEFAULT_STALE_DAYS, ended_days: float = DE
 
 def completeness(frame: pd.DataFrame) -> pd.DataFrame:
     """The completeness query's rows with whether each column is required by the contract."""
-    from atlas.ingest.contract import TABLES
+    from atlas.contract import TABLES
 
     required = {(t.name, c.name) for t in TABLES.values() for c in t.columns if c.required}
     out = frame.copy()

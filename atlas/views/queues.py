@@ -12,8 +12,8 @@ from typing import NamedTuple
 import pandas as pd
 import plotly.graph_objects as go
 
-from atlas.charts import titled
 from atlas.escape import html as label
+from atlas.views.charts import titled
 
 ARRIVALS_COLOR = "#264653"
 THROUGHPUT_COLOR = "#2a9d8f"

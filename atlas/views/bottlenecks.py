@@ -15,10 +15,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from atlas import escape, exports, flows, formats, queues
-from atlas.charts import COLORS, monthly_axis, titled
+from atlas import escape, exports, formats
 from atlas.filters import Filters
-from atlas.ingest.contract import label
+from atlas.views import flows, queues
+from atlas.views.charts import COLORS, monthly_axis, titled
+from atlas.vocab import label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
 SECTIONS = [
