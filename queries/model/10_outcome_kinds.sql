@@ -1,5 +1,5 @@
 -- outcome_kinds: the polarity of every outcome value of the import contract, filled at build time
--- from atlas.contract so the list is stated once.
+-- from atlas.ingest.contract so the list is stated once.
 create table outcome_kinds (
     outcome varchar primary key,
     polarity varchar not null,
