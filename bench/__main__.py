@@ -7,6 +7,7 @@ and write docs/benchmarks.md and bench/results.json (see bench/report.py for wha
     python -m bench --only-hmis          only the HMIS export import, merged into the last run's results
     python -m bench --only-maps          only the board's map (readability, time to draw), merged likewise
     python -m bench --only-tab           only page switches in one open Chromium tab at --scales, merged likewise
+    python -m bench --baseline REV       the one-tab runs at 1M and 10M alternated with commit REV's code, side by side
     python -m bench --only-import        only the CSV import, the demo and an upgrade at --scales (time, peak memory,
                                          stages), merged likewise
 """
@@ -25,7 +26,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import browser, hmis_data, maps, peer, tab
+from bench import baseline, browser, hmis_data, maps, peer, tab
 from bench.data import CACHE, ROOT, SCALES, ensure
 from bench.report import write
 
@@ -97,11 +98,7 @@ def measure(label: str, args) -> dict:
 
     if not args.skip_browser:
         log(f"{label}: page switches in one open tab")
-        try:
-            out["tab"] = tab.measure(scale.db, machine()["commit"])
-        except Exception as error:  # reported, the rest of the run stands
-            log(f"  one-tab run failed: {error}")
-            out["tab"] = {"error": str(error)[-1500:]}
+        one_tab(out, label, args)
         log(f"{label}: headless Chromium")
         try:
             out["browser"] = browser.run(scale.db, timeout_s=t)
@@ -110,6 +107,26 @@ def measure(label: str, args) -> dict:
             out["browser"] = {"error": str(error)[-1500:]}
     out["load_after"] = os.getloadavg()
     return out
+
+
+COMPARED = ("1m", "10m")  # the scales --baseline compares (the issue's: page switches at 1M and 10M)
+
+
+def one_tab(out: dict, label: str, args) -> None:
+    """`out["tab"]` at `label`; with --baseline at a compared scale, `out["compare"]` too, the tab figures being
+    the after side of the alternated runs."""
+    db = ensure(SCALES[label]).db
+    try:
+        if args.baseline and label in COMPARED:
+            compared = baseline.measure(db, args.baseline, log=log)
+            out["compare"] = compared
+            out["tab"] = {**compared["after"], "date": compared["date"], "commit": machine()["commit"],
+                          "load": compared["load"], "runs": compared["rounds"]}
+        else:
+            out["tab"] = tab.measure(db, machine()["commit"])
+    except Exception as error:  # reported, the rest of the run stands
+        log(f"  one-tab run failed: {error}")
+        out["tab"] = {"error": str(error)[-1500:]}
 
 
 def measure_import(scale, timeout: int) -> dict:
@@ -140,6 +157,9 @@ def merge_per_scale(args, what: str, measure_one) -> None:
     """`measure_one(results, label)` at each of --scales, into the last run's results (bench/results.json,
     saved after each scale), then docs/benchmarks.md rewritten."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"machine": machine(), "scales": {}}
+    results.setdefault("merged", []).append({"what": what, "command": " ".join(["python -m bench", *sys.argv[1:]]),
+                                             "date": dt.datetime.now().isoformat(timespec="minutes"),
+                                             "commit": machine()["commit"]})
     for label in [s.strip().lower() for s in args.scales.split(",") if s.strip()]:
         log(f"{label}: {what}")
         measure_one(results, label)
@@ -173,16 +193,22 @@ def main() -> None:
                         help="measure only the HMIS export import and merge it into bench/results.json")
     parser.add_argument("--only-tab", action="store_true",
                         help="measure only page switches in one open tab (at --scales) and merge them into bench/results.json")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also serve commit REV for the one-tab runs at 1M and 10M, alternated, side by side")
     parser.add_argument("--only-import", action="store_true",
                         help="measure only the CSV import (at --scales) and merge it into bench/results.json")
     parser.add_argument("--only-maps", action="store_true",
                         help="measure only the board's map (150 and 5,000 agencies) and merge it into bench/results.json")
     args = parser.parse_args()
     if args.only_tab:
-        def one_tab(results: dict, label: str) -> None:
-            results.setdefault("tab", {})[label] = tab.measure(ensure(SCALES[label]).db, machine()["commit"])
+        def tab_only(results: dict, label: str) -> None:
+            out: dict = {}
+            one_tab(out, label, args)
+            results.setdefault("tab", {})[label] = out["tab"]
+            if "compare" in out:
+                results.setdefault("compare", {})[label] = out["compare"]
 
-        merge_per_scale(args, "page switches in one open tab", one_tab)
+        merge_per_scale(args, "page switches in one open tab", tab_only)
         return
     if args.only_import:
         def one_import(results: dict, label: str) -> None:
@@ -196,6 +222,8 @@ def main() -> None:
         path = ROOT / "bench" / "results.json"
         results = json.loads(path.read_text())
         results["maps"] = maps.run()
+        results.setdefault("merged", []).append({"what": "the board's map", "date": dt.datetime.now().isoformat(
+            timespec="minutes"), "commit": machine()["commit"]})
         path.write_text(json.dumps(results, indent=1, default=str) + "\n")
         write(results)
         log("maps measured; docs/benchmarks.md rewritten")
@@ -204,6 +232,8 @@ def main() -> None:
         path = ROOT / "bench" / "results.json"
         results = json.loads(path.read_text())
         results["hmis"] = measure_hmis(args)
+        results.setdefault("merged", []).append({"what": "the HMIS import", "date": dt.datetime.now().isoformat(
+            timespec="minutes"), "commit": machine()["commit"]})
         path.write_text(json.dumps(results, indent=1, default=str) + "\n")
         write(results)
         log(f"HMIS import: {results['hmis'].get('import_s', 0):.1f} s; docs/benchmarks.md rewritten")
@@ -218,6 +248,7 @@ def main() -> None:
         results["scales"][label] = measure(label, args)
         (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     results["tab"] = {label: sc.pop("tab") for label, sc in results["scales"].items() if "tab" in sc}
+    results["compare"] = {label: sc.pop("compare") for label, sc in results["scales"].items() if "compare" in sc}
     results["hmis"] = measure_hmis(args)
     results["maps"] = maps.run()
     results["total_minutes"] = (time.perf_counter() - started) / 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench import maps, tab
+from bench import baseline, maps, tab
 from bench.data import ROOT
 
 PAGES = {"overview": "Overview", "bottlenecks": "Bottlenecks", "need": "Need vs capacity", "network": "Network map",
@@ -319,9 +319,13 @@ def write(results: dict) -> None:
     m = results["machine"]
     loads = "; ".join(f"{LABELS[k]}: {v['load_before'][0]:.1f} before, {v['load_after'][0]:.1f} after"
                       for k, v in results["scales"].items())
+    merged = results.get("merged") or []
+    provenance = ("Every figure below is from that one run, also in `bench/results.json`" if not merged else
+                  "The figures below are from that run except these, measured later and merged into "
+                  "`bench/results.json`: " + "; ".join(f"{m['what']} ({m['date']}, commit {m['commit']})" for m in merged))
     lines = ["# Benchmarks", "",
              f"Measured by `python -m bench`, what `make bench` runs (this run: `{results['command']}`, "
-             f"{results.get('total_minutes', 0):.0f} minutes; never by `make test`). Every figure below is from that one run, also in `bench/results.json`; the reading "
+             f"{results.get('total_minutes', 0):.0f} minutes; never by `make test`). {provenance}; the reading "
              "at the end was written from it. A quick run: `python -m bench --scales 100k,1m` (the same tables, "
              "without the 10M targets).", "",
              f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_mib']:,} MiB, {m['platform']}; Python {m['python']}, "
@@ -330,12 +334,12 @@ def write(results: dict) -> None:
              + (f" on commit {m['commit']}" if m.get("commit") else "")
              + (f" with uncommitted changes to {', '.join(line.split()[-1] for line in m['uncommitted'])}"
                 if m.get("uncommitted") else "") + ".", "",
-             f"The machine was shared with other work during the run (1-minute load average {loads}, on 2 CPUs): "
-             "times are those of a busy machine, not of an idle one.", "",
+             f"1-minute load average at each scale: {loads}, on {m['cpus']} CPUs (a load above the CPUs' number "
+             "means other work shared the machine, and times are those of a busy machine).", "",
              "Data: demo communities built by `python -m atlas demo` (cached in bench/cache/): "
              + ", ".join(f"{LABELS[k]} referrals over {v['agencies']:,} agencies" for k, v in results["scales"].items())
              + ", three years each; every page shows the last 12 months (the default).", ""]
-    lines += targets(results) + tab.table(results) + page_tables(results) + browser_table(results) + peer_table(results)
+    lines += targets(results) + tab.table(results) + baseline.table(results, m.get("commit", "?")) + page_tables(results) + browser_table(results) + peer_table(results)
     lines += import_table(results) + hmis_table(results) + maps.table(results) + growth_table(results) + query_table(results) + profile_table(results)
     notes = ROOT / "bench" / "notes.md"
     if notes.exists():

@@ -192,12 +192,12 @@ def median_tour(tours: list[dict]) -> dict:
     return out
 
 
-def audience_run(browser, db: Path, audience: str, timeout_ms: int) -> dict:
+def audience_run(browser, db: Path, audience: str, timeout_ms: int, root: Path = ROOT) -> dict:
     from browser import served
 
     pages = AUDIENCES[audience]
     landing = pages[0]
-    with served(db, CACHE / f"tab_{audience}.log", env={"ATLAS_LOCAL_ROLE": audience}) as url:
+    with served(db, CACHE / f"tab_{audience}.log", env={"ATLAS_LOCAL_ROLE": audience}, root=root) as url:
         tab, load = first_load(browser, url, landing, timeout_ms)
         try:
             # the landing page was drawn by the first load; the tour starts on the page after it and ends on it
@@ -244,7 +244,8 @@ def floor_run(browser, timeout_ms: int, rounds: int = 3) -> dict:
             "switch_max_s": max(switches)}
 
 
-def run(db: Path, audiences=tuple(AUDIENCES), timeout_s: int = 300) -> dict:
+def run(db: Path, audiences=tuple(AUDIENCES), timeout_s: int = 300, root: Path = ROOT) -> dict:
+    """One tab run: the floor, each audience's tour served by the code at `root`, the floor again."""
     from browser import chromium
 
     timeout_ms = timeout_s * 1000
@@ -252,7 +253,7 @@ def run(db: Path, audiences=tuple(AUDIENCES), timeout_s: int = 300) -> dict:
         out = {"floor": floor_run(browser, timeout_ms)}
         for audience in audiences:
             try:
-                out[audience] = audience_run(browser, db, audience, timeout_ms)
+                out[audience] = audience_run(browser, db, audience, timeout_ms, root)
             except Exception as error:  # reported, the rest of the run stands
                 out[audience] = {"error": f"{type(error).__name__}: {str(error)[-800:]}"}
         out["floor_after"] = floor_run(browser, timeout_ms)  # the same floor at the end: how the machine changed

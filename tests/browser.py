@@ -24,11 +24,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(database: Path, log: Path, env: dict | None = None, port: int | None = None):
+def served(database: Path, log: Path, env: dict | None = None, port: int | None = None, root: Path = ROOT):
     """`python -m atlas serve` on a (free) loopback port, reading `database`, with `env` added to the
-    environment; yields the base URL."""
+    environment; yields the base URL. `root` is the checkout whose code serves (the benchmark's
+    comparison serves an earlier commit's)."""
     port = port or free_port()
-    with serving([sys.executable, "-m", "atlas", "serve", "--port", str(port), "--address", "127.0.0.1"], ROOT,
+    with serving([sys.executable, "-m", "atlas", "serve", "--port", str(port), "--address", "127.0.0.1"], root,
                  {**os.environ, "ATLAS_DB": str(database), **(env or {})}, log, port) as url:
         yield url
 
