@@ -75,7 +75,7 @@ FRAME_ASPECT = 1.6  # the map's frame, width over height (the page's map at abou
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.ChoiceLoader([
-        jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
         jinja2.FileSystemLoader(Path(pyvis.__file__).parent / "templates"),  # vis-network, inlined
     ]),
     autoescape=True,
