@@ -1,16 +1,17 @@
 """Streamlit glue shared by every page, and the only part of `atlas` that imports Streamlit.
 
 Layer: the top of the package, under the pages and the entrypoint (dashboard.py). Each module holds one
-concern, and the pages reach all of them as `from atlas import app; app.X`:
+concern; every page reaches the first six as `from atlas import app; app.X` (the names below):
 
 - `cache`: the database seam of the server (cached connection, queries and pages' views);
 - `errors`: a configuration mistake or an unreadable database, explained on the page;
 - `signin`: who is looking, and the check at the top of every page;
 - `sidebar`: the shared filters and the board pack's period;
 - `widgets`: tables, work lists, charts, the map, progress, folded sections;
-- `prefetch`: slow imports and other pages' first views, built ahead when the entrypoint asks;
-- `column_mapper` and `mapping_form`: the Data page's column mapping (its rules, then its widgets);
-- `upload_report`: the Data page's report of the files checked.
+- `prefetch`: slow imports and other pages' first views, built ahead when the entrypoint asks.
+
+The Data page alone imports its own: `column_mapper` (the column mapping's rules, without Streamlit),
+`mapping_form` (its widgets) and `upload_report` (the report of the files checked).
 """
 
 from atlas.app.cache import (
