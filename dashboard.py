@@ -5,6 +5,7 @@ import streamlit as st
 
 from atlas import app, config
 
+app.warm_up()  # the slow imports, in the background while this first page is drawn (once per server process)
 st.set_page_config(page_title="Collaboration Atlas", page_icon="🕸️", layout="wide")
 
 # The pages, in the order of the navigation: the whole network first, then the directors' pages, the board's map,

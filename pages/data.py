@@ -1,12 +1,12 @@
 """Data: load the community's own files (templates, upload, validation report, import), check the
 data's quality, and see the imports that built the database."""
 
-import pandas as pd
 import streamlit as st
 
 from atlas import app, config, escape, formats
+from atlas.app import mapping_form, upload_report
 from atlas.contract import TABLES
-from atlas.ingest import columns, importer, upload
+from atlas.ingest import importer, upload
 from atlas.views import quality
 
 app.page_audience("data")
@@ -46,215 +46,6 @@ if done:
 # drawn, so a file being checked is not lost by a look at another tab.
 load, check, history = st.tabs(["Load your data", "Data quality", "Import history"], key="data_section",
                                on_change="rerun") if db else (st.container(), None, None)
-
-def hmis_report(report) -> None:
-    """What was read from an HMIS export, what was placed on the network and the mapping applied."""
-    st.markdown(f"**The HMIS export** (period {escape.markdown(report.period)}): each file, its rows, those "
-                "ignored as deleted (or belonging to a deleted record), and what was imported.")
-    app.table(st, report.files)
-    st.markdown("**Referral events**")
-    app.table(st, report.events)
-    if len(report.unmatched_locations):
-        st.warning("Some referrals name a location that is no project of the export, so they cannot be placed "
-                   "on the network. Fix the names in the HMIS, or add them to `[locations]` in a mapping file "
-                   "(see the import guide), and check the files again.", icon=":material/wrong_location:")
-        app.table(st, report.unmatched_locations)
-    with st.expander("The mapping applied"):
-        st.markdown("**Events by code**")
-        app.table(st, report.event_codes)
-        st.markdown("**Project types → service types**")
-        app.table(st, report.project_types)
-        st.markdown("**Exit destinations → outcomes**")
-        app.table(st, report.destinations)
-        st.markdown("**Sectors** (HMIS records none: set them per organization in a mapping file)")
-        app.table(st, report.sectors)
-        if len(report.aliases):
-            st.markdown("**Location aliases used**")
-            app.table(st, report.aliases)
-    if report.ignored:
-        st.caption("Not read: " + escape.markdown(", ".join(report.ignored)))
-
-
-def column_mapper(frame, staged_file, k: str, known, others: set):
-    """The Data page's column mapping of one file in its own columns: which source column feeds each
-    contract column, how its dates are written, what its coded values mean, a status column in place of
-    stage dates, agencies from names; saved for next month. Returns the mapping, or None while unfinished."""
-    header = [str(c).strip() for c in frame.columns]
-    with st.container(border=True):
-        st.markdown(f"**Map the columns of {escape.markdown(staged_file.uploaded_as)}**: its columns are its own, "
-                    "not the template's. Say once which column holds what; the mapping can be kept for next "
-                    "month's export of the same shape.")
-        if known is not None:
-            st.success(f"Recognised: this file has the columns of the saved mapping "
-                       f"“{escape.markdown(known.name)}”, which is applied below. Change anything that is no longer "
-                       "right.", icon=":material/bookmark_added:")
-        app.table(st, frame.head(5))
-        tables = list(TABLES)
-        table = st.selectbox("Which table it holds", tables, key=f"{k}_table",
-                             index=tables.index(known.table if known else staged_file.table or "referrals"))
-        start = known if known is not None and known.table == table else None
-        proposal = columns.propose(frame, table)
-        status_col, status_date = columns.propose_status(frame, proposal)
-        use_status = table == "referrals" and st.toggle(
-            "One status column and a status date, instead of accepted / declined / started / completed dates",
-            value=bool(start.status) if start else status_col is not None, key=f"{k}_use_status")
-        by_name = table == "referrals" and "agencies" not in others and st.toggle(
-            "The agency columns hold agency names (build the agencies from them)",
-            value=start.agencies is not None if start else True, key=f"{k}_by_name")
-        chosen, formats, values = {}, {}, {}
-        stage_columns = {"accepted_at", "declined_at", "decline_reason", "started_at", "completed_at"}
-        for column in TABLES[table].columns:
-            if use_status and column.name in stage_columns:
-                continue
-            first = start.columns.get(column.name) if start else proposal.get(column.name)
-            first_date = first if isinstance(first, str) or first is None else first[0]
-            left, middle, right = st.columns([3, 3, 4])
-            source = left.selectbox(
-                f"{column.name}" + (" (required)" if column.required else ""), [None, *header],
-                index=([None, *header].index(first_date) if first_date in header else 0), key=f"{k}_col_{column.name}",
-                format_func=lambda h: "— leave empty" if h is None else h, help=column.doc or None)
-            if source is None:
-                continue
-            sample = frame[source].dropna().astype(str).head(3).tolist()
-            middle.caption("e.g. " + escape.markdown(", ".join(sample) or "(empty)"))
-            if column.type in ("date", "timestamp", "month"):
-                fmt = date_format(frame, source, right, k, start)
-                time_column = None
-                if column.type == "timestamp":
-                    second = (first[1] if isinstance(first, list) and len(first) > 1 else None) if start else \
-                        columns.propose_time(frame, source)
-                    time_column = right.selectbox(f"{column.name}: time in another column", [None, *header],
-                                                  index=[None, *header].index(second) if second in header else 0,
-                                                  key=f"{k}_time_{column.name}",
-                                                  format_func=lambda h: "— none" if h is None else h)
-                    if time_column:
-                        tfmt = date_format(frame, time_column, right, k, start, time=True)
-                        if tfmt:
-                            formats[time_column] = tfmt
-                if fmt:
-                    formats[source] = fmt
-                chosen[column.name] = [source, time_column] if time_column else source
-            elif column.values and not (by_name and column.name in ("from_agency_id", "to_agency_id")):
-                chosen[column.name] = source
-                values[column.name] = value_table(frame[source], column.values, f"{k}_values_{column.name}",
-                                                  start.values.get(column.name) if start else None)
-            else:
-                chosen[column.name] = source
-        status = None
-        if use_status:
-            st.markdown("**The status column**: the stage each status means, reached on the status date.")
-            left, right = st.columns(2)
-            first = start.status if start and start.status else {"column": status_col, "date": status_date}
-            column = left.selectbox("Status column", header, key=f"{k}_status",
-                                    index=header.index(first["column"]) if first["column"] in header else 0)
-            date_first = first["date"] if isinstance(first["date"], str) or first["date"] is None else first["date"][0]
-            date = right.selectbox("Status date column", header, key=f"{k}_status_date",
-                                   index=header.index(date_first) if date_first in header else 0)
-            fmt = date_format(frame, date, right, k, start)
-            if fmt:
-                formats[date] = fmt
-            status = {"column": column, "date": date,
-                      "values": stage_table(frame[column], f"{k}_stages", start.status["values"]
-                                            if start and start.status else None)}
-        agencies = None
-        if by_name:
-            agencies = agency_table(frame, [chosen.get("from_agency_id"), chosen.get("to_agency_id")],
-                                    f"{k}_agencies", start.agencies if start else None)
-        name = st.text_input("Name of this mapping", value=start.name if start else
-                             f"{staged_file.uploaded_as.rsplit('.', 1)[0]} columns", key=f"{k}_name")
-        missing = [c.name for c in TABLES[table].columns if c.required and c.name not in chosen]
-        undated = [s for c, s in chosen.items() if TABLES[table].column(c).type in ("date", "timestamp", "month")
-                   and (s if isinstance(s, str) else s[0]) not in formats]
-        if status and status["date"] not in formats:
-            undated.append(status["date"])
-        if missing or undated:
-            st.caption("Still to do: " + "; ".join(
-                ([f"choose the column of {', '.join(missing)}"] if missing else [])
-                + ([f"choose how {', '.join(escape.markdown(u) for u in undated)} is written"] if undated else [])))
-            return None
-        mapping = columns.ColumnMapping(table, header, chosen, formats, values, status, agencies, name)
-        try:
-            mapping.check(name)
-        except columns.MappingError as error:
-            st.error(f"{escape.markdown(str(error))}", icon=":material/error:")
-            return None
-        left, right = st.columns(2)
-        left.download_button("Download this mapping (TOML)", mapping.to_toml().encode(), key=f"{k}_download",
-                             file_name=f"{columns.agency_slug(name)}.toml", mime="application/toml",
-                             icon=":material/download:", on_click="ignore")
-        if right.button("Keep it for next month's export", key=f"{k}_keep", icon=":material/bookmark_add:"):
-            folder = config.mappings_folder()
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{columns.agency_slug(name)}.toml").write_text(mapping.to_toml(), encoding="utf-8")
-            st.success("Kept: next month's export with these columns is mapped the same way.",
-                       icon=":material/bookmark_added:")
-        return mapping
-
-
-def date_format(frame, source: str, where, k: str, start, time: bool = False):
-    """A format chosen for a date (or time) column, with how its first values read under it."""
-    fitting = columns.fitting_formats(frame[source], time=time)
-    options = list(columns.TIME_FORMATS if time else columns.DATETIME_FORMATS)
-    options = fitting + [o for o in options if o not in fitting]
-    first = start.formats.get(source) if start else (fitting[0] if len(fitting) == 1 else None)
-    fmt = where.selectbox(f"How {source} is written", options, key=f"{k}_format_{source}",
-                          index=options.index(first) if first in options else None,
-                          placeholder="Choose the format (never guessed)")
-    if fmt:
-        sample = frame[source].dropna().astype(str).head(3)
-        read = columns.parse_dates(sample, fmt)
-        where.caption("Reads as: " + ", ".join(
-            f"{escape.markdown(s)} → {r:%H:%M}" if time and pd.notna(r) else
-            f"{escape.markdown(s)} → {formats.moment(r)}" if pd.notna(r) else
-            f"{escape.markdown(s)} → does not fit" for s, r in zip(sample, read)))
-    return fmt
-
-
-def value_table(values, allowed, k: str, known) -> dict:
-    """The distinct values of a coded column, each mapped to an allowed value (proposed, then edited)."""
-    table = columns.propose_values(values, allowed)
-    if known:
-        table["becomes"] = [known.get(v, b) for v, b in zip(table["value"], table["becomes"])]
-    edited = st.data_editor(table, key=k, hide_index=True, width="stretch", disabled=["value", "rows"],
-                            column_config={"becomes": st.column_config.SelectboxColumn(options=list(allowed))})
-    return {str(v): b for v, b in zip(edited["value"], edited["becomes"]) if isinstance(b, str)}
-
-
-def stage_table(values, k: str, known) -> dict:
-    """The distinct statuses, each with the stage it means (proposed by its words, then edited)."""
-    counts = values.dropna().astype(str).value_counts()
-    stages = [(known or {}).get(v) or columns.propose_stage(v) for v in counts.index]
-    edited = st.data_editor(pd.DataFrame({"status": list(counts.index), "rows": counts.to_numpy(), "stage": stages}),
-                            key=k, hide_index=True, width="stretch", disabled=["status", "rows"],
-                            column_config={"stage": st.column_config.SelectboxColumn(
-                                options=list(columns.STAGE_CHOICES), required=True)})
-    return {str(s): g for s, g in zip(edited["status"], edited["stage"]) if isinstance(g, str)}
-
-
-def agency_table(frame, sources: list, k: str, known) -> dict:
-    """The agencies as named in the referrals: spellings merged (proposed), sector and region set."""
-    st.markdown("**Agencies**: each name as written, the agency it is (spellings of one agency merged), its "
-                "sector and region.")
-    names = columns.distinct_names(frame, [s if isinstance(s, str) else s[0] for s in sources if s])
-    known = known or {}
-    spelled = known.get("spellings") or {}
-    names["agency"] = [spelled.get(w, a) for w, a in zip(names["written"], names["agency"])]
-    names["sector"] = [(known.get("sectors") or {}).get(a, "community") for a in names["agency"]]
-    names["region"] = [(known.get("regions") or {}).get(a, "") for a in names["agency"]]
-    edited = st.data_editor(names, key=k, hide_index=True, width="stretch", disabled=["written", "referrals"],
-                            column_config={"sector": st.column_config.SelectboxColumn(
-                                options=list(TABLES["agencies"].column("sector").values), required=True)})
-    spellings = {w: a for w, a in zip(edited["written"], edited["agency"]) if isinstance(a, str) and a.strip()
-                 and a.strip() != w}
-    sectors, regions = {}, {}
-    for agency, sector, region in zip(edited["agency"], edited["sector"], edited["region"]):
-        if isinstance(agency, str) and agency.strip():
-            sectors.setdefault(agency.strip(), sector)
-            if isinstance(region, str) and region.strip():
-                regions.setdefault(agency.strip(), region.strip())
-    return {"default_sector": "community", "default_region": "Unassigned", "spellings": spellings,
-            "sectors": sectors, "regions": regions}
-
 
 # ---- load ------------------------------------------------------------------------------------------
 with load:
@@ -301,8 +92,7 @@ with load:
 
     if staged:
         staging = staged[1]
-        chosen = {}
-        column_maps = {}
+        chosen, column_maps = {}, {}
         if staging.format == "hmis":
             st.info("This is a **HUD HMIS CSV export**: organizations become agencies, projects become programs, "
                     "bed inventory becomes monthly capacity, Coordinated Entry referral events become referrals "
@@ -316,30 +106,7 @@ with load:
                     "described in the import guide (upload your own mapping .toml file with them to change it).",
                     icon=":material/account_tree:")
         else:
-            st.markdown("Which table each file holds (guessed from its name or its columns):")
-            options = [None, *TABLES]
-            uploaded_maps = staging.column_mappings
-            for staged_file in staging.files:
-                if staged_file.name in uploaded_maps:
-                    st.caption(f"{escape.markdown(staged_file.uploaded_as)}: a column mapping, applied to the file "
-                               "it was made for.")
-                    continue
-                frame = staging.frame(staged_file.name)
-                own_columns = frame is not None and upload.needs_mapping(frame, staged_file.table)
-                if not own_columns:
-                    chosen[staged_file.name] = st.selectbox(
-                        escape.markdown(staged_file.uploaded_as), options,
-                        index=options.index(staged_file.table), key=f"upload_table_{generation}_{staged_file.name}",
-                        format_func=lambda t: "(not imported)" if t is None else t)
-                    continue
-                header = [str(c).strip() for c in frame.columns]
-                known = next((m for m in uploaded_maps.values() if m.matches(header)), None)
-                saved = None if known else columns.saved_mapping(header, config.mappings_folder())
-                known = known or (saved[1] if saved else None)
-                mapped = column_mapper(frame, staged_file, f"map_{generation}_{staged_file.name}", known,
-                                       others={f.table for f in staging.files if f is not staged_file})
-                if mapped is not None:
-                    column_maps[staged_file.name] = mapped
+            chosen, column_maps = mapping_form.map_files(staging, generation)
         how = st.radio(
             "What should happen to the data already loaded?",
             ["append", "replace"], index=None, key=f"upload_mode_{generation}",
@@ -368,33 +135,7 @@ with load:
     reviewed = st.session_state.get("upload_review")
     if staged and reviewed is not None and reviewed.staging is staged[1]:
         st.subheader("3. The report")
-        if reviewed.errors:
-            st.error(f"**{reviewed.errors:,} {'problem' if reviewed.errors == 1 else 'problems'}** must be "
-                     "fixed before these files can be imported. "
-                     "Nothing has been changed. Fix them in your files (the report says where and how), "
-                     "then upload the files again.", icon=":material/error:")
-        elif not reviewed.changes_anything:
-            st.info("Every row of these files is already in the dashboard: there is nothing new to add.",
-                    icon=":material/info:")
-        else:
-            st.success("No problems: these files can be imported."
-                       + (f" {reviewed.warnings:,} warnings are listed below: read them first."
-                          if reviewed.warnings else ""), icon=":material/check_circle:")
-        changes = reviewed.changes()
-        if len(changes):
-            app.table(st, changes)
-        if reviewed.hmis_report is not None:
-            hmis_report(reviewed.hmis_report)
-        if reviewed.problems:
-            st.markdown("**Problems by kind** (rows affected)")
-            app.table(st, reviewed.rule_counts())
-            shown = upload.readable(reviewed.problems, limit=10)
-            st.markdown("**First things to fix**\n\n" + "\n".join(f"- {escape.markdown(line)}" for line in shown))
-            st.markdown("**Every problem**: the row is as numbered in your file, with the header as row 1.")
-            app.table(st, reviewed.report(),
-                      column_config={"problem and how to fix it": st.column_config.TextColumn(width="large")})
-            st.download_button("Download the report (CSV)", reviewed.report_csv(), file_name="import-report.csv",
-                               mime="text/csv", icon=":material/download:", key="upload_report", on_click="ignore")
+        upload_report.review_report(reviewed)
 
         if reviewed.ok and reviewed.changes_anything:
             st.subheader("4. Import")

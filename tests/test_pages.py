@@ -139,7 +139,7 @@ def test_bottlenecks_names_the_planted_bottleneck_first(run_app):
 def test_long_work_lists_show_their_first_rows_and_download_every_one(run_app, monkeypatch):
     """Stalled referrals, unheld journeys and bounced clients can run to tens of thousands of rows: each page lists
     the first app.LIST_ROWS (most urgent first), says how many there are, and its download holds all of them."""
-    from atlas import app
+    from atlas.app import widgets as app
 
     monkeypatch.setattr(app, "LIST_ROWS", 5)
     lists = [("pages/bottlenecks.py", {"bottlenecks_section": "Stalled referrals"}, "Referred", "stalled referrals",

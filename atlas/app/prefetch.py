@@ -1,0 +1,101 @@
+"""Work done ahead, off any page's thread, so that a click finds it ready: the slow imports a first visit
+would wait for (`warm_up`) and each page's first view, built in the background once per data version and
+protections (`prepare_ahead`). Both start only when the entrypoint starts them. Layer: the Streamlit glue
+(atlas.app), over the cache of views."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+
+import streamlit as st
+
+from atlas import config
+from atlas.app.cache import CachedAtlas, cached_view, database
+from atlas.app.sidebar import DEFAULT_PERIOD, data_days
+from atlas.audience import Audience
+from atlas.filters import Filters, period_bounds, reporting_periods
+
+
+def _import_slow_modules() -> None:
+    """Import what a page would otherwise import on its first visit: SciPy's solver, which the suppression
+    audit of the board's and funders' figures uses, takes most of a second to load."""
+    import scipy.optimize  # noqa: F401
+
+
+_WARM_UP = threading.Thread(target=_import_slow_modules, name="atlas-warm-up", daemon=True)
+_WARMING = threading.Lock()
+
+
+def warm_up() -> None:
+    """Start the slow imports in a background thread, once per server process (the entrypoint calls this
+    on every run; a thread can be started only once)."""
+    with _WARMING:
+        if _WARM_UP.ident is None:
+            _WARM_UP.start()
+
+
+_PREPARED: set[tuple] = set()
+_PREPARING = threading.Lock()
+
+
+def default_views(viewer: Audience, first: dt.date, last: dt.date) -> list[tuple[str, tuple, dict]]:
+    """The views this person's pages draw before any choice is made, as `view(builder, *args, **kwargs)`
+    gets them: the default period (a director's last 12 months, the board's or funders' latest whole
+    period) and each page's own defaults. The landing page comes last (its first visit builds it anyway)."""
+    if viewer.restricted:
+        length = config.reporting_period()
+        periods = reporting_periods(first, last, length)
+        if not periods:
+            return []
+        _, start, end = periods[0]
+        filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
+    else:
+        filters, min_cell = Filters(*period_bounds(DEFAULT_PERIOD, first, last, None)), None
+    from atlas.views import network
+
+    views = {
+        "bottlenecks": [("bottlenecks.build", (filters,), {"focus": None, "pathway_sector": None})],
+        "need_capacity": [("need.build", (filters,), {"region": None, "service": None, "measure": "unmet_share"})],
+        "accountability": [("accountability.build", (filters,), {})],
+        "network": [("network.build", (filters, network.default_choice(min_cell)), {"min_cell": min_cell})]
+        + ([("network.summary_view", (filters,), {"by": "region", "min_cell": min_cell})] if viewer.restricted else []),
+        "outcomes": [("outcomes.build", (filters,), {"funder": None, "min_cell": config.min_cell()})],
+        "overview": [("overview.build", (filters,), {"min_cell": min_cell})],
+    }
+    return [v for page, listed in views.items() if viewer.can_open(page) for v in listed]
+
+
+def prepare_ahead(viewer: Audience) -> None:
+    """Build, in a background thread, the first view of every page this person may open, once per data
+    version and protections in this server: a click on a page then finds its view ready, and what a page
+    loads on first use (SciPy, plotly's trace types, DuckDB's blocks) is loaded already. Only in a served
+    app (not under AppTest); a view that fails here is left for its page to build and explain."""
+    if not st.runtime.exists() or os.environ.get("ATLAS_PREPARE_AHEAD", "1") == "0":
+        return
+    db = database()
+    days = data_days(CachedAtlas(db).query("data_extent").iloc[0])
+    key = (db.version, viewer.cache_key)
+    with _PREPARING:
+        if days is None or key in _PREPARED:
+            return
+        _PREPARED.add(key)
+    views = default_views(viewer, *days)
+    threading.Thread(target=_prepare, args=(db.version, viewer.cache_key, views), name="atlas-prepare",
+                     daemon=True).start()
+
+
+PREPARE_AFTER_S = float(os.environ.get("ATLAS_PREPARE_AFTER", "3"))  # seconds: the browser first loads the app
+
+
+def _prepare(version: tuple, audience_key: str, views: list[tuple[str, tuple, dict]]) -> None:
+    time.sleep(PREPARE_AFTER_S)  # the page just drawn still has its scripts to fetch from this same process
+    for builder, args, kwargs in views:
+        try:
+            built = cached_view(version, audience_key, builder, args, tuple(sorted(kwargs.items())))
+            if builder == "bottlenecks.build":
+                built.agency_table  # noqa: B018 - the section a first visit opens
+        except Exception:  # the page builds it again, and says what is wrong
+            continue
