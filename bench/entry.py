@@ -13,6 +13,8 @@ import streamlit as st
 
 from atlas import app
 
+app.warm_up()  # as dashboard.py: the server's one-off background loading starts before the first page
+
 
 def main() -> None:
     st.set_page_config(page_title="Collaboration Atlas", layout="wide")
