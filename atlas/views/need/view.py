@@ -81,11 +81,12 @@ class NeedView(Drawn):
     def grid(self) -> Styler | None:  # gap_grid: regions × services, coloured by the measure
         return gap_grid(self.gaps, self.measure) if len(self.gaps) else None
 
-    @cached_property
+    # a fresh one on each read: the page hands them to Streamlit's session state, which may change them
+    @property
     def grid_axes(self) -> tuple[list[str], dict[str, str]]:  # what need.grid_cell reads the grid's selection with
         return grid_axes(self.gaps)
 
-    @cached_property
+    @property
     def grid_selection(self) -> dict:  # the grid's selection that marks the chosen cell
         return grid_selection(self.gaps, self.region, self.service)
 
