@@ -61,6 +61,11 @@ class Accountability(Drawn):
         return referrers_chart(self.charted, self.network_share) if len(self.charted) else None
 
     @property
+    def lead_share(self) -> float | None:  # of multi-agency journeys, those with an agency holding the case
+        multi = self.summary["multi_agency"]
+        return self.summary["multi_agency_with_lead"] / multi if multi else None
+
+    @property
     def unheld_csv(self) -> Callable[[], bytes]:  # the work list as CSV, built only when it is downloaded
         return partial(exports.safe_csv, self.unheld)
 

@@ -91,6 +91,14 @@ class Bottlenecks(Drawn):
     def funnel_chart(self) -> go.Figure:
         return funnel_chart(self.funnel)
 
+    @property
+    def agency_names(self) -> dict[str, str]:  # the agencies to compare the network with, by id
+        return dict(zip(self.agencies["agency_id"], self.agencies["name"]))
+
+    @property
+    def receiving_sectors(self) -> list[str]:  # the pathways' choice of sector: "" for all of them
+        return [""] + sorted(self.agencies["sector"].dropna().unique().tolist())
+
     @cached_property
     def agency_table(self) -> pd.DataFrame:  # the agencies, readable headings, why a flagged one is flagged
         return agency_table(self.agencies)
