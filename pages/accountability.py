@@ -26,8 +26,7 @@ figures = st.columns(2) + st.columns(2)  # two by two: each label reads whole at
 figures[0].metric("Client journeys", f"{int(summary['journeys']):,}", border=True)
 figures[1].metric("Multi-agency journeys", f"{int(summary['multi_agency']):,}", border=True,
                   help="Journeys whose referrals reached two or more receiving agencies.")
-share = summary["multi_agency_with_lead"] / summary["multi_agency"] if summary["multi_agency"] else None
-figures[2].metric("With an agency holding the case", formats.percent(share), border=True,
+figures[2].metric("With an agency holding the case", formats.percent(view.lead_share), border=True,
                   help=f"Multi-agency journeys with a lead agency: {int(summary['multi_agency_with_lead']):,}. "
                        f"Recorded by the referrer on {int(summary['lead_recorded']):,} journeys; otherwise the first "
                        "agency to accept.")

@@ -49,7 +49,7 @@ with container:
             **{c: st.column_config.NumberColumn(format="localized") for c in bottlenecks.COUNT_COLUMNS}})
     elif section == "Time in stage":
         st.subheader("Time in stage")
-        names = dict(zip(view.agencies["agency_id"], view.agencies["name"]))
+        names = view.agency_names
         st.selectbox("Compare the network with", list(names), index=list(names).index(view.focus),
                      format_func=names.get, key="bottleneck_focus")
         if view.durations_chart is not None:
@@ -81,8 +81,7 @@ with container:
             app.table(st, formats.styled(view.capacity_signal, ["No-capacity share"]))
     elif section == "Pathways":
         st.subheader("Pathways")
-        sectors = [""] + sorted(view.agencies["sector"].dropna().unique().tolist())
-        st.selectbox("Show the agencies of one receiving sector", sectors, key="pathway_sector",
+        st.selectbox("Show the agencies of one receiving sector", view.receiving_sectors, key="pathway_sector",
                      format_func=lambda s: s.capitalize() if s else "All sectors (no agency detail)")
         if view.pathways is None:
             st.info("No referrals between agencies match these filters.")

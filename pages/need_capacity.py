@@ -66,8 +66,8 @@ with container:
                    "service's heading), or pick it above, to follow it in the charts.")
         if view.grid is not None:
             # the chosen cell is the grid's selection, however it was chosen (a click here or the selectboxes)
-            st.session_state["need_grid_axes"] = need.grid_axes(view.gaps)
-            chosen = need.grid_selection(view.gaps, view.region, view.service)
+            st.session_state["need_grid_axes"] = view.grid_axes
+            chosen = view.grid_selection
             held = st.session_state.get("need_grid", {}).get("selection", {})
             if list(held.get("cells", [])) != chosen["selection"]["cells"] or held.get("columns"):
                 st.session_state["need_grid"] = chosen
@@ -102,9 +102,7 @@ with container:
             app.chart(st, view.signals_chart, width="stretch")
             if view.agreement:
                 st.markdown(view.agreement)
-            table = view.signals[view.signals["no_capacity"] > 0]
-            app.table(st, need.styled(table[list(need.SIGNAL_COLUMNS)].rename(columns=need.SIGNAL_COLUMNS)),
-                      height=250)
+            app.table(st, need.styled(need.signal_table(view.signals)), height=250)
         else:
             st.info("No referrals and slots to compare in the period.")
     elif section == 'Outlook':

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import exports, formats
 from atlas.filters import Filters
-from atlas.views.charts import COLORS, monthly_axis, titled
+from atlas.views.charts import COLORS, Drawn, monthly_axis, titled
 from atlas.vocab import SECTORS, label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
@@ -37,17 +37,33 @@ REFERRER_COLUMNS = {
 
 
 @dataclass(frozen=True)
-class Accountability:
+class Accountability(Drawn):
     summary: dict  # journeys, multi_agency, with_lead, lead_recorded, multi_agency_with_lead, unheld, unheld_share
     reading: list[str]  # plain-language lines, Markdown-safe
     trend: pd.DataFrame  # month, multi_agency, multi_agency_with_lead, lead_share, unheld
-    trend_chart: go.Figure | None
     friction: pd.DataFrame  # from_sector, to_sector, decided, declined, decline_rate, ratio, mutual
-    friction_chart: go.Figure | None
     mutual_pairs: list[tuple[str, str]]
     referrers: pd.DataFrame  # ranked, under headings
-    referrers_chart: go.Figure | None
+    charted: pd.DataFrame  # the referrers the chart ranks (the first 15), as the query gives them
+    network_share: float  # the share of the network's closed declines that were dropped
     unheld: pd.DataFrame  # the work list under headings
+
+    @cached_property
+    def trend_chart(self) -> go.Figure | None:
+        return lead_chart(self.trend) if len(self.trend) else None
+
+    @cached_property
+    def friction_chart(self) -> go.Figure | None:
+        return friction_chart(self.friction) if len(self.friction) else None
+
+    @cached_property
+    def referrers_chart(self) -> go.Figure | None:
+        return referrers_chart(self.charted, self.network_share) if len(self.charted) else None
+
+    @property
+    def lead_share(self) -> float | None:  # of multi-agency journeys, those with an agency holding the case
+        multi = self.summary["multi_agency"]
+        return self.summary["multi_agency_with_lead"] / multi if multi else None
 
     @property
     def unheld_csv(self) -> Callable[[], bytes]:  # the work list as CSV, built only when it is downloaded
@@ -79,13 +95,12 @@ def build(db, filters: Filters) -> Accountability:
         summary=summary,
         reading=reading(summary, unheld, friction, mutual, ranked, network_share),
         trend=trend,
-        trend_chart=lead_chart(trend) if len(trend) else None,
         friction=friction,
-        friction_chart=friction_chart(friction) if len(friction) else None,
         mutual_pairs=mutual,
         referrers=ranked[list(REFERRER_COLUMNS)].assign(dropped_share=ranked["dropped_share"] * 100)
         .rename(columns=REFERRER_COLUMNS).reset_index(drop=True),  # a share in per cent, as the page shows it
-        referrers_chart=referrers_chart(ranked.head(15), network_share) if len(ranked) else None,
+        charted=ranked.head(15)[["name", "dropped_share", "dropped", "picked_up"]],
+        network_share=network_share,
         unheld=worklist,
     )
 

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from atlas import escape, exports, formats
 from atlas.filters import Filters
 from atlas.views import flows, queues
-from atlas.views.charts import COLORS, monthly_axis, titled
+from atlas.views.charts import COLORS, Drawn, monthly_axis, titled
 from atlas.vocab import label
 
 # The page's sections below its top (app.sections: each drawn only when opened), in order.
@@ -69,13 +69,12 @@ def _readable(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Bottlenecks:
+class Bottlenecks(Drawn):
     """The page's view. The top (funnel, agencies, reading) is worked out by `build`; each section below it
     the first time it is read, and then kept with the view (app.view caches the view whole), so a page
     draws its top without waiting for sections nobody has opened."""
 
     funnel: pd.DataFrame  # stage, referrals, previous (None when there is no previous period)
-    funnel_chart: go.Figure
     agencies: pd.DataFrame  # agency_bottlenecks, plus `flagged`
     network: pd.Series  # network_summary of the period (medians and rates of the whole selection)
     reading: list[str]  # plain-language findings, Markdown-escaped
@@ -87,6 +86,18 @@ class Bottlenecks:
 
     def _query(self, name: str, **extra) -> pd.DataFrame:
         return self.db.query(name, **self.filters.params_for(name), **extra)
+
+    @cached_property
+    def funnel_chart(self) -> go.Figure:
+        return funnel_chart(self.funnel)
+
+    @property
+    def agency_names(self) -> dict[str, str]:  # the agencies to compare the network with, by id
+        return dict(zip(self.agencies["agency_id"], self.agencies["name"]))
+
+    @property
+    def receiving_sectors(self) -> list[str]:  # the pathways' choice of sector: "" for all of them
+        return [""] + sorted(self.agencies["sector"].dropna().unique().tolist())
 
     @cached_property
     def agency_table(self) -> pd.DataFrame:  # the agencies, readable headings, why a flagged one is flagged
@@ -193,7 +204,7 @@ def build(db, filters: Filters, focus: str | None = None, pathway_sector: str | 
         focus = agencies["agency_id"].iloc[0] if len(agencies) else None
     focus_name = agencies.loc[agencies["agency_id"] == focus, "name"].iloc[0] if focus else None
     table = funnel_table(funnel, previous)
-    return Bottlenecks(funnel=table, funnel_chart=funnel_chart(table), agencies=agencies, network=network,
+    return Bottlenecks(funnel=table, agencies=agencies, network=network,
                        reading=reading(agencies, network, min_received), focus=focus, focus_name=focus_name,
                        pathway_sector=pathway_sector, filters=filters, db=db)
 

@@ -1,10 +1,12 @@
-"""Plotly figures, built from query results by pure functions (no Streamlit)."""
+"""Plotly figures, built from query results by pure functions (no Streamlit), and `Drawn`, what lets a view
+hold data and draw its figures on first use (presenting layer, shared by the views)."""
 
 from __future__ import annotations
 
 import html
 import numbers
 import re
+from functools import cached_property
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,6 +17,17 @@ import plotly.io as pio
 pio.templates.default = "plotly_white"
 
 COLORS = {"accepted": "#2a9d8f", "declined": "#e76f51", "pending": "#e9c46a", "referred": "#264653"}
+
+
+class Drawn:
+    """A view that holds data and draws from it: its figures and tables (plotly figures, pandas Stylers) are
+    cached properties, each drawn once, on first use. Its pickle holds the data only, so the view can be cached
+    as data; a copy read back from the cache draws again what it needs."""
+
+    def __getstate__(self) -> dict:
+        drawn = {name for klass in type(self).__mro__ for name, value in vars(klass).items()
+                 if isinstance(value, cached_property)}
+        return {name: value for name, value in self.__dict__.items() if name not in drawn}
 
 
 def titled(fig: go.Figure, title: str) -> go.Figure:

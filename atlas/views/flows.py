@@ -148,30 +148,22 @@ def capacity_signal(frame: pd.DataFrame, min_share: float = 0.5, min_declines: i
     return kept[columns].reset_index(drop=True)
 
 
-def pathways_sankey(frame: pd.DataFrame) -> go.Figure:
-    """Referring sector → receiving sector (or agency) → stage reached, from `referral_pathways`.
-
-    Both hops are drawn per stage, so every link carries the colour of the stage its referrals
-    reached; each hop's link values add up to the number of referrals shown.
-    """
+def _sankey_nodes(rows: pd.DataFrame) -> tuple[dict[tuple, int], list[str], list[str]]:
+    """The Sankey's nodes in a stable order (referring sectors, receiving nodes, then stages): each node's
+    index by its key, and the nodes' labels and colours."""
     nodes: dict[tuple, int] = {}
     node_labels: list[str] = []
     node_colors: list[str] = []
 
-    def node(key: tuple, text: str, color: str) -> int:
+    def node(key: tuple, text: str, color: str) -> None:
         if key not in nodes:
             nodes[key] = len(node_labels)
             node_labels.append(text)
             node_colors.append(color)
-        return nodes[key]
 
     def sector_text(sector) -> str:
         return escape.html(str(sector).capitalize())
 
-    rows = frame.copy()
-    rows["stage_rank"] = rows["stage"].map({s: i for i, s in enumerate(STAGES)})
-    rows = rows.sort_values(["stage_rank", "from_sector", "to_kind", "to_node"])
-    # stable node order: referring sectors, receiving nodes, then stages
     for sector in sorted(rows["from_sector"].unique()):
         node(("from", sector), sector_text(sector), SECTOR_COLOR)
     receiving = rows.drop_duplicates(["to_kind", "to_sector", "to_agency_id"]).sort_values(["to_kind", "to_node"])
@@ -183,15 +175,17 @@ def pathways_sankey(frame: pd.DataFrame) -> go.Figure:
     for stage in STAGES:
         if stage in set(rows["stage"]):
             node(("stage", stage), STAGE_LABELS[stage], STAGE_COLORS[stage])
+    return nodes, node_labels, node_colors
 
-    source, target, value, color, hop = [], [], [], [], []
+
+def _sankey_links(rows: pd.DataFrame, nodes: dict[tuple, int]) -> dict[str, list]:
+    """The Sankey's links, both hops per stage: referring sector -> receiving node, receiving node -> stage
+    reached, each in the colour of its stage."""
+    links: dict[str, list] = {"source": [], "target": [], "value": [], "color": [], "customdata": []}
 
     def link(a: int, b: int, n: int, stage: str, which: str) -> None:
-        source.append(a)
-        target.append(b)
-        value.append(int(n))
-        color.append(_rgba(STAGE_COLORS[stage], 0.45))
-        hop.append([which, STAGE_LABELS[stage]])
+        for key, value in zip(links, (a, b, int(n), _rgba(STAGE_COLORS[stage], 0.45), [which, STAGE_LABELS[stage]])):
+            links[key].append(value)
 
     for r in rows.itertuples():
         middle = nodes[("agency", r.to_agency_id) if r.to_kind == "agency" else ("to", r.to_sector)]
@@ -200,13 +194,25 @@ def pathways_sankey(frame: pd.DataFrame) -> go.Figure:
     for (kind, sector, agency, stage), n in second.items():
         middle = nodes[("agency", agency) if kind == "agency" else ("to", sector)]
         link(middle, nodes[("stage", stage)], n, stage, "reached")
+    return links
 
+
+def pathways_sankey(frame: pd.DataFrame) -> go.Figure:
+    """Referring sector → receiving sector (or agency) → stage reached, from `referral_pathways`.
+
+    Both hops are drawn per stage, so every link carries the colour of the stage its referrals
+    reached; each hop's link values add up to the number of referrals shown.
+    """
+    rows = frame.copy()
+    rows["stage_rank"] = rows["stage"].map({s: i for i, s in enumerate(STAGES)})
+    rows = rows.sort_values(["stage_rank", "from_sector", "to_kind", "to_node"])
+    nodes, node_labels, node_colors = _sankey_nodes(rows)
     fig = go.Figure(go.Sankey(
         arrangement="snap",
         node=dict(label=node_labels, color=node_colors, pad=12, thickness=16,
                   line=dict(color="white", width=0.5),
                   hovertemplate="%{label}: %{value:,} referrals<extra></extra>"),
-        link=dict(source=source, target=target, value=value, color=color, customdata=hop,
+        link=dict(**_sankey_links(rows, nodes),
                   hovertemplate="%{source.label} → %{target.label}: %{value:,} referrals"
                                 " (%{customdata[1]})<extra></extra>"),
     ))

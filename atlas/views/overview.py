@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -116,13 +117,19 @@ def _clock(end: dt.date | None, data_as_of: pd.Timestamp) -> dt.datetime:
 
 
 @dataclass(frozen=True)
-class Overview:
+class Overview(charts.Drawn):
     figures: list[Figure]
     compared: bool  # whether there is a previous period to compare with
     trend: pd.DataFrame  # the `referral_trend` rows of the period (protected counts are missing)
-    trend_chart: go.Figure | None  # None when no referral matches
     min_cell: int | None = None  # the threshold in force; None in director views
     hidden: int = 0  # figures and trend cells withheld by small-number protection
+
+    @cached_property
+    def trend_chart(self) -> go.Figure | None:
+        """The monthly referrals by what became of them; None when no referral matches (or, for a board or
+        funder, when every month is hidden)."""
+        shown = self.trend.dropna(subset=list(STATUSES), how="all")
+        return charts.referral_trend(self.trend) if len(shown) else None
 
 
 def build(db, filters: Filters, min_cell: int | None = None) -> Overview:
@@ -131,12 +138,7 @@ def build(db, filters: Filters, min_cell: int | None = None) -> Overview:
     if min_cell is not None:
         return _protected(db, filters, int(min_cell))
     trend = db.query("referral_trend", **filters.params_for("referral_trend"))
-    return Overview(
-        figures=headline(db, filters),
-        compared=filters.previous() is not None,
-        trend=trend,
-        trend_chart=charts.referral_trend(trend) if len(trend) else None,
-    )
+    return Overview(figures=headline(db, filters), compared=filters.previous() is not None, trend=trend)
 
 
 STATUSES = ("accepted", "declined", "pending")
@@ -208,10 +210,8 @@ def _protected(db, filters: Filters, min_cell: int) -> Overview:
     figures = [Figure(key, label, values[key], previous[key] if previous else None, kind, lower,
                       _with_basis(key, help_text, "shown"), withheld=key in withheld)
                for key, label, kind, lower, help_text in FIGURES]
-    shown = trend.dropna(subset=list(STATUSES), how="all")
-    return Overview(figures=figures, compared=previous is not None, trend=trend,
-                    trend_chart=charts.referral_trend(trend) if len(shown) else None,
-                    min_cell=min_cell, hidden=len(withheld) + cells)
+    return Overview(figures=figures, compared=previous is not None, trend=trend, min_cell=min_cell,
+                    hidden=len(withheld) + cells)
 
 
 def headline(db, filters: Filters) -> list[Figure]:
