@@ -17,6 +17,7 @@ import pandas as pd
 from atlas import catalog, config, demo
 from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated, DatabaseUnreadable
 from atlas.ingest import formats, importer, validate
+from atlas.ingest.problems import format_report
 from atlas.progress import Progress, TextBar
 
 
@@ -118,7 +119,7 @@ def cmd_demo(args) -> int:
     progress.report(0.3, "Checking the demo's rows against the import contract")
     errors = [p for p in validate.check(tables, files) if p.severity == "error"]
     if errors:  # the generator broke the contract: a bug, reported rather than loaded
-        print(validate.format_report(errors), file=sys.stderr)
+        print(format_report(errors), file=sys.stderr)
         return 1
     if args.csv:
         progress.report(0.35, f"Writing the contract files to {args.csv}")
@@ -181,7 +182,7 @@ def cmd_import(args) -> int:
             result = importer.import_folder(args.directory, database, key, mode=mode,
                                             on_conflict=args.on_conflict, progress=_bar())
     except archive.ArchiveRefused as refused:
-        print(validate.format_report([refused.problem]), file=sys.stderr)
+        print(format_report([refused.problem]), file=sys.stderr)
         print(f"\nThe archive was not read. {database} is unchanged.", file=sys.stderr)
         return 1
     except importer.ImportRejected as rejected:
@@ -191,13 +192,13 @@ def cmd_import(args) -> int:
         if report is not None:
             print(report.text(), file=sys.stderr)
             print(file=sys.stderr)
-        print(validate.format_report(rejected.problems), file=sys.stderr)
+        print(format_report(rejected.problems), file=sys.stderr)
         print(f"\n{rejected} {database} is unchanged.", file=sys.stderr)
         return 1
     if report is not None:
         print(report.text() + "\n")
     if result.warnings:
-        print(validate.format_report(result.warnings))
+        print(format_report(result.warnings))
     if not result.written:
         print(f"Nothing new: every row is already in {database}, which is unchanged.")
     elif mode == "append":

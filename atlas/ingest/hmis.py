@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from atlas.ingest import archive, importer, mappings, sources, validate
-from atlas.ingest.validate import ROWS_LISTED, Problem
+from atlas.ingest.problems import Problem, at_rows
 from atlas.progress import NOWHERE, Part, Progress
 from atlas.vocab import OUTCOMES, SECTORS, SERVICE_TYPES
 
@@ -364,22 +364,6 @@ def _binary(head: bytes) -> bool:
 
 # ---- checking the export -------------------------------------------------------------------------------
 
-def _listed(file: str, column: str | None, rule: str, positions: np.ndarray, values: pd.Series | None,
-            message, severity: str = "error") -> list[Problem]:
-    """Problems at file rows `positions` (0-based data rows): the first ROWS_LISTED listed, the rest counted.
-    `message` is text or a function of the position."""
-    out = []
-    for p in positions[:ROWS_LISTED]:
-        value = None if values is None or pd.isna(values.iat[p]) else str(values.iat[p])
-        out.append(Problem(file, int(p) + 2, column, value, rule, message(int(p)) if callable(message) else message,
-                           severity))
-    if len(positions) > ROWS_LISTED:
-        more = len(positions) - ROWS_LISTED
-        out.append(Problem(file, None, column, None, rule, f"… and {more:,} more rows like this "
-                                                           f"({len(positions):,} in all).", severity, count=more))
-    return out
-
-
 def _parse_cells(f: _File, problems: list[Problem]) -> None:
     """Check every read cell of the rows that are not deleted; keep ints and dates parsed in `f.typed`."""
     spec = COLUMNS[f.name[:-4]]
@@ -392,7 +376,7 @@ def _parse_cells(f: _File, problems: list[Problem]) -> None:
         check = ~deleted if column.name != "DateDeleted" else np.ones(len(text), bool)
         empty = text.isna().to_numpy()
         if column.filled:
-            problems += _listed(f.name, column.name, "required", np.flatnonzero(empty & check), None,
+            problems += at_rows(f.name, column.name, "required", np.flatnonzero(empty & check), None,
                                 f"{column.name} is empty, which the {SPEC} format does not allow: fill it in "
                                 "in the HMIS and export again.")
         if column.type == "int":
@@ -405,7 +389,7 @@ def _parse_cells(f: _File, problems: list[Problem]) -> None:
             continue
         bad = ~empty & ~ok & check
         rule, help_text = _FORMAT_HELP[column.type]
-        problems += _listed(f.name, column.name, rule, np.flatnonzero(bad), text,
+        problems += at_rows(f.name, column.name, rule, np.flatnonzero(bad), text,
                             f"Not in the {SPEC} format: {help_text}.")
         f.typed[column.name] = typed
 
@@ -421,7 +405,7 @@ def _cascade(files: dict[str, _File], problems: list[Problem]) -> None:
         own_live = ~f.deleted_own
         named = ids.notna().to_numpy()
         absent = named & own_live & ~_isin(ids, keys)
-        problems += _listed(f.name, column, "reference", np.flatnonzero(absent), ids,
+        problems += at_rows(f.name, column, "reference", np.flatnonzero(absent), ids,
                             f"No record of {p.name} has this {key}: the export is incomplete. Export again with "
                             f"{p.name} (the record may have been left out of the export's period or project filter).")
         gone = named & own_live & _isin(ids, keys[~p.live]) & ~_isin(ids, keys[p.live])
@@ -684,11 +668,11 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     capacity_rows = 0
     if len(inventory):
         negative = (inventory["_BedInventory"] < 0).to_numpy(dtype=bool, na_value=False)
-        problems += _listed("Inventory.csv", "BedInventory", "int_range", inventory["_row"].to_numpy()[negative],
+        problems += at_rows("Inventory.csv", "BedInventory", "int_range", inventory["_row"].to_numpy()[negative],
                             files["Inventory"].frame["BedInventory"],
                             "Beds cannot be fewer than 0: correct the inventory in the HMIS.")
         bad_order = _is_before(inventory["_InventoryStartDate"], inventory["_InventoryEndDate"])
-        problems += _listed("Inventory.csv", "InventoryEndDate", "order", inventory["_row"].to_numpy()[bad_order],
+        problems += at_rows("Inventory.csv", "InventoryEndDate", "order", inventory["_row"].to_numpy()[bad_order],
                             files["Inventory"].frame["InventoryEndDate"],
                             "The inventory ends before it starts (InventoryStartDate): correct it in the HMIS.")
         if period_start is not None:
@@ -703,7 +687,7 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     if len(exits):
         entry = _lookup(exits["EnrollmentID"], enrollments.set_index("EnrollmentID")["_EntryDate"])
         early = _is_before(entry, exits["_ExitDate"])
-        problems += _listed("Exit.csv", "ExitDate", "order", exits["_row"].to_numpy()[early],
+        problems += at_rows("Exit.csv", "ExitDate", "order", exits["_row"].to_numpy()[early],
                             files["Exit"].frame["ExitDate"],
                             "The exit is before the enrollment's EntryDate (Enrollment.csv): correct one of the "
                             "two dates in the HMIS.")
@@ -744,7 +728,7 @@ def _map(files: dict[str, _File], beside: dict[str, sources.RawTable], problems:
     event_codes = pd.DataFrame(columns=["Event", "meaning", "events", "treated as"])
     if len(events):
         early = _is_before(events["_EventDate"], events["_ResultDate"])
-        problems += _listed("Event.csv", "ResultDate", "order", events["_row"].to_numpy()[early],
+        problems += at_rows("Event.csv", "ResultDate", "order", events["_row"].to_numpy()[early],
                             files["Event"].frame["ResultDate"], "The result is dated before the event (EventDate): "
                             "correct one of the two dates in the HMIS.")
         code = events["_Event"]
@@ -967,11 +951,11 @@ def _referrals(events: pd.DataFrame, target: pd.Series, from_project: pd.Series,
     rows = events["_row"].to_numpy()
     known = result.isin(list(RESULTS)).fillna(False).to_numpy(dtype=bool)
     unknown_code = result.notna().to_numpy() & ~known
-    problems += _listed("Event.csv", "ReferralResult", "hmis_result", rows[unknown_code], event_text["ReferralResult"],
+    problems += at_rows("Event.csv", "ReferralResult", "hmis_result", rows[unknown_code], event_text["ReferralResult"],
                         "Not a ReferralResult of HUD's list (1 accepted, 2 client rejected, 3 provider rejected): "
                         "the referral is imported as still open.", "warning")
     undated = known & events["_ResultDate"].isna().to_numpy()
-    problems += _listed("Event.csv", "ResultDate", "hmis_result_date", rows[undated], event_text["ReferralResult"],
+    problems += at_rows("Event.csv", "ResultDate", "hmis_result_date", rows[undated], event_text["ReferralResult"],
                         "The referral has a result but no ResultDate, so when it was answered is unknown: it is "
                         "imported as still open. Record the ResultDate in the HMIS.", "warning")
     answered = known & ~undated
@@ -1027,7 +1011,7 @@ def _started(frame: pd.DataFrame, events: pd.DataFrame, target: pd.Series, accep
     frame.loc[at, "completed_at"] = end_text.to_numpy()
     if late.any():
         rows = events["_row"].to_numpy()
-        problems += _listed("Event.csv", "ResultDate", "hmis_entry_before_result", np.sort(rows[at[late]]),
+        problems += at_rows("Event.csv", "ResultDate", "hmis_entry_before_result", np.sort(rows[at[late]]),
                             event_text["ResultDate"], "The client entered the receiving project (EntryDate) before "
                             "this acceptance was recorded: the service is counted as starting on the ResultDate.",
                             "warning")

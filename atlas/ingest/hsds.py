@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from atlas.ingest import importer, mappings, sources
-from atlas.ingest.validate import ROWS_LISTED, Problem
+from atlas.ingest.problems import Problem, at_rows
 from atlas.progress import NOWHERE, Part, Progress
 from atlas.vocab import SECTORS, SERVICE_TYPES
 
@@ -359,17 +359,17 @@ def _capacity(capacity: pd.DataFrame, units: pd.DataFrame, mapping: dict, file: 
     counts = re.compile(mapping["count_units"], re.IGNORECASE)
     unit_name = capacity["unit_id"].map(units.drop_duplicates("id").set_index("id")["name"])
     of_skipped = capacity["service_id"].isin(skipped).to_numpy()
-    problems += _listed(file, "service_id", "hsds_skipped_service", np.flatnonzero(of_skipped),
+    problems += at_rows(file, "service_id", "hsds_skipped_service", np.flatnonzero(of_skipped),
                         capacity["service_id"], "This capacity belongs to a service left out by its status "
                         "(skip_statuses in the mapping), so it is left out too.", "warning")
     not_counted = (unit_name.notna() & ~unit_name.fillna("").str.contains(counts)) | of_skipped
-    problems += _listed(file, "unit_id", "hsds_unit", np.flatnonzero(not_counted.to_numpy()),
-                        unit_name, "This capacity is not counted in places (its unit is {value}), so it is "
-                        "not read as slots. If it is, add the unit's name to count_units in the mapping.",
+    problems += at_rows(file, "unit_id", "hsds_unit", np.flatnonzero(not_counted.to_numpy()),
+                        unit_name, lambda p: f"This capacity is not counted in places (its unit is {unit_name.iat[p]}), "
+                        "so it is not read as slots. If it is, add the unit's name to count_units in the mapping.",
                         "warning")
     month = capacity["updated"].str.extract(_MONTH, expand=False)
     undated = month.isna().to_numpy() & ~not_counted.to_numpy()
-    problems += _listed(file, "updated", "hsds_capacity_month", np.flatnonzero(undated), capacity["updated"],
+    problems += at_rows(file, "updated", "hsds_capacity_month", np.flatnonzero(undated), capacity["updated"],
                         "The month this capacity applies to is read from updated, which must start "
                         "with a date YYYY-MM-DD: fill it in.")
     slots = capacity[mapping["slots_fields"]].bfill(axis=1).iloc[:, 0]
@@ -380,23 +380,11 @@ def _capacity(capacity: pd.DataFrame, units: pd.DataFrame, mapping: dict, file: 
     order = frame[usable].sort_values("_updated", kind="stable", na_position="first")
     latest = ~order.duplicated(["program_id", "month"], keep="last")
     superseded = np.sort(order.index[~latest.to_numpy()].to_numpy())
-    problems += _listed(file, "updated", "hsds_capacity_superseded", superseded, capacity["updated"],
+    problems += at_rows(file, "updated", "hsds_capacity_superseded", superseded, capacity["updated"],
                         "A later row gives this service's capacity for the same month: only the "
                         "latest is read.", "warning")
     kept = np.setdiff1d(np.flatnonzero(usable), superseded)
     return frame.iloc[kept].drop(columns="_updated").reset_index(drop=True), kept, problems
-
-
-def _listed(file: str, column: str, rule: str, positions: np.ndarray, values: pd.Series, message: str,
-            severity: str = "error") -> list[Problem]:
-    """Problems at HSDS file rows (positions), the first ROWS_LISTED listed and the rest counted."""
-    listed = [Problem(file, int(p) + 2, column, None if pd.isna(values.iat[p]) else str(values.iat[p]), rule,
-                      message.format(value=values.iat[p]), severity) for p in positions[:ROWS_LISTED]]
-    if len(positions) > ROWS_LISTED:
-        more = len(positions) - ROWS_LISTED
-        listed.append(Problem(file, None, column, None, rule, f"… and {more:,} more rows like this "
-                              f"({len(positions):,} in all).", severity, count=more))
-    return listed
 
 
 def import_directory(path: str | Path, database: str | Path, key: bytes, *, mapping: dict | None = None,
