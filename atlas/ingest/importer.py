@@ -147,14 +147,7 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[Problem],
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, not {on_conflict!r}")
-    problems = list(problems)
-    for name in required:
-        if name not in raw and not any(p.rule in ("missing_file", "duplicate_file") and
-                                       p.file.startswith(f"{name}.") for p in problems):
-            problems.append(Problem(
-                f"{name}.csv", None, None, None, "missing_file",
-                f"The {name} table is needed to replace the data: add {name}.csv (or .xlsx or "
-                ".parquet), or add the files to the current data instead."))
+    problems = list(problems) + _missing(raw, problems, required)
     files = {name: r.file for name, r in raw.items()}
     database = Path(database)
     if mode == "replace":
@@ -198,6 +191,17 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[Problem],
     context = {name: stored[name] for name in ("agencies", "programs")}
     problems += validate.check(merged, files, written=written, context=context)
     return ImportPlan(mode, merged, problems, changes, files, source, checksum, base, stored_rows)
+
+
+def _missing(raw: Mapping[str, sources.RawTable], problems: list[Problem], required: Iterable[str]
+             ) -> list[Problem]:
+    """A problem for each required table that is neither read nor already reported missing or repeated."""
+    return [Problem(f"{name}.csv", None, None, None, "missing_file",
+                    f"The {name} table is needed to replace the data: add {name}.csv (or .xlsx or "
+                    ".parquet), or add the files to the current data instead.")
+            for name in required
+            if name not in raw and not any(p.rule in ("missing_file", "duplicate_file") and
+                                           p.file.startswith(f"{name}.") for p in problems)]
 
 
 def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress | Part = NOWHERE) -> ImportResult:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from atlas.contract import TABLES, Column
 from atlas.exports import safe_csv
-from atlas.ingest import archive, columns, hmis, hsds, importer, sources
+from atlas.ingest import archive, columns, hmis, hmis_files, hsds, importer, sources
 from atlas.ingest.problems import Problem, problems_frame, summary
 from atlas.progress import NOWHERE, Part, Progress
 
@@ -163,7 +163,7 @@ class Staging:
     def format(self) -> str:
         """"hmis" for an HMIS CSV export (its zip, or its files), "hsds" for an HSDS directory, else
         "contract"."""
-        if self.export_zip is not None or hmis.is_hmis(f.name for f in self.files):
+        if self.export_zip is not None or hmis_files.is_hmis(f.name for f in self.files):
             return "hmis"
         return "hsds" if hsds.is_hsds(f.name for f in self.files) else "contract"
 
@@ -215,7 +215,7 @@ def stage(uploads: Iterable[tuple[str, bytes]], *, max_bytes: int | None = None,
     problems: list[Problem] = []
     for uploaded_as, content in uploads:
         name = _safe_name(uploaded_as, {f.name for f in files})
-        if Path(name).stem.lower() in {n.lower() for n in hmis.NEVER_READ}:
+        if Path(name).stem.lower() in {n.lower() for n in hmis_files.NEVER_READ}:
             problems.append(Problem(
                 uploaded_as, None, None, None, "ignored_file",
                 f"Not kept: {uploaded_as} holds clients' names, dates of birth and other personal data, which "

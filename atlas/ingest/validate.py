@@ -539,12 +539,7 @@ def compare_stored(name: str, frame: pd.DataFrame, stored: pd.DataFrame, file: s
     file's value wins. Client ids must already be pseudonymised with the key the stored ones were.
     """
     key = list(APPEND_KEYS[name])
-    left, right = frame[key].copy(), stored[key].copy()
-    if name == "partnerships":  # either way round
-        for side in (left, right):
-            a, b = side["agency_a_id"], side["agency_b_id"]
-            first = _mask(a <= b) | b.isna().to_numpy()
-            side["agency_a_id"], side["agency_b_id"] = a.where(first, b), b.where(first, a)
+    left, right = _match_key(name, frame[key]), _match_key(name, stored[key])
     right["_stored"] = np.arange(len(stored))
     right = right.drop_duplicates(key, keep="first")
     matched = left.merge(right, on=key, how="left", sort=False)["_stored"]
@@ -589,6 +584,16 @@ def compare_stored(name: str, frame: pd.DataFrame, stored: pd.DataFrame, file: s
                 + (" (stored pseudonymised, so not shown): check the file, and that the key is the one "
                    "used before. " if secret else f", {was.iat[p]!r}. ") + fix))]
     return Comparison(merged, stored_row, changed, problems)
+
+
+def _match_key(name: str, keys: pd.DataFrame) -> pd.DataFrame:
+    """A copy of rows' append keys as they are matched: a partnership's two agencies either way round."""
+    keys = keys.copy()
+    if name == "partnerships":
+        a, b = keys["agency_a_id"], keys["agency_b_id"]
+        first = _mask(a <= b) | b.isna().to_numpy()
+        keys["agency_a_id"], keys["agency_b_id"] = a.where(first, b), b.where(first, a)
+    return keys
 
 
 def _append_label(name: str, key: list[str], frame: pd.DataFrame) -> Callable[[int], str]:
