@@ -16,7 +16,8 @@ import pandas as pd
 
 from atlas import catalog, config, demo
 from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated, DatabaseUnreadable
-from atlas.ingest import formats, importer, validate
+from atlas.ingest import contract_files, importer, validate
+from atlas.ingest.problems import format_report
 from atlas.progress import Progress, TextBar
 
 
@@ -33,6 +34,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m atlas", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _demo_parser(sub)
+    _import_parser(sub)
+    _query_parsers(sub)
+    _report_parser(sub)
+
+    p = sub.add_parser("upgrade", help="rebuild the data model over a database built by an earlier version")
+    _db_arg(p)
+
+    p = sub.add_parser("serve", help="serve the dashboard (streamlit run dashboard.py)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default=None, help="address to listen on (default: 127.0.0.1, this machine only, from .streamlit/config.toml; "
+                        "0.0.0.0 listens on every interface: configure sign-in first)")
+    return parser
+
+
+def _demo_parser(sub) -> None:
     p = sub.add_parser("demo", help="build the synthetic demo community")
     _db_arg(p)
     p.add_argument("--csv", type=Path, metavar="DIR", help="also write the import-contract CSV files to DIR")
@@ -40,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--referrals", type=int, default=150_000)
     p.add_argument("--agencies", type=int, default=150)
 
+
+def _import_parser(sub) -> None:
     p = sub.add_parser("import", help="validate a folder of contract files (or an HSDS directory, or an HMIS "
                                       "export) and load it (all or nothing)")
     p.add_argument("directory", type=Path, metavar="PATH",
@@ -59,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --append, when a file row differs from the stored one: refuse the import "
                         "(default) or let the file's values win")
 
+
+def _query_parsers(sub) -> None:
     p = sub.add_parser("query", help="run a named query and print its result")
     p.add_argument("name")
     _db_arg(p)
@@ -68,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("queries", help="list the named queries with their documentation")
 
+
+def _report_parser(sub) -> None:
     p = sub.add_parser("report", help="write the funder pack (an HTML report, its PDF and a CSV of the tables), "
                                       "or with --board the board pack (HTML and PDF)")
     _db_arg(p)
@@ -84,15 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first day of the period (default: 12 months before the data's last referral day)")
     p.add_argument("--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="last day of the period (default: the data's last referral day)")
-
-    p = sub.add_parser("upgrade", help="rebuild the data model over a database built by an earlier version")
-    _db_arg(p)
-
-    p = sub.add_parser("serve", help="serve the dashboard (streamlit run dashboard.py)")
-    p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--address", default=None, help="address to listen on (default: 127.0.0.1, this machine only, from .streamlit/config.toml; "
-                        "0.0.0.0 listens on every interface: configure sign-in first)")
-    return parser
 
 
 def _bar() -> Progress:
@@ -118,11 +132,11 @@ def cmd_demo(args) -> int:
     progress.report(0.3, "Checking the demo's rows against the import contract")
     errors = [p for p in validate.check(tables, files) if p.severity == "error"]
     if errors:  # the generator broke the contract: a bug, reported rather than loaded
-        print(validate.format_report(errors), file=sys.stderr)
+        print(format_report(errors), file=sys.stderr)
         return 1
     if args.csv:
         progress.report(0.35, f"Writing the contract files to {args.csv}")
-        written = formats.write_folder(tables, args.csv)
+        written = contract_files.write_folder(tables, args.csv)
         print(f"Wrote {len(written)} contract files to {args.csv}")
     counts = importer.build_database(
         tables, database, key, source=f"demo seed={args.seed}", files=files,
@@ -137,9 +151,47 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from atlas.ingest import archive, columns, hmis, hsds
+    from atlas.ingest import archive, columns
 
     database = args.db or config.database_path()
+    mode = "append" if args.append else "replace"
+    column_maps, mapping = _import_settings(args)
+    try:
+        result, report = _import(args, database, mode, mapping, column_maps)
+    except archive.ArchiveRefused as refused:
+        print(format_report([refused.problem]), file=sys.stderr)
+        print(f"\nThe archive was not read. {database} is unchanged.", file=sys.stderr)
+        return 1
+    except importer.ImportRejected as rejected:
+        for column_map in column_maps:
+            rejected.problems = columns.located(column_map, rejected.problems, args.directory)
+        report = getattr(rejected, "report", None)
+        if report is not None:
+            print(report.text(), file=sys.stderr)
+            print(file=sys.stderr)
+        print(format_report(rejected.problems), file=sys.stderr)
+        print(f"\n{rejected} {database} is unchanged.", file=sys.stderr)
+        return 1
+    if report is not None:
+        print(report.text() + "\n")
+    if result.warnings:
+        print(format_report(result.warnings))
+    if not result.written:
+        print(f"Nothing new: every row is already in {database}, which is unchanged.")
+    elif mode == "append":
+        print(f"Added to {database}: " + ", ".join(
+            f"{c.added:,} new and {c.updated:,} updated {name}" for name, c in result.changes.items()))
+    else:
+        print(f"Imported into {database}: "
+              + ", ".join(f"{n:,} {name}" for name, n in result.row_counts.items()))
+    return 0
+
+
+def _import_settings(args) -> tuple[list, dict | None]:
+    """The import's column mappings and format mapping, loaded; UsageError for a path, option or mapping that
+    does not fit the format."""
+    from atlas.ingest import archive, columns, hmis, hsds
+
     if args.format == "hmis":
         if not args.directory.is_dir() and not archive.is_zip(args.directory):
             raise UsageError(f"{args.directory} is neither the export's zip file nor its folder")
@@ -153,60 +205,36 @@ def cmd_import(args) -> int:
         column_maps = [columns.ColumnMapping.load(path) for path in args.columns]
     except (OSError, columns.MappingError) as error:
         raise UsageError(f"column mapping: {error}") from None
-    mode = "append" if args.append else "replace"
     formats = {"hsds": hsds, "hmis": hmis}
     try:
         mapping = formats[args.format].load_mapping(args.mapping) if args.format in formats else None
     except (OSError, hsds.MappingError, hmis.MappingError) as error:
         raise UsageError(f"mapping {args.mapping}: {error}") from None
+    return column_maps, mapping
+
+
+def _import(args, database: Path, mode: str, mapping: dict | None, column_maps: list):
+    """Import the path of `args` in its format: the result, and the HMIS export's report (else None)."""
+    from atlas.ingest import columns, hmis, hsds
+
     key = config.hmac_key()
-    report = None
-    try:
-        if args.format == "hmis":
-            result, report = hmis.import_export(args.directory, database, key, mapping=mapping, mode=mode,
-                                                on_conflict=args.on_conflict, progress=_bar())
-        elif args.format == "hsds":
-            result = hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
-                                           on_conflict=args.on_conflict, progress=_bar())
-        elif column_maps:
-            raw, problems = columns.read_folder(args.directory, column_maps,
-                                                importer.REQUIRED_FOR_REPLACE if mode == "replace" else ())
-            checksum = importer.checksum_files(sorted(p for p in args.directory.iterdir() if p.is_file()
-                                                      and not p.name.startswith(".")))
-            result = importer.import_tables(raw, problems, database, key, mode=mode, on_conflict=args.on_conflict,
-                                            source=f"{args.directory} with column mappings "
-                                                   + ", ".join(p.name for p in args.columns), checksum=checksum,
-                                            progress=_bar())
-        else:
-            result = importer.import_folder(args.directory, database, key, mode=mode,
-                                            on_conflict=args.on_conflict, progress=_bar())
-    except archive.ArchiveRefused as refused:
-        print(validate.format_report([refused.problem]), file=sys.stderr)
-        print(f"\nThe archive was not read. {database} is unchanged.", file=sys.stderr)
-        return 1
-    except importer.ImportRejected as rejected:
-        for mapping in column_maps:
-            rejected.problems = columns.located(mapping, rejected.problems, args.directory)
-        report = getattr(rejected, "report", None)
-        if report is not None:
-            print(report.text(), file=sys.stderr)
-            print(file=sys.stderr)
-        print(validate.format_report(rejected.problems), file=sys.stderr)
-        print(f"\n{rejected} {database} is unchanged.", file=sys.stderr)
-        return 1
-    if report is not None:
-        print(report.text() + "\n")
-    if result.warnings:
-        print(validate.format_report(result.warnings))
-    if not result.written:
-        print(f"Nothing new: every row is already in {database}, which is unchanged.")
-    elif mode == "append":
-        print(f"Added to {database}: " + ", ".join(
-            f"{c.added:,} new and {c.updated:,} updated {name}" for name, c in result.changes.items()))
-    else:
-        print(f"Imported into {database}: "
-              + ", ".join(f"{n:,} {name}" for name, n in result.row_counts.items()))
-    return 0
+    if args.format == "hmis":
+        return hmis.import_export(args.directory, database, key, mapping=mapping, mode=mode,
+                                  on_conflict=args.on_conflict, progress=_bar())
+    if args.format == "hsds":
+        return hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
+                                     on_conflict=args.on_conflict, progress=_bar()), None
+    if column_maps:
+        raw, problems = columns.read_folder(args.directory, column_maps,
+                                            importer.REQUIRED_FOR_REPLACE if mode == "replace" else ())
+        checksum = importer.checksum_files(sorted(p for p in args.directory.iterdir() if p.is_file()
+                                                  and not p.name.startswith(".")))
+        return importer.import_tables(raw, problems, database, key, mode=mode, on_conflict=args.on_conflict,
+                                      source=f"{args.directory} with column mappings "
+                                             + ", ".join(p.name for p in args.columns), checksum=checksum,
+                                      progress=_bar()), None
+    return importer.import_folder(args.directory, database, key, mode=mode, on_conflict=args.on_conflict,
+                                  progress=_bar()), None
 
 
 def _params(pairs: list[str]) -> dict[str, str]:

@@ -24,7 +24,7 @@ from conftest import TEST_KEY
 
 from atlas import catalog, demo
 from atlas.ingest import importer, sources, streamed, validate
-from atlas.ingest.formats import write_folder
+from atlas.ingest.contract_files import write_folder
 from atlas.ingest.pseudonym import pads, pseudonymise
 from atlas.progress import Progress, Step, TextBar
 

@@ -17,8 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from atlas.contract import TABLES
+from atlas.ingest.problems import Problem, format_report, problems_frame, summary
 from atlas.ingest.sources import read_file, read_folder
-from atlas.ingest.validate import Problem, check, format_report, problems_frame, summary, validate
+from atlas.ingest.validate import check, validate
 
 # A small valid import: every table, every optional column used somewhere, an internal referral
 # (R3, from A3 to A3), an id with leading zeros (007) and each accepted timestamp form.

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from atlas.ingest.validate import Problem
+from atlas.ingest.problems import Problem
 
 MAX_MEMBERS = 10_000  # entries in the archive's directory
 MAX_BYTES = 16 * 2**30  # what the wanted members may unpack to, together

@@ -28,12 +28,11 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from atlas.contract import TABLES
 from atlas.ingest import sources
-from atlas.ingest.validate import ROWS_LISTED, Problem
+from atlas.ingest.problems import Problem, at_rows
 from atlas.vocab import DECLINE_REASONS, SECTORS
 
 # Date and time formats a person can choose, as written in the page, and how each is read.
@@ -330,18 +329,6 @@ def apply(mapping: ColumnMapping, frame: pd.DataFrame, file: str
     return tables, problems
 
 
-def _listed(file: str, column: str, rule: str, mask: np.ndarray, values: pd.Series, message: str,
-            severity: str = "error") -> list[Problem]:
-    positions = np.flatnonzero(mask)
-    found = [Problem(file, int(p) + 2, column, None if pd.isna(values.iat[p]) else str(values.iat[p]), rule, message,
-                     severity) for p in positions[:ROWS_LISTED]]
-    if len(positions) > ROWS_LISTED:
-        more = len(positions) - ROWS_LISTED
-        found.append(Problem(file, None, column, None, rule, f"… and {more:,} more rows like this "
-                                                             f"({len(positions):,} in all).", severity, count=more))
-    return found
-
-
 def _read_dates(frame: pd.DataFrame, source, mapping: ColumnMapping, file: str, problems: list[Problem]
                 ) -> pd.Series:
     """The datetimes of one source column, or of a date column and a time column together."""
@@ -353,7 +340,7 @@ def _read_dates(frame: pd.DataFrame, source, mapping: ColumnMapping, file: str, 
         return pd.Series(pd.NaT, index=frame.index)
     text = frame[date_column]
     when = parse_dates(text, fmt)
-    problems += _listed(file, date_column, "date_format", (text.notna() & when.isna()).to_numpy(), text,
+    problems += at_rows(file, date_column, "date_format", (text.notna() & when.isna()).to_numpy(), text,
                         f"Not a date written {fmt}, the format chosen for this column: correct the value, or "
                         "choose another format if the column is written another way.")
     if time_column is not None:
@@ -364,7 +351,7 @@ def _read_dates(frame: pd.DataFrame, source, mapping: ColumnMapping, file: str, 
             return when
         times = frame[time_column]
         clock = parse_dates(times, tfmt)
-        problems += _listed(file, time_column, "timestamp_format", (times.notna() & clock.isna()).to_numpy(), times,
+        problems += at_rows(file, time_column, "timestamp_format", (times.notna() & clock.isna()).to_numpy(), times,
                             f"Not a time written {tfmt}, the format chosen for this column.")
         offset = (clock - pd.Timestamp("1900-01-01")).fillna(pd.Timedelta(0))
         when = when.dt.normalize() + offset
@@ -380,7 +367,7 @@ def _dates(frame, source, column: str, kind: str, mapping, file, problems) -> pd
 def _coded(text: pd.Series, table: dict[str, str], source: str, file: str, problems: list[Problem]) -> pd.Series:
     mapped = text.map(table).astype("object")
     unmapped = (text.notna() & mapped.isna()).to_numpy()
-    problems += _listed(file, source, "value_mapping", unmapped, text,
+    problems += at_rows(file, source, "value_mapping", unmapped, text,
                         "This value has no contract value in the mapping: add it to the value mapping.")
     return mapped
 
@@ -394,7 +381,7 @@ def _status(frame: pd.DataFrame, out: pd.DataFrame, mapping: ColumnMapping, file
     stage = text.map({s: v[0] for s, v in stages.items()}).astype("object")
     reason = text.map({s: v[1] for s, v in stages.items()}).astype("object")
     unmapped = (text.notna() & stage.isna()).to_numpy()
-    problems += _listed(file, status["column"], "value_mapping", unmapped, text,
+    problems += at_rows(file, status["column"], "value_mapping", unmapped, text,
                         "This status has no stage in the mapping: say which stage it means.")
     when = _read_dates(frame, status["date"], mapping, file, problems)
     if "referred_at" in out:  # a status dated the day of the referral, without a time: after the referral
@@ -404,7 +391,7 @@ def _status(frame: pd.DataFrame, out: pd.DataFrame, mapping: ColumnMapping, file
     when_text = when.dt.strftime("%Y-%m-%d %H:%M:%S").where(when.notna(), None).astype("object")
     date_column = status["date"] if isinstance(status["date"], str) else status["date"][0]
     undated = (stage.notna() & (stage != "pending") & when.isna() & frame[date_column].isna()).to_numpy()
-    problems += _listed(file, date_column, "status_undated", undated, frame[status["column"]],
+    problems += at_rows(file, date_column, "status_undated", undated, frame[status["column"]],
                         "The status says the referral moved on, but there is no status date, so when is unknown: "
                         "the referral is imported as still pending.", "warning")
     for name, columns in _STAGE_COLUMNS.items():

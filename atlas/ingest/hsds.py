@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from atlas.ingest import importer, mappings, sources
-from atlas.ingest.validate import ROWS_LISTED, Problem
+from atlas.ingest.problems import Problem, at_rows
 from atlas.progress import NOWHERE, Part, Progress
 from atlas.vocab import SECTORS, SERVICE_TYPES
 
@@ -178,101 +178,123 @@ def read_directory(path: str | Path, mapping: dict | None = None) -> Directory:
     return _map(frames, names, problems, mapping)
 
 
-def _map(frames: dict[str, pd.DataFrame], names: dict[str, str], problems: list[Problem],
-         mapping: dict) -> Directory:
-    def get(table: str, *columns: str) -> pd.DataFrame:
+@dataclass
+class _Read:
+    """The HSDS tables read, by name, and their files; the problems met so far."""
+
+    frames: dict[str, pd.DataFrame]
+    names: dict[str, str]
+    problems: list[Problem]
+
+    def get(self, table: str, *columns: str) -> pd.DataFrame:
         """The HSDS table with (at least) these columns, absent ones empty; an empty table if absent."""
-        frame = frames.get(table, pd.DataFrame())
+        frame = self.frames.get(table, pd.DataFrame())
         frame = frame.reset_index(drop=True)
         for column in columns:
             if column not in frame.columns:
                 frame[column] = pd.Series([None] * len(frame), dtype="object")
         return frame
 
-    def need(table: str, *columns: str) -> bool:
+    def need(self, table: str, *columns: str) -> bool:
         """Report required HSDS columns missing from a table that is present; True when all are there."""
-        if table not in frames:
+        if table not in self.frames:
             return False
-        missing = [c for c in columns if c not in frames[table].columns]
+        missing = [c for c in columns if c not in self.frames[table].columns]
         for column in missing:
-            problems.append(Problem(names[table], None, column, None, "missing_column",
-                                    f"The HSDS {table} table needs a column {column}."))
+            self.problems.append(Problem(self.names[table], None, column, None, "missing_column",
+                                         f"The HSDS {table} table needs a column {column}."))
         return not missing
 
-    agencies_map, programs_map, capacity_map = mapping["agencies"], mapping["programs"], mapping["capacity"]
-    tables: dict[str, sources.RawTable] = {}
-    rows: dict[str, np.ndarray] = {}
-    columns: dict[str, dict[str, str]] = {}
-    victim = re.compile(agencies_map["victim_service_pattern"], re.IGNORECASE)
 
-    services = get("services", "id", "organization_id", "program_id", "name", "description", "status")
+def _map(frames: dict[str, pd.DataFrame], names: dict[str, str], problems: list[Problem],
+         mapping: dict) -> Directory:
+    read = _Read(frames, names, problems)
+    directory = Directory({}, problems, names, {}, {})
+    services = read.get("services", "id", "organization_id", "program_id", "name", "description", "status")
     keep_service = ~services["status"].fillna("").str.strip().str.lower().isin(
-        [s.lower() for s in programs_map["skip_statuses"]])
-    terms = _service_terms(get("attributes", "link_id", "taxonomy_term_id"),
-                           get("taxonomy_terms", "id", "code", "name"))
+        [s.lower() for s in mapping["programs"]["skip_statuses"]])
+    terms = _service_terms(read.get("attributes", "link_id", "taxonomy_term_id"),
+                           read.get("taxonomy_terms", "id", "code", "name"))
+    _agencies(read, directory, services, keep_service, terms, mapping["agencies"])
+    _programs(read, directory, services, keep_service, terms, mapping["programs"])
+    _capacity_table(read, directory, services, keep_service, mapping["capacity"])
+    return directory
 
-    # organizations -> agencies
+
+def _put(directory: Directory, table: str, source: str, frame: pd.DataFrame, rows: np.ndarray,
+         columns: dict[str, str]) -> None:
+    directory.tables[table] = sources.RawTable(table, f"{source} → {table}", frame)
+    directory._rows[table] = rows
+    directory._columns[table] = columns
+
+
+def _agencies(read: _Read, directory: Directory, services: pd.DataFrame, keep_service: pd.Series,
+              terms: dict, agencies_map: dict) -> None:
+    """Organizations -> agencies."""
     org_id = agencies_map["id_field"]
-    if need("organizations", org_id, "name"):
-        orgs = get("organizations", "id", org_id, "name", "description", "legal_status", "tax_status")
-        region = _regions(orgs[org_id], services, get("locations", "id", "organization_id", "location_type"),
-                          get("addresses", "location_id", "address_type", *agencies_map["region_fields"]),
-                          get("service_at_location", "service_id", "location_id"),
-                          agencies_map["region_fields"]).astype("object").fillna(agencies_map["default_region"])
-        by_org = services[keep_service].groupby("organization_id", dropna=True)
-        service_text = by_org["name"].agg(lambda s: " ".join(s.dropna()))
-        service_terms = services.assign(terms=services["id"].map(terms).map(
-            lambda t: " ".join(name for _, name in t) if isinstance(t, list) else ""))
-        term_text = service_terms.groupby("organization_id", dropna=True)["terms"].agg(" ".join)
-        org_terms = orgs["id"].map(terms).map(
-            lambda t: " ".join(name for _, name in t) if isinstance(t, list) else "")
-        about = (orgs["name"].fillna("") + " " + orgs["description"].fillna("") + " " + org_terms + " "
-                 + orgs[org_id].map(service_text).fillna("") + " " + orgs[org_id].map(term_text).fillna(""))
-        frame = pd.DataFrame({
-            "agency_id": orgs[org_id],
-            "name": orgs["name"],
-            "sector": [_sector(row, agencies_map) for row in orgs.to_dict("records")],
-            "region": region,
-            "is_victim_service": ["true" if victim.search(text) else "false" for text in about],
-        })
-        tables["agencies"] = sources.RawTable("agencies", f"{names['organizations']} → agencies", frame)
-        rows["agencies"] = np.arange(len(orgs))
-        columns["agencies"] = {"agency_id": org_id}
+    if not read.need("organizations", org_id, "name"):
+        return
+    victim = re.compile(agencies_map["victim_service_pattern"], re.IGNORECASE)
+    orgs = read.get("organizations", "id", org_id, "name", "description", "legal_status", "tax_status")
+    region = _regions(orgs[org_id], services, read.get("locations", "id", "organization_id", "location_type"),
+                      read.get("addresses", "location_id", "address_type", *agencies_map["region_fields"]),
+                      read.get("service_at_location", "service_id", "location_id"),
+                      agencies_map["region_fields"]).astype("object").fillna(agencies_map["default_region"])
+    by_org = services[keep_service].groupby("organization_id", dropna=True)
+    service_text = by_org["name"].agg(lambda s: " ".join(s.dropna()))
+    service_terms = services.assign(terms=services["id"].map(terms).map(
+        lambda t: " ".join(name for _, name in t) if isinstance(t, list) else ""))
+    term_text = service_terms.groupby("organization_id", dropna=True)["terms"].agg(" ".join)
+    org_terms = orgs["id"].map(terms).map(
+        lambda t: " ".join(name for _, name in t) if isinstance(t, list) else "")
+    about = (orgs["name"].fillna("") + " " + orgs["description"].fillna("") + " " + org_terms + " "
+             + orgs[org_id].map(service_text).fillna("") + " " + orgs[org_id].map(term_text).fillna(""))
+    frame = pd.DataFrame({
+        "agency_id": orgs[org_id],
+        "name": orgs["name"],
+        "sector": [_sector(row, agencies_map) for row in orgs.to_dict("records")],
+        "region": region,
+        "is_victim_service": ["true" if victim.search(text) else "false" for text in about],
+    })
+    _put(directory, "agencies", read.names["organizations"], frame, np.arange(len(orgs)), {"agency_id": org_id})
 
-    # services -> programs
+
+def _programs(read: _Read, directory: Directory, services: pd.DataFrame, keep_service: pd.Series,
+              terms: dict, programs_map: dict) -> None:
+    """Services -> programs (those whose status is not skipped)."""
     service_id = programs_map["id_field"]
-    if need("services", service_id, "organization_id", "name"):
-        kept = services[keep_service]
-        hsds_programs = get("programs", "id", "name", "description").drop_duplicates("id").set_index("id")
-        program_text = (hsds_programs["name"].fillna("") + " " + hsds_programs["description"].fillna(""))
-        texts = [kept["name"], kept["description"], kept["program_id"].map(program_text)]
-        funders = _funders(get("funding", "organization_id", "service_id", "source"), kept, service_id)
-        frame = pd.DataFrame({
-            "program_id": kept[service_id].to_numpy(),
-            "agency_id": kept["organization_id"].to_numpy(),
-            "name": kept["name"].to_numpy(),
-            "service_type": [_service_type(kept_terms, [t.iat[i] for t in texts], programs_map)
-                             for i, kept_terms in enumerate(kept[service_id].map(terms))],
-            "funder": funders.to_numpy(),
-        })
-        tables["programs"] = sources.RawTable("programs", f"{names['services']} → programs", frame)
-        rows["programs"] = np.flatnonzero(keep_service.to_numpy())
-        columns["programs"] = {"program_id": service_id, "agency_id": "organization_id",
-                               "funder": "funding source"}
+    if not read.need("services", service_id, "organization_id", "name"):
+        return
+    kept = services[keep_service]
+    hsds_programs = read.get("programs", "id", "name", "description").drop_duplicates("id").set_index("id")
+    program_text = (hsds_programs["name"].fillna("") + " " + hsds_programs["description"].fillna(""))
+    texts = [kept["name"], kept["description"], kept["program_id"].map(program_text)]
+    funders = _funders(read.get("funding", "organization_id", "service_id", "source"), kept, service_id)
+    frame = pd.DataFrame({
+        "program_id": kept[service_id].to_numpy(),
+        "agency_id": kept["organization_id"].to_numpy(),
+        "name": kept["name"].to_numpy(),
+        "service_type": [_service_type(kept_terms, [t.iat[i] for t in texts], programs_map)
+                         for i, kept_terms in enumerate(kept[service_id].map(terms))],
+        "funder": funders.to_numpy(),
+    })
+    _put(directory, "programs", read.names["services"], frame, np.flatnonzero(keep_service.to_numpy()),
+         {"program_id": service_id, "agency_id": "organization_id", "funder": "funding source"})
 
-    # service_capacity -> capacity
-    if need("service_capacity", "service_id", "updated"):
-        skipped = set(services.loc[~keep_service, "id"].dropna())
-        frame, kept_rows, found = _capacity(get("service_capacity", "service_id", "unit_id", "updated",
-                                                *capacity_map["slots_fields"]),
-                                            get("units", "id", "name"), capacity_map,
-                                            names["service_capacity"], skipped)
-        problems += found
-        tables["capacity"] = sources.RawTable("capacity", f"{names['service_capacity']} → capacity", frame)
-        rows["capacity"] = kept_rows
-        columns["capacity"] = {"program_id": "service_id", "month": "updated",
-                               "slots": " or ".join(capacity_map["slots_fields"])}
-    return Directory(tables, problems, names, rows, columns)
+
+def _capacity_table(read: _Read, directory: Directory, services: pd.DataFrame, keep_service: pd.Series,
+                    capacity_map: dict) -> None:
+    """Service capacity -> capacity."""
+    if not read.need("service_capacity", "service_id", "updated"):
+        return
+    skipped = set(services.loc[~keep_service, "id"].dropna())
+    frame, kept_rows, found = _capacity(read.get("service_capacity", "service_id", "unit_id", "updated",
+                                                 *capacity_map["slots_fields"]),
+                                        read.get("units", "id", "name"), capacity_map,
+                                        read.names["service_capacity"], skipped)
+    read.problems += found
+    _put(directory, "capacity", read.names["service_capacity"], frame, kept_rows,
+         {"program_id": "service_id", "month": "updated", "slots": " or ".join(capacity_map["slots_fields"])})
 
 
 def _service_terms(attributes: pd.DataFrame, taxonomy_terms: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
@@ -359,17 +381,17 @@ def _capacity(capacity: pd.DataFrame, units: pd.DataFrame, mapping: dict, file: 
     counts = re.compile(mapping["count_units"], re.IGNORECASE)
     unit_name = capacity["unit_id"].map(units.drop_duplicates("id").set_index("id")["name"])
     of_skipped = capacity["service_id"].isin(skipped).to_numpy()
-    problems += _listed(file, "service_id", "hsds_skipped_service", np.flatnonzero(of_skipped),
+    problems += at_rows(file, "service_id", "hsds_skipped_service", np.flatnonzero(of_skipped),
                         capacity["service_id"], "This capacity belongs to a service left out by its status "
                         "(skip_statuses in the mapping), so it is left out too.", "warning")
     not_counted = (unit_name.notna() & ~unit_name.fillna("").str.contains(counts)) | of_skipped
-    problems += _listed(file, "unit_id", "hsds_unit", np.flatnonzero(not_counted.to_numpy()),
-                        unit_name, "This capacity is not counted in places (its unit is {value}), so it is "
-                        "not read as slots. If it is, add the unit's name to count_units in the mapping.",
+    problems += at_rows(file, "unit_id", "hsds_unit", np.flatnonzero(not_counted.to_numpy()),
+                        unit_name, lambda p: f"This capacity is not counted in places (its unit is {unit_name.iat[p]}), "
+                        "so it is not read as slots. If it is, add the unit's name to count_units in the mapping.",
                         "warning")
     month = capacity["updated"].str.extract(_MONTH, expand=False)
     undated = month.isna().to_numpy() & ~not_counted.to_numpy()
-    problems += _listed(file, "updated", "hsds_capacity_month", np.flatnonzero(undated), capacity["updated"],
+    problems += at_rows(file, "updated", "hsds_capacity_month", np.flatnonzero(undated), capacity["updated"],
                         "The month this capacity applies to is read from updated, which must start "
                         "with a date YYYY-MM-DD: fill it in.")
     slots = capacity[mapping["slots_fields"]].bfill(axis=1).iloc[:, 0]
@@ -380,23 +402,11 @@ def _capacity(capacity: pd.DataFrame, units: pd.DataFrame, mapping: dict, file: 
     order = frame[usable].sort_values("_updated", kind="stable", na_position="first")
     latest = ~order.duplicated(["program_id", "month"], keep="last")
     superseded = np.sort(order.index[~latest.to_numpy()].to_numpy())
-    problems += _listed(file, "updated", "hsds_capacity_superseded", superseded, capacity["updated"],
+    problems += at_rows(file, "updated", "hsds_capacity_superseded", superseded, capacity["updated"],
                         "A later row gives this service's capacity for the same month: only the "
                         "latest is read.", "warning")
     kept = np.setdiff1d(np.flatnonzero(usable), superseded)
     return frame.iloc[kept].drop(columns="_updated").reset_index(drop=True), kept, problems
-
-
-def _listed(file: str, column: str, rule: str, positions: np.ndarray, values: pd.Series, message: str,
-            severity: str = "error") -> list[Problem]:
-    """Problems at HSDS file rows (positions), the first ROWS_LISTED listed and the rest counted."""
-    listed = [Problem(file, int(p) + 2, column, None if pd.isna(values.iat[p]) else str(values.iat[p]), rule,
-                      message.format(value=values.iat[p]), severity) for p in positions[:ROWS_LISTED]]
-    if len(positions) > ROWS_LISTED:
-        more = len(positions) - ROWS_LISTED
-        listed.append(Problem(file, None, column, None, rule, f"… and {more:,} more rows like this "
-                              f"({len(positions):,} in all).", severity, count=more))
-    return listed
 
 
 def import_directory(path: str | Path, database: str | Path, key: bytes, *, mapping: dict | None = None,

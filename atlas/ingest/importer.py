@@ -21,13 +21,7 @@ Two modes:
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import fcntl
-import glob
 import hashlib
-import json
-import os
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,38 +33,34 @@ import pyarrow as pa
 
 from atlas import catalog, db
 from atlas.contract import TABLES
-from atlas.ingest import sources, validate
+from atlas.ingest import sources, store, streamed, validate
+from atlas.ingest.problems import Problem
 from atlas.ingest.pseudonym import pads, pseudonymise
+from atlas.ingest.store import (
+    REQUIRED_FOR_REPLACE,
+    Change,
+    ImportRejected,
+    ImportResult,
+    arrow_table,
+    building,
+    checksum_files,
+    identity,
+    import_lock,
+    prepare,
+    write_rows,
+)
 from atlas.progress import NOWHERE, Part, Progress
-from atlas.vocab import HOUSING_OUTCOMES, OUTCOMES, outcome_polarity
+
+# Both builds write the import log through this module's name, so a test can break the log's write
+# here to interrupt a build.
+_log = store.log
 
 MODES = ("replace", "append")
 ON_CONFLICT = ("refuse", "update")
-REQUIRED_FOR_REPLACE = tuple(t.name for t in TABLES.values() if t.mandatory)
-
-
-class ImportRejected(ValueError):
-    """The files broke the contract; nothing was written. `problems` lists every one."""
-
-    def __init__(self, problems: list[validate.Problem]):
-        self.problems = problems
-        errors = sum(p.severity == "error" for p in problems)
-        super().__init__(f"{errors} problem(s) found; nothing was imported.")
 
 
 class DatabaseChanged(RuntimeError):
     """The database was replaced between checking the files and importing them: check them again."""
-
-
-@dataclass
-class Change:
-    """What an import does to one table: rows in the files, and for an append how many are new,
-    change a stored row, or are already stored as they are."""
-
-    rows: int
-    added: int
-    updated: int = 0
-    unchanged: int = 0
 
 
 @dataclass
@@ -79,7 +69,7 @@ class ImportPlan:
 
     mode: str
     tables: dict[str, pd.DataFrame]  # typed rows to write (append: merged, client ids pseudonymised)
-    problems: list[validate.Problem]
+    problems: list[Problem]
     changes: dict[str, Change]
     files: dict[str, str]  # table -> file name
     source: str
@@ -88,11 +78,11 @@ class ImportPlan:
     stored_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # append: rows replaced
 
     @property
-    def errors(self) -> list[validate.Problem]:
+    def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
 
     @property
-    def warnings(self) -> list[validate.Problem]:
+    def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity != "error"]
 
     @property
@@ -104,17 +94,6 @@ class ImportPlan:
         return self.mode == "replace" or any(c.added or c.updated for c in self.changes.values())
 
 
-@dataclass
-class ImportResult:
-    database: Path
-    row_counts: dict[str, int]
-    checksum: str
-    warnings: list[validate.Problem] = field(default_factory=list)
-    mode: str = "replace"
-    changes: dict[str, Change] = field(default_factory=dict)
-    written: bool = True  # False: an append that found nothing new, so the database was not touched
-
-
 def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mode: str = "replace",
                   on_conflict: str = "refuse", progress: Progress = NOWHERE) -> ImportResult:
     """Validate every file in `directory` against the contract and, only if all is valid, load it
@@ -123,8 +102,6 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mo
     A replace reads the files in batches (atlas.ingest.streamed: bounded memory, with `progress`); an
     append compares every row with the stored ones, so it reads the files whole."""
     if mode == "replace":
-        from atlas.ingest import streamed
-
         return streamed.import_folder(directory, database, key, progress=progress)
     directory = Path(directory)
     raw, problems = sources.read_folder(directory, required=REQUIRED_FOR_REPLACE if mode == "replace" else ())
@@ -134,7 +111,7 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mo
                          source=str(directory), checksum=checksum)
 
 
-def import_tables(raw: Mapping[str, sources.RawTable], problems: list[validate.Problem],
+def import_tables(raw: Mapping[str, sources.RawTable], problems: list[Problem],
                   database: str | Path, key: bytes, *, mode: str, source: str, checksum: str,
                   on_conflict: str = "refuse", required: Iterable[str] = (),
                   expect: tuple[int, int] | None = None, progress: Progress | Part = NOWHERE) -> ImportResult:
@@ -157,7 +134,7 @@ def import_tables(raw: Mapping[str, sources.RawTable], problems: list[validate.P
         return result
 
 
-def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Problem],
+def plan_import(raw: Mapping[str, sources.RawTable], problems: list[Problem],
                 database: str | Path, key: bytes | None, *, mode: str, source: str, checksum: str,
                 on_conflict: str = "refuse", required: Iterable[str] = (),
                 progress: Progress | Part = NOWHERE) -> ImportPlan:
@@ -170,14 +147,7 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Pro
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, not {on_conflict!r}")
-    problems = list(problems)
-    for name in required:
-        if name not in raw and not any(p.rule in ("missing_file", "duplicate_file") and
-                                       p.file.startswith(f"{name}.") for p in problems):
-            problems.append(validate.Problem(
-                f"{name}.csv", None, None, None, "missing_file",
-                f"The {name} table is needed to replace the data: add {name}.csv (or .xlsx or "
-                ".parquet), or add the files to the current data instead."))
+    problems = list(problems) + _missing(raw, problems, required)
     files = {name: r.file for name, r in raw.items()}
     database = Path(database)
     if mode == "replace":
@@ -186,7 +156,7 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Pro
         return ImportPlan(mode, tables, problems + found, changes, files, source, checksum)
 
     if not database.exists():
-        problems.append(validate.Problem(
+        problems.append(Problem(
             "", None, None, None, "no_database",
             "There is no data yet to add these files to: replace (load a whole data set) first."))
         tables = {}
@@ -221,6 +191,17 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[validate.Pro
     context = {name: stored[name] for name in ("agencies", "programs")}
     problems += validate.check(merged, files, written=written, context=context)
     return ImportPlan(mode, merged, problems, changes, files, source, checksum, base, stored_rows)
+
+
+def _missing(raw: Mapping[str, sources.RawTable], problems: list[Problem], required: Iterable[str]
+             ) -> list[Problem]:
+    """A problem for each required table that is neither read nor already reported missing or repeated."""
+    return [Problem(f"{name}.csv", None, None, None, "missing_file",
+                    f"The {name} table is needed to replace the data: add {name}.csv (or .xlsx or "
+                    ".parquet), or add the files to the current data instead.")
+            for name in required
+            if name not in raw and not any(p.rule in ("missing_file", "duplicate_file") and
+                                           p.file.startswith(f"{name}.") for p in problems)]
 
 
 def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress | Part = NOWHERE) -> ImportResult:
@@ -259,7 +240,7 @@ def build_database(
     free before the model is built (the demo at 10M referrals: 1.9 GB)."""
     counts: dict[str, int] = {}
     total = max(1, sum(len(tables[name]) for name in TABLES if name in tables))
-    with _building(database, progress.part(0.5, 1.0)) as con:
+    with building(database, progress.part(0.5, 1.0)) as con:
         con.execute(catalog.ingest_statement("pseudonym"))
         for name in TABLES:
             if name in tables:
@@ -279,7 +260,7 @@ STORED_TABLES = (*TABLES, "imports")  # the tables that hold data (the rest of t
 @contextlib.contextmanager
 def _rebuilding(database: Path, progress: Part | None = None):
     """`_building`, with the database being replaced attached (read-only) as `atlas_before`."""
-    with _building(database, progress) as con:
+    with building(database, progress) as con:
         con.execute("attach $path as atlas_before (read_only)", {"path": str(database)})
         yield con
         con.execute("detach atlas_before")
@@ -314,7 +295,7 @@ def _build_appended(plan: ImportPlan, database: Path, progress: Progress | Part 
             keep = np.ones(len(stored), dtype=bool)
             keep[rows[rows >= 0]] = False  # matched rows are written again, as merged
             # every file row is written, as merged: new, updated and unchanged alike
-            frame = pd.concat([_as_contract(name, stored[keep]), _prepare(name, plan.tables[name])],
+            frame = pd.concat([_as_contract(name, stored[keep]), prepare(name, plan.tables[name])],
                               ignore_index=True)
             con.from_df(frame).insert_into(name)
         _copy_stored(con, "imports")
@@ -348,114 +329,6 @@ def upgrade(database: str | Path, progress: Progress | Part = NOWHERE) -> bool:
             _copy_stored(con, name)
     progress.finish("Upgraded")
     return True
-
-
-BUILD_MEMORY = "3GB"  # DuckDB's share of memory while building (beyond it, it spills to disk beside the file)
-
-
-@contextlib.contextmanager
-def _building(database: str | Path, progress: Part | None = None):
-    """A connection to a new database file holding the data model, swapped in over `database` when
-    the block ends without an error, and removed otherwise. `progress` follows the model's build steps."""
-    database = Path(database)
-    database.parent.mkdir(parents=True, exist_ok=True)
-    building = database.with_name(f".{database.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.building")
-    try:
-        con = duckdb.connect(str(building), config={"memory_limit": BUILD_MEMORY})
-        try:
-            for _, sql in catalog.model_statements():
-                con.execute(sql)
-            con.executemany(
-                "insert into outcome_kinds values ($1, $2, $3)",
-                [(o, outcome_polarity(o), o in HOUSING_OUTCOMES) for o in OUTCOMES],
-            )
-            con.execute("insert into model_version values ($fingerprint)",
-                        {"fingerprint": catalog.model_fingerprint()})
-            yield con
-            rollups = catalog.rollup_statements()
-            for i, (name, sql) in enumerate(rollups):  # derived from the rows just written
-                if progress is not None:
-                    progress.report(i / (len(rollups) + 1), f"Building the model: {_step(name)}")
-                con.execute(sql)
-            if progress is not None:
-                progress.report(len(rollups) / (len(rollups) + 1), "Saving the database")
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        os.replace(building, database)
-    finally:
-        building.unlink(missing_ok=True)
-        building.with_name(building.name + ".wal").unlink(missing_ok=True)
-
-
-def _step(file: str) -> str:
-    """A rollup's file name in words: "10_referral_facts.sql" -> "referral facts"."""
-    return Path(file).stem.split("_", 1)[-1].replace("_", " ")
-
-
-def _log(con, mode: str, source: str, files: dict[str, str], counts: dict[str, int],
-         changes: dict[str, dict[str, int]], checksum: str) -> None:
-    """One row of the import log."""
-    con.execute(
-        "insert into imports (imported_at, mode, source, files, row_counts, changes, checksum) "
-        "values ($imported_at, $mode, $source, $files, $row_counts, $changes, $checksum)",
-        {
-            "imported_at": dt.datetime.now().replace(microsecond=0),
-            "mode": mode,
-            "source": source,
-            "files": json.dumps(files, sort_keys=True, ensure_ascii=False),
-            "row_counts": json.dumps(counts, sort_keys=True),
-            "changes": json.dumps(changes, sort_keys=True),
-            "checksum": checksum,
-        },
-    )
-
-
-@contextlib.contextmanager
-def import_lock(database: str | Path):
-    """Held while an import reads and replaces `database`: imports of one database run one at a time.
-
-    Taking it also removes what a killed import left half-built beside the database (see
-    `_remove_abandoned`): the lock itself is an flock, which the system frees when its holder dies.
-    """
-    database = Path(database)
-    database.parent.mkdir(parents=True, exist_ok=True)
-    with open(database.with_name(f".{database.name}.lock"), "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            _remove_abandoned(database)
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _remove_abandoned(database: Path) -> None:
-    """Delete the new-database files (`_building`) of builds whose process is gone: a killed import
-    leaves one, as big as the database and holding its data. A live process's build is left alone."""
-    prefix = f".{database.name}."
-    for path in database.parent.glob(f"{glob.escape(prefix)}*.building*"):
-        pid = path.name[len(prefix):].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
-            path.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
-def identity(database: str | Path) -> tuple[int, int] | None:
-    """(mtime_ns, size) of the database file, as `Atlas.version` and the app see it; None if absent."""
-    try:
-        stat = Path(database).stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 def read_stored(database: str | Path, names: Iterable[str]) -> dict[str, pd.DataFrame]:
@@ -492,50 +365,6 @@ def _pseudonymised(name: str, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     return frame
 
 
-def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as the table stores it: contract columns in order, missing booleans false."""
-    table = TABLES[name]
-    frame = frame[[c.name for c in table.columns]].copy()
-    for column in table.columns:
-        if column.type == "bool":
-            frame[column.name] = frame[column.name].fillna(False).astype(bool)
-    return frame
-
-
-PSEUDONYMISED = tuple(name for name, table in TABLES.items() if any(c.pseudonymise for c in table.columns))
-
-
-def write_rows(con, name: str, typed: pd.DataFrame, key_pads: dict[str, bytes] | None) -> None:
-    """Typed contract rows of table `name` into the database of `con`, in the contract's columns; client
-    ids pseudonymised inside DuckDB (queries/ingest/insert_<table>.sql) with `key_pads` (None: they already
-    are). The pseudonym macro (queries/ingest/pseudonym.sql) must be defined on `con`."""
-    rows = _arrow(_prepare(name, typed))  # DuckDB scans Arrow in parallel (a pandas frame: 40% slower at 10M)
-    if key_pads is not None and name in PSEUDONYMISED:
-        con.register("batch", rows)
-        try:
-            con.execute(catalog.ingest_statement(f"insert_{name}"), key_pads)
-        finally:
-            con.unregister("batch")
-    else:
-        con.from_arrow(rows).insert_into(name)
-
-
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """The frame as an Arrow table (without copying its Arrow-backed columns), without pandas' metadata."""
-    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-
-
-def checksum_files(paths: Iterable[Path]) -> str:
-    """A checksum of files' names and bytes, in the order given."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.name.encode())
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def frames_checksum(tables: dict[str, pd.DataFrame]) -> str:
     """A checksum of in-memory tables (for data that did not come from files, such as the demo): of each table's
     name and its columns' types and values as Arrow writes them (its IPC stream), in name order; the same tables
@@ -543,7 +372,7 @@ def frames_checksum(tables: dict[str, pd.DataFrame]) -> str:
     digest = hashlib.sha256()
     for name in sorted(tables):
         digest.update(name.encode())
-        table = _arrow(tables[name])
+        table = arrow_table(tables[name])
         with pa.ipc.new_stream(_Digesting(digest), table.schema) as stream:
             stream.write_table(table)
     return digest.hexdigest()

@@ -37,7 +37,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from atlas.contract import TABLES, Table
-from atlas.ingest.validate import ROWS_LISTED, VALUE_CHARS, Problem
+from atlas.ingest.problems import ROWS_LISTED, VALUE_CHARS, Problem
 
 # The first bytes of file formats people save by mistake under a data file's name.
 _SIGNATURES = {

@@ -7,9 +7,9 @@ refers to, are read and checked whole first. Each other file is then read a batc
 as a whole file (`validate.parse` and `validate.check`, with the agencies and programs to refer to) and,
 while no error has been found, written into the new database, its client ids pseudonymised inside DuckDB
 on the way (queries/ingest/). A table's keys are checked for repeats over the whole file once it is
-read, and each rule's problems are bounded as for a whole file (`validate.combine`), so the report is the
+read, and each rule's problems are bounded as for a whole file (`problems.combine`), so the report is the
 same as `validate.validate` gives. Any error leaves the new database unfinished and removed: nothing is
-written, and the old database stays as it was (`importer._building`).
+written, and the old database stays as it was (`store.building`).
 
 Progress: the share done is the share of the files' bytes read, then of the model's build steps; the
 report counts the rows read and checked, the rules checked and the problems found.
@@ -28,7 +28,8 @@ import pandas as pd
 from atlas import catalog
 from atlas import progress as progress_
 from atlas.contract import TABLES
-from atlas.ingest import importer, sources, validate
+from atlas.ingest import sources, store, validate
+from atlas.ingest.problems import Problem, combine, shifted
 from atlas.ingest.pseudonym import pads
 
 WHOLE = ("agencies", "programs")  # read whole, first: the other tables refer to them
@@ -38,17 +39,17 @@ CHECKSUM = 0.03  # of which the checksum of the files
 
 def import_folder(directory: str | Path, database: str | Path, key: bytes, *,
                   progress: progress_.Progress = progress_.NOWHERE,
-                  block_bytes: int = sources.BLOCK_BYTES) -> importer.ImportResult:
+                  block_bytes: int = sources.BLOCK_BYTES) -> store.ImportResult:
     """Replace `database` with the contract files of `directory`, read and checked in batches; raises
-    importer.ImportRejected with every problem (and writes nothing) if any is an error."""
+    store.ImportRejected with every problem (and writes nothing) if any is an error."""
     directory = Path(directory)
-    paths, problems = sources.list_folder(directory, required=importer.REQUIRED_FOR_REPLACE)
+    paths, problems = sources.list_folder(directory, required=store.REQUIRED_FOR_REPLACE)
     files = {name: path.name for name, path in paths.items()}
     progress.report(0.0, "Reading the files' checksum")
-    checksum = importer.checksum_files(directory / f for f in sorted(files.values()))
+    checksum = store.checksum_files(directory / f for f in sorted(files.values()))
     reading = _Reading(paths, progress.part(CHECKSUM, READING), problems, block_bytes)
-    with importer.import_lock(database):
-        with importer._building(database, progress.part(READING, 1.0)) as con:
+    with store.import_lock(database):
+        with store.building(database, progress.part(READING, 1.0)) as con:
             con.execute(catalog.ingest_statement("pseudonym"))
             writer = _Writer(con, pads(key))
             try:
@@ -57,12 +58,12 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *,
                 writer.close()
             if reading.errors:
                 progress.report(doing="Found problems: nothing was imported")
-                raise importer.ImportRejected(reading.problems)
-            importer._log(con, "replace", str(directory), files, reading.rows,
+                raise store.ImportRejected(reading.problems)
+            store.log(con, "replace", str(directory), files, reading.rows,
                           {name: {"added": n} for name, n in reading.rows.items()}, checksum)
     progress.finish(f"Imported {sum(reading.rows.values()):,} rows")
-    changes = {name: importer.Change(n, n) for name, n in reading.rows.items()}
-    return importer.ImportResult(Path(database), reading.rows, checksum, reading.warnings, "replace", changes)
+    changes = {name: store.Change(n, n) for name, n in reading.rows.items()}
+    return store.ImportResult(Path(database), reading.rows, checksum, reading.warnings, "replace", changes)
 
 
 class _Writer:
@@ -78,7 +79,7 @@ class _Writer:
     def write(self, name: str, typed: pd.DataFrame) -> None:
         while len(self._pending) >= 2:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(importer.write_rows, self.con, name, typed, self.pads))
+        self._pending.append(self._pool.submit(store.write_rows, self.con, name, typed, self.pads))
 
     def close(self) -> None:
         """Wait for every write (raising the first that failed); the connection is then free."""
@@ -133,7 +134,7 @@ def _ahead(items, depth: int = 2):
 class _Reading:
     """Reading and checking every file, batch by batch; what was found and how many rows."""
 
-    def __init__(self, paths: dict[str, Path], progress: progress_.Part, problems: list[validate.Problem],
+    def __init__(self, paths: dict[str, Path], progress: progress_.Part, problems: list[Problem],
                  block_bytes: int = sources.BLOCK_BYTES):
         self.paths = paths
         self.block_bytes = block_bytes
@@ -153,7 +154,7 @@ class _Reading:
         return sum(p.count for p in self.problems if p.severity == "error")
 
     @property
-    def warnings(self) -> list[validate.Problem]:
+    def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity != "error"]
 
     def _report(self, doing: str, table_bytes: int = 0, table_rules: float = 0.0) -> None:
@@ -186,7 +187,7 @@ class _Reading:
         file = self.files[name]
         table = TABLES[name]
         batches = sources.Batches(self.paths[name], name, self.block_bytes)
-        found: list[validate.Problem] = []
+        found: list[Problem] = []
         keys: list[pd.DataFrame] = []
         key_text: list[pd.DataFrame] = []
         rows = 0
@@ -200,7 +201,7 @@ class _Reading:
             text = _unique_columns(frame)
             parsed += validate.check({**self.typed, name: typed}, self.files, written={**self.text, name: text},
                                      only=[name], keys=False)
-            found += validate.shifted(parsed, offset)
+            found += shifted(parsed, offset)
             if table.key:
                 keys.append(typed[list(table.key)])
                 key_text.append(pd.DataFrame({c: text[c] if c in text.columns else typed[c] for c in table.key}))
@@ -220,7 +221,7 @@ class _Reading:
             if keys:
                 found += validate.duplicate_keys(name, pd.concat(keys, ignore_index=True),
                                                  pd.concat(key_text, ignore_index=True), file)
-            self.problems += batches.warnings + validate.combine(found)
+            self.problems += batches.warnings + combine(found)
         self.done_bytes += batches.size
         self.rules_done += rules
         self._report(doing)
@@ -231,5 +232,5 @@ def _unique_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if frame.columns.is_unique else frame.loc[:, ~frame.columns.duplicated()]
 
 
-def _errors(problems: list[validate.Problem]) -> int:
+def _errors(problems: list[Problem]) -> int:
     return sum(p.count for p in problems if p.severity == "error")

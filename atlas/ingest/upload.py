@@ -32,7 +32,8 @@ import pandas as pd
 
 from atlas.contract import TABLES, Column
 from atlas.exports import safe_csv
-from atlas.ingest import archive, columns, hmis, hsds, importer, sources, validate
+from atlas.ingest import archive, columns, hmis, hmis_files, hsds, importer, sources
+from atlas.ingest.problems import Problem, problems_frame, summary
 from atlas.progress import NOWHERE, Part, Progress
 
 STAGING_ROOT = Path(tempfile.gettempdir()) / "atlas-uploads"
@@ -156,13 +157,13 @@ class Staging:
 
     directory: Path
     files: list[StagedFile]
-    problems: list[validate.Problem] = field(default_factory=list)  # files refused at upload
+    problems: list[Problem] = field(default_factory=list)  # files refused at upload
 
     @property
     def format(self) -> str:
         """"hmis" for an HMIS CSV export (its zip, or its files), "hsds" for an HSDS directory, else
         "contract"."""
-        if self.export_zip is not None or hmis.is_hmis(f.name for f in self.files):
+        if self.export_zip is not None or hmis_files.is_hmis(f.name for f in self.files):
             return "hmis"
         return "hsds" if hsds.is_hsds(f.name for f in self.files) else "contract"
 
@@ -211,17 +212,17 @@ def stage(uploads: Iterable[tuple[str, bytes]], *, max_bytes: int | None = None,
     _remove_stale(root)
     directory = Path(tempfile.mkdtemp(prefix="upload-", dir=root))
     files: list[StagedFile] = []
-    problems: list[validate.Problem] = []
+    problems: list[Problem] = []
     for uploaded_as, content in uploads:
         name = _safe_name(uploaded_as, {f.name for f in files})
-        if Path(name).stem.lower() in {n.lower() for n in hmis.NEVER_READ}:
-            problems.append(validate.Problem(
+        if Path(name).stem.lower() in {n.lower() for n in hmis_files.NEVER_READ}:
+            problems.append(Problem(
                 uploaded_as, None, None, None, "ignored_file",
                 f"Not kept: {uploaded_as} holds clients' names, dates of birth and other personal data, which "
                 "the dashboard never reads. It was not saved; the rest of the export does not need it.", "warning"))
             continue
         if max_bytes is not None and len(content) > max_bytes:
-            problems.append(validate.Problem(
+            problems.append(Problem(
                 uploaded_as, None, None, None, "file_too_large",
                 f"The file is {len(content) / 2**20:.1f} MB; files up to {max_bytes / 2**20:.0f} MB can be "
                 "uploaded: split it (for example by year) and upload the parts one after another, adding "
@@ -318,9 +319,9 @@ class Review:
     on_conflict: str
     format: str
     tables: dict[str, sources.RawTable]
-    read_problems: list[validate.Problem]  # met reading (and mapping) the files
+    read_problems: list[Problem]  # met reading (and mapping) the files
     plan: importer.ImportPlan | None
-    problems: list[validate.Problem]  # every problem, located in the files as uploaded
+    problems: list[Problem]  # every problem, located in the files as uploaded
     base: tuple[int, int] | None  # the database file the review was made against
     locate: object = None  # HSDS or HMIS: the object whose `locate` moves problems to its files
     hmis_report: hmis.Report | None = None  # HMIS: what was read, placed and mapped
@@ -390,7 +391,7 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
     problems += read_problems
     plan = None
     if mode == "append" and key is None:
-        problems.append(validate.Problem(
+        problems.append(Problem(
             "", None, None, None, "no_key", "No pseudonymisation key is set, so client ids cannot be "
             "matched with the stored ones: ask whoever runs the dashboard to set ATLAS_HMAC_KEY."))
     elif not any(p.rule == "mapping" for p in problems):
@@ -433,9 +434,9 @@ def confirm(done: Review, database: str | Path, key: bytes,
 
 def _read_contract(staging: Staging, chosen: Mapping[str, str | None],
                    mappings: Mapping[str, columns.ColumnMapping], progress: Progress | Part = NOWHERE
-                   ) -> tuple[dict[str, sources.RawTable], list[validate.Problem]]:
+                   ) -> tuple[dict[str, sources.RawTable], list[Problem]]:
     raw: dict[str, sources.RawTable] = {}
-    problems: list[validate.Problem] = []
+    problems: list[Problem] = []
     holders: dict[str, str] = {}
     for i, staged in enumerate(staging.files):
         progress.report(i / max(1, len(staging.files)), f"Reading {staged.uploaded_as}")
@@ -448,7 +449,7 @@ def _read_contract(staging: Staging, chosen: Mapping[str, str | None],
             problems += found
             for name, table_raw in mapped.items():
                 if name in holders:
-                    problems.append(validate.Problem(
+                    problems.append(Problem(
                         staged.uploaded_as, None, None, None, "duplicate_file",
                         f"{holders[name]} and {staged.uploaded_as} both give the {name} table: upload one of them."))
                     continue
@@ -464,11 +465,11 @@ def _read_contract(staging: Staging, chosen: Mapping[str, str | None],
                    if suffix not in sources.READERS else
                    "which table it holds is not known: name the file after its table (referrals.csv …) "
                    "or choose the table next to the file")
-            problems.append(validate.Problem(staged.uploaded_as, None, None, None, "unrecognised_file",
+            problems.append(Problem(staged.uploaded_as, None, None, None, "unrecognised_file",
                                              f"Not imported: {why}.", "warning"))
             continue
         if table in holders:
-            problems.append(validate.Problem(
+            problems.append(Problem(
                 staged.uploaded_as, None, None, None, "duplicate_file",
                 f"{holders[table]} and {staged.uploaded_as} both hold the {table} table: upload one file "
                 "per table (join them first), or add the second one in a later import."))
@@ -486,7 +487,7 @@ def _read_hsds(staging: Staging):
         mapping = hsds.load_mapping(staging.mapping_file)
     except hsds.MappingError as error:
         name = staging.mapping_file.name if staging.mapping_file else "mapping"
-        return {}, [validate.Problem(name, None, None, None, "mapping", f"The mapping file cannot be used: "
+        return {}, [Problem(name, None, None, None, "mapping", f"The mapping file cannot be used: "
                                      f"{error}.")], None
     directory = hsds.read_directory(staging.directory, mapping)
     problems = [p for p in directory.problems
@@ -501,7 +502,7 @@ def _read_hmis(staging: Staging):
         mapping = hmis.load_mapping(staging.mapping_file)
     except hmis.MappingError as error:
         name = staging.mapping_file.name if staging.mapping_file else "mapping"
-        return {}, [validate.Problem(name, None, None, None, "mapping", f"The mapping file cannot be used: "
+        return {}, [Problem(name, None, None, None, "mapping", f"The mapping file cannot be used: "
                                      f"{error}.")], None
     zipped = staging.export_zip
     try:
@@ -514,7 +515,7 @@ def _read_hmis(staging: Staging):
     return export.tables, problems, export
 
 
-def _renamed(problem: validate.Problem, staged: StagedFile) -> validate.Problem:
+def _renamed(problem: Problem, staged: StagedFile) -> Problem:
     """A problem of a staged file, named as the file was uploaded."""
     if problem.file == staged.name and staged.uploaded_as != staged.name:
         return dataclasses.replace(problem, file=staged.uploaded_as)
@@ -537,15 +538,15 @@ REPORT_COLUMNS = {"file": "file", "row": "row", "column": "column", "value": "va
                   "message": "problem and how to fix it", "severity": "severity"}
 
 
-def report_frame(problems: Iterable[validate.Problem]) -> pd.DataFrame:
+def report_frame(problems: Iterable[Problem]) -> pd.DataFrame:
     """Every problem as a table: file, row, column, value, problem and how to fix it, what (the
     rule in plain words), rule, severity."""
-    frame = validate.problems_frame(problems).rename(columns=REPORT_COLUMNS)
+    frame = problems_frame(problems).rename(columns=REPORT_COLUMNS)
     frame["what"] = frame["rule"].map(RULE_TITLES).fillna(frame["rule"])
     return frame[["file", "row", "column", "value", "problem and how to fix it", "what", "rule", "severity"]]
 
 
-def readable(problems: Iterable[validate.Problem], limit: int = 20) -> list[str]:
+def readable(problems: Iterable[Problem], limit: int = 20) -> list[str]:
     """The first `limit` problems as sentences (file, row, column, value, what to do), errors first."""
     ordered = sorted(problems, key=lambda p: (p.severity != "error", p.file, p.count > 1, p.row or 0))
     lines = []
@@ -561,12 +562,12 @@ def readable(problems: Iterable[validate.Problem], limit: int = 20) -> list[str]
     return lines
 
 
-def rule_counts(problems: Iterable[validate.Problem]) -> pd.DataFrame:
+def rule_counts(problems: Iterable[Problem]) -> pd.DataFrame:
     """Rows per rule (true counts): what, rule, severity, rows."""
     problems = list(problems)
     if not problems:
         return pd.DataFrame(columns=["what", "rule", "severity", "rows"])
-    counts = validate.summary(problems).rename(columns={"count": "rows"})
+    counts = summary(problems).rename(columns={"count": "rows"})
     counts.insert(0, "what", counts["rule"].map(RULE_TITLES).fillna(counts["rule"]))
     return counts
 

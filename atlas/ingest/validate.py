@@ -8,8 +8,8 @@ referral can be in. `validate` does both for a whole import.
 
 Every problem names the file, the row as in the file (the header is row 1), the column, the value
 and a stable rule id, with a message that says how to fix it. The work is vectorised, and the list
-is bounded: for each (file, column, rule) the first `ROWS_LISTED` rows are listed and one more
-problem counts the rest (`Problem.count`), so `summary` gives the true number of rows per rule.
+is bounded as `atlas.ingest.problems` lists a rule's rows: the first `ROWS_LISTED` listed, the rest
+counted.
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from atlas.contract import ORDERS, PII_COLUMN_PATTERNS, PII_TABLES, REFERENCES, TABLES, Column, Order, Reference, Table
+from atlas.ingest.problems import ROWS_LISTED, Problem, at_rows, shown
 
 if TYPE_CHECKING:
     from atlas.ingest.sources import RawTable
-
-ROWS_LISTED = 100  # problems listed per (file, column, rule); the rest are counted
-VALUE_CHARS = 80  # a problem's value is cut to this length
 
 # Canonical pandas dtype of each contract column type.
 DTYPES = {
@@ -51,24 +49,6 @@ _PII = tuple(re.compile(pattern) for pattern in PII_COLUMN_PATTERNS)
 # Rules of the contract that contract.py does not state as data.
 # (table, program column, agency column): the program must be one that agency runs.
 _PROGRAM_OWNERS = (("referrals", "to_program_id", "to_agency_id"), ("outcomes", "program_id", "agency_id"))
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One violation of the import contract, located as precisely as its rule allows."""
-
-    file: str  # e.g. "referrals.csv"; "" when not about one file
-    row: int | None  # row as in the file (header = 1); None for file- and column-level problems
-    column: str | None
-    value: str | None  # the offending value as written, cut to VALUE_CHARS
-    rule: str  # stable rule id, e.g. "timestamp_format"
-    message: str  # what is wrong and how to fix it
-    severity: str = "error"  # or "warning"
-    count: int = 1  # rows this problem stands for: >1 only on the "… and N more" line of a group
-
-    def __post_init__(self):
-        if self.value is not None and len(self.value) > VALUE_CHARS:
-            object.__setattr__(self, "value", self.value[: VALUE_CHARS - 1] + "…")
 
 
 def validate(raw_tables: Mapping[str, RawTable], *, limit: int = ROWS_LISTED, progress=None
@@ -177,10 +157,9 @@ def check(tables: Mapping[str, pd.DataFrame], files: Mapping[str, str], *,
     if "partnerships" in checked:
         frame = tables["partnerships"]
         same = _mask(frame["agency_a_id"] == frame["agency_b_id"])
-        problems += _rows(files["partnerships"], "agency_b_id", "self_partnership", same,
-                          frame["agency_b_id"], limit, lambda p: (
-                              "An agency cannot be its own partner: agency_a_id and agency_b_id must "
-                              "be two different agencies."))
+        problems += at_rows(files["partnerships"], "agency_b_id", "self_partnership", same, frame["agency_b_id"],
+                            "An agency cannot be its own partner: agency_a_id and agency_b_id must be two "
+                            "different agencies.", limit=limit)
     return problems
 
 
@@ -199,97 +178,6 @@ def duplicate_keys(name: str, keys: pd.DataFrame, text: pd.DataFrame, file: str,
     """The unique-key rule over a whole table given as its typed key columns (`keys`) and those columns as
     written (`text`), for a table checked in batches (`check(..., keys=False)`)."""
     return _duplicate_keys(TABLES[name], keys, [text[c] for c in TABLES[name].key], file, limit)
-
-
-def shifted(problems: Iterable[Problem], rows: int) -> list[Problem]:
-    """Problems of a batch, their rows moved down by the `rows` of the file before the batch."""
-    return [dataclasses.replace(p, row=p.row + rows) if p.row is not None and rows else p for p in problems]
-
-
-def combine(problems: Iterable[Problem], limit: int = ROWS_LISTED) -> list[Problem]:
-    """The problems of a file checked in batches, as if it had been checked whole: each (file, column,
-    rule) lists its first `limit` rows and counts the rest on one "… and N more" line, and a problem
-    of the file or a column (the same in every batch) is given once. Batches in file order."""
-    out: list[Problem] = []
-    seen: set[Problem] = set()
-    groups: dict[tuple, list[int]] = {}  # (file, column, rule, severity) -> [rows listed, rows more]
-    for p in problems:
-        more = p.row is None and p.message.startswith(_MORE)
-        if p.row is None and not more:
-            if p not in seen:
-                seen.add(p)
-                out.append(p)
-            continue
-        group = groups.setdefault((p.file, p.column, p.rule, p.severity), [0, 0])
-        if more:
-            group[1] += p.count
-        elif group[0] < limit:
-            group[0] += 1
-            out.append(p)
-        else:
-            group[1] += 1
-    for (file, column, rule, severity), (listed, more) in groups.items():
-        if more:
-            out.append(Problem(file, None, column, None, rule, _more(more, listed + more), severity, count=more))
-    return out
-
-
-def summary(problems: Iterable[Problem]) -> pd.DataFrame:
-    """Rows per rule (true counts, truncated lists included): columns rule, severity, count."""
-    frame = pd.DataFrame([(p.rule, p.severity, p.count) for p in problems],
-                         columns=["rule", "severity", "count"])
-    counts = frame.groupby(["rule", "severity"], as_index=False)["count"].sum()
-    counts["is_warning"] = counts["severity"] == "warning"
-    return (counts.sort_values(["is_warning", "count", "rule"], ascending=[True, False, True])
-            .drop(columns="is_warning").reset_index(drop=True))
-
-
-def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
-    """The problems as a table (file, row, column, value, rule, message, severity) sorted by file
-    and row: each file's file- and column-level problems first, its "… and N more" lines last."""
-    rows = [(p.file, p.row, p.column, p.value, p.rule, p.message, p.severity)
-            for p in sorted(problems, key=_place)]
-    frame = pd.DataFrame(rows, columns=["file", "row", "column", "value", "rule", "message", "severity"])
-    frame["row"] = frame["row"].astype("Int64")
-    return frame
-
-
-def format_report(problems: Iterable[Problem], limit: int = 200) -> str:
-    """A plain-text report: the number of rows per rule, then up to `limit` problem lines."""
-    problems = sorted(problems, key=_place)
-    if not problems:
-        return "No problems: the files follow the import contract."
-    counts = summary(problems)
-    total = counts.groupby("severity")["count"].sum()
-    errors, warnings = int(total.get("error", 0)), int(total.get("warning", 0))
-    lines = [f"{errors:,} {'error' if errors == 1 else 'errors'}, "
-             f"{warnings:,} {'warning' if warnings == 1 else 'warnings'}"]
-    width = max(len(rule) for rule in counts["rule"])
-    for rule, severity, count in counts.itertuples(index=False):
-        lines.append(f"  {rule:<{width}}  {count:>11,}" + ("  (warning)" if severity == "warning" else ""))
-    lines.append("")
-    lines += [_line(p) for p in problems[:limit]]
-    if len(problems) > limit:
-        lines.append(f"… {len(problems) - limit:,} more lines not shown.")
-    return "\n".join(lines)
-
-
-def _line(p: Problem) -> str:
-    """One problem as a report line: where, the value, then the message."""
-    where = p.file or "import"
-    if p.row is not None:
-        where += f" row {p.row}"
-    if p.column is not None:
-        where += f", column {p.column or '(no name)'}"
-    value = f": value {p.value!r}" if p.value is not None else ""
-    severity = "warning: " if p.severity == "warning" else ""
-    return f"{where}{value} — {severity}{p.message}"
-
-
-def _place(p: Problem) -> tuple:
-    """Sort key: by file; file- and column-level problems, then rows in order, then "… and N more"."""
-    group = 2 if p.count > 1 else 0 if p.row is None else 1
-    return (p.file, group, p.row or 0)
 
 
 # ---- parse: header and cells --------------------------------------------------------------------
@@ -338,16 +226,16 @@ def _parse_column(column: Column, text: pd.Series, file: str, limit: int) -> tup
     """One column of text in its typed form, with the problems of its cells."""
     problems = []
     if column.required:
-        problems += _rows(file, column.name, "required", _mask(text.isna()), text, limit,
-                          lambda p: f"Empty: every row needs a {column.name}.")
+        problems += at_rows(file, column.name, "required", _mask(text.isna()), text, limit=limit,
+                            message=lambda p: f"Empty: every row needs a {column.name}.")
     typed, bad = _PARSERS[column.type](text, column)
     if bad.any():
-        problems += _rows(file, column.name, _FORMAT_RULES[column.type], bad, text, limit,
-                          lambda p: _format_message(column, text.iat[p]))
+        problems += at_rows(file, column.name, _FORMAT_RULES[column.type], bad, text, limit=limit,
+                            message=lambda p: _format_message(column, text.iat[p]))
     sentinel = _mask(typed.isin(column.sentinels)) if column.sentinels else np.zeros(len(text), dtype=bool)
     if sentinel.any():
         typed = typed.mask(sentinel)
-        problems += _rows(file, column.name, "sentinel", sentinel, text, limit, lambda p: (
+        problems += at_rows(file, column.name, "sentinel", sentinel, text, limit=limit, message=lambda p: (
             f"{text.iat[p]} is a placeholder, not real data: enter the real number"
             + ("." if column.required else ", or leave the cell empty.")))
     outside = np.zeros(len(text), dtype=bool)
@@ -357,8 +245,8 @@ def _parse_column(column: Column, text: pd.Series, file: str, limit: int) -> tup
         outside |= _mask(typed > column.max)
     if outside.any():
         typed = typed.mask(outside)
-        problems += _rows(file, column.name, "int_range", outside, text, limit,
-                          lambda p: f"Out of range: {column.name} must be {_bounds(column)}.")
+        problems += at_rows(file, column.name, "int_range", outside, text, limit=limit,
+                            message=lambda p: f"Out of range: {column.name} must be {_bounds(column)}.")
     return typed, problems
 
 
@@ -471,8 +359,8 @@ def _duplicate_keys(table: Table, frame: pd.DataFrame, text: list[pd.Series], fi
     if len(text) > 1:  # show the whole key, for the listed rows only
         listed = np.flatnonzero(mask)[:limit]
         values = pd.Series(None, index=frame.index, dtype="object")
-        values.iloc[listed] = [" / ".join(_shown(column.iat[p]) for column in text) for p in listed]
-    return _rows(file, name, "unique", mask, values, limit, lambda p: (
+        values.iloc[listed] = [" / ".join(shown(column.iat[p]) for column in text) for p in listed]
+    return at_rows(file, name, "unique", mask, values, limit=limit, message=lambda p: (
         f"The {name} repeats row {first_of[p] + 2}: each row of {table.name} needs its own {name}."))
 
 
@@ -510,7 +398,7 @@ def _references(reference: Reference, tables: Mapping[str, pd.DataFrame], files:
     unknown = _mask(values.notna()) & ~among(values, known)
     where = files[target] if target in files else f"{target}.csv"
     stored = " or the database" if target in context else ""
-    return _rows(file, reference.column, "reference", unknown, values, limit, lambda p: (
+    return at_rows(file, reference.column, "reference", unknown, values, limit=limit, message=lambda p: (
         f"No row of {where}{stored} has {reference.target_column} {values.iat[p]!r}: correct the "
         f"value, or add the missing row to {where}."))
 
@@ -528,8 +416,8 @@ def _order(order: Order, frame: pd.DataFrame, earlier: pd.Series, later: pd.Seri
            limit: int) -> list[Problem]:
     """Rows where the typed `order.later` is before `order.earlier`; `earlier` and `later` show them."""
     before = frame[order.later].to_numpy() < frame[order.earlier].to_numpy()  # False when either is NaT
-    return _rows(file, order.later, "order", before, later, limit, lambda p: (
-        f"{order.later} is before {order.earlier} ({_shown(earlier.iat[p])}): correct whichever is "
+    return at_rows(file, order.later, "order", before, later, limit=limit, message=lambda p: (
+        f"{order.later} is before {order.earlier} ({shown(earlier.iat[p])}): correct whichever is "
         "wrong."))
 
 
@@ -542,23 +430,19 @@ def _referral_states(text: Callable[[str], pd.Series], file: str, limit: int) ->
     accepted, declined, reason, started, completed = (_mask(text(name).notna()) for name in names)
     reasons = ", ".join(TABLES["referrals"].column("decline_reason").values)
     return (
-        _rows(file, "declined_at", "accepted_and_declined", accepted & declined, text("declined_at"),
-              limit, lambda p: "Both accepted_at and declined_at are set: a referral is either "
-                               "accepted or declined, so clear one of them.")
-        + _rows(file, "decline_reason", "decline_reason_required", declined & ~reason,
-                text("decline_reason"), limit,
-                lambda p: f"declined_at is set, so decline_reason is required: one of {reasons}.")
-        + _rows(file, "decline_reason", "decline_reason_without_decline", reason & ~declined,
-                text("decline_reason"), limit,
-                lambda p: "A decline reason is given but declined_at is empty: fill in when the "
-                          "referral was declined, or clear the reason.")
-        + _rows(file, "started_at", "started_needs_accepted", started & ~accepted, text("started_at"),
-                limit, lambda p: "started_at is set but accepted_at is empty: a service starts only "
-                                 "after the referral is accepted, so fill in accepted_at.")
-        + _rows(file, "completed_at", "completed_needs_started", completed & ~started,
-                text("completed_at"), limit,
-                lambda p: "completed_at is set but started_at is empty: fill in when the service "
-                          "started.")
+        at_rows(file, "declined_at", "accepted_and_declined", accepted & declined, text("declined_at"),
+                "Both accepted_at and declined_at are set: a referral is either accepted or declined, so "
+                "clear one of them.", limit=limit)
+        + at_rows(file, "decline_reason", "decline_reason_required", declined & ~reason, text("decline_reason"),
+                  f"declined_at is set, so decline_reason is required: one of {reasons}.", limit=limit)
+        + at_rows(file, "decline_reason", "decline_reason_without_decline", reason & ~declined,
+                  text("decline_reason"), "A decline reason is given but declined_at is empty: fill in when the "
+                  "referral was declined, or clear the reason.", limit=limit)
+        + at_rows(file, "started_at", "started_needs_accepted", started & ~accepted, text("started_at"),
+                  "started_at is set but accepted_at is empty: a service starts only after the referral is "
+                  "accepted, so fill in accepted_at.", limit=limit)
+        + at_rows(file, "completed_at", "completed_needs_started", completed & ~started, text("completed_at"),
+                  "completed_at is set but started_at is empty: fill in when the service started.", limit=limit)
     )
 
 
@@ -580,7 +464,7 @@ def _program_owner(frame: pd.DataFrame, program: str, agency: str, programs: pd.
         differs = _mask(owner.notna() & (owner != frame[agency]))
         owner_at = owner.iat.__getitem__
     wrong = known & np.asarray(differs, dtype=bool)
-    return _rows(file, program, "program_agency_mismatch", wrong, frame[program], limit, lambda p: (
+    return at_rows(file, program, "program_agency_mismatch", wrong, frame[program], limit=limit, message=lambda p: (
         f"Program {frame[program].iat[p]} is run by agency {owner_at(p)}, not by {agency} "
         f"{frame[agency].iat[p]}: correct {program} or {agency}."))
 
@@ -655,12 +539,7 @@ def compare_stored(name: str, frame: pd.DataFrame, stored: pd.DataFrame, file: s
     file's value wins. Client ids must already be pseudonymised with the key the stored ones were.
     """
     key = list(APPEND_KEYS[name])
-    left, right = frame[key].copy(), stored[key].copy()
-    if name == "partnerships":  # either way round
-        for side in (left, right):
-            a, b = side["agency_a_id"], side["agency_b_id"]
-            first = _mask(a <= b) | b.isna().to_numpy()
-            side["agency_a_id"], side["agency_b_id"] = a.where(first, b), b.where(first, a)
+    left, right = _match_key(name, frame[key]), _match_key(name, stored[key])
     right["_stored"] = np.arange(len(stored))
     right = right.drop_duplicates(key, keep="first")
     matched = left.merge(right, on=key, how="left", sort=False)["_stored"]
@@ -691,20 +570,30 @@ def compare_stored(name: str, frame: pd.DataFrame, stored: pd.DataFrame, file: s
         conflict = np.zeros(len(frame), dtype=bool)
         conflict[at[differ]] = True
         was = pd.Series(None, index=frame.index, dtype="object")
-        was.iloc[at[differ]] = [_shown(v) for v in theirs[differ]]
-        shown = (text[column] if text is not None and column in text.columns else frame[column])
+        was.iloc[at[differ]] = [shown(v) for v in theirs[differ]]
+        as_written = (text[column] if text is not None and column in text.columns else frame[column])
         if update:
             fix = "The file's value replaces the stored one, as you chose."
         else:
             fix = ("Correct the file, or, if the file is right, import again letting the files' values "
                    "replace stored ones.")
         secret = TABLES[name].column(column).pseudonymise
-        problems += [dataclasses.replace(p, severity="warning" if update else "error") for p in _rows(
-            file, column, "append_conflict", conflict, shown, limit, lambda p, column=column, secret=secret, was=was, fix=fix: (
+        problems += [dataclasses.replace(p, severity="warning" if update else "error") for p in at_rows(
+            file, column, "append_conflict", conflict, as_written, limit=limit, message=lambda p, column=column, secret=secret, was=was, fix=fix: (
                 f"The database already holds {label(p)}, with a different {column}"
                 + (" (stored pseudonymised, so not shown): check the file, and that the key is the one "
                    "used before. " if secret else f", {was.iat[p]!r}. ") + fix))]
     return Comparison(merged, stored_row, changed, problems)
+
+
+def _match_key(name: str, keys: pd.DataFrame) -> pd.DataFrame:
+    """A copy of rows' append keys as they are matched: a partnership's two agencies either way round."""
+    keys = keys.copy()
+    if name == "partnerships":
+        a, b = keys["agency_a_id"], keys["agency_b_id"]
+        first = _mask(a <= b) | b.isna().to_numpy()
+        keys["agency_a_id"], keys["agency_b_id"] = a.where(first, b), b.where(first, a)
+    return keys
 
 
 def _append_label(name: str, key: list[str], frame: pd.DataFrame) -> Callable[[int], str]:
@@ -712,33 +601,7 @@ def _append_label(name: str, key: list[str], frame: pd.DataFrame) -> Callable[[i
     if any(TABLES[name].column(c).pseudonymise for c in key):
         return lambda p: f"this {name} row"
     return lambda p: f"the {name} row with " + ", ".join(
-        f"{c} {_shown(frame[c].iat[p]) or '(empty)'}" for c in key)
-
-
-# ---- problems from row masks --------------------------------------------------------------------
-
-def _rows(file: str, column: str, rule: str, mask: np.ndarray, values: pd.Series, limit: int,
-          message: Callable[[int], str]) -> list[Problem]:
-    """The problems of the rows where `mask` is set: the first `limit` listed, the rest counted.
-
-    `values` gives each row's value and `message(position)` its message; both are only looked at
-    for the listed rows.
-    """
-    positions = np.flatnonzero(mask)
-    listed = [Problem(file, int(p) + 2, column, _shown(values.iat[p]), rule, message(int(p)))
-              for p in positions[:limit]]
-    if len(positions) > limit:
-        more = len(positions) - limit
-        listed.append(Problem(file, None, column, None, rule, _more(more, len(positions)), count=more))
-    return listed
-
-
-_MORE = "… and "
-
-
-def _more(more: int, total: int) -> str:
-    """The message of the line that counts a rule's rows not listed."""
-    return f"{_MORE}{more:,} more rows with this problem ({total:,} in all)."
+        f"{c} {shown(frame[c].iat[p]) or '(empty)'}" for c in key)
 
 
 def among(values: pd.Series, known: list[pd.Series]) -> np.ndarray:
@@ -755,12 +618,3 @@ def among(values: pd.Series, known: list[pd.Series]) -> np.ndarray:
 def _mask(values) -> np.ndarray:
     """A boolean array from a (nullable) boolean Series: missing counts as False."""
     return values.to_numpy(dtype=bool, na_value=False)
-
-
-def _shown(value) -> str | None:
-    """A cell as text for a problem: None when missing, a timestamp as YYYY-MM-DD[ HH:MM:SS]."""
-    if pd.isna(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d" if value == value.normalize() else "%Y-%m-%d %H:%M:%S")
-    return str(value)
