@@ -67,8 +67,8 @@ def _import_parser(sub) -> None:
     p.add_argument("--format", choices=("contract", "hsds", "hmis"), default="contract",
                    help="contract files (default), an Open Referral HSDS 3 directory, or a HUD HMIS CSV export")
     p.add_argument("--mapping", type=Path, metavar="FILE",
-                   help="with --format hsds or hmis: a mapping file over atlas/ingest/hsds_mapping.toml or "
-                        "atlas/ingest/hmis_mapping.toml")
+                   help="with --format hsds or hmis: a mapping file over atlas/ingest/formats/hsds_mapping.toml or "
+                        "atlas/ingest/formats/hmis/hmis_mapping.toml")
     p.add_argument("--columns", type=Path, action="append", default=[], metavar="MAPPING",
                    help="a column mapping (.toml, saved on the Data page) for a file of the folder in its own "
                         "columns; repeatable")
@@ -151,7 +151,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from atlas.ingest import archive, columns
+    from atlas.ingest import archive
+    from atlas.ingest.formats import columns
 
     database = args.db or config.database_path()
     mode = "append" if args.append else "replace"
@@ -190,7 +191,8 @@ def cmd_import(args) -> int:
 def _import_settings(args) -> tuple[list, dict | None]:
     """The import's column mappings and format mapping, loaded; UsageError for a path, option or mapping that
     does not fit the format."""
-    from atlas.ingest import archive, columns, hmis, hsds
+    from atlas.ingest import archive
+    from atlas.ingest.formats import columns, hmis, hsds
 
     if args.format == "hmis":
         if not args.directory.is_dir() and not archive.is_zip(args.directory):
@@ -215,7 +217,7 @@ def _import_settings(args) -> tuple[list, dict | None]:
 
 def _import(args, database: Path, mode: str, mapping: dict | None, column_maps: list):
     """Import the path of `args` in its format: the result, and the HMIS export's report (else None)."""
-    from atlas.ingest import columns, hmis, hsds
+    from atlas.ingest.formats import columns, hmis, hsds
 
     key = config.hmac_key()
     if args.format == "hmis":

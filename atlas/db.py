@@ -104,6 +104,11 @@ class Atlas:
                 f"or run `make run`, which does it."
             )
 
+    def __reduce__(self):
+        # A view that reads its sections when they are opened keeps the database it reads from; a copy of
+        # such a view (a pickle) opens the same file again rather than carrying a connection.
+        return (type(self), (self.path,))
+
     def query(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run the named query with its parameters bound; unknown names or parameters raise QueryError."""
         named = catalog.get(name)

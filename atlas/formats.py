@@ -9,7 +9,7 @@ tooltips, exports and packs, so that the same figure reads the same wherever it 
 - Codes (sectors, service types, outcomes, decline reasons): in words, "Mental health" (atlas.vocab.label).
 - Nothing to show: "—".
 
-(Not to be confused with atlas/ingest/formats.py, which reads the dates of imported files.)
+(Not to be confused with atlas/ingest/contract_files.py, which writes typed tables as contract files.)
 """
 
 from __future__ import annotations

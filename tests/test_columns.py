@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 from test_import import run_atlas
 from xlsx import write_xlsx
 
-from atlas.ingest import columns, importer, sources
+from atlas.ingest import importer, sources
+from atlas.ingest.formats import columns
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 

@@ -13,7 +13,8 @@ from conftest import TEST_KEY
 from hmis_export import MAPPING, Export, small_export
 from test_import import run_atlas
 
-from atlas.ingest import archive, hmis
+from atlas.ingest import archive
+from atlas.ingest.formats import hmis
 
 
 @pytest.fixture

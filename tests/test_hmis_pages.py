@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from atlas.db import Atlas
-from atlas.ingest import hmis
+from atlas.ingest.formats import hmis
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = {"pages/overview.py": (), "pages/bottlenecks.py": (), "pages/need_capacity.py": ("needs.csv",),

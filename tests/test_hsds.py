@@ -14,7 +14,8 @@ from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from test_import import run_atlas
 
 from atlas.db import Atlas
-from atlas.ingest import hsds, importer, upload
+from atlas.ingest import importer, upload
+from atlas.ingest.formats import hsds
 
 EXAMPLE = Path(__file__).resolve().parent / "data" / "hsds-example"
 

@@ -95,7 +95,7 @@ def test_an_empty_database_has_nothing_to_report(tmp_path):
     database = tmp_path / "atlas.duckdb"
     from test_hsds import EXAMPLE
 
-    from atlas.ingest import hsds
+    from atlas.ingest.formats import hsds
 
     hsds.import_directory(EXAMPLE, database, TEST_KEY)  # a directory: agencies and programs, no referrals
     with Atlas(database) as atlas:

@@ -547,7 +547,7 @@ def test_every_rule_the_code_reports_has_a_plain_title():
     import re
 
     root = Path(__file__).resolve().parent.parent / "atlas" / "ingest"
-    source = "".join(path.read_text() for path in sorted(root.glob("*.py")))  # every importer's rules
+    source = "".join(path.read_text() for path in sorted(root.rglob("*.py")))  # every importer's rules, every format
     rules = (set(re.findall(r'None, "([a-z_]+)"', source)) | set(re.findall(r'refuse\("([a-z_]+)"', source))
              | set(re.findall(r'(?:_rows|_listed)\([^,]+, [^,]+, "([a-z_]+)"', source)))
     assert {"append_conflict", "encoding", "not_xlsx", "hsds_unit", "unique"} <= rules

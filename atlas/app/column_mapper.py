@@ -1,7 +1,7 @@
 """The Data page's column mapping, without Streamlit: what the mapper proposes first for a file in its own
 columns (the table, the source of each contract column, its date format, its coded values, a status column,
 agencies from names), what it still needs, the mapping it makes and where that mapping is kept for next
-month. Layer: the Streamlit glue's pure side (atlas.app), over atlas.ingest.columns; the widgets that ask a
+month. Layer: the Streamlit glue's pure side (atlas.app), over atlas.ingest.formats.columns; the widgets that ask a
 person are in atlas.app.mapping_form."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 from atlas import escape, formats
 from atlas.contract import TABLES
-from atlas.ingest import columns
+from atlas.ingest.formats import columns
 
 # The contract's stage columns, which one status column and its date fill in their place.
 STAGE_COLUMNS = frozenset({"accepted_at", "declined_at", "decline_reason", "started_at", "completed_at"})

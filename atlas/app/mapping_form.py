@@ -12,7 +12,8 @@ import atlas.app.column_mapper as cm
 from atlas import config, escape
 from atlas.app.widgets import table as show_table
 from atlas.contract import TABLES
-from atlas.ingest import columns, upload
+from atlas.ingest import upload
+from atlas.ingest.formats import columns
 
 
 def map_files(staging: upload.Staging, generation: int) -> tuple[dict, dict]:

@@ -13,11 +13,13 @@ The contract's own files:
 - `contract_files`: typed tables written back out as contract files (the demo's `--csv`).
 - `pseudonym`: the keyed HMAC that replaces client ids.
 
-Foreign formats, each mapped onto the contract and loaded through the importer:
-- `hsds` (Open Referral directories, with `hsds_mapping.toml`);
-- `hmis` (HUD HMIS CSV exports, with `hmis_mapping.toml`): `hmis_files` reads an export's files,
-  `hmis_tables` maps them; `archive` reads an export's zip safely;
-- `columns` (an export of any shape, through a column mapping); `mappings` loads the mapping files.
+Foreign formats, each in a home of its own under `formats/`, mapped onto the contract and loaded through
+the importer:
+- `formats.hsds` (Open Referral directories, with `hsds_mapping.toml` beside it);
+- `formats.hmis` (HUD HMIS CSV exports, with `hmis_mapping.toml`): `files` reads an export's files,
+  `tables` maps them;
+- `formats.columns` (an export of any shape, through a column mapping).
+Shared by the formats: `archive` reads an export's zip safely; `mappings` loads the mapping files.
 
 - `upload`: the Data page's flow (staging, review, confirm) without Streamlit.
 """

@@ -32,7 +32,9 @@ import pandas as pd
 
 from atlas.contract import TABLES, Column
 from atlas.exports import safe_csv
-from atlas.ingest import archive, columns, hmis, hmis_files, hsds, importer, sources
+from atlas.ingest import archive, importer, sources
+from atlas.ingest.formats import columns, hmis, hsds
+from atlas.ingest.formats.hmis import files as hmis_files
 from atlas.ingest.problems import Problem, problems_frame, summary
 from atlas.progress import NOWHERE, Part, Progress
 

@@ -2,7 +2,7 @@
 
 Every US continuum of care keeps its records in an HMIS, and every HMIS exports the HUD "HMIS CSV"
 format: one zip (or folder) of CSV files with fixed names and columns. The HMIS format of the import
-side reads that export as it comes (`hmis_files`) and maps it onto the import contract (`hmis_tables`),
+side reads that export as it comes (`files`) and maps it onto the import contract (`tables`),
 so it loads through the same validation and all-or-nothing import as contract files; this module ties
 the two to the mapping file and the import:
 
@@ -19,7 +19,7 @@ A row with `DateDeleted` set is a deleted record and is ignored as if absent; so
 to a deleted record (a deleted project's inventory, funders and enrollments, a deleted enrollment's
 exits and events, ...). Both are counted in the `Report`.
 
-What a coordinator can decide is in a mapping file: `atlas/ingest/hmis_mapping.toml` by default
+What a coordinator can decide is in a mapping file: `atlas/ingest/formats/hmis/hmis_mapping.toml` by default
 (ProjectType -> service type, Destination -> outcome, sector per organization, location aliases,
 funder names), overridable in part by a file of their own (`load_mapping`).
 
@@ -37,7 +37,7 @@ import re
 from pathlib import Path
 
 from atlas.ingest import archive, importer, mappings, sources
-from atlas.ingest.hmis_files import (
+from atlas.ingest.formats.hmis.files import (
     BESIDE,
     NEVER_READ,
     READ,
@@ -48,7 +48,7 @@ from atlas.ingest.hmis_files import (
     read_export_file,
     wanted,
 )
-from atlas.ingest.hmis_tables import HmisExport, Report, map_export
+from atlas.ingest.formats.hmis.tables import HmisExport, Report, map_export
 from atlas.ingest.problems import Problem
 from atlas.progress import NOWHERE, Part, Progress
 from atlas.vocab import OUTCOMES, SECTORS, SERVICE_TYPES

@@ -2,8 +2,8 @@
 finding them, reading each as text, checking every cell read, and following deletions from a record
 to the records that belong to it.
 
-Part of the HMIS format of the import side (`atlas.ingest.hmis` reads an export with it, and
-`atlas.ingest.hmis_tables` maps what it read onto the contract). **`Client.csv` is never read.**
+Part of the HMIS format of the import side (`atlas.ingest.formats.hmis` reads an export with it, and
+`atlas.ingest.formats.hmis.tables` maps what it read onto the contract). **`Client.csv` is never read.**
 """
 
 from __future__ import annotations

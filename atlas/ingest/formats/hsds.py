@@ -6,7 +6,7 @@ agencies, services become programs (the contract's program is one service line a
 HSDS "program" only groups services, and lends its words to the service type) and service_capacity
 rows become monthly capacity. What HSDS does not say directly (an agency's sector and region, a
 program's service type, whether an agency serves victims) comes from a mapping file:
-`atlas/ingest/hsds_mapping.toml` by default, documented there and in docs/import.md, and overridable.
+`atlas/ingest/formats/hsds_mapping.toml` by default, documented there and in docs/import.md, and overridable.
 
 A directory holds no referrals, so it fills agencies, programs and capacity only: on its own it
 builds a database of the directory (replace), or it updates the directory of an existing database

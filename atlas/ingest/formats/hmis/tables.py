@@ -4,8 +4,8 @@ each file became:
     Organization -> agencies, Project -> programs, Inventory -> capacity,
     Event (Coordinated Entry referrals to a project of the export) -> referrals, Exit -> outcomes.
 
-Part of the HMIS format of the import side: `atlas.ingest.hmis_files` reads the files, this module maps
-their live rows, and `atlas.ingest.hmis` ties the two to the mapping file and the import.
+Part of the HMIS format of the import side: `atlas.ingest.formats.hmis.files` reads the files, this module maps
+their live rows, and `atlas.ingest.formats.hmis` ties the two to the mapping file and the import.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from atlas.ingest import sources
-from atlas.ingest.hmis_files import (
+from atlas.ingest.formats.hmis.files import (
     COLUMNS,
     PARSE,
     READ,
