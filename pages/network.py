@@ -82,15 +82,12 @@ def draw_closure(view, names):
     for line in closure.summary:
         st.markdown(f"- {line}")
     st.caption(network.CLOSURE_WORDS)
-    lost_tab, absorb_tab, referrers_tab, cut_tab = st.tabs([
-        f"Referrals that lose their destination ({closure.total_referrals:,})",
-        f"Who could absorb them ({len(closure.absorbers):,})",
-        f"Referring agencies ({len(closure.referrers):,})",
-        f"Agencies cut off ({len(closure.disconnected):,})"])
-    app.table(lost_tab, formats.styled(closure.received_table, network.CLOSURE_SHARES))
-    app.table(absorb_tab, formats.styled(closure.absorbers_table, network.CLOSURE_SHARES))
-    app.table(referrers_tab, formats.styled(closure.referrers_table, network.CLOSURE_SHARES))
-    app.table(cut_tab, closure.disconnected_table)
+    tabs = st.tabs([f"Referrals that lose their destination ({closure.total_referrals:,})",
+                    f"Who could absorb them ({len(closure.absorbers):,})", f"Referring agencies ({len(closure.referrers):,})",
+                    f"Agencies cut off ({len(closure.disconnected):,})"])
+    for tab, table in zip(tabs, (closure.received_table, closure.absorbers_table, closure.referrers_table)):
+        app.table(tab, formats.styled(table, network.CLOSURE_SHARES))
+    app.table(tabs[3], closure.disconnected_table)
 
 
 def draw_change(view, names):
@@ -105,16 +102,14 @@ def draw_change(view, names):
     chart = moved.chart
     if chart is not None:
         app.chart(st, chart, width="stretch")
-    gained_tab, lost_tab, centre_tab, edge_tab = st.tabs([
-        f"Ties gained ({len(moved.gained):,})", f"Ties lost ({len(moved.lost):,})",
-        f"Moved to the centre ({len(moved.to_centre):,})", f"Moved to the edge ({len(moved.to_edge):,})"])
-    app.table(gained_tab, moved.gained_table)
-    app.table(lost_tab, moved.lost_table)
-    app.table(centre_tab, moved.to_centre_table)
-    app.table(edge_tab, moved.to_edge_table)
+    tabs = st.tabs([f"Ties gained ({len(moved.gained):,})", f"Ties lost ({len(moved.lost):,})",
+                    f"Moved to the centre ({len(moved.to_centre):,})", f"Moved to the edge ({len(moved.to_edge):,})"])
+    for tab, table in zip(tabs, (moved.gained_table, moved.lost_table, moved.to_centre_table, moved.to_edge_table)):
+        app.table(tab, table)
 
 
-# each section of the page below the map (its title and who may see it: network.PAGE_SECTIONS) and what draws it
+# what draws each section below the map (its title and who may see it: network.PAGE_SECTIONS); each is called
+# with the view and its agencies' names, and reads the page's filters, min_cell and viewer set below
 DRAW = {network.FORMAL_REAL: draw_formal_real, network.QUALITY: draw_quality, network.SCORES: draw_scores,
         network.CLOSURE: draw_closure, network.CHANGE: draw_change}
 

@@ -260,14 +260,6 @@ def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: in
     hidden = first.copy()
     lines_hidden = np.array([small(v[s].sum(axis=0), min_cell).any() for s in sets], dtype=bool)
     size = v.sum(axis=1)
-
-    def hide_smallest(candidates: np.ndarray) -> bool:
-        if not len(candidates):
-            return False
-        order = np.lexsort((candidates, size[candidates]))
-        hidden[candidates[order[0]]] = True
-        return True
-
     for _ in range(max_rounds):
         changed = False
         for li, s in enumerate(sets):
@@ -277,7 +269,7 @@ def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: in
                 concealed = v[s[hidden[s]], c].sum()
                 if 0 < concealed < min_cell:
                     candidates = s[~hidden[s] & (v[s, c] > 0)]
-                    if not hide_smallest(candidates):
+                    if not _hide_smallest(size, hidden, candidates):
                         lines_hidden[li] = True
                     changed = True
                     break
@@ -287,27 +279,44 @@ def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: in
         found = exposures(v, pattern, sets, min_cell)
         if not found:
             return pattern
-        fixed: set[int] = set()  # the totals a complement was added to in this round
-        for exposure in found:
-            members = [li for li, s in enumerate(sets) if not lines_hidden[li]
-                       and (exposure.index in s if exposure.kind == "cell" else
-                            np.intersect1d(s, sets[exposure.index]).size)]
-            if not members or fixed & set(members):
-                continue  # what was hidden this round may already cover it: the next audit will tell
-            candidates = np.unique(np.concatenate([sets[li][~hidden[sets[li]] & (v[sets[li], exposure.column] > 0)]
-                                                   for li in members])) if members else np.array([], int)
-            if hide_smallest(candidates):
-                fixed.update(members)
-                continue
-            # nothing left to hide alongside it: stop publishing the smallest total that pins it
-            li = min((li for li, s in enumerate(sets) if not lines_hidden[li] and
-                      (exposure.index in s if exposure.kind == "cell" else True)),
-                     key=lambda li: v[sets[li]].sum(), default=None)
-            if li is None:
-                raise RuntimeError("suppression could not protect a cell")  # cannot happen: no total pins it
-            lines_hidden[li] = True
-            fixed.add(li)
+        _repair(v, size, sets, hidden, lines_hidden, found)
     raise RuntimeError("suppression did not converge")
+
+
+def _hide_smallest(size: np.ndarray, hidden: np.ndarray, candidates: np.ndarray) -> bool:
+    """Hide the candidate cell of the smallest `size` (its counts added up; ties: the first); False when there
+    is none."""
+    if not len(candidates):
+        return False
+    order = np.lexsort((candidates, size[candidates]))
+    hidden[candidates[order[0]]] = True
+    return True
+
+
+def _repair(v: np.ndarray, size: np.ndarray, sets: list[np.ndarray], hidden: np.ndarray, lines_hidden: np.ndarray,
+            found: list[Exposure]) -> None:
+    """One round of `protect`'s repairs of what the audit found exposed (in place): another cell hidden in a
+    total that pins each exposed count, or, with none left to hide, that total no longer published."""
+    fixed: set[int] = set()  # the totals a complement was added to in this round
+    for exposure in found:
+        members = [li for li, s in enumerate(sets) if not lines_hidden[li]
+                   and (exposure.index in s if exposure.kind == "cell" else
+                        np.intersect1d(s, sets[exposure.index]).size)]
+        if not members or fixed & set(members):
+            continue  # what was hidden this round may already cover it: the next audit will tell
+        candidates = np.unique(np.concatenate([sets[li][~hidden[sets[li]] & (v[sets[li], exposure.column] > 0)]
+                                               for li in members])) if members else np.array([], int)
+        if _hide_smallest(size, hidden, candidates):
+            fixed.update(members)
+            continue
+        # nothing left to hide alongside it: stop publishing the smallest total that pins it
+        li = min((li for li, s in enumerate(sets) if not lines_hidden[li] and
+                  (exposure.index in s if exposure.kind == "cell" else True)),
+                 key=lambda li: v[sets[li]].sum(), default=None)
+        if li is None:
+            raise RuntimeError("suppression could not protect a cell")  # cannot happen: no total pins it
+        lines_hidden[li] = True
+        fixed.add(li)
 
 
 def protect_many(values, tables, lines, min_cell: int) -> np.ndarray:

@@ -113,18 +113,45 @@ def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame,
     `restricted`: tooltips give no accepted counts and no referral counts of declared ties, and (with
     `min_cell`) say which figures are hidden."""
     drawn = layout or map_layout(agencies, flows, ties, choice)
-    agencies, ties, xy, sizes, font = drawn.agencies, drawn.ties, drawn.xy, drawn.sizes, drawn.font
-    highlight = ego(choice.focus, choice.steps, flows, ties) if choice.focus else None
-    labelled = set(drawn.labelled)
-
+    highlight = ego(choice.focus, choice.steps, flows, drawn.ties) if choice.focus else None
     net = Network(height="680px", width="100%", directed=True, cdn_resources="in_line")
-    for i, row in enumerate(agencies.rename(columns={"name": "name_"}).itertuples(index=False)):
-        lit = highlight is None or row.agency_id in highlight
+    _agency_nodes(net, drawn, choice, highlight, min_cell if restricted else None)
+    if choice.cluster_by == "region" and drawn.clusters.nunique() > 1:  # each region's name over its agencies
+        _region_captions(net, drawn)
+    _tie_edges(net, drawn.ties, choice, highlight, restricted)
+    _flow_edges(net, flows, choice, highlight, restricted)
+    nodes, edges, *_ = net.get_network_data()
+    for node in nodes:  # an agency whose name is not written has no label at all, not a blank one to measure and draw
+        if node.get("label") == " ":
+            del node["label"]
+    shown_ties = sum(1 for e in edges if e.get("arrows") != "to")
+    alt = (f"Network map: {len(drawn.agencies):,} agencies, {len(edges) - shown_ties:,} referral flows and "
+           f"{shown_ties:,} declared ties; the table under the map lists each with its figures.")
+    return MapDrawing(
+        title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=_map_options(drawn.font),
+        height=680, alt=alt, sectors=[(name.capitalize(), colour, SECTOR_SHAPES[name], name in DASHED_SECTORS)
+                                      for name, colour in SECTOR_COLOURS.items()],
+        words=_map_words(choice), lines=_map_lines(choice))
+
+
+def _lit(highlight: set | None, *agencies: str) -> bool:
+    """Whether a mark is drawn in colour: always without a focus, else when all its agencies are in the ego network."""
+    return highlight is None or all(a in highlight for a in agencies)
+
+
+def _agency_nodes(net: Network, drawn: MapLayout, choice: MapChoice, highlight: set | None,
+                  min_cell: int | None) -> None:
+    """A node per drawn agency: shaped and coloured by sector, sized, named when its label is written (or it is
+    in focus), greyed outside the focus; `min_cell` as `_tooltip` takes it."""
+    labelled = set(drawn.labelled)
+    xy, sizes = drawn.xy, drawn.sizes
+    for i, row in enumerate(drawn.agencies.rename(columns={"name": "name_"}).itertuples(index=False)):
+        lit = _lit(highlight, row.agency_id)
         show_label = row.agency_id in labelled or (highlight is not None and lit)
         net.add_node(
             row.agency_id,
             label=str(row.name_) if show_label else " ",
-            title=_tooltip(row, min_cell if restricted else None),
+            title=_tooltip(row, min_cell),
             x=float(xy[i, 0]), y=float(xy[i, 1]),
             size=float(sizes[i]),
             color=SECTOR_COLOURS.get(row.sector, "#999999") if lit else DIMMED,
@@ -134,15 +161,18 @@ def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame,
             **({} if lit else {"font": {"color": "rgba(0,0,0,0.25)"}}),  # the rest of the font is the map's own
         )
 
-    if choice.cluster_by == "region" and drawn.clusters.nunique() > 1:  # each region's name over its agencies
-        for region, top, x in cluster_captions(drawn):
-            net.add_node(f"region:{region}", label=region, shape="text", x=x, y=top, physics=False,
-                         title=f"{region} (region)", font={"size": round(font * 1.5), "color": "#444444",
-                                                           "strokeWidth": font // 5, "strokeColor": "#ffffff"})
 
-    def lit(a: str, b: str) -> bool:
-        return highlight is None or (a in highlight and b in highlight)
+def _region_captions(net: Network, drawn: MapLayout) -> None:
+    font = drawn.font
+    for region, top, x in cluster_captions(drawn):
+        net.add_node(f"region:{region}", label=region, shape="text", x=x, y=top, physics=False,
+                     title=f"{region} (region)", font={"size": round(font * 1.5), "color": "#444444",
+                                                       "strokeWidth": font // 5, "strokeColor": "#ffffff"})
 
+
+def _tie_edges(net: Network, ties: pd.DataFrame, choice: MapChoice, highlight: set | None, restricted: bool) -> None:
+    """A line without an arrow per drawn declared tie of the layers shown: dashed when informal, dotted when rated
+    low in trust, thicker when dormant."""
     for kind in ("formal", "informal"):
         if kind not in choice.layers:
             continue
@@ -153,52 +183,56 @@ def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame,
             rating = "" if pd.isna(t.trust) and pd.isna(t.value) else " · rated by partners: " + ", ".join(
                 f"{name} {int(score)} of 4" for name, score in (("trust", t.trust), ("value", t.value)) if pd.notna(score))
             net.add_edge(t.agency_a_id, t.agency_b_id, arrows={"to": {"enabled": False}},
-                         color=TIE_COLOURS[kind] if lit(t.agency_a_id, t.agency_b_id) else DIMMED,
+                         color=TIE_COLOURS[kind] if _lit(highlight, t.agency_a_id, t.agency_b_id) else DIMMED,
                          dashes=[2, 5] if low else kind == "informal", width=2.5 if t.status == "dormant" else 1,
                          title=f"{LAYERS[kind][:-1]}: {instrument_label(t.instrument)} since "
                                f"{formats.date(t.started_on)} — {status}{rating}",
                          smooth=False)
-    if "flows" in choice.layers and len(flows):
-        top = flows["referrals"].max()
-        for f in flows.itertuples(index=False):
-            net.add_edge(f.from_agency_id, f.to_agency_id, arrows="to",
-                         color=FLOW_COLOURS[f.agreement] if lit(f.from_agency_id, f.to_agency_id) else DIMMED,
-                         width=float(1 + 7 * np.sqrt(f.referrals / top)),
-                         title=f"{f.referrals:,} referrals" + ("" if restricted else f" ({f.accepted:,} accepted)")
-                               + f" — {AGREEMENTS[f.agreement].lower()}",
-                         smooth={"enabled": True, "type": "curvedCW", "roundness": 0.12})
 
-    options = {
+
+def _flow_edges(net: Network, flows: pd.DataFrame, choice: MapChoice, highlight: set | None,
+                restricted: bool) -> None:
+    """An arrow per drawn flow, when flows are shown: coloured by the declared tie behind it, thicker for more."""
+    if "flows" not in choice.layers or not len(flows):
+        return
+    top = flows["referrals"].max()
+    for f in flows.itertuples(index=False):
+        net.add_edge(f.from_agency_id, f.to_agency_id, arrows="to",
+                     color=FLOW_COLOURS[f.agreement] if _lit(highlight, f.from_agency_id, f.to_agency_id) else DIMMED,
+                     width=float(1 + 7 * np.sqrt(f.referrals / top)),
+                     title=f"{f.referrals:,} referrals" + ("" if restricted else f" ({f.accepted:,} accepted)")
+                           + f" — {AGREEMENTS[f.agreement].lower()}",
+                     smooth={"enabled": True, "type": "curvedCW", "roundness": 0.12})
+
+
+def _map_options(font: float) -> dict:
+    return {
         "physics": {"enabled": False},
         "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "multiselect": False},
         "nodes": {"font": {"face": MAP_FONT, "size": font, "color": "#222222",
                            "strokeWidth": font // 6, "strokeColor": "#ffffff"}},
         "edges": {"selectionWidth": 2, "hoverWidth": 1},
     }
-    nodes, edges, *_ = net.get_network_data()
-    for node in nodes:  # an agency whose name is not written has no label at all, not a blank one to measure and draw
-        if node.get("label") == " ":
-            del node["label"]
+
+
+def _map_words(choice: MapChoice) -> str:
+    """The legend's sentence: what the marks and lines of the layers shown mean."""
+    return ("Each mark is an agency, shaped and coloured by its sector and sized by " + SIZE_MEASURES[choice.size_by].lower()
+            + ". " + ("An arrow is a referral flow from the agency that referred to the one that received: the "
+                      "thicker, the more referrals. " if "flows" in choice.layers else "")
+            + "A line without an arrow is a declared tie. " + CLUSTER_WORDS[choice.cluster_by]
+            + " Hover any of them for its figures.")
+
+
+def _map_lines(choice: MapChoice) -> list[tuple[str, str, str]]:
+    """The legend's lines of the layers shown."""
     lines = [(LAYERS["formal"], TIE_COLOURS["formal"], "solid"), (LAYERS["informal"], TIE_COLOURS["informal"], "dashed"),
              ("Tie rated low in trust (1–2)", "#555555", "dotted")]
     lines += [(f"Flow, {label}", FLOW_COLOURS[key], "solid")
               for key, label in (("formal", "formal agreement"), ("informal", "informal tie"), ("none", "no declared tie"))]
-    shown_ties = sum(1 for e in edges if e.get("arrows") != "to")
-    alt = (f"Network map: {len(agencies):,} agencies, {len(edges) - shown_ties:,} referral flows and {shown_ties:,} "
-           "declared ties; the table under the map lists each with its figures.")
-    return MapDrawing(
-        title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=options, height=680, alt=alt,
-        sectors=[(name.capitalize(), colour, SECTOR_SHAPES[name], name in DASHED_SECTORS)
-                 for name, colour in SECTOR_COLOURS.items()],
-        words=("Each mark is an agency, shaped and coloured by its sector and sized by " + SIZE_MEASURES[choice.size_by].lower()
-               + ". " + ("An arrow is a referral flow from the agency that referred to the one that received: the "
-                         "thicker, the more referrals. " if "flows" in choice.layers else "")
-               + "A line without an arrow is a declared tie. " + CLUSTER_WORDS[choice.cluster_by]
-               + " Hover any of them for its figures."),
-        lines=[line for line in lines if ("Flow" in line[0] and "flows" in choice.layers)
-               or line[0] in {LAYERS[k] for k in choice.layers}
-               or (line[2] == "dotted" and {"formal", "informal"} & set(choice.layers))],
-    )
+    return [line for line in lines if ("Flow" in line[0] and "flows" in choice.layers)
+            or line[0] in {LAYERS[k] for k in choice.layers}
+            or (line[2] == "dotted" and {"formal", "informal"} & set(choice.layers))]
 
 
 def summary_drawing(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region", hidden: tuple = ()) -> MapDrawing:
