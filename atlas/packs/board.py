@@ -285,11 +285,29 @@ def agency_picture(view: network.NetworkView, title: str) -> go.Figure:
         fig.update_layout(title=title, annotations=[dict(text="No flow of the period is large enough to draw.",
                                                          showarrow=False)])
         return fig
-    xy, sizes = layout.xy, layout.sizes
-    ppu = _frame(fig, xy, sizes, PICTURE_WIDTH, title)
+    ppu = _frame(fig, layout.xy, layout.sizes, PICTURE_WIDTH, title)
     where = {a: i for i, a in enumerate(layout.agencies["agency_id"])}
+    _tie_lines(fig, layout, view.choice, where)
+    _flow_arrows(fig, layout, view.choice, where, ppu)
+    _agency_marks(fig, layout, ppu)
+    xy, sizes, agencies = layout.xy, layout.sizes, layout.agencies
+    for i in (where[a] for a in layout.labelled):  # on a white ground, legible over the lines they cross
+        fig.add_annotation(x=xy[i, 0], y=xy[i, 1] + sizes[i] + 2 / max(ppu, 1e-9), text=esc(agencies["name"].iat[i]),
+                           showarrow=False, yanchor="top", font=dict(size=10, color="#222222"),
+                           bgcolor="rgba(255,255,255,0.85)", borderpad=1)
+    if view.choice.cluster_by == "region" and layout.clusters.nunique() > 1:
+        for caption, y, x in network.cluster_captions(layout):
+            fig.add_annotation(x=x, y=y, text=esc(caption), showarrow=False, yanchor="bottom",
+                               font=dict(size=13, color="#444444"), bgcolor="rgba(255,255,255,0.85)")
+    return fig
+
+
+def _tie_lines(fig: go.Figure, layout: network.MapLayout, choice: network.MapChoice, where: dict) -> None:
+    """The declared ties of the layers shown, as lines: solid when formal, dashed when informal, dotted when rated
+    low in trust."""
+    xy = layout.xy
     for kind in ("formal", "informal"):
-        rows = layout.ties[layout.ties["kind"] == kind] if kind in view.choice.layers else layout.ties.head(0)
+        rows = layout.ties[layout.ties["kind"] == kind] if kind in choice.layers else layout.ties.head(0)
         rows = rows[rows["agency_a_id"].isin(where) & rows["agency_b_id"].isin(where)]
         low = rows["trust"].notna() & (rows["trust"] <= 2) if "trust" in rows else pd.Series(False, index=rows.index)
         for part, dash, name in ((rows[~low], "solid" if kind == "formal" else "dash", network.LAYERS[kind]),
@@ -301,30 +319,41 @@ def agency_picture(view: network.NetworkView, title: str) -> go.Figure:
             xs, ys = _segments(xy[a, 0], xy[a, 1], xy[b, 0], xy[b, 1])
             fig.add_scatter(x=xs, y=ys, mode="lines", name=name, hoverinfo="skip",
                             line=dict(color=network.TIE_COLOURS[kind], width=1, dash=dash))
-    flows = layout.flows if "flows" in view.choice.layers else layout.flows.head(0)
+
+
+def _flow_arrows(fig: go.Figure, layout: network.MapLayout, choice: network.MapChoice, where: dict,
+                 ppu: float) -> None:
+    """The flows, when shown, as arrows coloured by the declared tie behind them, in three widths."""
+    xy, sizes = layout.xy, layout.sizes
+    flows = layout.flows if "flows" in choice.layers else layout.flows.head(0)
     flows = flows[flows["from_agency_id"].isin(where) & flows["to_agency_id"].isin(where)]
-    if len(flows):
-        top = float(flows["referrals"].max())
-        widths = _width_classes(flows["referrals"].to_numpy(float), top)
-        a = flows["from_agency_id"].map(where).to_numpy()
-        b = flows["to_agency_id"].map(where).to_numpy()
-        for agreement, colour in network.FLOW_COLOURS.items():
-            for width in sorted(set(widths), reverse=True):
-                pick = (flows["agreement"].to_numpy() == agreement) & (widths == width)
-                if not pick.any():
-                    continue
-                xs, ys = _segments(xy[a[pick], 0], xy[a[pick], 1], xy[b[pick], 0], xy[b[pick], 1])
-                first = width == max(w for w in set(widths) if ((flows["agreement"].to_numpy() == agreement)
-                                                                & (widths == w)).any())
-                fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), hoverinfo="skip",
-                                name=f"Referral flow, {network.AGREEMENTS[agreement].lower()}",
-                                legendgroup=agreement, showlegend=bool(first), opacity=0.75)
-                hx, hy, angle = _arrowheads(xy[a[pick], 0], xy[a[pick], 1], xy[b[pick], 0], xy[b[pick], 1],
-                                            sizes[b[pick]] + 4 / max(ppu, 1e-9))
-                fig.add_scatter(x=hx, y=hy, mode="markers", hoverinfo="skip", showlegend=False,
-                                legendgroup=agreement, marker=dict(symbol="triangle-up", size=5 + width * 1.6,
-                                                                   angle=angle, color=colour, line=dict(width=0)))
-    agencies = layout.agencies
+    if not len(flows):
+        return
+    top = float(flows["referrals"].max())
+    widths = _width_classes(flows["referrals"].to_numpy(float), top)
+    a = flows["from_agency_id"].map(where).to_numpy()
+    b = flows["to_agency_id"].map(where).to_numpy()
+    for agreement, colour in network.FLOW_COLOURS.items():
+        for width in sorted(set(widths), reverse=True):
+            pick = (flows["agreement"].to_numpy() == agreement) & (widths == width)
+            if not pick.any():
+                continue
+            xs, ys = _segments(xy[a[pick], 0], xy[a[pick], 1], xy[b[pick], 0], xy[b[pick], 1])
+            first = width == max(w for w in set(widths) if ((flows["agreement"].to_numpy() == agreement)
+                                                            & (widths == w)).any())
+            fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), hoverinfo="skip",
+                            name=f"Referral flow, {network.AGREEMENTS[agreement].lower()}",
+                            legendgroup=agreement, showlegend=bool(first), opacity=0.75)
+            hx, hy, angle = _arrowheads(xy[a[pick], 0], xy[a[pick], 1], xy[b[pick], 0], xy[b[pick], 1],
+                                        sizes[b[pick]] + 4 / max(ppu, 1e-9))
+            fig.add_scatter(x=hx, y=hy, mode="markers", hoverinfo="skip", showlegend=False,
+                            legendgroup=agreement, marker=dict(symbol="triangle-up", size=5 + width * 1.6,
+                                                               angle=angle, color=colour, line=dict(width=0)))
+
+
+def _agency_marks(fig: go.Figure, layout: network.MapLayout, ppu: float) -> None:
+    """The agencies as marks, one trace per sector (its colour and symbol), sized as on the map."""
+    xy, sizes, agencies = layout.xy, layout.sizes, layout.agencies
     for sector, colour in network.SECTOR_COLOURS.items():
         pick = (agencies["sector"] == sector).to_numpy()
         if pick.any():
@@ -336,15 +365,6 @@ def agency_picture(view: network.NetworkView, title: str) -> go.Figure:
     if other.any():
         fig.add_scatter(x=xy[other, 0], y=xy[other, 1], mode="markers", name="Other sector", hoverinfo="skip",
                         marker=dict(size=np.maximum(4, 2 * sizes[other] * ppu), color="#999999"))
-    for i in (where[a] for a in layout.labelled):  # on a white ground, legible over the lines they cross
-        fig.add_annotation(x=xy[i, 0], y=xy[i, 1] + sizes[i] + 2 / max(ppu, 1e-9), text=esc(agencies["name"].iat[i]),
-                           showarrow=False, yanchor="top", font=dict(size=10, color="#222222"),
-                           bgcolor="rgba(255,255,255,0.85)", borderpad=1)
-    if view.choice.cluster_by == "region" and layout.clusters.nunique() > 1:
-        for caption, y, x in network.cluster_captions(layout):
-            fig.add_annotation(x=x, y=y, text=esc(caption), showarrow=False, yanchor="bottom",
-                               font=dict(size=13, color="#444444"), bgcolor="rgba(255,255,255,0.85)")
-    return fig
 
 
 def printed_text(fig: go.Figure) -> list[str]:

@@ -22,8 +22,9 @@ import plotly.graph_objects as go
 
 from atlas import escape, formats
 from atlas.filters import Filters
-from atlas.views import network
+from atlas.views import privacy
 from atlas.views.charts import titled
+from atlas.views.network.scores import score
 from atlas.vocab import label
 
 USUAL_SHARE = 0.5  # an agency is a referrer's usual destination for a service when it gets at least this share
@@ -135,8 +136,7 @@ def closure(db, filters: Filters, agency_id: str) -> Closure:
     agencies = db.query("network_agencies", **whole.params_for("network_agencies"))
     flows = db.query("service_flows", **whole.params_for("service_flows"))
 
-    protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
-    visible = agencies[~agencies["is_victim_service"]]
+    visible, protected = privacy.split_agencies(agencies)
     names = dict(zip(visible["agency_id"], visible["name"]))
     days = _period_days(db, filters)
     if agency_id not in names:
@@ -147,7 +147,7 @@ def closure(db, filters: Filters, agency_id: str) -> Closure:
     referrers = _referrers(flows, into, names, protected)
     absorbers = _absorbers(flows, into, agency_id, visible, protected)
     disconnected = _disconnected(agency_id, flows, visible, protected)
-    hidden = int(into.loc[into["from_agency_id"].isin(protected), "referrals"].sum())
+    hidden = int(into.loc[privacy.involves(into, protected, ["from_agency_id"]), "referrals"].sum())
     summary = closure_summary(names[agency_id], received, absorbers, disconnected, hidden, days)
     return Closure(agency_id, names[agency_id], received, referrers, disconnected, absorbers, summary, hidden, days)
 
@@ -202,7 +202,7 @@ def _received(flows: pd.DataFrame, into: pd.DataFrame) -> pd.DataFrame:
 def _referrers(flows: pd.DataFrame, into: pd.DataFrame, names: dict, protected: set) -> pd.DataFrame:
     """Each (named) referrer's referrals of a service sent here, against all it sent of that service."""
     columns = ["from_agency_id", "name", "service_type", "service", "referrals", "service_total", "share", "usual"]
-    rows = into[~into["from_agency_id"].isin(protected)]
+    rows = privacy.shown_rows(into, protected, ["from_agency_id"])
     if rows.empty:
         return pd.DataFrame(columns=columns)
     totals = flows.groupby(["from_agency_id", "service_type"], as_index=False)["referrals"].sum() \
@@ -223,7 +223,7 @@ def _absorbers(flows: pd.DataFrame, into: pd.DataFrame, agency_id: str, visible:
     columns = ["service_type", "service", "rank", "agency_id", "name", "sector", "region", "shared_referrers",
                "referrers", "referrals", "accepted", "declined", "acceptance_rate"]
     services = set(into["service_type"])
-    others = flows[(flows["to_agency_id"] != agency_id) & ~flows["to_agency_id"].isin(protected)
+    others = flows[(flows["to_agency_id"] != agency_id) & ~privacy.involves(flows, protected, ["to_agency_id"])
                    & flows["service_type"].isin(services)]
     if others.empty:
         return pd.DataFrame(columns=columns)
@@ -257,7 +257,7 @@ def _disconnected(agency_id: str, flows: pd.DataFrame, visible: pd.DataFrame, pr
     "the rest", and every agency in another piece is cut off."""
     columns = ["agency_id", "name", "sector", "region"]
     pairs = flows[["from_agency_id", "to_agency_id"]].set_axis(["a", "b"], axis=1)
-    pairs = pairs[~pairs["a"].isin(protected) & ~pairs["b"].isin(protected) & (pairs["a"] != pairs["b"])]
+    pairs = pairs[~privacy.involves(pairs, protected, ["a", "b"]) & (pairs["a"] != pairs["b"])]
     ids = sorted(set(pairs["a"]) | set(pairs["b"]))
     if agency_id not in ids:
         return pd.DataFrame(columns=columns)
@@ -333,7 +333,7 @@ class Change:
 
     A tie is a pair of agencies with at least `min_referrals` referrals between them (either way) in a
     period. Partners (degree) count ties; brokerage is network betweenness on the ties of each period
-    (`network.score`), ranked 1 = strongest broker; agencies that broker nothing have no rank."""
+    (`atlas.views.network.score`), ranked 1 = strongest broker; agencies that broker nothing have no rank."""
 
     comparable: bool
     reason: str  # why there is no comparison ("" when there is one)
@@ -349,10 +349,15 @@ class Change:
     movers: pd.DataFrame = field(default_factory=lambda: _empty(MOVER_FIELDS))
     to_centre: pd.DataFrame = field(default_factory=lambda: _empty(MOVER_FIELDS))  # top movers to the centre
     to_edge: pd.DataFrame = field(default_factory=lambda: _empty(MOVER_FIELDS))  # top movers to the edge
-    chart: go.Figure | None = None  # diverging bars of the change in partners of the top movers
     summary: list[str] = field(default_factory=list)  # plain-language findings, names Markdown-escaped
     hidden_gained: int = 0  # ties gained with a victim-service agency (counted, never named)
     hidden_lost: int = 0
+
+    @property
+    def chart(self) -> go.Figure | None:
+        """Diverging bars of the change in partners of the top movers (drawn from the data when read, so the
+        view holds no figure and can be cached as data)."""
+        return movers_chart(self.to_centre, self.to_edge) if self.comparable else None
 
     @property
     def gained_table(self) -> pd.DataFrame:
@@ -382,11 +387,11 @@ def change(db, filters: Filters, previous: Filters | None = None, min_referrals:
     now = db.query("network_edges", **filters.params_for("network_edges"))
     before = db.query("network_edges", **previous.params_for("network_edges"))
 
-    protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
+    visible, protected = privacy.split_agencies(agencies)
     pairs = _pair_volumes(now).merge(_pair_volumes(before), on=["agency_lo", "agency_hi"], how="outer",
                                      suffixes=("_now", "_before")).fillna(0)
     pairs[["referrals_now", "referrals_before"]] = pairs[["referrals_now", "referrals_before"]].astype(int)
-    hidden = pairs["agency_lo"].isin(protected) | pairs["agency_hi"].isin(protected)
+    hidden = privacy.involves(pairs, protected, ["agency_lo", "agency_hi"])
     is_gained = (pairs["referrals_now"] >= min_referrals) & (pairs["referrals_before"] < min_referrals)
     is_lost = (pairs["referrals_before"] >= min_referrals) & (pairs["referrals_now"] < min_referrals)
     names = dict(zip(agencies["agency_id"], agencies["name"]))
@@ -394,8 +399,7 @@ def change(db, filters: Filters, previous: Filters | None = None, min_referrals:
     lost = _named_pairs(pairs[is_lost & ~hidden], names, "referrals_before")
 
     involved = set(pairs.loc[~hidden, "agency_lo"]) | set(pairs.loc[~hidden, "agency_hi"])
-    shown = agencies[~agencies["is_victim_service"] & (agencies["in_scope"] | agencies["agency_id"].isin(involved))] \
-        .reset_index(drop=True)
+    shown = visible[visible["in_scope"] | visible["agency_id"].isin(involved)].reset_index(drop=True)
     movers = _movers(shown, _tie_flows(now, protected, min_referrals), _tie_flows(before, protected, min_referrals))
     to_centre = movers[(movers["degree_change"] > 0) | ((movers["degree_change"] == 0) & (movers["rank_change"] > 0))] \
         .sort_values(["degree_change", "rank_change", "name"], ascending=[False, False, True]).head(top)
@@ -405,7 +409,6 @@ def change(db, filters: Filters, previous: Filters | None = None, min_referrals:
     hidden_gained, hidden_lost = int((is_gained & hidden).sum()), int((is_lost & hidden).sum())
     return Change(
         True, "", filters, previous, min_referrals, gained, lost, movers, to_centre, to_edge,
-        movers_chart(to_centre, to_edge),
         change_summary(filters, previous, min_referrals, gained, lost, to_centre, to_edge, hidden_gained, hidden_lost),
         hidden_gained, hidden_lost,
     )
@@ -433,19 +436,19 @@ def _named_pairs(rows: pd.DataFrame, names: dict, by: str) -> pd.DataFrame:
 
 def _tie_flows(flows: pd.DataFrame, protected: set, min_referrals: int) -> pd.DataFrame:
     """The directed flows of pairs that are ties in the period (victim-service agencies left out)."""
-    flows = flows[~flows["from_agency_id"].isin(protected) & ~flows["to_agency_id"].isin(protected)]
+    flows = privacy.shown_rows(flows, protected)
     lo, hi = _ordered(flows)
     pair_total = flows["referrals"].groupby([lo, hi]).transform("sum")
     return flows[pair_total >= min_referrals].reset_index(drop=True)
 
 
 def _movers(shown: pd.DataFrame, now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
-    """Degree and brokerage rank of every shown agency in both periods, scored by `network.score`."""
+    """Degree and brokerage rank of every shown agency in both periods, scored as the map scores them."""
     ids = set(shown["agency_id"])
     periods = {}
     for when, flows in (("now", now), ("before", before)):
         flows = flows[flows["from_agency_id"].isin(ids) & flows["to_agency_id"].isin(ids)]
-        scored, _, _ = network.score(shown, flows, cut_off_lists=False)
+        scored, _, _ = score(shown, flows, cut_off_lists=False)
         brokers = scored["betweenness"].where(scored["betweenness"] > 0)
         periods[when] = pd.DataFrame({
             f"degree_{when}": scored["degree"].astype(int),

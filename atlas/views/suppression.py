@@ -260,14 +260,6 @@ def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: in
     hidden = first.copy()
     lines_hidden = np.array([small(v[s].sum(axis=0), min_cell).any() for s in sets], dtype=bool)
     size = v.sum(axis=1)
-
-    def hide_smallest(candidates: np.ndarray) -> bool:
-        if not len(candidates):
-            return False
-        order = np.lexsort((candidates, size[candidates]))
-        hidden[candidates[order[0]]] = True
-        return True
-
     for _ in range(max_rounds):
         changed = False
         for li, s in enumerate(sets):
@@ -277,7 +269,7 @@ def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: in
                 concealed = v[s[hidden[s]], c].sum()
                 if 0 < concealed < min_cell:
                     candidates = s[~hidden[s] & (v[s, c] > 0)]
-                    if not hide_smallest(candidates):
+                    if not _hide_smallest(size, hidden, candidates):
                         lines_hidden[li] = True
                     changed = True
                     break
@@ -287,27 +279,44 @@ def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: in
         found = exposures(v, pattern, sets, min_cell)
         if not found:
             return pattern
-        fixed: set[int] = set()  # the totals a complement was added to in this round
-        for exposure in found:
-            members = [li for li, s in enumerate(sets) if not lines_hidden[li]
-                       and (exposure.index in s if exposure.kind == "cell" else
-                            np.intersect1d(s, sets[exposure.index]).size)]
-            if not members or fixed & set(members):
-                continue  # what was hidden this round may already cover it: the next audit will tell
-            candidates = np.unique(np.concatenate([sets[li][~hidden[sets[li]] & (v[sets[li], exposure.column] > 0)]
-                                                   for li in members])) if members else np.array([], int)
-            if hide_smallest(candidates):
-                fixed.update(members)
-                continue
-            # nothing left to hide alongside it: stop publishing the smallest total that pins it
-            li = min((li for li, s in enumerate(sets) if not lines_hidden[li] and
-                      (exposure.index in s if exposure.kind == "cell" else True)),
-                     key=lambda li: v[sets[li]].sum(), default=None)
-            if li is None:
-                raise RuntimeError("suppression could not protect a cell")  # cannot happen: no total pins it
-            lines_hidden[li] = True
-            fixed.add(li)
+        _repair(v, size, sets, hidden, lines_hidden, found)
     raise RuntimeError("suppression did not converge")
+
+
+def _hide_smallest(size: np.ndarray, hidden: np.ndarray, candidates: np.ndarray) -> bool:
+    """Hide the candidate cell of the smallest `size` (its counts added up; ties: the first); False when there
+    is none."""
+    if not len(candidates):
+        return False
+    order = np.lexsort((candidates, size[candidates]))
+    hidden[candidates[order[0]]] = True
+    return True
+
+
+def _repair(v: np.ndarray, size: np.ndarray, sets: list[np.ndarray], hidden: np.ndarray, lines_hidden: np.ndarray,
+            found: list[Exposure]) -> None:
+    """One round of `protect`'s repairs of what the audit found exposed (in place): another cell hidden in a
+    total that pins each exposed count, or, with none left to hide, that total no longer published."""
+    fixed: set[int] = set()  # the totals a complement was added to in this round
+    for exposure in found:
+        members = [li for li, s in enumerate(sets) if not lines_hidden[li]
+                   and (exposure.index in s if exposure.kind == "cell" else
+                        np.intersect1d(s, sets[exposure.index]).size)]
+        if not members or fixed & set(members):
+            continue  # what was hidden this round may already cover it: the next audit will tell
+        candidates = np.unique(np.concatenate([sets[li][~hidden[sets[li]] & (v[sets[li], exposure.column] > 0)]
+                                               for li in members])) if members else np.array([], int)
+        if _hide_smallest(size, hidden, candidates):
+            fixed.update(members)
+            continue
+        # nothing left to hide alongside it: stop publishing the smallest total that pins it
+        li = min((li for li, s in enumerate(sets) if not lines_hidden[li] and
+                  (exposure.index in s if exposure.kind == "cell" else True)),
+                 key=lambda li: v[sets[li]].sum(), default=None)
+        if li is None:
+            raise RuntimeError("suppression could not protect a cell")  # cannot happen: no total pins it
+        lines_hidden[li] = True
+        fixed.add(li)
 
 
 def protect_many(values, tables, lines, min_cell: int) -> np.ndarray:
@@ -380,3 +389,44 @@ def table_lines(shape: tuple[int, int], rows: bool = True, columns: bool = True,
     if total:
         lines.append(index.ravel())
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Referral flows: the board's and funders' maps
+# --------------------------------------------------------------------------------------------
+
+_FLOW_ORDER = (["referrals", "from_agency_id", "to_agency_id"], [False, True, True])
+
+
+def complement_flows(flows: pd.DataFrame, total: int, min_cell: int) -> pd.DataFrame:
+    """The shown flows less the smallest ones, as long as what is left out of `total` (the period's
+    published referral count) adds up to 1..min_cell-1: the complementary rule, for a map that publishes
+    its flows beside the period's total."""
+    flows = flows.sort_values(_FLOW_ORDER[0], ascending=_FLOW_ORDER[1])
+    kept = len(flows)
+    concealed = total - int(flows["referrals"].sum())
+    values = flows["referrals"].to_numpy()
+    while 0 < concealed < min_cell and kept:
+        kept -= 1
+        concealed += int(values[kept])
+    return flows.head(kept).sort_values(_FLOW_ORDER[0], ascending=_FLOW_ORDER[1]).reset_index(drop=True)
+
+
+def published_flows(flows: pd.DataFrame, total: int, min_cell: int, at_least: int | None = None) -> pd.DataFrame:
+    """The flows a board or funder view may publish: those of at least min_cell referrals (or `at_least`,
+    when higher), less the smallest by the complementary rule against the period's `total` referrals."""
+    threshold = min_cell if at_least is None else max(at_least, min_cell)
+    return complement_flows(flows[flows["referrals"] >= threshold].reset_index(drop=True), total, min_cell)
+
+
+def hidden_zeros(shown: pd.DataFrame, every: pd.DataFrame, key: str, columns: Sequence[str]
+                 ) -> tuple[tuple[object, tuple[str, ...]], ...]:
+    """Which figures of each row read 0 in the `shown` table although they are not 0 in `every` (the same
+    rows, before small flows were left out): each such figure is made only of small cells, and is to read
+    "hidden", never 0 and never how many. Rows as (row's `key`, its hidden columns), rows in order."""
+    out = []
+    for (_, s), (_, e) in zip(shown.iterrows(), every.iterrows()):
+        hidden = tuple(c for c in columns if s[c] == 0 and e[c] > 0)
+        if hidden:
+            out.append((s[key], hidden))
+    return tuple(out)

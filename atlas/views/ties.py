@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from atlas.filters import Filters
+from atlas.views import privacy
 from atlas.vocab import instrument_label, label
 
 LOW_TRUST, HIGH_TRUST = 2, 3  # rated 1-2: low; 3-4: high
@@ -37,8 +38,8 @@ def build(db, filters: Filters, min_cell: int | None = None) -> Quality:
     frame = db.query("partnership_quality", start=filters.start, end=filters.end)
     agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
     names = dict(zip(agencies["agency_id"], agencies["name"]))
-    protected = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
-    frame = frame[~frame["agency_a_id"].isin(protected) & ~frame["agency_b_id"].isin(protected)]
+    _, protected = privacy.split_agencies(agencies)
+    frame = privacy.shown_rows(frame, protected, privacy.TIE_ENDS)
     frame = frame.assign(referrals=frame["referrals_a_to_b"] + frame["referrals_b_to_a"],
                          agency_a=frame["agency_a_id"].map(names), agency_b=frame["agency_b_id"].map(names))
     frame = frame.dropna(subset=["agency_a", "agency_b"]).reset_index(drop=True)
