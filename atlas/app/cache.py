@@ -20,11 +20,11 @@ from atlas.app.errors import explained
 from atlas.app.signin import current_audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
 
-# How a page's whole view is kept. st.cache_resource shares one object between runs and sessions (pages
-# only read it), which a view holding a Styler, a figure or a connection needs; st.cache_data keeps it as
-# data (pickled, a copy per read), which a view of frames and plain values allows. The key is the same
-# either way. A lazily worked-out section of a view (a cached_property) is kept only in a shared object:
-# as data, each read works it out again on its copy.
+# How a page's whole view is kept. Every view is data (it pickles, and a copy draws the same charts:
+# tests/test_views_as_data.py), so either cache can hold it under the same key. st.cache_resource shares
+# one object between runs and sessions (pages only read it): a chart or section worked out on the first
+# visit (a cached_property) is there on the next. st.cache_data would hand every read a fresh unpickled
+# copy, which works its charts out again: a cost on every repeat visit, for an isolation pages do not need.
 VIEWS_AS_DATA = False
 
 
