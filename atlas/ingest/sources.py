@@ -204,25 +204,18 @@ def _ignored(entry: Path) -> Problem:
     return Problem(entry.name, None, None, None, "ignored_file", f"Ignored: {why}", "warning")
 
 
-def _read_csv(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]:
-    """A delimited text file with a header row, as Arrow strings.
+_SAVE_AS = "save the table as CSV (UTF-8, comma-separated)"
 
-    Real exports are accepted as they come: UTF-8 with or without a byte-order mark, UTF-16 (little
-    or big endian, with its byte-order mark, as Excel's "Unicode text" writes it) and Windows-1252
-    (Excel's "CSV" on Western-European Windows; read with a warning); values separated by commas,
-    semicolons or tabs, whichever the header and first rows show; quoted values may span lines.
 
-    The file's content is checked, not only its name: a binary file or text in no known encoding is
-    refused, and so is the whole file when a row has more or fewer values than the header (each
-    such row is reported with its number).
-    """
-    data = path.read_bytes()
+def _as_utf8(name: str, data: bytes) -> tuple[bytes, list[Problem]]:
+    """A text file's bytes as UTF-8 without a byte-order mark, from UTF-8, UTF-16 (with its mark) or
+    Windows-1252 (with a warning); a binary file, or text in no known encoding, is refused."""
     head = data[:_HEAD_BYTES]
+    save_as = _SAVE_AS
 
     def refuse(rule: str, message: str) -> Unreadable:
-        return Unreadable([Problem(path.name, None, None, None, rule, message)])
+        return Unreadable([Problem(name, None, None, None, rule, message)])
 
-    save_as = "save the table as CSV (UTF-8, comma-separated)"
     warnings: list[Problem] = []
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -247,10 +240,31 @@ def _read_csv(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]
                 raise refuse("not_csv", "This file's text is neither UTF-8 nor Windows-1252: save it as "
                                         "'CSV UTF-8'.") from None
             warnings.append(Problem(
-                path.name, None, None, None, "encoding",
+                name, None, None, None, "encoding",
                 "Read as Windows-1252 (Western European) text, as older Excel saves CSV: if accented "
                 "letters look wrong in the report or on the pages, save the file as 'CSV UTF-8'.",
                 "warning"))
+    return data, warnings
+
+
+def _read_csv(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]:
+    """A delimited text file with a header row, as Arrow strings.
+
+    Real exports are accepted as they come: UTF-8 with or without a byte-order mark, UTF-16 (little
+    or big endian, with its byte-order mark, as Excel's "Unicode text" writes it) and Windows-1252
+    (Excel's "CSV" on Western-European Windows; read with a warning); values separated by commas,
+    semicolons or tabs, whichever the header and first rows show; quoted values may span lines.
+
+    The file's content is checked, not only its name: a binary file or text in no known encoding is
+    refused, and so is the whole file when a row has more or fewer values than the header (each
+    such row is reported with its number).
+    """
+    data, warnings = _as_utf8(path.name, path.read_bytes())
+    save_as = _SAVE_AS
+
+    def refuse(rule: str, message: str) -> Unreadable:
+        return Unreadable([Problem(path.name, None, None, None, rule, message)])
+
     text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data[:_HEAD_BYTES], final=False)
     delimiter = _sniff_delimiter(text, table)
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
@@ -374,20 +388,11 @@ def _parquet_text(column: pa.ChunkedArray, contract_type: str | None) -> pa.Chun
     return text
 
 
-def _read_xlsx(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]:
-    """An Excel workbook (.xlsx): the sheet named after the table, else the first sheet; row 1 of
-    the sheet names the columns, so row numbers are Excel's.
-
-    Cells become text in the contract's formats, as for Parquet: whole numbers without a decimal
-    point, dates YYYY-MM-DD (YYYY-MM in a month column, for the 1st), times to the second. Excel
-    keeps no leading zeros of an id it stored as a number, so such ids are reported (a warning).
-    """
+def _check_workbook(path: Path, refuse) -> None:
+    """Refuse (by `refuse(message)`) a file that is not an .xlsx workbook: an old .xls, CSV text, another
+    zip archive, a damaged file."""
     with path.open("rb") as f:
         head = f.read(8)
-
-    def refuse(message: str) -> Unreadable:
-        return Unreadable([Problem(path.name, None, None, None, "not_xlsx", message)])
-
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise refuse("This is an old-style Excel workbook (.xls): in Excel, save it as 'Excel Workbook "
                      "(.xlsx)' or as 'CSV UTF-8'.")
@@ -402,6 +407,20 @@ def _read_xlsx(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]
                              "as 'Excel Workbook (.xlsx)' or as 'CSV UTF-8'.")
     except zipfile.BadZipFile:
         raise refuse("The workbook is damaged and cannot be opened: save it again from Excel.") from None
+
+
+def _read_xlsx(path: Path, table: Table | None) -> tuple[pa.Table, list[Problem]]:
+    """An Excel workbook (.xlsx): the sheet named after the table, else the first sheet; row 1 of
+    the sheet names the columns, so row numbers are Excel's.
+
+    Cells become text in the contract's formats, as for Parquet: whole numbers without a decimal
+    point, dates YYYY-MM-DD (YYYY-MM in a month column, for the 1st), times to the second. Excel
+    keeps no leading zeros of an id it stored as a number, so such ids are reported (a warning).
+    """
+    def refuse(message: str) -> Unreadable:
+        return Unreadable([Problem(path.name, None, None, None, "not_xlsx", message)])
+
+    _check_workbook(path, refuse)
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
