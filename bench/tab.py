@@ -306,8 +306,9 @@ def table(results: dict) -> list[str]:
         floor = run.get("floor", {})
         switch, load = floor.get("switch_s"), floor.get("first_load_s")
         after = run.get("floor_after", {})
+        machine_load = f", 1-minute load {run['load'][0]:.2f}" if run.get("load") else ""
         lines += [f"### {NAMES.get(label, label)} referrals (measured {run.get('date', '?')}, commit "
-                  f"{run.get('commit', '?')}, 1-minute load {run.get('load', ['?'])[0]})", "",
+                  f"{run.get('commit', '?')}{machine_load})", "",
                   f"Floor: page switch {switch or 0:.2f} s (slowest {floor.get('switch_max_s', 0):.2f} s), first load "
                   f"{load or 0:.2f} s; again at the end of the run: {after.get('switch_s', 0):.2f} s and "
                   f"{after.get('first_load_s', 0):.2f} s.", "",
