@@ -124,7 +124,7 @@ def test_a_restore_over_a_database_keeps_what_was_there_aside(kept, tmp_path, ca
     assert "kept in" in capsys.readouterr().out
     aside = other.with_name("atlas.duckdb.before-restore")
     assert (aside / "atlas.duckdb").read_bytes() == before
-    assert records.read(aside / "atlas.refreshes.jsonl") == [{"id": "x", "result": "failed"}]
+    assert records.read(aside / "atlas.refreshes.jsonl") == [{"id": "x", "result": "failed", "seq": 1}]
     assert every_table(other) == every_table(kept)
     assert records.read(config.refresh_log(other))[0]["id"] == "r1"
     shutil.rmtree(aside)

@@ -335,7 +335,7 @@ def test_the_data_page_shows_the_last_refresh(site, tmp_path, monkeypatch):
 
     at = data_page()
     assert any("Last refresh from the inbox" in c.value and "march" in c.value for c in at.caption)
-    assert not at.warning
+    assert not [w for w in at.warning if "refresh" in w.value]  # (the local session's banner is one)
 
     (inbox / "april *bold* [link](javascript:x).csv").write_text("not,an,export\n1,2,3\n", encoding="utf-8")
     assert run(inbox, database) == 1
@@ -351,5 +351,5 @@ def test_the_refresh_log_is_json_lines_rewritten_whole(tmp_path):
     records.put(path, {"id": "b", "result": "running"})
     records.put(path, {"id": "a", "result": "imported"})
     assert [json.loads(line) for line in path.read_text().splitlines()] == [
-        {"id": "a", "result": "imported"}, {"id": "b", "result": "running"}]
+        {"id": "a", "result": "imported", "seq": 1}, {"id": "b", "result": "running", "seq": 2}]
     assert not list(tmp_path.glob(".*.new"))

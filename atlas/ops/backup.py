@@ -82,12 +82,12 @@ def copy_database(source: Path, target: Path) -> dict[str, int]:
     con = duckdb.connect()
     try:
         db.attach_read_only(con, source)  # as `atlas`
-        con.execute("attach $path as copy", {"path": str(target)})
-        con.execute("copy from database atlas to copy")
-        con.execute("checkpoint copy")
-        rows, copied = table_rows(con, "atlas"), table_rows(con, "copy")
-        missing = sorted(set(_objects(con, "atlas")) - set(_objects(con, "copy")))
-        con.execute("detach copy")
+        con.execute("attach $path as backup_copy", {"path": str(target)})
+        con.execute("copy from database atlas to backup_copy")
+        con.execute("checkpoint backup_copy")
+        rows, copied = table_rows(con, "atlas"), table_rows(con, "backup_copy")
+        missing = sorted(set(_objects(con, "atlas")) - set(_objects(con, "backup_copy")))
+        con.execute("detach backup_copy")
     except (duckdb.IOException, duckdb.InternalException, duckdb.FatalException) as error:
         raise db.unreadable(source, error) from error
     finally:

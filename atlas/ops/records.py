@@ -55,16 +55,17 @@ def locked(path: Path):
 
 
 def put(path: str | Path, record: dict) -> None:
-    """Add `record` to the file, or replace the record with the same `id` (a refresh's "running" line
-    becomes its result)."""
+    """Add `record` to the file, numbered (`seq`: 1, 2, ... in the order records are added), or replace the
+    record with the same `id` (a refresh's "running" line becomes its result), keeping its number."""
     path = Path(path)
     with locked(path):
         records = read(path)
         ids = [r.get("id") for r in records]
         if record.get("id") is not None and record["id"] in ids:
-            records[ids.index(record["id"])] = record  # in its place: the file stays in the order they began
-        else:
-            records.append(record)
+            i = ids.index(record["id"])  # in its place and number: the file stays in the order they began
+            records[i] = {**record, "seq": records[i].get("seq")}
+        else:  # numbered, as two records can begin within the second their times are written to
+            records.append({**record, "seq": max((r.get("seq") or 0 for r in records), default=0) + 1})
         _write(path, records)
 
 
