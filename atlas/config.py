@@ -3,6 +3,9 @@
 Settings come from the environment first, then the secrets file (`.streamlit/secrets.toml`, the file
 Streamlit reads for secrets, kept out of git; `$ATLAS_SECRETS` names another one, which
 `python -m atlas serve` also hands to Streamlit), then defaults.
+The operations' settings live in tables of that file (`[smtp]`, `[delivery]`, `[refresh]`: see
+docs/operations.md), each one also from `$ATLAS_<TABLE>_<KEY>` (`setting`); their records live beside the
+database (`refresh_log`, `delivery_log`).
 """
 
 from __future__ import annotations
