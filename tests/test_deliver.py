@@ -116,6 +116,18 @@ def test_a_dry_run_lists_who_would_get_what_and_sends_nothing(site, capsys):
     assert records.read(config.delivery_log(database)) == []
 
 
+def test_a_deployment_that_reports_by_year_delivers_years(site, monkeypatch, capsys):
+    """The packs never give a period the board's and funders' screens do not offer (quarters against years
+    could be subtracted to reveal a small number)."""
+    database, _, _, last = site
+    monkeypatch.setenv("ATLAS_REPORTING_PERIOD", "year")
+    with smtp_server() as (port, server):
+        configure(port)
+        year = last.year if (last.month, last.day) == (12, 31) else last.year - 1  # the last whole year
+        assert deliver(database, dt.date(year + 1, 4, 6), "--dry-run") == 0
+    assert capsys.readouterr().out.startswith(f"{year}: the board pack would go to")
+
+
 def test_a_refused_message_is_not_recorded_as_sent_and_goes_on_the_next_run(site, capsys):
     database, label, as_of, _ = site
     with smtp_server(refuse_data=True) as (port, server):

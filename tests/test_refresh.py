@@ -201,6 +201,32 @@ def test_a_rejected_export_changes_nothing_goes_to_failed_and_is_told_to_the_dir
     assert "SECRET-VALUE" not in body and "31/02/2024" not in body  # no cell's value leaves by e-mail
 
 
+def test_the_directors_are_told_over_starttls_with_a_login(site, tmp_path, monkeypatch, capsys):
+    """As through a mail provider's submission port: STARTTLS required, then a login (the password from the
+    environment, kept out of the secrets file); a wrong password is said, and the refresh still fails alone."""
+    from smtp_server import certificate
+
+    inbox, database = site
+    cert, key = certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts the test's own certificate
+    with smtp_server(tls=(cert, key), login=("atlas", "s3cret pass")) as (port, server):
+        Path(os.environ["ATLAS_SECRETS"]).write_text(
+            f'[smtp]\nhost = "localhost"\nport = {port}\nusername = "atlas"\nstarttls = true\n'
+            'sender = "Atlas <atlas@example.org>"\n\n[delivery]\ndirectors = ["director@example.org"]\n')
+        monkeypatch.setenv("ATLAS_SMTP_PASSWORD", "s3cret pass")
+        (inbox / "notes.txt").write_text("not an export", encoding="utf-8")
+        assert run(inbox, database) == 1
+        assert [m.rcpt_tos for m in server.received] == [["director@example.org"]]
+        assert server.logins == [("PLAIN", True)]
+        assert log(database)[-1]["notified"] == ["director@example.org"]
+
+        monkeypatch.setenv("ATLAS_SMTP_PASSWORD", "wrong")
+        (inbox / "more notes.txt").write_text("not an export either", encoding="utf-8")
+        assert run(inbox, database) == 1
+        assert len(server.received) == 1 and log(database)[-1]["notified"] is None
+    assert "The directors could not be told by e-mail" in capsys.readouterr().err
+
+
 def test_a_setting_missing_on_the_server_leaves_the_export_in_the_inbox(site, monkeypatch, capsys):
     inbox, database = site
     monkeypatch.delenv("ATLAS_HMAC_KEY")
