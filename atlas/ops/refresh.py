@@ -180,12 +180,17 @@ def import_entry(entry: Path, kind: str | None, database: Path, mode: str,
         with _unpacked(entry, kind) as folder:
             return _folder(folder, kind, database, key, mode, progress), None
     except hmis.HmisRejected as rejected:
-        raise Refused(str(rejected), rejected.problems,
+        raise Refused(_found(rejected.problems), rejected.problems,
                       rejected.report.text() if rejected.report is not None else None) from None
     except importer.ImportRejected as rejected:
-        raise Refused(str(rejected), rejected.problems) from None
+        raise Refused(_found(rejected.problems), rejected.problems) from None
     except archive.ArchiveRefused as refused:
         raise Refused(f"The archive was not read: {refused}", [refused.problem]) from None
+
+
+def _found(problems: list[Problem]) -> str:
+    errors = sum(p.count for p in problems if p.severity == "error")
+    return f"{errors:,} {'problem' if errors == 1 else 'problems'} found in the export"
 
 
 @contextlib.contextmanager
@@ -251,7 +256,8 @@ def _kept_mappings(own: list[Path], folder: Path) -> dict:
         else:
             found[path.name] = kept[1]
     if problems:
-        raise Refused(f"{len(problems)} file(s) could not be read as the contract's tables", problems)
+        raise Refused(f"{len(problems):,} {'file' if len(problems) == 1 else 'files'} of the export could not be "
+                      "read as the contract's tables", problems)
     return found
 
 
