@@ -300,7 +300,7 @@ def until_writing(database: Path, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + 120
     while not writing(database, proc) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    time.sleep(0.2)
+    time.sleep(0.05)  # into the write, well before it ends
 
 
 def until_reading(database: Path, proc: subprocess.Popen) -> None:
