@@ -436,11 +436,10 @@ def _board_report(args) -> int:
 def cmd_refresh(args) -> int:
     from atlas.ops import refresh
 
-    try:
-        return refresh.run(args.inbox, args.db or config.database_path(), mode="append" if args.append else "replace",
-                           settle=args.settle, progress=_bar())
-    except NotADirectoryError as error:
-        raise UsageError(str(error)) from None
+    if not args.inbox.is_dir():
+        raise UsageError(f"{args.inbox} is not a folder: give the inbox folder the exports are dropped in")
+    return refresh.run(args.inbox, args.db or config.database_path(), mode="append" if args.append else "replace",
+                       settle=args.settle, progress=_bar())
 
 
 def cmd_deliver(args) -> int:
