@@ -1,4 +1,5 @@
-"""`python -m atlas`: build the demo, import a community's files, run and list named queries."""
+"""`python -m atlas`: build the demo, import a community's files, run and list named queries, make the
+packs, and run a deployment (refresh from an inbox, deliver the packs, back up and restore, status)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _import_parser(sub)
     _query_parsers(sub)
     _report_parser(sub)
+    _operations_parsers(sub)
 
     p = sub.add_parser("upgrade", help="rebuild the data model over a database built by an earlier version")
     _db_arg(p)
@@ -107,6 +109,38 @@ def _report_parser(sub) -> None:
                    help="first day of the period (default: 12 months before the data's last referral day)")
     p.add_argument("--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="last day of the period (default: the data's last referral day)")
+
+
+def _operations_parsers(sub) -> None:
+    """The commands that run a deployment month after month (docs/operations.md)."""
+    p = sub.add_parser("refresh", help="import the newest export dropped in INBOX (all or nothing), then move it "
+                                       "to INBOX/done/ (or INBOX/failed/ with its report)")
+    p.add_argument("inbox", type=Path, metavar="INBOX")
+    _db_arg(p)
+    p.add_argument("--append", action="store_true", help="add the export to the current data instead of replacing it")
+    p.add_argument("--settle", type=float, default=60.0, metavar="SECONDS",
+                   help="leave an export changed less than this long ago for the next refresh (default 60)")
+
+    p = sub.add_parser("deliver", help="e-mail the board pack and the funder pack of the last whole reporting "
+                                       "period to [delivery] board and funders (once per period)")
+    _db_arg(p)
+    p.add_argument("--as-of", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="deliver the last whole period that ended before this day (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="list what would go to whom, and send nothing")
+
+    p = sub.add_parser("backup", help="a consistent copy of the database and what is kept beside it, into DIR")
+    p.add_argument("folder", type=Path, metavar="DIR", help="a new (or empty) folder")
+    _db_arg(p)
+    p = sub.add_parser("restore", help="bring a backup made by `backup` back as the database (and what is kept "
+                                       "beside it)")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    _db_arg(p)
+
+    p = sub.add_parser("status", help="one line for a monitor: data as of, last refresh, last delivery, size; "
+                                      "exit 1 when the last refresh failed or the data is too old")
+    _db_arg(p)
+    p.add_argument("--max-age", type=int, default=45, metavar="DAYS",
+                   help="the data's age (days since its last activity) past which it is a problem (default 45)")
 
 
 def _bar() -> Progress:
@@ -399,8 +433,63 @@ def _board_report(args) -> int:
     return _written(f"Board pack for {filters.describe_period()}", written, started)
 
 
+def cmd_refresh(args) -> int:
+    from atlas.ops import refresh
+
+    if not args.inbox.is_dir():
+        raise UsageError(f"{args.inbox} is not a folder: give the inbox folder the exports are dropped in")
+    return refresh.run(args.inbox, args.db or config.database_path(), mode="append" if args.append else "replace",
+                       settle=args.settle, progress=_bar())
+
+
+def cmd_deliver(args) -> int:
+    from atlas.ops import deliver
+
+    return deliver.run(args.db or config.database_path(), args.as_of, dry_run=args.dry_run)
+
+
+def cmd_backup(args) -> int:
+    from atlas.ops import backup
+
+    database = args.db or config.database_path()
+    try:
+        manifest = backup.backup(database, args.folder)
+    except backup.BackupError as error:
+        raise UsageError(str(error)) from None
+    rows = sum(manifest["tables"].values())
+    print(f"Backed up {database} ({len(manifest['tables'])} tables, {rows:,} rows) and what is kept beside it "
+          f"into {args.folder}: " + ", ".join(manifest["files"]))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from atlas.ops import backup
+
+    database = args.db or config.database_path()
+    try:
+        manifest, aside = backup.restore(args.folder, database)
+    except backup.BackupError as error:
+        raise UsageError(str(error)) from None
+    beside = ", ".join(name for name in manifest["files"] if name != "atlas.duckdb") or "nothing beside it"
+    print(f"Restored the backup of {manifest['made_at']} as {database}, with {beside}.")
+    if aside is not None:
+        print(f"What was there before is kept in {aside} (delete it once the restore is checked).")
+    if manifest.get("model") != catalog.model_fingerprint():
+        print(f"The backup was made by another version: run `python -m atlas upgrade --db {database}`.")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from atlas.ops import status
+
+    code, line = status.line(args.db or config.database_path(), args.max_age)
+    print(line)
+    return code
+
+
 COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries,
-            "serve": cmd_serve, "report": cmd_report, "upgrade": cmd_upgrade}
+            "serve": cmd_serve, "report": cmd_report, "upgrade": cmd_upgrade, "refresh": cmd_refresh,
+            "deliver": cmd_deliver, "backup": cmd_backup, "restore": cmd_restore, "status": cmd_status}
 
 
 def main(argv: list[str] | None = None) -> int:

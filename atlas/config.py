@@ -3,6 +3,9 @@
 Settings come from the environment first, then the secrets file (`.streamlit/secrets.toml`, the file
 Streamlit reads for secrets, kept out of git; `$ATLAS_SECRETS` names another one, which
 `python -m atlas serve` also hands to Streamlit), then defaults.
+The operations' settings live in tables of that file (`[smtp]`, `[delivery]`, `[refresh]`: see
+docs/operations.md), each one also from `$ATLAS_<TABLE>_<KEY>` (`setting`); their records live beside the
+database (`refresh_log`, `delivery_log`).
 """
 
 from __future__ import annotations
@@ -48,9 +51,42 @@ def database_path() -> Path:
     return Path(os.environ.get("ATLAS_DB") or DEFAULT_DB)
 
 
-def mappings_folder() -> Path:
-    """Where the Data page keeps the column mappings people save for next month: beside the database."""
-    return database_path().parent / "mappings"
+def mappings_folder(database: str | Path | None = None) -> Path:
+    """Where the Data page keeps the column mappings people save for next month: beside the database
+    (`database`, else the configured one)."""
+    return Path(database or database_path()).parent / "mappings"
+
+
+def refresh_log(database: str | Path | None = None) -> Path:
+    """The record of the inbox refreshes of `database` (else the configured one), beside it: one JSON line
+    a refresh. Kept outside the database file, because a replace starts the database's own import log
+    again and a failed refresh must be recorded without touching the database at all."""
+    database = Path(database or database_path())
+    return database.with_name(f"{database.stem}.refreshes.jsonl")
+
+
+def delivery_log(database: str | Path | None = None) -> Path:
+    """The record of the packs delivered by e-mail from `database` (else the configured one), beside it."""
+    database = Path(database or database_path())
+    return database.with_name(f"{database.stem}.deliveries.jsonl")
+
+
+def section(name: str) -> dict:
+    """A table of the secrets file (`[smtp]`, `[delivery]`, `[refresh]`), empty when it has none."""
+    value = _secrets().get(name) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] in {secrets_file()} must be a table, not {value!r}")
+    return value
+
+
+def setting(table: str, key: str, default=None):
+    """One setting of a secrets-file table: $ATLAS_<TABLE>_<KEY> first (so a deployment can keep a password
+    out of the file), then `key` in `[table]`, else `default`."""
+    env = os.environ.get(f"ATLAS_{table}_{key}".upper())
+    if env is not None and env != "":
+        return env
+    value = section(table).get(key)
+    return default if value is None else value
 
 
 def hmac_key(required: bool = True) -> bytes | None:

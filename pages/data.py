@@ -4,7 +4,7 @@ data's quality, and see the imports that built the database."""
 import streamlit as st
 
 from atlas import app, config, escape, formats
-from atlas.app import mapping_form, upload_report
+from atlas.app import mapping_form, refreshes, upload_report
 from atlas.contract import TABLES
 from atlas.ingest import importer, upload
 from atlas.views import quality
@@ -37,6 +37,9 @@ elif extent["referrals"]:
 else:
     st.markdown(f"The dashboard holds **{extent['agencies']:,} agencies** and {extent['programs']:,} "
                 "programs but **no referrals yet**: add a referrals file below.")
+
+if db:
+    refreshes.show_last_refresh()  # what the scheduled refresh from the inbox last did
 
 done = st.session_state.pop("upload_done", None)
 if done:

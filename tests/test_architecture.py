@@ -126,3 +126,13 @@ def test_modules_functions_and_pages_stay_small():
     assert not {n: k for n, k in lines.items() if n.startswith("pages.") and k > MAX_PAGE}
     long = sorted((k, where) for where, k in _lengths() if k > MAX_FUNCTION)
     assert len(long) <= MAX_LONG_FUNCTIONS, long
+
+
+def test_the_operations_and_the_app_stay_apart():
+    """The commands that run a deployment (atlas/ops/) work without Streamlit, and the app reads what they
+    record through a setting and a named query, never by importing them."""
+    ops = [n for n in modules() if n.startswith("atlas.ops")]
+    assert ops, "the layers moved: update this test with docs/architecture.md"
+    assert not [n for n in ops if any(m == "streamlit" or m.startswith(("streamlit.", "atlas.app")) for m in imports(n))]
+    app = [n for n in modules() if n.startswith(("atlas.app", "pages")) or n == "dashboard"]
+    assert not [n for n in app if any(m == "atlas.ops" or m.startswith("atlas.ops.") for m in imports(n))]

@@ -11,7 +11,8 @@ concern; every page reaches the first six as `from atlas import app; app.X` (the
 - `prefetch`: slow imports and other pages' first views, built ahead when the entrypoint asks.
 
 The Data page alone imports its own: `column_mapper` (the column mapping's rules, without Streamlit),
-`mapping_form` (its widgets) and `upload_report` (the report of the files checked).
+`mapping_form` (its widgets), `upload_report` (the report of the files checked) and `refreshes` (the last
+refresh from the inbox).
 """
 
 from atlas.app.cache import (
