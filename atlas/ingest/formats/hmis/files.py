@@ -259,6 +259,8 @@ def parse_cells(hmis_name: str, f: ExportFile, faults: Faults) -> None:
     f.left_out = np.zeros(len(f.frame), bool)
     check = ~deleted
     for column in COLUMNS[hmis_name]:
+        if column.name == "DateUpdated":
+            continue  # parsed only where two rows share an id (supersede): a million timestamps otherwise
         text = f.frame[column.name]
         empty = text.isna().to_numpy()
         if column.type == "int":
@@ -269,8 +271,8 @@ def parse_cells(hmis_name: str, f: ExportFile, faults: Faults) -> None:
             bad = _parse_date(hmis_name, f, column, faults.problems)
         else:
             bad = np.zeros(len(text), bool)
-        if hmis_name == "Export" or column.name == "DateUpdated":
-            continue  # the export period falls back on the dates read; an unreadable DateUpdated is the oldest
+        if hmis_name == "Export":
+            continue  # the export period falls back on the dates read
         if column.filled and column.type in _EMPTY_RULE and column.name != "VictimServiceProvider":
             faults.add(hmis_name, column.name, _EMPTY_RULE[column.type], empty & check,
                        f"{column.name} is empty, and the import needs it: fill it in in the HMIS.")
@@ -311,10 +313,12 @@ def supersede(hmis_name: str, f: ExportFile, faults: Faults) -> None:
     key = KEY_COLUMN[hmis_name]
     candidate = ~f.deleted_own & ~f.left_out & f.frame[key].notna().to_numpy()
     keys = f.frame[key][candidate]
-    if hmis_name == "Export" or not keys.duplicated().any():
+    written = f.frame.pop("DateUpdated")[candidate] if "DateUpdated" in f.frame else None  # read for this only
+    if written is None or not keys.duplicated().any():
         return
-    updated = f.typed.get("DateUpdated", pd.Series(pd.NaT, index=f.frame.index, dtype="datetime64[us]"))
-    order = pd.DataFrame({"key": keys.to_numpy(), "updated": updated[candidate].to_numpy(),
+    updated, bad = PARSE["timestamp"](written, None)  # an unreadable DateUpdated counts as the oldest
+    updated = updated.where(~np.asarray(bad, dtype=bool), other_forms(written.where(bad)))
+    order = pd.DataFrame({"key": keys.to_numpy(), "updated": updated.to_numpy(),
                           "position": np.flatnonzero(candidate)})
     order = order.sort_values(["updated", "position"], na_position="first", kind="stable")
     older = np.sort(order["position"].to_numpy()[order.duplicated("key", keep="last").to_numpy()])
