@@ -324,3 +324,14 @@ def test_an_upgrade_keeps_the_rows_left_out_and_takes_a_database_built_before_th
     with Atlas(database) as db:
         assert len(db.query("quality_left_out")) == (0 if built_before_the_list else 2)
         assert db.query("data_extent").iloc[0]["referrals"] == 14
+
+
+def test_a_fault_in_a_deleted_record_is_neither_left_out_nor_reported(tmp_path):
+    x = padded_export()
+    _set(x, "Event", "EventID", "V9", EventDate="")  # V9 belongs to E7, which is deleted
+    _set(x, "Event", "EventID", "V8", EventDate="")  # V8 is deleted itself
+    export = hmis.read_export(x.write(tmp_path / "export"))
+    assert not len(export.report.affected)
+    assert not [p for p in export.problems if p.file == "Event.csv" and p.rule.startswith("hmis_empty")]
+    files = export.report.files.set_index("file")
+    assert files.loc["Event.csv", ["deleted", "of a deleted record", "left out"]].tolist() == [1, 1, 0]

@@ -195,6 +195,7 @@ def read_export(path: str | Path, mapping: dict | None = None, *, beside: Path |
         supersede(stem, f, faults)
     cascade(files, faults)
     export = map_export(files, contract_files, faults, mapping, ignored)
+    problems += faults.warnings(export.report.affected)
     if not any(p.severity == "error" for p in problems):  # a structural fault says enough: no share to add
         problems += safeguard(files, export.report.affected, accept_dropped)
     export.files = read_names

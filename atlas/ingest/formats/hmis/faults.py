@@ -58,37 +58,48 @@ AFFECTED_COLUMNS = ["file", "file_row", "id_column", "record_id", "column_name",
 @dataclass
 class Faults:
     """The faults found in an export's files, row by row, as they are found; each file's `left_out`
-    mask is kept up to date as rows are left out."""
+    mask is kept up to date as rows are left out. `problems` is the export's list of problems, which the
+    mapping adds to as well; the faults' own are listed once every row's fate is known (`warnings`)."""
 
     files: dict  # HMIS name (e.g. "Event") -> ExportFile
     problems: list[Problem]
     _parts: list[pd.DataFrame] = field(default_factory=list)
 
     def add(self, name: str, column: str, rule: str, positions: np.ndarray, message: str) -> None:
-        """Record `rule` at the rows `positions` (0-based, or a boolean mask) of file `name`: the first rows
-        listed as warnings (with their values, but never a PersonalID), every row kept for the list."""
+        """Record `rule` at the rows `positions` (0-based, or a boolean mask) of file `name`, with the
+        `message` its warning gives."""
         positions = np.flatnonzero(positions) if positions.dtype == bool else np.asarray(positions, dtype="int64")
         if not len(positions):
             return
         f = self.files[name]
         title, action = FAULTS[rule]
-        shown = None if column in PERSONAL else f.frame[column] if column in f.frame else None
-        self.problems.extend(at_rows(f.name, column, rule, positions, shown, f"{message} {_done(action)}",
-                                     "warning"))
         key = KEY_COLUMN[name]
         self._parts.append(pd.DataFrame({
             "file": f.name, "file_row": positions + 2, "id_column": key,
             "record_id": f.frame[key].to_numpy(dtype=object, na_value=None)[positions],
-            "column_name": column, "fault": title, "action": action, "_rule": rule, "_position": positions}))
+            "column_name": column, "fault": title, "action": action, "_rule": rule,
+            "_message": f"{message} {_done(action)}", "_position": positions}))
         if action == LEFT_OUT:
             f.left_out[positions] = True
 
+    def warnings(self, affected: pd.DataFrame) -> list[Problem]:
+        """The affected rows (`affected()`) as warnings: per file, column and fault, the first rows listed with
+        their values (never a PersonalID) and the rest counted."""
+        found = []
+        by_name = {f.name: f for f in self.files.values()}
+        for (file, column, rule, message), rows in affected.groupby(["file", "column_name", "_rule", "_message"],
+                                                                    sort=False):
+            frame = by_name[file].frame
+            shown = None if column in PERSONAL or column not in frame else frame[column]
+            found += at_rows(file, column, rule, np.sort(rows["file_row"].to_numpy() - 2), shown, message, "warning")
+        return found
+
     def affected(self) -> pd.DataFrame:
-        """Every affected row that is not a deleted record (file, row, id_column, record_id, column_name,
-        fault, action; `_rule` beside), by file and row."""
+        """Every affected row that is not a deleted record (file, file_row, id_column, record_id, column_name,
+        fault, action; its `_rule` and `_message` beside), by file and row."""
         if not self._parts:
             return pd.DataFrame({c: pd.Series(dtype="int64" if c == "file_row" else "object")
-                                 for c in [*AFFECTED_COLUMNS, "_rule"]})
+                                 for c in [*AFFECTED_COLUMNS, "_rule", "_message"]})
         rows = pd.concat(self._parts, ignore_index=True)
         deleted = np.zeros(len(rows), dtype=bool)
         for f in self.files.values():  # a row that turned out deleted is as if absent
