@@ -49,7 +49,7 @@ def review_report(reviewed: upload.Review) -> None:
 def hmis_report(report) -> None:
     """What was read from an HMIS export, what was placed on the network and the mapping applied."""
     st.markdown(f"**The HMIS export** (period {escape.markdown(report.period)}): each file, its rows, those "
-                "ignored as deleted (or belonging to a deleted record), and what was imported.")
+                "ignored as deleted (or belonging to a deleted record), those left out by a fault, and what was imported.")
     table(st, report.files)
     st.markdown("**Referral events**")
     table(st, report.events)
