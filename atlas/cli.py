@@ -79,6 +79,11 @@ def _import_parser(sub) -> None:
     p.add_argument("--on-conflict", choices=("refuse", "update"), default="refuse",
                    help="with --append, when a file row differs from the stored one: refuse the import "
                         "(default) or let the file's values win")
+    p.add_argument("--accept-dropped", action="store_true",
+                   help="with --format hmis: import even when more than 5%% of a file's rows are left out")
+    p.add_argument("--dropped-report", type=Path, metavar="FILE",
+                   help="with --format hmis: write every row left out or read by a rule to FILE (CSV), "
+                        "whether the import goes ahead or stops")
 
 
 def _query_parsers(sub) -> None:
@@ -204,11 +209,13 @@ def cmd_import(args) -> int:
         if report is not None:
             print(report.text(), file=sys.stderr)
             print(file=sys.stderr)
+            _dropped_report(args, report, sys.stderr)
         print(format_report(rejected.problems), file=sys.stderr)
         print(f"\n{rejected} {database} is unchanged.", file=sys.stderr)
         return 1
     if report is not None:
         print(report.text() + "\n")
+        _dropped_report(args, report, sys.stdout)
     if result.warnings:
         print(format_report(result.warnings))
     if not result.written:
@@ -220,6 +227,13 @@ def cmd_import(args) -> int:
         print(f"Imported into {database}: "
               + ", ".join(f"{n:,} {name}" for name, n in result.row_counts.items()))
     return 0
+
+
+def _dropped_report(args, report, out) -> None:
+    """With --dropped-report FILE: every row of an HMIS export left out or read by a rule, written to FILE."""
+    if args.dropped_report is not None:
+        args.dropped_report.write_bytes(report.affected_csv())
+        print(f"Every affected row ({len(report.affected):,}) is listed in {args.dropped_report}.\n", file=out)
 
 
 def _import_settings(args) -> tuple[list, dict | None]:
@@ -237,6 +251,8 @@ def _import_settings(args) -> tuple[list, dict | None]:
         raise UsageError("--mapping is for --format hsds or --format hmis (a column mapping is --columns)")
     if args.columns and args.format != "contract":
         raise UsageError("--columns is for files in your own columns (the default format)")
+    if (args.accept_dropped or args.dropped_report) and args.format != "hmis":
+        raise UsageError("--accept-dropped and --dropped-report are for --format hmis")
     try:
         column_maps = [columns.ColumnMapping.load(path) for path in args.columns]
     except (OSError, columns.MappingError) as error:
@@ -256,7 +272,7 @@ def _import(args, database: Path, mode: str, mapping: dict | None, column_maps: 
     key = config.hmac_key()
     if args.format == "hmis":
         return hmis.import_export(args.directory, database, key, mapping=mapping, mode=mode,
-                                  on_conflict=args.on_conflict, progress=_bar())
+                                  on_conflict=args.on_conflict, accept_dropped=args.accept_dropped, progress=_bar())
     if args.format == "hsds":
         return hsds.import_directory(args.directory, database, key, mapping=mapping, mode=mode,
                                      on_conflict=args.on_conflict, progress=_bar()), None

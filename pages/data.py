@@ -139,8 +139,9 @@ with load:
     if staged and reviewed is not None and reviewed.staging is staged[1]:
         st.subheader("3. The report")
         upload_report.review_report(reviewed)
+        accepted = upload_report.accept_left_out(reviewed, generation)
 
-        if reviewed.ok and reviewed.changes_anything:
+        if (reviewed.ok or accepted) and reviewed.changes_anything:
             st.subheader("4. Import")
             try:
                 key = config.hmac_key()
@@ -163,7 +164,7 @@ with load:
                 try:
                     st.caption("Other people keep seeing the current data until the import is done.")
                     with app.progress_bar("Importing…") as progress:
-                        result = upload.confirm(reviewed, database, key, progress=progress)
+                        result = upload.confirm(reviewed, database, key, accept_dropped=accepted, progress=progress)
                 except importer.DatabaseChanged as error:
                     st.session_state.pop("upload_review", None)
                     st.error(f"{error}", icon=":material/sync_problem:")

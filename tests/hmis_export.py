@@ -226,3 +226,47 @@ MAPPING = """
 [agencies.sectors]
 "O4" = "government"
 """
+
+
+def padded_export(n: int = 40) -> Export:
+    """The small continuum with `n` more enrollments, exits, events and inventory rows that change no figure
+    (enrollments in Coordinated Entry, whose exits are no outcomes; problem-solving events, which are no
+    referrals; inventory that ended before the export period), so that one faulty row is a small share of a
+    file, as in a real export."""
+    x = small_export()
+    for i in range(n):
+        x.add("Enrollment", EnrollmentID=f"F{i}", PersonalID=f"PID-F{i}", ProjectID="P1", EntryDate="2024-01-02",
+              HouseholdID=f"HF{i}", RelationshipToHoH=1, EnrollmentCoC="XX-500")
+        x.add("Exit", ExitID=f"FX{i}", EnrollmentID=f"F{i}", PersonalID=f"PID-F{i}", ExitDate="2024-01-03",
+              Destination=99)
+        x.add("Event", EventID=f"FV{i}", EnrollmentID=f"F{i}", PersonalID=f"PID-F{i}", EventDate="2024-01-02",
+              Event=2)
+        x.add("Inventory", InventoryID=f"FI{i}", ProjectID="P3", CoCCode="XX-500", HouseholdType=1,
+              BedInventory=4, InventoryStartDate="2020-01-01", InventoryEndDate="2020-12-31")
+    return x
+
+
+def row_of(x: Export, file: str, key: str, value: str) -> dict:
+    """The row of `file` whose `key` is `value` (to break it in a test)."""
+    return next(r for r in x.rows[file] if r[key] == value)
+
+
+def file_row(x: Export, file: str, key: str, value: str) -> int:
+    """The row number of that row in its file, the header being row 1."""
+    return next(i for i, r in enumerate(x.rows[file]) if r[key] == value) + 2
+
+
+def lossy_export(good: int = 14, bad: int = 2) -> Export:
+    """An access point (agency A) referring to a shelter (agency B, "Beds Shelter"): `good` referral events, then
+    `bad` that name an enrollment not in the export, so that `bad` of the `good + bad` rows of Event.csv are left
+    out (2 of 16: 12.5 %, over the safeguard's 5 %)."""
+    x = Export()
+    x.add("Organization", OrganizationID="A", OrganizationName="Access", VictimServiceProvider=0)
+    x.add("Organization", OrganizationID="B", OrganizationName="Beds", VictimServiceProvider=0)
+    x.add("Project", ProjectID="PA", OrganizationID="A", ProjectName="Access Point", ProjectType=14)
+    x.add("Project", ProjectID="PB", OrganizationID="B", ProjectName="Beds Shelter", ProjectType=1)
+    x.add("Enrollment", EnrollmentID="E", PersonalID="P", ProjectID="PA", EntryDate="2024-01-01")
+    for i in range(good + bad):
+        x.add("Event", EventID=f"G{i}", EnrollmentID="E" if i < good else "E404", PersonalID="PID-SECRET",
+              EventDate="2024-01-02", Event=10, LocationCrisisOrPHHousing="Beds Shelter")
+    return x

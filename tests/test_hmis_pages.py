@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from browser import served, wait_drawn
 from conftest import TEST_KEY
-from hmis_export import MAPPING, small_export
+from hmis_export import MAPPING, lossy_export, small_export
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
@@ -64,6 +64,34 @@ def test_the_upload_flow_takes_an_export_zip_to_a_dashboard(tmp_path, monkeypatc
         extent = db.query("data_extent").iloc[0]
         assert (extent["referrals"], extent["agencies"], extent["outcomes"]) == (5, 4, 4)
         assert db.query("import_history")["source"].iloc[0].startswith("upload (HMIS export)")
+
+
+def test_an_export_losing_too_many_rows_imports_only_once_the_coordinator_accepts_it(tmp_path, monkeypatch):
+    from atlas.views import quality
+
+    database = tmp_path / "atlas.duckdb"
+    monkeypatch.setenv("ATLAS_DB", str(database))
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    at.file_uploader[0].set_value([("HMIS export.zip", lossy_export().zip(tmp_path / "export.zip").read_bytes(),
+                                    "application/zip")]).run()
+    button(at, "Check the files").click().run()
+    assert not at.exception, at.exception
+    assert any("Too many rows of a file would be left out" in w.value for w in at.warning)
+    faults = next(d.value for d in at.dataframe if "what was done" in d.value.columns)
+    assert faults[["file", "column", "rows", "what was done"]].values.tolist() == [
+        ["Event.csv", "EnrollmentID", 2, "left out"]]
+    assert "Download every affected row (CSV)" in [b.proto.label for b in at.get("download_button")]
+    assert not [b for b in at.button if b.label == "Import"] and not database.exists()  # nothing until confirmed
+    at.checkbox(key="upload_accept_dropped_0").check().run()
+    button(at, "Import").click().run()
+    assert not at.exception, at.exception
+    with Atlas(database) as db:
+        assert db.query("data_extent").iloc[0]["referrals"] == 14
+        check = {c.key: c for c in quality.report(db).checks}["left_out"]
+    assert check.rows[["file", "file_row", "record_id"]].values.tolist() == [["Event.csv", 16, "G14"],
+                                                                             ["Event.csv", 17, "G15"]]
 
 
 def test_client_csv_uploaded_on_its_own_is_never_kept(tmp_path):
@@ -124,6 +152,34 @@ def test_victim_service_organizations_are_protected_like_the_contract_flag(hmis_
     for view in (director, board):
         assert "Safe Harbor" not in view.html and "O3" not in set(view.agencies["agency_id"])
     assert director.hidden_referrals == 1  # V3, declined by the victim-service shelter
+
+
+def test_the_rows_left_out_are_reported_and_accepted_on_the_data_page_in_chromium(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    zipped = lossy_export().zip(tmp_path / "HMIS export.zip")
+    database = tmp_path / "atlas.duckdb"
+    shots = Path(os.environ.get("ATLAS_SCREENSHOT_DIR", tmp_path))
+    with served(database, tmp_path / "streamlit.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 3600})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.get_by_text("holds no data yet").wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([str(zipped)])
+        page.get_by_text("This is a HUD HMIS CSV export").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Check the files").click()
+        page.get_by_text("Too many rows of a file would be left out").wait_for(timeout=60_000)
+        page.get_by_text("Rows left out, and values read by a rule").wait_for()
+        expect(page.get_by_role("button", name="Download every affected row (CSV)")).to_be_visible()
+        expect(page.get_by_role("button", name="Import", exact=True)).to_have_count(0)
+        wait_drawn(page)
+        page.screenshot(path=str(shots / "data_hmis_left_out.png"), full_page=True)
+        page.get_by_text("Import without the rows left out").click()
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("The dashboard holds 14 referrals").wait_for(timeout=60_000)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        assert not errors, errors
+        page.close()
 
 
 def test_a_coordinator_uploads_an_export_zip_in_chromium_and_sees_the_overview(browser, tmp_path, monkeypatch):

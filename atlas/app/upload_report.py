@@ -13,7 +13,11 @@ from atlas.ingest import upload
 
 def review_report(reviewed: upload.Review) -> None:
     """The verdict on the files checked, the changes they would make, and their problems."""
-    if reviewed.errors:
+    if reviewed.held_by_safeguard:
+        st.warning("**Too many rows of a file would be left out** (the problems below say which file and why). "
+                   "Nothing has been changed. Fix the rows in the HMIS and export again, or import without them: "
+                   "the confirmation is below the report.", icon=":material/warning:")
+    elif reviewed.errors:
         st.error(f"**{reviewed.errors:,} {'problem' if reviewed.errors == 1 else 'problems'}** must be "
                  "fixed before these files can be imported. "
                  "Nothing has been changed. Fix them in your files (the report says where and how), "
@@ -45,7 +49,7 @@ def review_report(reviewed: upload.Review) -> None:
 def hmis_report(report) -> None:
     """What was read from an HMIS export, what was placed on the network and the mapping applied."""
     st.markdown(f"**The HMIS export** (period {escape.markdown(report.period)}): each file, its rows, those "
-                "ignored as deleted (or belonging to a deleted record), and what was imported.")
+                "ignored as deleted (or belonging to a deleted record), those left out by a fault, and what was imported.")
     table(st, report.files)
     st.markdown("**Referral events**")
     table(st, report.events)
@@ -66,5 +70,27 @@ def hmis_report(report) -> None:
         if len(report.aliases):
             st.markdown("**Location aliases used**")
             table(st, report.aliases)
+    left_out(report)
     if report.ignored:
         st.caption("Not read: " + escape.markdown(", ".join(report.ignored)))
+
+
+def left_out(report) -> None:
+    """The rows an HMIS export's import leaves out or reads with a documented value, by fault, with every one
+    of them to download (ids and columns, never a value)."""
+    if not len(report.affected):
+        return
+    st.markdown(f"**Rows left out, and values read by a rule**: {report.left_out:,} rows are left out. "
+                "Fix them in the HMIS (the download lists every row by its id) before the next export.")
+    table(st, report.faults)
+    st.download_button("Download every affected row (CSV)", report.affected_csv(), file_name="hmis-left-out.csv",
+                       mime="text/csv", icon=":material/download:", key="upload_left_out", on_click="ignore")
+
+
+def accept_left_out(reviewed: upload.Review, generation: int) -> bool:
+    """Whether the person accepts importing an HMIS export without the rows it leaves out, when only that holds
+    the import back (asked beside the report; nothing is written until the import is confirmed)."""
+    if not reviewed.held_by_safeguard:
+        return False
+    return st.checkbox("Import without the rows left out (they are listed above, and stay listed in the data "
+                       "quality panel)", key=f"upload_accept_dropped_{generation}")

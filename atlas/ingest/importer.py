@@ -114,10 +114,12 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mo
 def import_tables(raw: Mapping[str, sources.RawTable], problems: list[Problem],
                   database: str | Path, key: bytes, *, mode: str, source: str, checksum: str,
                   on_conflict: str = "refuse", required: Iterable[str] = (),
-                  expect: tuple[int, int] | None = None, progress: Progress | Part = NOWHERE) -> ImportResult:
+                  expect: tuple[int, int] | None = None, left_out: pd.DataFrame | None = None,
+                  progress: Progress | Part = NOWHERE) -> ImportResult:
     """Plan and, if nothing is wrong, write an import of tables read from files, under the
     database's lock. `problems` are those met reading the files. With `expect` (the `base` of a
-    plan shown to someone), raises DatabaseChanged if the database is no longer that one. `progress`
+    plan shown to someone), raises DatabaseChanged if the database is no longer that one. `left_out`
+    (a foreign format's rows left out, see store.write_left_out) is stored with the import. `progress`
     follows the checking, then the writing and the model's build."""
     with import_lock(database):
         if expect is not None and identity(database) != expect:
@@ -129,7 +131,7 @@ def import_tables(raw: Mapping[str, sources.RawTable], problems: list[Problem],
             progress.report(doing="Found problems: nothing was imported",
                             problems=sum(p.count for p in plan.errors))
             raise ImportRejected(plan.problems)
-        result = write(plan, database, key, progress=progress.part(0.4, 1.0))
+        result = write(plan, database, key, progress=progress.part(0.4, 1.0), left_out=left_out)
         progress.finish("Imported")
         return result
 
@@ -204,8 +206,10 @@ def _missing(raw: Mapping[str, sources.RawTable], problems: list[Problem], requi
                                            p.file.startswith(f"{name}.") for p in problems)]
 
 
-def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress | Part = NOWHERE) -> ImportResult:
-    """Carry out a valid plan: build the new database beside `database` and swap it in.
+def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress | Part = NOWHERE,
+          left_out: pd.DataFrame | None = None) -> ImportResult:
+    """Carry out a valid plan: build the new database beside `database` and swap it in, with the rows the
+    import left out (`left_out`, if any).
 
     An append that adds and changes nothing leaves the database untouched.
     """
@@ -215,11 +219,11 @@ def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress
     counts = {name: change.rows for name, change in plan.changes.items()}
     if plan.mode == "replace":
         build_database(plan.tables, database, key, source=plan.source, files=plan.files,
-                       checksum=plan.checksum, progress=progress)
+                       checksum=plan.checksum, progress=progress, left_out=left_out)
     elif plan.changes_anything:
         if identity(database) != plan.base:
             raise DatabaseChanged("The database changed after the files were checked: check them again.")
-        _build_appended(plan, database, progress)
+        _build_appended(plan, database, progress, left_out)
     return ImportResult(database, counts, plan.checksum, plan.warnings, plan.mode, plan.changes,
                         plan.changes_anything)
 
@@ -234,6 +238,7 @@ def build_database(
     checksum: str,
     progress: Progress | Part = NOWHERE,
     release: bool = False,
+    left_out: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """Build a new database from canonical typed tables and swap it in atomically; returns row counts. With
     `release`, the caller hands the tables over: each is dropped from `tables` once written, so its memory is
@@ -251,10 +256,13 @@ def build_database(
                     del tables[name]
         _log(con, "replace", source, files, counts, {name: {"added": n} for name, n in counts.items()},
              checksum)
+        store.write_left_out(con, left_out)
     return counts
 
 
-STORED_TABLES = (*TABLES, "imports")  # the tables that hold data (the rest of the model is derived)
+# the tables that hold data (the rest of the model is derived); import_left_out is absent from databases
+# built before it was kept, so an upgrade copies it only when it is there
+STORED_TABLES = (*TABLES, "imports", "import_left_out")
 
 
 @contextlib.contextmanager
@@ -274,16 +282,21 @@ def _allowed(name: str) -> str:
 
 
 def _copy_stored(con, name: str) -> None:
-    """Copy a table of `atlas_before` into the new database as it is (columns matched by name)."""
-    con.execute(f"insert into {_allowed(name)} by name select * from atlas_before.{name}")
+    """Copy a table of `atlas_before` into the new database as it is (columns matched by name), if it has it."""
+    there = con.execute("select count(*) from duckdb_tables() where database_name = 'atlas_before' "
+                        "and table_name = $name", {"name": _allowed(name)}).fetchone()[0]
+    if there:
+        con.execute(f"insert into {name} by name select * from atlas_before.{name}")
 
 
 def _read_stored(con, name: str) -> pd.DataFrame:
     return con.execute(f"select * from atlas_before.{_allowed(name)}").df()
 
 
-def _build_appended(plan: ImportPlan, database: Path, progress: Progress | Part = NOWHERE) -> None:
-    """The stored database with the plan's rows added or updated, built new and swapped in."""
+def _build_appended(plan: ImportPlan, database: Path, progress: Progress | Part = NOWHERE,
+                    left_out: pd.DataFrame | None = None) -> None:
+    """The stored database with the plan's rows added or updated (and this import's rows left out), built new
+    and swapped in."""
     with _rebuilding(database, progress.part(0.5, 1.0)) as con:
         for i, name in enumerate(TABLES):
             progress.report(0.5 * i / len(TABLES), f"Writing {name}")
@@ -303,6 +316,7 @@ def _build_appended(plan: ImportPlan, database: Path, progress: Progress | Part 
                    for name, c in plan.changes.items()}
         _log(con, "append", plan.source, plan.files, {n: c.rows for n, c in plan.changes.items()},
              changes, plan.checksum)
+        store.write_left_out(con, left_out)
 
 
 def built_model(database: str | Path) -> str | None:

@@ -126,6 +126,17 @@ def log(con, mode: str, source: str, files: dict[str, str], counts: dict[str, in
     )
 
 
+LEFT_OUT_COLUMNS = ("file", "file_row", "id_column", "record_id", "column_name", "fault", "action")
+
+
+def write_left_out(con, rows: pd.DataFrame | None) -> None:
+    """The rows an import left out of its files (columns LEFT_OUT_COLUMNS; None: none) into import_left_out."""
+    if rows is None or not len(rows):
+        return
+    frame = pd.DataFrame({c: rows[c].astype("int64" if c == "file_row" else "object") for c in LEFT_OUT_COLUMNS})
+    con.from_df(frame).insert_into("import_left_out")
+
+
 @contextlib.contextmanager
 def import_lock(database: str | Path):
     """Held while an import reads and replaces `database`: imports of one database run one at a time.

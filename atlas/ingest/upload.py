@@ -34,6 +34,7 @@ from atlas.contract import TABLES, Column
 from atlas.exports import safe_csv
 from atlas.ingest import archive, importer, sources
 from atlas.ingest.formats import columns, hmis, hsds
+from atlas.ingest.formats.hmis import faults as hmis_faults
 from atlas.ingest.formats.hmis import files as hmis_files
 from atlas.ingest.problems import Problem, problems_frame, summary
 from atlas.progress import NOWHERE, Part, Progress
@@ -99,6 +100,9 @@ RULE_TITLES = {
     "hmis_result": "Unknown referral result", "hmis_result_date": "Referral result without a date",
     "hmis_entry_before_result": "Entry before the recorded acceptance", "hmis_no_events": "No referral events",
     "value_mapping": "Value without a mapping", "status_undated": "Status without a date",
+    "hmis_other_date_form": "Date in another common form, read",
+    hmis_faults.SAFEGUARD_RULE: "Too many rows of a file left out",
+    **{rule: title for rule, (title, _) in hmis_faults.FAULTS.items()},
 }
 
 
@@ -341,6 +345,13 @@ class Review:
         return self.plan is not None and self.errors == 0
 
     @property
+    def held_by_safeguard(self) -> bool:
+        """Whether the only thing that stops the import is an HMIS file losing more than a few rows, which the
+        person may accept (`confirm(..., accept_dropped=True)`)."""
+        errors = [p for p in self.problems if p.severity == "error"]
+        return self.plan is not None and bool(errors) and all(p.rule == hmis_faults.SAFEGUARD_RULE for p in errors)
+
+    @property
     def changes_anything(self) -> bool:
         return self.plan is not None and self.plan.changes_anything
 
@@ -412,21 +423,27 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
                   directory, report)
 
 
-def confirm(done: Review, database: str | Path, key: bytes,
+def confirm(done: Review, database: str | Path, key: bytes, *, accept_dropped: bool = False,
             progress: Progress | Part = NOWHERE) -> importer.ImportResult:
-    """Import what `done` reviewed, if the database is still the one it was reviewed against.
+    """Import what `done` reviewed, if the database is still the one it was reviewed against. With
+    `accept_dropped`, an HMIS export held only by its safeguard (`Review.held_by_safeguard`) is imported
+    without the rows it leaves out.
 
     Raises importer.DatabaseChanged if someone imported in between, importer.ImportRejected (with
     located problems) if the files no longer pass; on success the staged files are removed.
     """
-    if not done.ok:
+    accepted = accept_dropped and done.held_by_safeguard
+    if not done.ok and not accepted:
         raise importer.ImportRejected(done.problems)
     required = importer.REQUIRED_FOR_REPLACE if done.mode == "replace" and done.format == "contract" else ()
+    read_problems = [dataclasses.replace(p, severity="warning") if accepted and p.rule == hmis_faults.SAFEGUARD_RULE
+                     else p for p in done.read_problems]
+    left_out = done.hmis_report.stored() if done.hmis_report is not None else None
     try:
         result = importer.import_tables(
-            done.tables, [p for p in done.read_problems], database, key, mode=done.mode,
+            done.tables, read_problems, database, key, mode=done.mode,
             on_conflict=done.on_conflict, source=_source(done.staging), checksum=_checksum(done.staging),
-            required=required, expect=done.base, progress=progress)
+            required=required, expect=done.base, left_out=left_out, progress=progress)
     except importer.ImportRejected as rejected:
         problems = done.locate.locate(rejected.problems) if done.locate is not None else rejected.problems
         raise importer.ImportRejected(problems) from None

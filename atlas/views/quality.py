@@ -19,6 +19,8 @@ import pandas as pd
 
 from atlas.exports import safe_csv
 
+# the columns of the left-out rows: ids and columns, never a value
+LEFT_OUT_IDS = ("file", "file_row", "id_column", "record_id", "column_name", "fault", "action")
 DEFAULT_STALE_DAYS = 90
 DEFAULT_ENDED_DAYS = 365
 
@@ -86,6 +88,15 @@ def report(db, *, stale_days: float = DEFAULT_STALE_DAYS, ended_days: float = DE
               "the same pseudonymisation key.",
               db.query("quality_outcomes_never_referred"), ("client_id",), "exits"),
     )
+    left_out = db.query("quality_left_out")
+    if len(left_out):  # only an HMIS export leaves rows out: a community loading contract files never sees this check
+        checks += (Check(
+            "left_out", "Rows left out at import", "Rows the last import left out, or read by a rule",
+            "Rows of the last HMIS export that the import left out (an empty id or date, a record naming one "
+            "not in the export, dates in the wrong order, ...) or read with a documented value (an empty "
+            "Destination as the outcome unknown, ...), by file, row and id.",
+            "Fix each row in the HMIS (the download lists them by file, row and id) before the next export.",
+            left_out, LEFT_OUT_IDS, "rows"),)
     return Report(completeness(db.query("quality_completeness")), checks)
 
 

@@ -19,15 +19,18 @@ A row with `DateDeleted` set is a deleted record and is ignored as if absent; so
 to a deleted record (a deleted project's inventory, funders and enrollments, a deleted enrollment's
 exits and events, ...). Both are counted in the `Report`.
 
+Only a structural fault refuses the export (a required file or column missing, a file that is not the
+HMIS CSV format, a row cut short, a hostile archive). A fault in a row costs that row, or is read as a
+documented value (`faults.FAULTS`), and is reported with every affected row; more than 5 % of one
+file's rows left out stops the import unless the person accepts it (`accept_dropped`).
+
 What a coordinator can decide is in a mapping file: `atlas/ingest/formats/hmis/hmis_mapping.toml` by default
 (ProjectType -> service type, Destination -> outcome, sector per organization, location aliases,
 funder names), overridable in part by a file of their own (`load_mapping`).
 
-Problems of the export itself (a missing file or column, a date in another format, a code that is not
-a whole number, a record naming one that is not in the export, a result before its event, an exit
-before its entry, negative beds) are found as it is read and mapped, all in one pass, with file, row, column and value;
-the mapped tables are then validated as contract files, and `HmisExport.locate` moves any problem
-found there back to the export's file and row.
+Problems of the export are found as it is read and mapped, all in one pass, with file, row, column
+and value; the mapped tables are then validated as contract files, and `HmisExport.locate` moves any
+problem found there back to the export's file and row.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import re
 from pathlib import Path
 
 from atlas.ingest import archive, importer, mappings, sources
+from atlas.ingest.formats.hmis.faults import Faults, safeguard
 from atlas.ingest.formats.hmis.files import (
     BESIDE,
     NEVER_READ,
@@ -46,9 +50,11 @@ from atlas.ingest.formats.hmis.files import (
     cascade,
     parse_cells,
     read_export_file,
+    supersede,
     wanted,
 )
-from atlas.ingest.formats.hmis.tables import HmisExport, Report, map_export
+from atlas.ingest.formats.hmis.report import Report
+from atlas.ingest.formats.hmis.tables import HmisExport, map_export
 from atlas.ingest.problems import Problem
 from atlas.progress import NOWHERE, Part, Progress
 from atlas.vocab import OUTCOMES, SECTORS, SERVICE_TYPES
@@ -62,7 +68,8 @@ class MappingError(ValueError):
 
 # ---- the mapping ------------------------------------------------------------------------------------
 
-_OPEN_TABLES = {("agencies", "sectors"), ("programs", "service_types"), ("locations",), ("funders",)}
+_OPEN_TABLES = {("agencies", "sectors"), ("agencies", "victim_service"), ("programs", "service_types"),
+                ("locations",), ("funders",)}
 
 
 def load_mapping(path: str | Path | None = None) -> dict:
@@ -99,6 +106,11 @@ def check_mapping(mapping: dict) -> None:
     for org, sector in agencies["sectors"].items():
         if sector not in SECTORS:
             raise MappingError(f"[agencies.sectors] {org} = {sector!r} is not a sector: use one of {', '.join(SECTORS)}")
+    if not isinstance(agencies["unflagged_victim_service"], bool):
+        raise MappingError("unflagged_victim_service must be true or false")
+    for org, flag in agencies["victim_service"].items():
+        if not isinstance(flag, bool):
+            raise MappingError(f"[agencies.victim_service] {org} = {flag!r} must be true or false")
     if not str(agencies["default_region"]).strip():
         raise MappingError("default_region must not be empty")
     if programs["default_service_type"] not in SERVICE_TYPES:
@@ -133,11 +145,13 @@ def check_mapping(mapping: dict) -> None:
 
 
 
-def read_export(path: str | Path, mapping: dict | None = None, *, beside: Path | None = None) -> HmisExport:
+def read_export(path: str | Path, mapping: dict | None = None, *, beside: Path | None = None,
+                accept_dropped: bool = False) -> HmisExport:
     """Read the HMIS export at `path` (its zip or its folder), check it and map it to contract tables.
 
     `beside` (optional) is a folder whose contract files (partnerships, needs) load with the export,
-    for files that travel next to its zip rather than in it.
+    for files that travel next to its zip rather than in it. With `accept_dropped`, more than
+    faults.SAFEGUARD_PERCENT % of a file's rows left out is a warning rather than an error.
 
     Raises archive.ArchiveRefused for a zip that must not be read, NotADirectoryError for a path that is
     neither a folder nor a zip.
@@ -149,15 +163,7 @@ def read_export(path: str | Path, mapping: dict | None = None, *, beside: Path |
     with archive.open_export(path, wanted) as found:
         problems += found.problems
         ignored = sorted(found.ignored, key=str.lower)
-        for entry in ignored:
-            base = entry.replace("\\", "/").rpartition("/")[2]
-            if Path(base).stem.lower() in {n.lower() for n in NEVER_READ}:
-                problems.append(Problem(base, None, None, None, "ignored_file",
-                                        f"Never read: {base} holds clients' names, dates of birth and other personal "
-                                        "data, which the dashboard must not hold. It was not opened.", "warning"))
-            else:
-                problems.append(Problem(base, None, None, None, "ignored_file",
-                                        "Not read: the import does not use this file of the export.", "warning"))
+        problems += [_ignored(entry) for entry in ignored]
         extra = {}
         for entry in sorted(beside.iterdir()) if beside is not None else ():
             canonical = wanted(entry.name)
@@ -183,15 +189,29 @@ def read_export(path: str | Path, mapping: dict | None = None, *, beside: Path |
             problems.append(Problem(f"{name}.csv", None, None, None, "missing_file",
                                     f"An HMIS export holds {name}.csv, and the import needs it: this export has none. "
                                     "Export again with every file (the HMIS CSV export, not a single report)."))
-    for f in files.values():
-        parse_cells(f, problems)
-    cascade(files, problems)
-    export = map_export(files, contract_files, problems, mapping, ignored)
+    faults = Faults(files, problems)
+    for stem, f in files.items():
+        parse_cells(stem, f, faults)
+        supersede(stem, f, faults)
+    cascade(files, faults)
+    export = map_export(files, contract_files, faults, mapping, ignored)
+    problems += faults.warnings(export.report.affected)
+    if not any(p.severity == "error" for p in problems):  # a structural fault says enough: no share to add
+        problems += safeguard(files, export.report.affected, accept_dropped)
     export.files = read_names
     export.checksum = checksum
     return export
 
 
+def _ignored(entry: str) -> Problem:
+    """The warning for an entry of the export that is not read."""
+    base = entry.replace("\\", "/").rpartition("/")[2]
+    if Path(base).stem.lower() in {n.lower() for n in NEVER_READ}:
+        return Problem(base, None, None, None, "ignored_file",
+                       f"Never read: {base} holds clients' names, dates of birth and other personal "
+                       "data, which the dashboard must not hold. It was not opened.", "warning")
+    return Problem(base, None, None, None, "ignored_file",
+                   "Not read: the import does not use this file of the export.", "warning")
 
 
 class HmisRejected(importer.ImportRejected):
@@ -203,18 +223,21 @@ class HmisRejected(importer.ImportRejected):
 
 
 def import_export(path: str | Path, database: str | Path, key: bytes, *, mapping: dict | None = None,
-                  mode: str = "replace", on_conflict: str = "refuse",
+                  mode: str = "replace", on_conflict: str = "refuse", accept_dropped: bool = False,
                   progress: Progress | Part = NOWHERE) -> tuple[importer.ImportResult, Report]:
-    """Read, check, map and (only if all is valid) load an HMIS export: `importer` modes.
+    """Read, check, map and (only if all is valid) load an HMIS export: `importer` modes. The rows left out
+    (and those read with a documented value) are stored with it, for the data-quality panel.
 
+    `accept_dropped`: import even when more than faults.SAFEGUARD_PERCENT % of a file's rows are left out.
     Raises HmisRejected with every problem, located in the export's files, and the report.
     """
     progress.report(0.0, f"Reading and mapping the HMIS export {Path(path).name}")
-    export = read_export(path, mapping)
+    export = read_export(path, mapping, accept_dropped=accept_dropped)
     try:  # the files an export needs are checked by read_export, in the export's own names
         result = importer.import_tables(export.tables, export.problems, database, key, mode=mode,
                                         on_conflict=on_conflict, source=f"HMIS export {Path(path).name}",
-                                        checksum=export.checksum, progress=progress.part(0.3, 1.0))
+                                        checksum=export.checksum, left_out=export.report.stored(),
+                                        progress=progress.part(0.3, 1.0))
     except importer.ImportRejected as rejected:
         raise HmisRejected(export.locate(rejected.problems), export.report) from None
     return result, export.report

@@ -21,13 +21,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from atlas.ingest import sources, validate
-from atlas.ingest.problems import Problem, at_rows
+from atlas.ingest.formats.hmis.faults import KEY_COLUMN, Faults, other_forms
+from atlas.ingest.problems import Problem
 
 SPEC = "HMIS CSV FY2024"
 
 # The files read, in the order they are mapped; the files an export must hold.
 READ = ("Export", "Organization", "Project", "ProjectCoC", "Funder", "Inventory", "Enrollment", "Exit", "Event")
-REQUIRED_FILES = ("Organization", "Project", "Enrollment")
+# Without Enrollment.csv an export still gives the directory and its capacity.
+REQUIRED_FILES = ("Organization", "Project")
 NEVER_READ = ("Client",)  # personal data: never opened, never unpacked
 BESIDE = ("partnerships", "needs")  # contract files that may travel with the export
 
@@ -38,7 +40,7 @@ class HmisColumn:
 
     name: str
     type: str  # "id", "text", "int" (a code or count), "date" (YYYY-MM-DD), "timestamp" (YYYY-MM-DD HH:MM:SS)
-    filled: bool = False  # the HUD specification does not let it be empty
+    filled: bool = False  # the import needs it: an empty id, date or count leaves its row out
     required: bool = True  # the column must be in the file's header (False: older exports may lack it)
 
 
@@ -46,27 +48,28 @@ def _columns(*spec: tuple) -> tuple[HmisColumn, ...]:
     return tuple(HmisColumn(*s) for s in spec)
 
 
-_DELETED = ("DateDeleted", "timestamp")
+_DELETED = ("DateDeleted", "text")  # any value marks a deleted record, in whatever form it is written
+_UPDATED = ("DateUpdated", "timestamp", False, False)  # of two rows with one id, the later stands
 COLUMNS: dict[str, tuple[HmisColumn, ...]] = {
     "Export": _columns(("ExportID", "id", True), ("ExportStartDate", "date", True),
                        ("ExportEndDate", "date", True), ("CSVVersion", "text", False, False)),
     "Organization": _columns(("OrganizationID", "id", True), ("OrganizationName", "text", True),
-                             ("VictimServiceProvider", "int", True), _DELETED),
+                             ("VictimServiceProvider", "int"), _UPDATED, _DELETED),
     "Project": _columns(("ProjectID", "id", True), ("OrganizationID", "id", True), ("ProjectName", "text", True),
-                        ("ProjectCommonName", "text", False, False), ("ProjectType", "int"), _DELETED),
-    "ProjectCoC": _columns(("ProjectCoCID", "id", True), ("ProjectID", "id", True), ("CoCCode", "text", True),
-                           ("City", "text"), _DELETED),
-    "Funder": _columns(("FunderID", "id", True), ("ProjectID", "id", True), ("Funder", "int", True),
-                       ("OtherFunder", "text", False, False), ("StartDate", "date", True), _DELETED),
+                        ("ProjectCommonName", "text", False, False), ("ProjectType", "int"), _UPDATED, _DELETED),
+    "ProjectCoC": _columns(("ProjectCoCID", "id", True), ("ProjectID", "id", True), ("CoCCode", "text"),
+                           ("City", "text"), _UPDATED, _DELETED),
+    "Funder": _columns(("FunderID", "id", True), ("ProjectID", "id", True), ("Funder", "int"),
+                       ("OtherFunder", "text", False, False), ("StartDate", "date"), _UPDATED, _DELETED),
     "Inventory": _columns(("InventoryID", "id", True), ("ProjectID", "id", True), ("BedInventory", "int", True),
-                          ("InventoryStartDate", "date", True), ("InventoryEndDate", "date"), _DELETED),
+                          ("InventoryStartDate", "date", True), ("InventoryEndDate", "date"), _UPDATED, _DELETED),
     "Enrollment": _columns(("EnrollmentID", "id", True), ("PersonalID", "id", True), ("ProjectID", "id", True),
-                           ("EntryDate", "date", True), _DELETED),
+                           ("EntryDate", "date", True), _UPDATED, _DELETED),
     "Exit": _columns(("ExitID", "id", True), ("EnrollmentID", "id", True), ("PersonalID", "id", True),
-                     ("ExitDate", "date", True), ("Destination", "int", True), _DELETED),
+                     ("ExitDate", "date", True), ("Destination", "int"), _UPDATED, _DELETED),
     "Event": _columns(("EventID", "id", True), ("EnrollmentID", "id", True), ("PersonalID", "id", True),
-                      ("EventDate", "date", True), ("Event", "int", True), ("LocationCrisisOrPHHousing", "text"),
-                      ("ReferralResult", "int"), ("ResultDate", "date"), _DELETED),
+                      ("EventDate", "date", True), ("Event", "int"), ("LocationCrisisOrPHHousing", "text"),
+                      ("ReferralResult", "int"), ("ResultDate", "date"), _UPDATED, _DELETED),
 }
 
 # (file, column, parent file, parent column): each row names a record of the parent file; a row whose
@@ -80,17 +83,12 @@ PARENTS = (
     ("Exit", "EnrollmentID", "Enrollment", "EnrollmentID"),
     ("Event", "EnrollmentID", "Enrollment", "EnrollmentID"),
 )
-KEYS = {"Organization": "OrganizationID", "Project": "ProjectID", "Enrollment": "EnrollmentID"}
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _TIMESTAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 _INT = r"-?\d{1,9}"
 PARSE = {"date": validate._datetime_parser(_DATE), "timestamp": validate._datetime_parser(_TIMESTAMP)}
-_FORMAT_HELP = {
-    "date": ("date_format", "HMIS CSV dates are YYYY-MM-DD (e.g. 2024-03-31)"),
-    "timestamp": ("timestamp_format", "HMIS CSV timestamps are YYYY-MM-DD HH:MM:SS (e.g. 2024-03-31 14:05:00)"),
-    "int": ("int_format", "this column holds a HUD code or count, a whole number"),
-}
+_WRITTEN = {"date": "%Y-%m-%d", "timestamp": "%Y-%m-%d %H:%M:%S"}  # how the mapping reads a date read in another form
 _HEAD_BYTES = 1 << 16
 
 
@@ -120,23 +118,33 @@ class ExportFile:
     typed: dict[str, pd.Series] = field(default_factory=dict)  # parsed int / date columns
     deleted_own: np.ndarray | None = None  # DateDeleted set
     deleted_parent: np.ndarray | None = None  # belongs to a deleted record (and not deleted itself)
-    orphan: np.ndarray | None = None  # names a record that is not in the export (an error, reported once)
+    left_out: np.ndarray | None = None  # a row-level fault leaves it out (see faults.FAULTS)
 
     @property
     def live(self) -> np.ndarray:
-        return ~(self.deleted_own | self.deleted_parent | self.orphan)
+        return ~(self.deleted_own | self.deleted_parent | self.left_out)
 
 
 def read_export_file(path: Path, hmis_name: str, problems: list[Problem]) -> ExportFile | None:
     """One HMIS CSV file: its columns that the import reads, as text; None when it cannot be read."""
     name = f"{hmis_name}.csv"
     spec = COLUMNS[hmis_name]
-    header = _header(path, name, spec, problems)
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    if not head.strip():  # empty (0 bytes), as some exporters write a file with no records: no rows
+        return ExportFile(name, pa.table({c.name: pa.array([], pa.large_string()) for c in spec}).to_pandas())
+    header = _header(head, name, spec, problems)
     if header is None:
         return None
     names, present = header
     labels = [f"c{i}" for i in range(len(names))]
-    table = _read_columns(path, name, labels, present, problems)
+    if len(head) < _HEAD_BYTES and b"\n" not in head.rstrip(b"\r\n"):
+        # the header alone, with or without a line end after it (which Arrow cannot skip): no rows
+        table = pa.table({labels[i]: pa.array([], pa.large_string()) for i in present.values()})
+    else:
+        table = _read_columns(path, name, labels, present, problems)
     if table is None:
         return None
     columns = {}
@@ -153,14 +161,11 @@ def read_export_file(path: Path, hmis_name: str, problems: list[Problem]) -> Exp
     return ExportFile(name, frame.iloc[:last].reset_index(drop=True) if last < len(frame) else frame)
 
 
-def _header(path: Path, name: str, spec: tuple[HmisColumn, ...], problems: list[Problem]
+def _header(head: bytes, name: str, spec: tuple[HmisColumn, ...], problems: list[Problem]
             ) -> tuple[list[str], dict[str, int]] | None:
-    """The file's header and the position of each column of `spec` in it; None (with the problem) when the
-    file is not text, or not this file of the HMIS CSV format, or lacks a column the import reads."""
-    with open(path, "rb") as fh:
-        head = fh.read(_HEAD_BYTES)
-    if head.startswith(codecs.BOM_UTF8):
-        head = head[3:]
+    """The header of a file beginning with `head` and the position of each column of `spec` in it; None (with
+    the problem) when the file is not text, or not this file of the HMIS CSV format, or lacks a column the
+    import reads."""
     if _binary(head):
         problems.append(Problem(name, None, None, None, "not_csv",
                                 f"{name} is not a CSV text file: the HMIS CSV format is comma-separated text. "
@@ -241,53 +246,112 @@ def _binary(head: bytes) -> bool:
 
 # ---- checking the export -------------------------------------------------------------------------------
 
-def parse_cells(f: ExportFile, problems: list[Problem]) -> None:
-    """Check every read cell of the rows that are not deleted; keep ints and dates parsed in `f.typed`."""
-    spec = COLUMNS[f.name[:-4]]
+_EMPTY_RULE = {"id": "hmis_empty_id", "date": "hmis_empty_date", "int": "hmis_bad_count"}
+
+
+def parse_cells(hmis_name: str, f: ExportFile, faults: Faults) -> None:
+    """Parse every read code, count and date into `f.typed`, and leave out each row (not deleted) whose id,
+    needed date or count is empty, or whose date or count cannot be read. A code that cannot be read is
+    left missing: the mapping reads it as "data not collected" (see `tables`)."""
     deleted = f.frame["DateDeleted"].notna().to_numpy() if "DateDeleted" in f.frame else np.zeros(len(f.frame), bool)
     f.deleted_own = deleted
     f.deleted_parent = np.zeros(len(f.frame), bool)
-    f.orphan = np.zeros(len(f.frame), bool)
-    for column in spec:
+    f.left_out = np.zeros(len(f.frame), bool)
+    check = ~deleted
+    for column in COLUMNS[hmis_name]:
+        if column.name == "DateUpdated":
+            continue  # parsed only where two rows share an id (supersede): a million timestamps otherwise
         text = f.frame[column.name]
-        check = ~deleted if column.name != "DateDeleted" else np.ones(len(text), bool)
         empty = text.isna().to_numpy()
-        if column.filled:
-            problems += at_rows(f.name, column.name, "required", np.flatnonzero(empty & check), None,
-                                f"{column.name} is empty, which the {SPEC} format does not allow: fill it in "
-                                "in the HMIS and export again.")
         if column.type == "int":
             ok = text.str.fullmatch(_INT).fillna(False).to_numpy(dtype=bool)
-            typed = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+            f.typed[column.name] = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+            bad = ~empty & ~ok
         elif column.type in PARSE:
-            typed, bad_mask = PARSE[column.type](text, None)
-            ok = ~bad_mask | empty
+            bad = _parse_date(hmis_name, f, column, faults.problems)
         else:
-            continue
-        bad = ~empty & ~ok & check
-        rule, help_text = _FORMAT_HELP[column.type]
-        problems += at_rows(f.name, column.name, rule, np.flatnonzero(bad), text,
-                            f"Not in the {SPEC} format: {help_text}.")
-        f.typed[column.name] = typed
+            bad = np.zeros(len(text), bool)
+        if hmis_name == "Export":
+            continue  # the export period falls back on the dates read
+        if column.filled and column.type in _EMPTY_RULE and column.name != "VictimServiceProvider":
+            faults.add(hmis_name, column.name, _EMPTY_RULE[column.type], empty & check,
+                       f"{column.name} is empty, and the import needs it: fill it in in the HMIS.")
+        if column.type in PARSE:
+            faults.add(hmis_name, column.name, "hmis_bad_date", bad & check,
+                       f"Not a date the import can read: {SPEC} dates are YYYY-MM-DD (2024-03-31); "
+                       "DD-MON-YY (31-MAR-24) is read too, but not a form that could mean two days (03/04/2024).")
+        elif column.name == "BedInventory":
+            faults.add(hmis_name, column.name, "hmis_bad_count", bad & check, "Not a whole number of beds.")
 
 
-def cascade(files: dict[str, ExportFile], problems: list[Problem]) -> None:
-    """Mark rows of deleted parents as deleted; report rows naming a record not in the export at all."""
+def _parse_date(hmis_name: str, f: ExportFile, column: HmisColumn, problems: list[Problem]) -> np.ndarray:
+    """Parse a date or timestamp column into `f.typed`, values in another unambiguous form (faults.OTHER_FORMS)
+    rewritten as the format writes them, with a warning; the values that cannot be read."""
+    text = f.frame[column.name]
+    typed, bad = PARSE[column.type](text, None)
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        other = other_forms(text.where(bad))
+        if column.type == "date":
+            other = other.dt.floor("D")
+        read = other.notna().to_numpy()
+        if read.any():
+            typed = typed.where(~read, other)
+            f.frame.loc[read, column.name] = other[read].dt.strftime(_WRITTEN[column.type]).to_numpy()
+            problems.append(Problem(f.name, None, column.name, None, "hmis_other_date_form",
+                                    f"{int(read.sum()):,} values are written in another form than {SPEC}'s "
+                                    "(such as DD-MON-YY): they were read as the days they name.", "warning",
+                                    count=int(read.sum())))
+            bad = bad & ~read
+    f.typed[column.name] = typed
+    return bad
+
+
+def supersede(hmis_name: str, f: ExportFile, faults: Faults) -> None:
+    """Of rows that share an id, the one updated last (DateUpdated; the later in the file on a tie) stands and
+    the others are left out."""
+    key = KEY_COLUMN[hmis_name]
+    candidate = ~f.deleted_own & ~f.left_out & f.frame[key].notna().to_numpy()
+    keys = f.frame[key][candidate]
+    written = f.frame.pop("DateUpdated")[candidate] if "DateUpdated" in f.frame else None  # read for this only
+    if written is None or not keys.duplicated().any():
+        return
+    updated, bad = PARSE["timestamp"](written, None)  # an unreadable DateUpdated counts as the oldest
+    updated = updated.where(~np.asarray(bad, dtype=bool), other_forms(written.where(bad)))
+    order = pd.DataFrame({"key": keys.to_numpy(), "updated": updated.to_numpy(),
+                          "position": np.flatnonzero(candidate)})
+    order = order.sort_values(["updated", "position"], na_position="first", kind="stable")
+    older = np.sort(order["position"].to_numpy()[order.duplicated("key", keep="last").to_numpy()])
+    faults.add(hmis_name, key, "hmis_duplicate", older,
+               f"Another row of {f.name} has this {key} and was updated later (DateUpdated): that row stands.")
+
+
+def cascade(files: dict[str, ExportFile], faults: Faults) -> None:
+    """Follow each record's parent (PARENTS, parents first): a row of a deleted record is deleted; a row of a
+    record that was left out, or of one not in the export at all, is left out."""
     for child, column, parent, key in PARENTS:
-        if child not in files or parent not in files:
+        f, p = files.get(child), files.get(parent)
+        if f is None:
             continue
-        f, p = files[child], files[parent]
         ids = f.frame[column]
+        named = ids.notna().to_numpy() & ~f.deleted_own
+        if p is None:
+            faults.add(child, column, "hmis_reference", named & ~f.left_out,
+                       f"The export has no {parent}.csv, so the {key} this row names is not in it.")
+            continue
         keys = p.frame[key]
-        own_live = ~f.deleted_own
-        named = ids.notna().to_numpy()
-        absent = named & own_live & ~isin(ids, keys)
-        problems += at_rows(f.name, column, "reference", np.flatnonzero(absent), ids,
-                            f"No record of {p.name} has this {key}: the export is incomplete. Export again with "
-                            f"{p.name} (the record may have been left out of the export's period or project filter).")
-        gone = named & own_live & isin(ids, keys[~p.live]) & ~isin(ids, keys[p.live])
+        p_deleted = p.deleted_own | p.deleted_parent
+        in_live = isin(ids, keys[~p_deleted & ~p.left_out])
+        gone = named & ~in_live & isin(ids, keys[p_deleted])
         f.deleted_parent = f.deleted_parent | gone
-        f.orphan = f.orphan | absent | (named & own_live & isin(ids, keys[p.orphan]) & ~gone)
+        f.left_out = f.left_out & ~gone  # a deleted record is as if absent: not counted as left out
+        open_ = named & ~gone & ~f.left_out & ~in_live
+        left = isin(ids, keys[p.left_out & ~p_deleted])
+        faults.add(child, column, "hmis_parent_left_out", open_ & left,
+                   f"The record of {p.name} with this {key} was left out (the report says why), so this row is too.")
+        faults.add(child, column, "hmis_reference", open_ & ~left,
+                   f"No record of {p.name} has this {key}: it may have been left out of the export's period or "
+                   "project filter. Export again with it, or fix the id in the HMIS.")
 
 
 def arrow_text(values) -> pa.Array | pa.ChunkedArray:

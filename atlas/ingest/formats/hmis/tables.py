@@ -17,16 +17,17 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from atlas.ingest import sources
+from atlas.ingest.formats.hmis.faults import Faults
 from atlas.ingest.formats.hmis.files import (
     COLUMNS,
     PARSE,
     READ,
-    SPEC,
     ExportFile,
     arrow_text,
     is_before,
     lookup,
 )
+from atlas.ingest.formats.hmis.report import Report, file_rows
 from atlas.ingest.problems import Problem, at_rows
 
 # Coordinated Entry events (HUD list 4.20.2). A referral to a project or opening is a referral between
@@ -70,48 +71,6 @@ PROJECT_TYPES = {
 
 
 # ---- the export, mapped --------------------------------------------------------------------------------
-
-@dataclass
-class Report:
-    """What a coordinator needs to act on: per file, per kind of event, what was not placed, the mapping."""
-
-    files: pd.DataFrame  # file, rows read, deleted, of a deleted record, imported, becomes
-    events: pd.DataFrame  # kind, events
-    event_codes: pd.DataFrame  # Event code, meaning, events, treated as
-    unmatched_locations: pd.DataFrame  # location (as written most often), events, why
-    project_types: pd.DataFrame  # ProjectType, meaning, service type, projects
-    destinations: pd.DataFrame  # Destination, project types, outcome, exits
-    sectors: pd.DataFrame  # sector, agencies, from
-    aliases: pd.DataFrame  # alias, ProjectID, events
-    ignored: list[str]  # entries of the export that were not read
-    period: str  # the export period, as read
-    victim_service: int  # organizations flagged VictimServiceProvider = 1
-
-    def text(self) -> str:
-        """The report as plain text for the command line."""
-        def table(frame: pd.DataFrame) -> str:
-            if not len(frame):
-                return "  (none)"
-            shown = frame.copy()
-            for c in shown.columns:
-                if pd.api.types.is_integer_dtype(shown[c]):
-                    shown[c] = shown[c].map(lambda v: f"{v:,}")
-            return "\n".join("  " + line for line in shown.to_string(index=False).splitlines())
-
-        parts = [f"HMIS export ({SPEC}), period {self.period}", "", "Files:", table(self.files)]
-        if self.ignored:
-            parts += ["", "Not read: " + ", ".join(self.ignored)]
-        parts += ["", "Events:", table(self.events), "", "Events by code:", table(self.event_codes)]
-        if len(self.unmatched_locations):
-            parts += ["", "Locations that name no project of the export (most frequent first): fix them in the "
-                          "HMIS, or add them to [locations] in a mapping file:", table(self.unmatched_locations)]
-        parts += ["", "Mapping applied:", "Project types:", table(self.project_types), "Destinations:",
-                  table(self.destinations), "Sectors:", table(self.sectors)]
-        if len(self.aliases):
-            parts += ["Location aliases used:", table(self.aliases)]
-        parts.append(f"\nVictim-service organizations (never named outside director views): {self.victim_service:,}")
-        return "\n".join(parts)
-
 
 @dataclass
 class HmisExport:
@@ -167,22 +126,24 @@ class _Events:
     event_codes: pd.DataFrame  # Event, meaning, events, treated as
 
 
-def map_export(files: dict[str, ExportFile], beside: dict[str, sources.RawTable], problems: list[Problem],
+def map_export(files: dict[str, ExportFile], beside: dict[str, sources.RawTable], faults: Faults,
                mapping: dict, ignored: list[str]) -> HmisExport:
-    """The export's live rows mapped onto the contract's tables, one table at a time, and the report."""
+    """The export's live rows mapped onto the contract's tables, one table at a time, and the report. A row
+    that cannot be mapped as it is (dates in the wrong order, negative beds) is left out through `faults`."""
+    problems = faults.problems
     mapped = _Mapped(dict(beside))
     live = {name: _live(files, name) for name in READ}
     projects, enrollments = live["Project"], live["Enrollment"]
     period_start, period_end, period = _period(live, files, problems)
     project_org = projects.set_index("ProjectID")["OrganizationID"] if len(projects) else pd.Series(dtype="str")
-    sectors, victim = _agencies(mapped, live, mapping)
-    project_types, project_service = _programs(mapped, live, mapping)
-    capacity_rows = _capacity_table(mapped, live, files, problems, period_start, period_end)
+    sectors, victim = _agencies(mapped, live, mapping, faults)
+    project_types, project_service = _programs(mapped, live, mapping, faults)
+    capacity_rows = _capacity_table(mapped, live, faults, period_start, period_end)
     enrollment_project = (enrollments.set_index("EnrollmentID")["ProjectID"] if len(enrollments)
                           else pd.Series(dtype="str"))
-    first_exit = _first_exits(live, files, problems)
-    destinations, outcome_rows = _outcome_table(mapped, live, mapping, enrollment_project, project_org)
-    events = _referral_table(mapped, live, files, problems, mapping, enrollment_project, project_org,
+    first_exit = _first_exits(live, faults)
+    destinations, outcome_rows = _outcome_table(mapped, live, mapping, enrollment_project, project_org, faults)
+    events = _referral_table(mapped, live, files, faults, mapping, enrollment_project, project_org,
                              project_service, first_exit)
     imported = {"Organization.csv": len(mapped.tables["agencies"].frame) if "agencies" in mapped.origin else 0,
                 "Project.csv": len(mapped.tables["programs"].frame) if "programs" in mapped.origin else 0,
@@ -190,7 +151,7 @@ def map_export(files: dict[str, ExportFile], beside: dict[str, sources.RawTable]
                 "Event.csv": int(events.kind_counts[0])}
     counts = dict(zip(EVENT_KINDS, events.kind_counts.tolist()))
     report = Report(
-        files=_file_rows(files, beside, imported),
+        files=file_rows(files, beside, imported),
         events=pd.DataFrame({"kind": [EVENT_KIND_TITLES[k] for k in EVENT_KINDS],
                              "events": [counts.get(k, 0) for k in EVENT_KINDS]}),
         event_codes=events.event_codes.reset_index(drop=True),
@@ -198,7 +159,7 @@ def map_export(files: dict[str, ExportFile], beside: dict[str, sources.RawTable]
         project_types=project_types.reset_index(drop=True), destinations=destinations.reset_index(drop=True),
         sectors=sectors.reset_index(drop=True), aliases=events.aliases_used.reset_index(drop=True),
         ignored=[entry.replace("\\", "/").rpartition("/")[2] for entry in ignored], period=period,
-        victim_service=victim)
+        victim_service=victim, affected=faults.affected())
     if counts.get("location_not_matched"):
         problems.append(Problem("Event.csv", None, "LocationCrisisOrPHHousing", None, "hmis_location",
                                 f"{counts['location_not_matched']:,} referral events name a location that is no project "
@@ -225,28 +186,31 @@ def _live(files: dict[str, ExportFile], name: str) -> pd.DataFrame:
 
 
 def _period(live: dict[str, pd.DataFrame], files: dict[str, ExportFile], problems: list[Problem]) -> tuple:
-    """The export period (first and last day, or None) and how the report words it."""
+    """The export period (first and last day, or None) and how the report words it: Export.csv's, else the span
+    of the dates read."""
     export, enrollments, exits, events = live["Export"], live["Enrollment"], live["Exit"], live["Event"]
     period_start = period_end = None
-    if len(export) and export["_ExportStartDate"].notna().iloc[0] and export["_ExportEndDate"].notna().iloc[0]:
+    told = bool(len(export) and export["_ExportStartDate"].notna().iloc[0] and export["_ExportEndDate"].notna().iloc[0])
+    if told:
         period_start, period_end = export["_ExportStartDate"].iloc[0], export["_ExportEndDate"].iloc[0]
         if period_end < period_start:
             problems.append(Problem("Export.csv", 2, "ExportEndDate", str(export["ExportEndDate"].iloc[0]), "order",
-                                    "The export period ends before it starts: export again."))
-            period_start = period_end = None
-    elif "Export" not in files:
+                                    "The export period ends before it starts: the period is the span of the dates "
+                                    "read instead.", "warning"))
+            told = False
+    if not told:
         dates = [s.dropna() for s in (enrollments.get("_EntryDate"), exits.get("_ExitDate"), events.get("_EventDate"))
                  if s is not None]
         dates = pd.concat(dates) if dates else pd.Series(dtype="datetime64[us]")
-        if len(dates):
-            period_start, period_end = dates.min(), dates.max()
-    period = (f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}" + ("" if "Export" in files else
-                                                                      " (no Export.csv: the span of the dates read)")
+        period_start, period_end = (dates.min(), dates.max()) if len(dates) else (None, None)
+    period = (f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}" + ("" if told else
+                                                                      " (no period in Export.csv: the span of the dates read)")
               if period_start is not None else "unknown")
     return period_start, period_end, period
 
 
-def _agencies(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict) -> tuple[pd.DataFrame, int]:
+def _agencies(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict, faults: Faults
+              ) -> tuple[pd.DataFrame, int]:
     """Organizations -> agencies; the sectors applied and the number of victim-service organizations."""
     orgs, projects, coc = live["Organization"], live["Project"], live["ProjectCoC"]
     if not len(orgs):
@@ -254,9 +218,13 @@ def _agencies(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict) -> 
     region = _regions(orgs["OrganizationID"], projects, coc, mapping["agencies"]["default_region"])
     named = {str(k): v for k, v in mapping["agencies"]["sectors"].items()}
     sector = orgs["OrganizationID"].map(named).astype("object").fillna(mapping["agencies"]["default_sector"])
-    flagged = orgs["_VictimServiceProvider"].eq(1).fillna(False).to_numpy(dtype=bool)
+    flagged = _victim_service(orgs, mapping["agencies"], faults)
+    unnamed = orgs["OrganizationName"].isna().to_numpy()
+    faults.add("Organization", "OrganizationName", "hmis_name", orgs["_row"].to_numpy()[unnamed],
+               "OrganizationName is empty: fill it in in the HMIS.")
     frame = pd.DataFrame({
-        "agency_id": orgs["OrganizationID"].to_numpy(), "name": orgs["OrganizationName"].to_numpy(),
+        "agency_id": orgs["OrganizationID"].to_numpy(),
+        "name": orgs["OrganizationName"].fillna(orgs["OrganizationID"]).to_numpy(),
         "sector": sector.to_numpy(), "region": region.to_numpy(),
         "is_victim_service": np.where(flagged, "true", "false")})
     mapped.put("agencies", frame, "Organization.csv", orgs["_row"],
@@ -267,7 +235,28 @@ def _agencies(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict) -> 
     return sectors.value_counts().rename("agencies").reset_index().sort_values(["from", "sector"]), int(flagged.sum())
 
 
-def _programs(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict) -> tuple[pd.DataFrame, pd.Series]:
+def _victim_service(orgs: pd.DataFrame, settings: dict, faults: Faults) -> np.ndarray:
+    """Whether each organization is a victim-service provider: as VictimServiceProvider says (0 or 1), else as
+    the mapping's [agencies.victim_service] says, else `unflagged_victim_service` (privacy first: true). An
+    entry of true in the mapping protects an organization whatever the export says."""
+    code = orgs["_VictimServiceProvider"]
+    said = code.isin([0, 1]).fillna(False).to_numpy(dtype=bool)
+    told = orgs["OrganizationID"].map({str(k): bool(v) for k, v in settings["victim_service"].items()})
+    by_mapping = told.notna().to_numpy()
+    default = bool(settings["unflagged_victim_service"])
+    unsaid = np.where(by_mapping, told.eq(True).fillna(False).to_numpy(dtype=bool), default)
+    flagged = np.where(said, code.eq(1).fillna(False).to_numpy(dtype=bool), unsaid)
+    rows = orgs["_row"].to_numpy()
+    message = "VictimServiceProvider is empty or not 0 (no) or 1 (yes): record it in the HMIS."
+    faults.add("Organization", "VictimServiceProvider", "hmis_victim_service", rows[~said & ~by_mapping & default],
+               message)
+    faults.add("Organization", "VictimServiceProvider", "hmis_victim_service_mapped",
+               rows[~said & (by_mapping | (not default))], message)
+    return flagged | told.eq(True).fillna(False).to_numpy(dtype=bool)
+
+
+def _programs(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict, faults: Faults
+              ) -> tuple[pd.DataFrame, pd.Series]:
     """Projects -> programs; the project types applied and each project's service type."""
     projects, funders = live["Project"], live["Funder"]
     if not len(projects):
@@ -276,10 +265,20 @@ def _programs(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict) -> 
     types = projects["_ProjectType"]
     service = types.map(service_types).astype("object").fillna(mapping["programs"]["default_service_type"])
     project_service = pd.Series(service.to_numpy(), index=projects["ProjectID"].to_numpy())
-    funder = _funders(projects["ProjectID"], funders, mapping["funders"])
+    funder = _funders(projects["ProjectID"], funders, mapping["funders"], faults)
+    rows = projects["_row"].to_numpy()
+    # an empty ProjectType is allowed (a project outside the continuum); one that cannot be read or is on no list is not
+    listed = types.isin([*PROJECT_TYPES, *service_types]).fillna(False).to_numpy(dtype=bool)
+    unknown = projects["ProjectType"].notna().to_numpy() & ~listed
+    faults.add("Project", "ProjectType", "hmis_code", rows[unknown],
+               f"Not a ProjectType of HUD's list: the project is a program of type "
+               f"{mapping['programs']['default_service_type']} (default_service_type).")
+    unnamed = projects["ProjectName"].isna().to_numpy()
+    faults.add("Project", "ProjectName", "hmis_name", rows[unnamed], "ProjectName is empty: fill it in in the HMIS.")
     frame = pd.DataFrame({"program_id": projects["ProjectID"].to_numpy(),
                           "agency_id": projects["OrganizationID"].to_numpy(),
-                          "name": projects["ProjectName"].to_numpy(), "service_type": service.to_numpy(),
+                          "name": projects["ProjectName"].fillna(projects["ProjectID"]).to_numpy(),
+                          "service_type": service.to_numpy(),
                           "funder": funder.to_numpy()})
     mapped.put("programs", frame, "Project.csv", projects["_row"],
                {"program_id": "ProjectID", "agency_id": "OrganizationID", "name": "ProjectName",
@@ -293,46 +292,44 @@ def _programs(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict) -> 
     return project_types, project_service
 
 
-def _capacity_table(mapped: _Mapped, live: dict[str, pd.DataFrame], files: dict[str, ExportFile],
-                    problems: list[Problem], period_start, period_end) -> int:
+def _capacity_table(mapped: _Mapped, live: dict[str, pd.DataFrame], faults: Faults, period_start, period_end
+                    ) -> int:
     """Inventory -> capacity, over the export period; the inventory rows used."""
     inventory = live["Inventory"]
     if not len(inventory):
         return 0
     negative = (inventory["_BedInventory"] < 0).to_numpy(dtype=bool, na_value=False)
-    problems += at_rows("Inventory.csv", "BedInventory", "int_range", inventory["_row"].to_numpy()[negative],
-                        files["Inventory"].frame["BedInventory"],
-                        "Beds cannot be fewer than 0: correct the inventory in the HMIS.")
-    bad_order = is_before(inventory["_InventoryStartDate"], inventory["_InventoryEndDate"])
-    problems += at_rows("Inventory.csv", "InventoryEndDate", "order", inventory["_row"].to_numpy()[bad_order],
-                        files["Inventory"].frame["InventoryEndDate"],
-                        "The inventory ends before it starts (InventoryStartDate): correct it in the HMIS.")
+    faults.add("Inventory", "BedInventory", "hmis_negative", inventory["_row"].to_numpy()[negative],
+               "Beds cannot be fewer than 0: correct the inventory in the HMIS.")
+    bad_order = is_before(inventory["_InventoryStartDate"], inventory["_InventoryEndDate"]) & ~negative
+    faults.add("Inventory", "InventoryEndDate", "hmis_order", inventory["_row"].to_numpy()[bad_order],
+               "The inventory ends before it starts (InventoryStartDate): correct it in the HMIS.")
     if period_start is None:
         return 0
-    frame, used = _capacity(inventory[~negative], period_start, period_end)
+    frame, used = _capacity(inventory[~negative & ~bad_order], period_start, period_end)
     mapped.put("capacity", frame[["program_id", "month", "slots"]], "Inventory.csv", frame["_row"].to_numpy(),
                {"program_id": "ProjectID", "month": "InventoryStartDate", "slots": "BedInventory"})
     return used
 
 
-def _first_exits(live: dict[str, pd.DataFrame], files: dict[str, ExportFile], problems: list[Problem]
-                 ) -> pd.DataFrame:
-    """Each enrollment's first exit (EnrollmentID, ExitDate, _ExitDate), the exits before their entry reported."""
+def _first_exits(live: dict[str, pd.DataFrame], faults: Faults) -> pd.DataFrame:
+    """Each enrollment's first exit (EnrollmentID, ExitDate, _ExitDate); an exit before its entry is left out
+    (of `live` too)."""
     exits, enrollments = live["Exit"], live["Enrollment"]
     if not len(exits):
         return pd.DataFrame(columns=["EnrollmentID", "ExitDate", "_ExitDate"])
     entry = lookup(exits["EnrollmentID"], enrollments.set_index("EnrollmentID")["_EntryDate"])
     early = is_before(entry, exits["_ExitDate"])
-    problems += at_rows("Exit.csv", "ExitDate", "order", exits["_row"].to_numpy()[early],
-                        files["Exit"].frame["ExitDate"],
-                        "The exit is before the enrollment's EntryDate (Enrollment.csv): correct one of the "
-                        "two dates in the HMIS.")
+    faults.add("Exit", "ExitDate", "hmis_order", exits["_row"].to_numpy()[early],
+               "The exit is before the enrollment's EntryDate (Enrollment.csv): correct one of the "
+               "two dates in the HMIS.")
+    exits = live["Exit"] = exits[~early]
     return (exits.sort_values("_ExitDate", kind="stable").drop_duplicates("EnrollmentID")
             [["EnrollmentID", "ExitDate", "_ExitDate"]])
 
 
 def _outcome_table(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict, enrollment_project: pd.Series,
-                   project_org: pd.Series) -> tuple[pd.DataFrame, int]:
+                   project_org: pd.Series, faults: Faults) -> tuple[pd.DataFrame, int]:
     """Exits -> outcomes; the destinations applied and the outcome rows."""
     exits, projects, enrollments = live["Exit"], live["Project"], live["Enrollment"]
     if not (len(exits) and len(projects)):
@@ -342,7 +339,9 @@ def _outcome_table(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict
     skip = ptype.isin(mapping["outcomes"]["skip_project_types"]).to_numpy(dtype=bool) | project.isna().to_numpy()
     kept = exits[~skip]
     kept_type = ptype[~skip]
-    outcome = _outcomes(kept["_Destination"], kept_type, mapping["outcomes"])
+    outcome, unmatched = _outcomes(kept["_Destination"], kept_type, mapping["outcomes"])
+    faults.add("Exit", "Destination", "hmis_destination", kept["_row"].to_numpy()[unmatched],
+               "Destination is empty or not a code of HUD's list (3.12.1): record where the client went in the HMIS.")
     client = lookup(kept["EnrollmentID"], enrollments.set_index("EnrollmentID")["PersonalID"])
     frame = pd.DataFrame({"client_id": client.fillna(kept["PersonalID"]).to_numpy(),
                           "agency_id": lookup(project[~skip], project_org).to_numpy(),
@@ -362,9 +361,11 @@ def _outcome_table(mapped: _Mapped, live: dict[str, pd.DataFrame], mapping: dict
 
 
 def _referral_table(mapped: _Mapped, live: dict[str, pd.DataFrame], files: dict[str, ExportFile],
-                    problems: list[Problem], mapping: dict, enrollment_project: pd.Series, project_org: pd.Series,
+                    faults: Faults, mapping: dict, enrollment_project: pd.Series, project_org: pd.Series,
                     project_service: pd.Series, first_exit: pd.DataFrame) -> _Events:
-    """Events -> referrals: the Coordinated Entry referrals to a project of the export."""
+    """Events -> referrals: the Coordinated Entry referrals to a project of the export. An event whose result is
+    dated before it is left out; one whose Event code is empty or unknown is not a referral."""
+    problems = faults.problems
     events, projects = live["Event"], live["Project"]
     seen = _Events(np.zeros(len(EVENT_KINDS), dtype="int64"), pd.DataFrame(columns=["location", "events", "why"]),
                    pd.DataFrame(columns=["alias", "ProjectID", "events"]),
@@ -377,9 +378,14 @@ def _referral_table(mapped: _Mapped, live: dict[str, pd.DataFrame], files: dict[
                                     "HMIS records referrals between agencies.", "warning"))
         return seen
     early = is_before(events["_EventDate"], events["_ResultDate"])
-    problems += at_rows("Event.csv", "ResultDate", "order", events["_row"].to_numpy()[early],
-                        files["Event"].frame["ResultDate"], "The result is dated before the event (EventDate): "
-                        "correct one of the two dates in the HMIS.")
+    faults.add("Event", "ResultDate", "hmis_order", events["_row"].to_numpy()[early],
+               "The result is dated before the event (EventDate): correct one of the two dates in the HMIS.")
+    events = events[~early]
+    if not len(events):
+        return seen
+    uncoded = ~events["_Event"].isin(list(EVENTS)).fillna(False).to_numpy(dtype=bool)
+    faults.add("Event", "Event", "hmis_code", events["_row"].to_numpy()[uncoded],
+               "The Event code is empty or not on HUD's list (4.20.2): the event is not a referral between agencies.")
     referral = events["_Event"].isin(REFERRAL_EVENTS).to_numpy(dtype=bool)
     target, how = _locate_projects(events["LocationCrisisOrPHHousing"], projects, mapping["locations"])
     from_project = lookup(events["EnrollmentID"], enrollment_project)
@@ -416,34 +422,6 @@ def _event_codes(code: pd.Series, kinds: np.ndarray) -> pd.DataFrame:
     event_codes = event_codes[["Event", "meaning", "events", "treated as"]]
     event_codes["Event"] = event_codes["Event"].map(lambda v: str(int(v)))
     return event_codes
-
-
-_BECOMES = {"Export.csv": "the export period (capacity months)", "Organization.csv": "agencies",
-            "Project.csv": "programs", "ProjectCoC.csv": "agencies' regions", "Funder.csv": "programs' funders",
-            "Inventory.csv": "capacity (beds per project and month)",
-            "Enrollment.csv": "who referred (the event's enrollment) and when service started",
-            "Exit.csv": "outcomes (exits from Coordinated Entry are not outcomes)",
-            "Event.csv": "referrals"}
-
-
-def _file_rows(files: dict[str, ExportFile], beside: dict[str, sources.RawTable], imported: dict[str, int]
-               ) -> pd.DataFrame:
-    """Per file read: rows read, deleted, of a deleted record, imported, and what it becomes."""
-    file_rows = []
-    for name in READ:
-        f = files.get(name)
-        if f is None:
-            file_rows.append({"file": f"{name}.csv", "rows read": 0, "deleted": 0, "of a deleted record": 0,
-                              "imported": 0, "becomes": "(not in the export)" if name != "Export" else "(not in the export: period from the dates read)"})
-            continue
-        live_rows = int(f.live.sum())
-        file_rows.append({"file": f.name, "rows read": len(f.frame), "deleted": int(f.deleted_own.sum()),
-                          "of a deleted record": int(f.deleted_parent.sum()),
-                          "imported": imported.get(f.name, live_rows), "becomes": _BECOMES[f.name]})
-    for table, raw in beside.items():
-        file_rows.append({"file": raw.file, "rows read": len(raw.frame), "deleted": 0, "of a deleted record": 0,
-                          "imported": len(raw.frame), "becomes": table})
-    return pd.DataFrame(file_rows)
 
 
 def _normal(text: pd.Series) -> pd.Series:
@@ -512,13 +490,19 @@ def _regions(org_ids: pd.Series, projects: pd.DataFrame, coc: pd.DataFrame, defa
             .fillna(default))
 
 
-def _funders(project_ids: pd.Series, funders: pd.DataFrame, labels: dict) -> pd.Series:
-    """Each project's funder: the label of its Funder code (OtherFunder for 46), from its latest-starting grant."""
+def _funders(project_ids: pd.Series, funders: pd.DataFrame, labels: dict, faults: Faults) -> pd.Series:
+    """Each project's funder: the label of its Funder code (OtherFunder for 46), from its latest-starting grant
+    (an undated grant counts as the oldest); a code empty or on no list is "data not collected"."""
     if not len(funders):
         return pd.Series([None] * len(project_ids), index=project_ids.index, dtype="object")
-    latest = funders.sort_values(["ProjectID", "_StartDate", "FunderID"], kind="stable").drop_duplicates("ProjectID", keep="last")
+    unknown = ~funders["_Funder"].map(lambda c: pd.notna(c) and str(int(c)) in labels).to_numpy(dtype=bool)
+    faults.add("Funder", "Funder", "hmis_code", funders["_row"].to_numpy()[unknown],
+               "The Funder code is empty or not on HUD's list (2.06.1): the grant names no funder. Correct it in the "
+               "HMIS, or name the code in [funders] in a mapping file.")
+    latest = funders.sort_values(["ProjectID", "_StartDate", "FunderID"], na_position="first",
+                                 kind="stable").drop_duplicates("ProjectID", keep="last")
     code = latest["_Funder"]
-    label = code.map(lambda c: labels.get(str(int(c)), f"Funder code {int(c)}") if pd.notna(c) else None)
+    label = code.map(lambda c: labels.get(str(int(c))) if pd.notna(c) else None)
     other = latest["OtherFunder"] if "OtherFunder" in latest else pd.Series(None, index=latest.index)
     label = label.where(~(code.eq(46).fillna(False) & other.notna()), other)
     return project_ids.map(pd.Series(label.to_numpy(), index=latest["ProjectID"].to_numpy()))
@@ -546,8 +530,9 @@ def _capacity(inventory: pd.DataFrame, start, end) -> tuple[pd.DataFrame, int]:
     return summed, used
 
 
-def _outcomes(destination: pd.Series, project_type: pd.Series, rules: dict) -> pd.Series:
-    """The outcome of each exit: the first destination rule that matches (see hmis_mapping.toml)."""
+def _outcomes(destination: pd.Series, project_type: pd.Series, rules: dict) -> tuple[pd.Series, np.ndarray]:
+    """The outcome of each exit: the first destination rule that matches (see hmis_mapping.toml); and where none
+    matches (an empty, unreadable or unknown Destination: the default outcome)."""
     out = pd.Series(rules["default_outcome"], index=destination.index, dtype="object")
     open_ = pd.Series(True, index=destination.index)
     for rule in rules["destinations"]:
@@ -562,7 +547,7 @@ def _outcomes(destination: pd.Series, project_type: pd.Series, rules: dict) -> p
         take = hit & open_
         out[take] = rule["outcome"]
         open_ &= ~take
-    return out
+    return out, open_.to_numpy(dtype=bool)
 
 
 def _referrals(events: pd.DataFrame, target: pd.Series, from_project: pd.Series, project_org: pd.Series,
@@ -574,7 +559,7 @@ def _referrals(events: pd.DataFrame, target: pd.Series, from_project: pd.Series,
     result = events["_ReferralResult"]
     rows = events["_row"].to_numpy()
     known = result.isin(list(RESULTS)).fillna(False).to_numpy(dtype=bool)
-    unknown_code = result.notna().to_numpy() & ~known
+    unknown_code = events["ReferralResult"].notna().to_numpy() & ~known  # a code on no list, or not a number
     problems += at_rows("Event.csv", "ReferralResult", "hmis_result", rows[unknown_code], event_text["ReferralResult"],
                         "Not a ReferralResult of HUD's list (1 accepted, 2 client rejected, 3 provider rejected): "
                         "the referral is imported as still open.", "warning")
