@@ -271,6 +271,31 @@ def test_the_accept_dropped_setting_reaches_an_import_that_takes_it(site, monkey
         refresh.import_options(takes_it)
 
 
+def test_a_refresh_stops_an_export_that_leaves_too_many_rows_out_unless_the_setting_accepts_it(site, capsys):
+    """The HMIS safeguard (more than 5 % of a file's rows left out) stops a refresh as it stops an import;
+    `[refresh] accept_dropped = true` lets the same export through, the rows left out reported."""
+    from test_hmis import access_and_beds
+
+    inbox, database = site
+    export = access_and_beds()
+    for i in range(94):
+        export.add("Event", EventID=f"G{i}", EnrollmentID="E", PersonalID="P", EventDate="2024-01-02", Event=10,
+                   LocationCrisisOrPHHousing="Beds Shelter")
+    for i in range(6):  # naming an enrollment the export does not hold: left out
+        export.add("Event", EventID=f"B{i}", EnrollmentID="E404", PersonalID="P", EventDate="2024-01-02", Event=10,
+                   LocationCrisisOrPHHousing="Beds Shelter")
+    export.zip(inbox / "HMIS export 2024-01.zip")
+    assert run(inbox, database) == 1
+    assert not database.exists()
+    assert "6 of its 100 rows" in (inbox / "failed" / "HMIS export 2024-01.zip.report.txt").read_text()
+
+    shutil.move(inbox / "failed" / "HMIS export 2024-01.zip", inbox / "HMIS export 2024-01.zip")
+    Path(os.environ["ATLAS_SECRETS"]).write_text("[refresh]\naccept_dropped = true\n", encoding="utf-8")
+    assert run(inbox, database) == 0
+    assert len(contents(database)["referrals"]) == 94
+    assert log(database)[-1]["result"] == "imported"
+
+
 # ---- a refresh killed halfway ----------------------------------------------------------------------
 
 BIG_REFERRALS = 100_000
