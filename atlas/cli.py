@@ -267,9 +267,9 @@ def _import_settings(args) -> tuple[list, dict | None]:
 
 def _import(args, database: Path, mode: str, mapping: dict | None, column_maps: list):
     """Import the path of `args` in its format: the result, and the HMIS export's report (else None)."""
-    from atlas.ingest.formats import columns, hmis, hsds
+    from atlas.ingest.formats import agency_ids, columns, hmis, hsds
 
-    key = config.hmac_key()
+    key = config.hmac_key(required=args.format != "hsds")  # a service directory holds no client id to pseudonymise
     if args.format == "hmis":
         return hmis.import_export(args.directory, database, key, mapping=mapping, mode=mode,
                                   on_conflict=args.on_conflict, accept_dropped=args.accept_dropped, progress=_bar())
@@ -278,7 +278,8 @@ def _import(args, database: Path, mode: str, mapping: dict | None, column_maps: 
                                      on_conflict=args.on_conflict, progress=_bar()), None
     if column_maps:
         raw, problems = columns.read_folder(args.directory, column_maps,
-                                            importer.REQUIRED_FOR_REPLACE if mode == "replace" else ())
+                                            importer.REQUIRED_FOR_REPLACE if mode == "replace" else (),
+                                            agency_ids.stored_agency_ids(database))
         checksum = importer.checksum_files(sorted(p for p in args.directory.iterdir() if p.is_file()
                                                   and not p.name.startswith(".")))
         return importer.import_tables(raw, problems, database, key, mode=mode, on_conflict=args.on_conflict,

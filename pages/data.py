@@ -143,8 +143,9 @@ with load:
 
         if (reviewed.ok or accepted) and reviewed.changes_anything:
             st.subheader("4. Import")
+            needs_key = importer.holds_client_ids(reviewed.tables)  # a service directory holds no client
             try:
-                key = config.hmac_key()
+                key = config.hmac_key(required=needs_key)
             except config.ConfigError:
                 key = None
                 st.error("Client ids are pseudonymised with a secret key at import, and none is set. "
@@ -160,7 +161,8 @@ with load:
                            "keep a copy of it first if you may want to recover anything from it.",
                            icon=":material/warning:")
                 sure = st.checkbox("Yes, replace the unreadable file", key=f"upload_sure_{generation}")
-            if st.button("Import", type="primary", disabled=key is None or not sure, icon=":material/upload:"):
+            if st.button("Import", type="primary", disabled=(needs_key and key is None) or not sure,
+                         icon=":material/upload:"):
                 try:
                     st.caption("Other people keep seeing the current data until the import is done.")
                     with app.progress_bar("Importing…") as progress:

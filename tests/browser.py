@@ -60,14 +60,14 @@ def serving(argv: list[str], cwd: Path, env: dict, log: Path, port: int):
 
 
 @contextmanager
-def chromium():
-    """A headless Chromium browser driven by playwright."""
+def chromium(args: tuple[str, ...] = ()):
+    """A headless Chromium browser driven by playwright, with `args` added to its command line."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"browser tests need Debian's chromium at {CHROMIUM}: apt-get install chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args])
         try:
             yield browser
         finally:

@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 from test_import import run_atlas
 from xlsx import write_xlsx
 
-from atlas.ingest import importer, sources
-from atlas.ingest.formats import columns
+from atlas.ingest import importer, sources, upload
+from atlas.ingest.formats import agency_ids, columns
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -307,3 +307,84 @@ def test_hostile_header_and_values_cannot_break_or_extend_the_mapping_file():
     again = columns.ColumnMapping.from_toml(mapping.to_toml())
     assert again.header[0] == hostile and again.columns["referral_id"] == hostile
     assert again.values == {"service_type": {'x"\ty': "food"}} and again.agencies is None
+
+
+PANTRY_HEADER = ["Referral #", "Client", "Date Sent", "Referred By", "Referred To", "Service"]
+PANTRY = """Referral #,Client,Date Sent,Referred By,Referred To,Service
+2001,C-1,03/04/2024,Café Esperança Food Pantry,Harbor House,Food
+2002,C-2,03/05/2024,Harbor House,Café Esperança Food Pantry,Food
+"""
+PANTRY_APRIL = """Referral #,Client,Date Sent,Referred By,Referred To,Service
+2003,C-3,04/02/2024,Café Esperança Food Pantry,Nueva Vía Shelter,Food
+2004,C-1,04/09/2024,Nueva Vía Shelter,Café Esperança Food Pantry,Food
+"""
+PANTRY_MAPPING = columns.ColumnMapping(
+    "referrals", PANTRY_HEADER,
+    columns={"referral_id": "Referral #", "client_id": "Client", "referred_at": "Date Sent",
+             "from_agency_id": "Referred By", "to_agency_id": "Referred To", "service_type": "Service"},
+    formats={"Date Sent": "MM/DD/YYYY"}, values={"service_type": {"Food": "food"}}, agencies={},
+    name="Pantry referrals")
+EARLIER = "caf-esperan-a-food-pantry"  # the id versions before transliteration made of the pantry's name
+
+
+def test_an_agency_id_made_from_a_name_transliterates_its_letters():
+    assert agency_ids.agency_slug("Café Esperança Food Pantry") == "cafe-esperanca-food-pantry"
+    assert agency_ids.earlier_slug("Café Esperança Food Pantry") == EARLIER
+    assert agency_ids.agency_slug("  Straße der Hilfe ") == "strasse-der-hilfe"
+    assert agency_ids.agency_slug("Øresund Æble & Łódź") == "oresund-aeble-lodz"
+    assert agency_ids.agency_slug("St. Mark's Church") == "st-mark-s-church"  # as before, without accents
+    # names in another script: ids of their own, never one "agency" shared by all of them
+    greek, russian = agency_ids.agency_slug("Κέντρο Αλληλεγγύης"), agency_ids.agency_slug("Центр помощи")
+    assert greek.startswith("agency-") and russian.startswith("agency-") and greek != russian
+    assert agency_ids.agency_slug("Центр  помощи") == russian  # spacing is not a different name
+
+
+def ids(database: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_an_agency_stored_under_its_earlier_id_keeps_it_through_append_and_replace(tmp_path):
+    tables, problems = mapped(write(tmp_path, "march.csv", PANTRY), PANTRY_MAPPING)
+    assert not problems
+    assert rows(tables["agencies"])[0][:2] == ("cafe-esperanca-food-pantry", "Café Esperança Food Pantry")
+    # the database an earlier version built of March's export, the pantry under its earlier id
+    for raw in tables.values():
+        for column in ("agency_id", "from_agency_id", "to_agency_id"):
+            if column in raw.frame:
+                raw.frame[column] = raw.frame[column].replace({"cafe-esperanca-food-pantry": EARLIER})
+    database = tmp_path / "atlas.duckdb"
+    importer.import_tables(tables, [], database, TEST_KEY, mode="replace", source="an earlier version",
+                           checksum="earlier")
+    april = tmp_path / "april"
+    april.mkdir()
+    write(april, "April referrals.csv", PANTRY_APRIL)
+    mapping = write(tmp_path, "pantry.toml", PANTRY_MAPPING.to_toml())
+
+    # the Data page's check of April's export, through the same mapping
+    staging = upload.stage([("April referrals.csv", PANTRY_APRIL.encode())], root=tmp_path / "staged")
+    review = upload.review(staging, database, TEST_KEY, mode="append", mappings={staging.files[0].name: PANTRY_MAPPING})
+    assert review.ok, review.report()
+    assert EARLIER in set(review.tables["agencies"].frame["agency_id"])
+
+    done = run_atlas("import", str(april), "--columns", str(mapping), "--db", str(database), "--append")
+    assert done.returncode == 0, done.stderr
+    assert ids(database, "select agency_id, name from agencies order by 1") == [
+        (EARLIER, "Café Esperança Food Pantry"), ("harbor-house", "Harbor House"),
+        ("nueva-via-shelter", "Nueva Vía Shelter")]
+    assert ids(database, "select referral_id, from_agency_id, to_agency_id from referrals order by 1") == [
+        ("2001", EARLIER, "harbor-house"), ("2002", "harbor-house", EARLIER),
+        ("2003", EARLIER, "nueva-via-shelter"), ("2004", "nueva-via-shelter", EARLIER)]
+    # a replace of the database with the same mapping keeps the stored id too
+    done = run_atlas("import", str(april), "--columns", str(mapping), "--db", str(database))
+    assert done.returncode == 0, done.stderr
+    assert ids(database, "select agency_id from agencies order by 1") == [(EARLIER,), ("nueva-via-shelter",)]
+    # and a new database gets the transliterated id
+    fresh = tmp_path / "fresh.duckdb"
+    done = run_atlas("import", str(april), "--columns", str(mapping), "--db", str(fresh))
+    assert done.returncode == 0, done.stderr
+    assert ids(fresh, "select agency_id from agencies order by 1") == [("cafe-esperanca-food-pantry",),
+                                                                      ("nueva-via-shelter",)]

@@ -38,7 +38,7 @@ def test_every_path_and_module_the_docs_name_exists():
              if path.name != "benchmarks.md"}
     missing = []
     for name, text in texts.items():
-        for found in re.findall(r"`((?:atlas|pages|queries|tests|bench|docs)/[\w./*-]+)", text):
+        for found in re.findall(r"`((?:atlas|pages|queries|tests|bench|docs|deploy)/[\w./*-]+)", text):
             path = found.split(":")[0].rstrip("/.")
             if "NAME" not in path and not any(root.glob(path)):
                 missing.append(f"{name}: {found}")

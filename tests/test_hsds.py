@@ -14,7 +14,7 @@ from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
 from test_import import run_atlas
 
 from atlas.db import Atlas
-from atlas.ingest import importer, upload
+from atlas.ingest import importer, sources, upload
 from atlas.ingest.formats import hsds
 
 EXAMPLE = Path(__file__).resolve().parent / "data" / "hsds-example"
@@ -254,3 +254,37 @@ def test_the_default_mapping_is_documented():
     for section, values in mapping.items():
         for name in values:
             assert f"`{name}`" in doc, f"docs/import.md does not explain [{section}] {name}"
+
+
+def test_a_directory_needs_no_key_which_is_asked_for_only_where_files_hold_client_ids(tmp_path, small_files):
+    """A service directory holds no client: nothing to pseudonymise, so no HMAC key is asked for it, on the
+    command line or on the Data page; contract files with client ids still need one, and the importer never
+    writes a client id without it."""
+    database = tmp_path / "atlas.duckdb"
+    out = run_atlas("import", "--format", "hsds", str(EXAMPLE), "--db", str(database), key=None)
+    assert out.returncode == 0, out.stderr
+    assert "1 agencies, 1 programs" in out.stdout
+    assert rows(database, "select count(*) from agencies") == [(1,)]
+    # added to a database that holds clients, too: their stored pseudonyms are copied as they are
+    community = tmp_path / "community.duckdb"
+    importer.import_folder(small_files, community, TEST_KEY)
+    pseudonyms = rows(community, "select referral_id, client_id from referrals order by 1")
+    out = run_atlas("import", "--format", "hsds", str(EXAMPLE), "--db", str(community), "--append", key=None)
+    assert out.returncode == 0, out.stderr
+    assert rows(community, "select referral_id, client_id from referrals order by 1") == pseudonyms
+    assert rows(community, "select count(*) from agencies") == [(7,)]
+    # the Data page's import of the same directory, without a key
+    staging = upload.stage([(p.name, p.read_bytes()) for p in sorted(EXAMPLE.iterdir()) if p.suffix == ".csv"],
+                           root=tmp_path / "staged")
+    done = upload.review(staging, tmp_path / "page.duckdb", None, mode="replace")
+    assert done.ok and not importer.holds_client_ids(done.tables), done.report()
+    assert upload.confirm(done, tmp_path / "page.duckdb", None).row_counts == {"agencies": 1, "programs": 1}
+    # files that hold client ids: the key is asked for, and nothing is written
+    refused = run_atlas("import", str(small_files), "--db", str(tmp_path / "clients.duckdb"), key=None)
+    assert refused.returncode == 2 and "no key is set" in refused.stderr
+    assert not (tmp_path / "clients.duckdb").exists()
+    raw, problems = sources.read_folder(small_files)
+    with pytest.raises(ValueError, match="client ids"):
+        importer.import_tables(raw, problems, tmp_path / "unkeyed.duckdb", None, mode="replace", source="test",
+                               checksum="test")
+    assert not (tmp_path / "unkeyed.duckdb").exists()

@@ -271,6 +271,16 @@ def test_the_accept_dropped_setting_reaches_an_import_that_takes_it(site, monkey
         refresh.import_options(takes_it)
 
 
+def test_an_hsds_directory_is_refreshed_without_the_hmac_key(site, monkeypatch):
+    """A service directory holds no client id: the refresh asks for no key to import it."""
+    inbox, database = site
+    monkeypatch.delenv("ATLAS_HMAC_KEY")
+    shutil.copytree(ROOT / "tests" / "data" / "hsds-example", inbox / "directory")
+    assert run(inbox, database) == 0
+    assert log(database)[-1]["format"] == "hsds"
+    assert contents(database)["agencies"]
+
+
 def test_a_refresh_stops_an_export_that_leaves_too_many_rows_out_unless_the_setting_accepts_it(site, capsys):
     """The HMIS safeguard (more than 5 % of a file's rows left out) stops a refresh as it stops an import;
     `[refresh] accept_dropped = true` lets the same export through, the rows left out reported."""

@@ -13,7 +13,7 @@ import pandas as pd
 
 from atlas import escape, formats
 from atlas.contract import TABLES
-from atlas.ingest.formats import columns
+from atlas.ingest.formats import agency_ids, columns
 
 # The contract's stage columns, which one status column and its date fill in their place.
 STAGE_COLUMNS = frozenset({"accepted_at", "declined_at", "decline_reason", "started_at", "completed_at"})
@@ -193,7 +193,7 @@ class Draft:
 
 def file_name(name: str) -> str:
     """The file a mapping called `name` is downloaded as and kept in."""
-    return f"{columns.agency_slug(name)}.toml"
+    return f"{agency_ids.agency_slug(name)}.toml"
 
 
 def keep(mapping: columns.ColumnMapping, name: str, folder: Path) -> Path:

@@ -70,10 +70,33 @@ def current_audience() -> Audience:
     return st.session_state.get("atlas_audience") or viewer()
 
 
+def _through_the_entrypoint() -> None:
+    """Run again through dashboard.py a page Streamlit ran on its own because a browser asked for its address.
+
+    `streamlit run dashboard.py` finds pages/ beside the entrypoint and, until the entrypoint first calls
+    st.navigation, serves the folder as a legacy multipage app: a server's first visit straight to a page's
+    address (a bookmark of /network) runs that page alone, under Streamlit's list of the page files, and
+    leaves the server in that mode for whoever comes next. Turning the mode off, as `python -m atlas serve`
+    does before the server starts, and running again puts this visit and every later one through the
+    entrypoint: its sign-in, navigation and filters. Only a run asked for by address (a page name) is run
+    again: AppTest's switch_page asks for a page by its hash and keeps running the page alone, as the page
+    tests expect (tests/test_pages.py)."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    if not PagesManager.uses_pages_directory:
+        return
+    run = get_script_run_ctx()
+    if run is not None and run.pages_manager.intended_page_name:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_audience(page: str) -> Audience:
     """The audience of this run, checked at the top of every page: a page that is not part of the
     person's view says so and stops, however it was reached (the entrypoint's navigation only lists
     allowed pages; this also holds when a page runs on its own, as in Streamlit's legacy pages/ mode)."""
+    _through_the_entrypoint()
     person = current_audience()
     if not person.can_open(page):
         st.error("This page is not part of your view of Collaboration Atlas.", icon=":material/lock:")

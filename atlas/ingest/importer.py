@@ -111,8 +111,14 @@ def import_folder(directory: str | Path, database: str | Path, key: bytes, *, mo
                          source=str(directory), checksum=checksum)
 
 
+def holds_client_ids(tables: Iterable[str]) -> bool:
+    """Whether any of these contract tables holds client ids, which an import pseudonymises with the key: a
+    service directory (agencies, programs, capacity) holds none, so it is imported without a key."""
+    return any(name in store.PSEUDONYMISED for name in tables)
+
+
 def import_tables(raw: Mapping[str, sources.RawTable], problems: list[Problem],
-                  database: str | Path, key: bytes, *, mode: str, source: str, checksum: str,
+                  database: str | Path, key: bytes | None, *, mode: str, source: str, checksum: str,
                   on_conflict: str = "refuse", required: Iterable[str] = (),
                   expect: tuple[int, int] | None = None, left_out: pd.DataFrame | None = None,
                   progress: Progress | Part = NOWHERE) -> ImportResult:
@@ -166,7 +172,7 @@ def plan_import(raw: Mapping[str, sources.RawTable], problems: list[Problem],
             tables[name], found = validate.parse(table)
             problems += found
         return ImportPlan(mode, tables, problems, {}, files, source, checksum)
-    if key is None:
+    if key is None and holds_client_ids(raw):
         raise ValueError("an append needs the pseudonymisation key, to match client ids")
     base = identity(database)
     parsed: dict[str, pd.DataFrame] = {}
@@ -206,7 +212,7 @@ def _missing(raw: Mapping[str, sources.RawTable], problems: list[Problem], requi
                                            p.file.startswith(f"{name}.") for p in problems)]
 
 
-def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress | Part = NOWHERE,
+def write(plan: ImportPlan, database: str | Path, key: bytes | None, progress: Progress | Part = NOWHERE,
           left_out: pd.DataFrame | None = None) -> ImportResult:
     """Carry out a valid plan: build the new database beside `database` and swap it in, with the rows the
     import left out (`left_out`, if any).
@@ -231,7 +237,7 @@ def write(plan: ImportPlan, database: str | Path, key: bytes, progress: Progress
 def build_database(
     tables: dict[str, pd.DataFrame],
     database: str | Path,
-    key: bytes,
+    key: bytes | None,
     *,
     source: str,
     files: dict[str, str],
@@ -242,7 +248,11 @@ def build_database(
 ) -> dict[str, int]:
     """Build a new database from canonical typed tables and swap it in atomically; returns row counts. With
     `release`, the caller hands the tables over: each is dropped from `tables` once written, so its memory is
-    free before the model is built (the demo at 10M referrals: 1.9 GB)."""
+    free before the model is built (the demo at 10M referrals: 1.9 GB). Without a key (None), the tables must
+    hold no client: rows written without the key's pads are stored as they are."""
+    if key is None and holds_client_ids(name for name, frame in tables.items() if len(frame)):
+        raise ValueError("the tables hold client ids, which are pseudonymised with the key: there is none")
+    key_pads = pads(key) if key is not None else None
     counts: dict[str, int] = {}
     total = max(1, sum(len(tables[name]) for name in TABLES if name in tables))
     with building(database, progress.part(0.5, 1.0)) as con:
@@ -250,7 +260,7 @@ def build_database(
         for name in TABLES:
             if name in tables:
                 progress.report(0.5 * sum(counts.values()) / total, f"Writing {name}")
-                write_rows(con, name, tables[name], pads(key))
+                write_rows(con, name, tables[name], key_pads)
                 counts[name] = len(tables[name])
                 if release:
                     del tables[name]

@@ -33,7 +33,7 @@ import pandas as pd
 from atlas.contract import TABLES, Column
 from atlas.exports import safe_csv
 from atlas.ingest import archive, importer, sources
-from atlas.ingest.formats import columns, hmis, hsds
+from atlas.ingest.formats import agency_ids, columns, hmis, hsds
 from atlas.ingest.formats.hmis import faults as hmis_faults
 from atlas.ingest.formats.hmis import files as hmis_files
 from atlas.ingest.problems import Problem, problems_frame, summary
@@ -399,11 +399,13 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
     elif staging.format == "hsds":
         raw, read_problems, directory = _read_hsds(staging)
     else:
-        raw, read_problems = _read_contract(staging, tables or {}, mappings or {}, progress.part(0, 0.5))
+        named = any(m.agencies is not None for m in (mappings or {}).values())  # agencies built from names
+        stored = agency_ids.stored_agency_ids(database) if named else ()
+        raw, read_problems = _read_contract(staging, tables or {}, mappings or {}, progress.part(0, 0.5), stored)
         directory = None
     problems += read_problems
     plan = None
-    if mode == "append" and key is None:
+    if mode == "append" and key is None and importer.holds_client_ids(raw):
         problems.append(Problem(
             "", None, None, None, "no_key", "No pseudonymisation key is set, so client ids cannot be "
             "matched with the stored ones: ask whoever runs the dashboard to set ATLAS_HMAC_KEY."))
@@ -423,7 +425,7 @@ def review(staging: Staging, database: str | Path, key: bytes | None, *, mode: s
                   directory, report)
 
 
-def confirm(done: Review, database: str | Path, key: bytes, *, accept_dropped: bool = False,
+def confirm(done: Review, database: str | Path, key: bytes | None, *, accept_dropped: bool = False,
             progress: Progress | Part = NOWHERE) -> importer.ImportResult:
     """Import what `done` reviewed, if the database is still the one it was reviewed against. With
     `accept_dropped`, an HMIS export held only by its safeguard (`Review.held_by_safeguard`) is imported
@@ -452,8 +454,8 @@ def confirm(done: Review, database: str | Path, key: bytes, *, accept_dropped: b
 
 
 def _read_contract(staging: Staging, chosen: Mapping[str, str | None],
-                   mappings: Mapping[str, columns.ColumnMapping], progress: Progress | Part = NOWHERE
-                   ) -> tuple[dict[str, sources.RawTable], list[Problem]]:
+                   mappings: Mapping[str, columns.ColumnMapping], progress: Progress | Part = NOWHERE,
+                   stored: Iterable[str] = ()) -> tuple[dict[str, sources.RawTable], list[Problem]]:
     raw: dict[str, sources.RawTable] = {}
     problems: list[Problem] = []
     holders: dict[str, str] = {}
@@ -464,7 +466,7 @@ def _read_contract(staging: Staging, chosen: Mapping[str, str | None],
             problems += [_renamed(p, staged) for p in found]
             if frame is None:
                 continue
-            mapped, found = columns.apply(mappings[staged.name], frame, staged.uploaded_as)
+            mapped, found = columns.apply(mappings[staged.name], frame, staged.uploaded_as, frozenset(stored))
             problems += found
             for name, table_raw in mapped.items():
                 if name in holders:

@@ -169,7 +169,7 @@ def import_entry(entry: Path, kind: str | None, database: Path, mode: str,
             entry.name, None, None, None, "unrecognised_file",
             "Not an export the refresh reads: drop an HMIS export (its zip or folder), a folder or zip of "
             "contract files, an HSDS directory, or a CSV, Excel or Parquet file a kept column mapping fits.")])
-    key = config.hmac_key()
+    key = config.hmac_key(required=kind != "hsds")  # a service directory holds no client id to pseudonymise
     try:
         if kind == "hmis":
             result, report = hmis.import_export(entry, database, key, mode=mode, progress=progress,
@@ -212,10 +212,10 @@ def _unpacked(entry: Path, kind: str):
         yield next(iter(found.files.values())).parent
 
 
-def _folder(folder: Path, kind: str, database: Path, key: bytes, mode: str, progress) -> importer.ImportResult:
+def _folder(folder: Path, kind: str, database: Path, key: bytes | None, mode: str, progress) -> importer.ImportResult:
     """A folder of contract files (some perhaps in their own columns, for a kept column mapping), or an
     HSDS directory, imported."""
-    from atlas.ingest.formats import columns, hsds
+    from atlas.ingest.formats import agency_ids, columns, hsds
 
     if kind == "hsds":
         return hsds.import_directory(folder, database, key, mode=mode, progress=progress,
@@ -228,7 +228,7 @@ def _folder(folder: Path, kind: str, database: Path, key: bytes, mode: str, prog
                                       **import_options(importer.import_folder))
     kept = _kept_mappings(own, config.mappings_folder(database))
     required = importer.REQUIRED_FOR_REPLACE if mode == "replace" else ()
-    raw, problems = columns.read_folder(folder, list(kept.values()), required)
+    raw, problems = columns.read_folder(folder, list(kept.values()), required, agency_ids.stored_agency_ids(database))
     for name, mapping in kept.items():
         problems = mapping.locate(problems, name)
     return importer.import_tables(raw, problems, database, key, mode=mode, source=f"refresh of {folder.name}",

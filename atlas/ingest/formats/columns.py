@@ -25,6 +25,7 @@ import datetime as dt
 import difflib
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import pandas as pd
 
 from atlas.contract import TABLES
 from atlas.ingest import sources
+from atlas.ingest.formats.agency_ids import agency_id
 from atlas.ingest.problems import Problem, at_rows
 from atlas.vocab import DECLINE_REASONS, SECTORS
 
@@ -289,10 +291,11 @@ def fitting_formats(values: pd.Series, time: bool = False) -> list[str]:
     return [name for name in options if parse_dates(sample, name).notna().all()]
 
 
-def apply(mapping: ColumnMapping, frame: pd.DataFrame, file: str
+def apply(mapping: ColumnMapping, frame: pd.DataFrame, file: str, stored: Collection[str] = ()
           ) -> tuple[dict[str, sources.RawTable], list[Problem]]:
     """The source table `frame` (text, as `sources` reads it; row i is file row i + 2) as contract tables
-    of text: the mapped table and, for referrals named by agency names, the agencies. Problems are at
+    of text: the mapped table and, for referrals named by agency names, the agencies (an agency the
+    database already holds keeps its id: `stored` are the ids it holds, see `agency_id`). Problems are at
     the source file's rows and columns."""
     problems: list[Problem] = []
     table = TABLES[mapping.table]
@@ -320,7 +323,7 @@ def apply(mapping: ColumnMapping, frame: pd.DataFrame, file: str
         _status(frame, out, mapping, file, problems)
     tables = {}
     if mapping.agencies is not None:
-        agencies, ids = _agencies(out, mapping.agencies)
+        agencies, ids = _agencies(out, mapping.agencies, stored)
         for column in ("from_agency_id", "to_agency_id"):
             if column in out:
                 out[column] = out[column].map(ids).astype("object")
@@ -404,15 +407,10 @@ def _status(frame: pd.DataFrame, out: pd.DataFrame, mapping: ColumnMapping, file
     out["decline_reason"] = current.astype("object").where(~(declined & current.isna().to_numpy()), reason)
 
 
-def agency_slug(name: str) -> str:
-    """A stable agency id from its name: the same name gives the same id next month."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
-    return slug or "agency"
-
-
-def _agencies(out: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, dict[str, str]]:
+def _agencies(out: pd.DataFrame, settings: dict, stored: Collection[str] = ()) -> tuple[pd.DataFrame, dict[str, str]]:
     """The agencies named in the referral columns, and each written name's id. Names that differ only in
-    case or spacing are one agency (written as most often); `spellings` merges others."""
+    case or spacing are one agency (written as most often); `spellings` merges others, and so do names whose
+    ids are the same (`agency_id`: `stored` are the ids the database holds)."""
     spellings = {_normal(k): v.strip() for k, v in (settings.get("spellings") or {}).items()}
     written = pd.concat([out[c] for c in ("from_agency_id", "to_agency_id") if c in out]).dropna()
     counts = written.astype(str).value_counts()
@@ -420,11 +418,11 @@ def _agencies(out: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, dict[str
     for name in counts.index:  # most frequent first
         usual.setdefault(_normal(name), name.strip())
     canonical = {w: spellings.get(_normal(w), usual[_normal(w)]) for w in counts.index}
+    ids = {name: agency_id(name, stored) for name in set(canonical.values())}
     by_id: dict[str, str] = {}
-    for name in sorted(set(canonical.values()), key=str.lower):
-        by_id.setdefault(agency_slug(name), name)
+    for name in sorted(ids, key=str.lower):
+        by_id.setdefault(ids[name], name)
     names = sorted(by_id.values(), key=str.lower)
-    ids = {name: agency_slug(name) for name in canonical.values()}
     sectors, regions = settings.get("sectors") or {}, settings.get("regions") or {}
     frame = pd.DataFrame({
         "agency_id": [ids[n] for n in names], "name": names,
@@ -571,10 +569,11 @@ def propose_stage(value: str) -> str:
 STAGE_CHOICES = ("pending", "accepted", *(f"declined:{r}" for r in DECLINE_REASONS), "started", "completed")
 
 
-def read_folder(directory: str | Path, mappings: list[ColumnMapping], required: tuple[str, ...] = ()
-                ) -> tuple[dict[str, sources.RawTable], list[Problem]]:
+def read_folder(directory: str | Path, mappings: list[ColumnMapping], required: tuple[str, ...] = (),
+                stored: Collection[str] = ()) -> tuple[dict[str, sources.RawTable], list[Problem]]:
     """A folder whose files are contract files or exports a mapping was made for (recognised by header):
-    every table read, mapped where a mapping fits, and the problems met."""
+    every table read, mapped where a mapping fits, and the problems met. `stored` are the agency ids the
+    database holds, which agencies named in the files keep (`apply`)."""
     folder = Path(directory)
     tables: dict[str, sources.RawTable] = {}
     problems: list[Problem] = []
@@ -591,7 +590,7 @@ def read_folder(directory: str | Path, mappings: list[ColumnMapping], required: 
         mapping = next((m for m in mappings if m.matches(header)), None)
         if mapping is not None:
             used.add(id(mapping))
-            read, found = apply(mapping, frame, entry.name)
+            read, found = apply(mapping, frame, entry.name, stored)
             problems += found
         elif entry.stem.lower() in TABLES:
             raw, found = sources.read_file(entry)

@@ -409,7 +409,7 @@ def _capacity(capacity: pd.DataFrame, units: pd.DataFrame, mapping: dict, file: 
     return frame.iloc[kept].drop(columns="_updated").reset_index(drop=True), kept, problems
 
 
-def import_directory(path: str | Path, database: str | Path, key: bytes, *, mapping: dict | None = None,
+def import_directory(path: str | Path, database: str | Path, key: bytes | None, *, mapping: dict | None = None,
                      mode: str = "replace", on_conflict: str = "refuse",
                      progress: Progress | Part = NOWHERE) -> importer.ImportResult:
     """Read, map, validate and (only if all is valid) load an HSDS directory: `importer` modes.
