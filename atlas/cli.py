@@ -55,9 +55,12 @@ def _demo_parser(sub) -> None:
     p = sub.add_parser("demo", help="build the synthetic demo community")
     _db_arg(p)
     p.add_argument("--csv", type=Path, metavar="DIR", help="also write the import-contract CSV files to DIR")
+    p.add_argument("--profile", choices=tuple(demo.PROFILES), default="dense",
+                   help="dense (default): about 150 agencies and 150,000 referrals; continuum: an ordinary "
+                        "continuum of care, about 60 agencies, 10,000 referrals and 2,000 exits a year")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--referrals", type=int, default=150_000)
-    p.add_argument("--agencies", type=int, default=150)
+    p.add_argument("--referrals", type=int, help="referrals over the three years (default: the profile's)")
+    p.add_argument("--agencies", type=int, help="agencies (default: the profile's)")
 
 
 def _import_parser(sub) -> None:
@@ -164,7 +167,7 @@ def cmd_demo(args) -> int:
     progress = _bar()
     try:
         tables = demo.generate(seed=args.seed, referrals=args.referrals, agencies=args.agencies,
-                               progress=progress.part(0.0, 0.3))
+                               profile=args.profile, progress=progress.part(0.0, 0.3))
     except ValueError as error:  # a size the story cannot be told at
         raise UsageError(str(error)) from None
     files = {name: f"{name} (demo)" for name in tables}

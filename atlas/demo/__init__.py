@@ -57,7 +57,17 @@ and the tests import it, the views never do. Its modules, each one part of the s
 
 from atlas.demo.generator import generate
 from atlas.demo.phenomena import PLANTED, planted
-from atlas.demo.story import ARCHETYPE_KEYS, ARCHETYPES, CAST, CORE, REGION_NAMES, Archetype, CastMember
+from atlas.demo.story import (
+    ARCHETYPE_KEYS,
+    ARCHETYPES,
+    CAST,
+    CORE,
+    PROFILES,
+    REGION_NAMES,
+    Archetype,
+    CastMember,
+    Profile,
+)
 
-__all__ = ["ARCHETYPES", "ARCHETYPE_KEYS", "CAST", "CORE", "PLANTED", "REGION_NAMES", "Archetype", "CastMember",
+__all__ = ["ARCHETYPES", "ARCHETYPE_KEYS", "CAST", "CORE", "PLANTED", "PROFILES", "REGION_NAMES", "Archetype", "CastMember", "Profile",
            "generate", "planted"]

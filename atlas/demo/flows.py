@@ -115,14 +115,17 @@ def _by_need(rng: np.random.Generator, town: Town, edges: _Edges) -> None:
     closed[town.pilots] = True  # pilots get their few clients separately
 
     prog_arch = town.archetype[prog_agency]
+    mean, per_activity, least, most = town.profile.partners
+    spread, focus = town.profile.spread, town.profile.focus
     for i in range(town.n_agencies):
         a = town.archetype[i]
         w = needs[a, town.program_type] * affinity[a, prog_arch] * town.program_size
         w *= np.where(town.region[prog_agency] == town.region[i], 1.0, np.where(citywide, 0.35, 0.12))
         w[(prog_agency == i) | closed] = 0
-        k = min(int(np.clip(rng.poisson(6 + 4 * ARCHETYPES[keys[i]].activity), 3, 40)), np.count_nonzero(w))
+        k = min(int(np.clip(rng.poisson(mean + per_activity * ARCHETYPES[keys[i]].activity), least, most)),
+                np.count_nonzero(w))
         pick = rng.choice(town.n_programs, k, replace=False, p=w / w.sum())
-        share = w[pick] * rng.lognormal(0, 0.9, k)
+        share = w[pick] ** focus * rng.lognormal(0, spread, k)
         edges.add(i, pick, town.activity[i] * share / share.sum())
         own = np.flatnonzero((prog_agency == i) & ~closed)
         if len(own) > 1:  # internal referrals, a small share
@@ -136,8 +139,8 @@ def _by_story(rng: np.random.Generator, town: Town, edges: _Edges) -> tuple[list
     for r in range(len(town.regions)):  # police and child protection, constantly
         for p in town.agencies_of("police", r):
             for c in town.agencies_of("cps", r):
-                edges.add(p, [first[c]], [0.3 * town.activity[p]])
-                edges.add(c, [first[p]], [0.3 * town.activity[c]])
+                edges.add(p, [first[c]], [town.profile.police_cps * town.activity[p]])
+                edges.add(c, [first[p]], [town.profile.police_cps * town.activity[c]])
 
     formal, informal = _harbor_house_partners(rng, town)
     for partner in formal:  # case managers refer out under MOUs; partners send families back

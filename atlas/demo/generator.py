@@ -24,20 +24,30 @@ from atlas.demo.outcomes import outcomes_frame
 from atlas.demo.partnerships import partnerships_frame
 from atlas.demo.period import Period
 from atlas.demo.referrals import Rows, bulk, referrals_frame
+from atlas.demo.story import PROFILES
 from atlas.demo.town import Town, check_size
 from atlas.progress import NOWHERE, Part, Progress
 
 
-def generate(seed: int = 7, referrals: int = 150_000, agencies: int = 150, regions: int = 6,
-             start: datetime.date = datetime.date(2023, 1, 1), months: int = 36,
+def generate(seed: int = 7, referrals: int | None = None, agencies: int | None = None, regions: int | None = None,
+             start: datetime.date = datetime.date(2023, 1, 1), months: int | None = None, profile: str = "dense",
              progress: Progress | Part = NOWHERE) -> dict[str, pd.DataFrame]:
     """The seven contract tables of a synthetic community, in canonical typed form.
 
-    `start` must be the first of a month; the period runs `months` months from it, and every
-    timestamp lies before its end. `referrals` is the exact number of referral rows. `progress` hears
-    each step (at 10M referrals the whole takes about 25 s).
+    `profile` (a key of atlas.demo.story.PROFILES, data/profiles.toml) gives the sizes and the story's
+    knobs; `referrals`, `agencies`, `regions` and `months` given explicitly override its sizes. `start`
+    must be the first of a month; the period runs `months` months from it, and every timestamp lies
+    before its end. `referrals` is the exact number of referral rows. `progress` hears each step (at 10M
+    referrals the whole takes about 25 s).
     """
-    check_size(agencies, regions)
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
+    knobs = PROFILES[profile]
+    referrals = knobs.referrals if referrals is None else referrals
+    agencies = knobs.agencies if agencies is None else agencies
+    regions = knobs.regions if regions is None else regions
+    months = knobs.months if months is None else months
+    check_size(agencies, regions, knobs.core)
     if referrals < 1_000:
         raise ValueError("referrals must be at least 1000")
     if months < 1 or start.day != 1:
@@ -45,7 +55,7 @@ def generate(seed: int = 7, referrals: int = 150_000, agencies: int = 150, regio
     rng = np.random.default_rng(seed)
     period = Period(start, months)
     progress.report(0.0, f"Generating the demo: {agencies:,} agencies and who refers to whom")
-    town = Town.build(rng, agencies, regions)
+    town = Town.build(rng, agencies, regions, knobs)
     flows = Flows.build(rng, town)
 
     progress.report(0.15, f"Generating the demo: {referrals:,} referrals")

@@ -17,14 +17,16 @@ from atlas.demo.story import (
     DROPPING_REFERRER,
     FRICTION_SECTORS,
     HARBOR_HOUSE,
+    PROFILES,
     SHORTAGE_SLOT,
     UNPARTNERED_FLOWS,
 )
 from atlas.demo.town import check_size, region_names
 
 
-def planted(agencies: int = 150, regions: int = 6) -> dict:
-    """The planted phenomena of a community of this size (they do not depend on the seed).
+def planted(agencies: int | None = None, regions: int | None = None, profile: str = "dense") -> dict:
+    """The planted phenomena of a community of this size (they do not depend on the seed); the sizes
+    default to the profile's (atlas.demo.story.PROFILES).
 
     Keys: `bottleneck_agency_id` (slow mental-health provider), `shortage_region` (housing need
     outruns capacity), `dormant_formal_pairs` (formal ties with no referrals either way; pairs of
@@ -34,7 +36,10 @@ def planted(agencies: int = 150, regions: int = 6) -> dict:
     (whose declined referrals are rarely followed up), `friction_sectors` (the sector pair that turns each
     other down: police and child protection), and `names` (agency id -> name for every agency above).
     """
-    check_size(agencies, regions)
+    knobs = PROFILES[profile]
+    agencies = knobs.agencies if agencies is None else agencies
+    regions = knobs.regions if regions is None else regions
+    check_size(agencies, regions, knobs.core)
     agency_ids = arrow_ids("A", np.arange(1, len(CAST) + 1), width(agencies)).to_pylist()
     program_width = width(4 * agencies)
     first_program, pilots, n = [], [], 0

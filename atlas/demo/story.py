@@ -145,3 +145,36 @@ SURVEY: str = _OUTCOMES["survey"]
 # Service types by position in SERVICE_TYPES, as the generator's arrays hold them.
 SERVICE = {s: i for i, s in enumerate(SERVICE_TYPES)}
 SHELTER, HOUSING = SERVICE["shelter"], SERVICE["housing"]
+
+# --------------------------------------------------------------------------------------------
+# The profiles: the community's size and the knobs of its story
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A demo community's size and story knobs (data/profiles.toml says what each means)."""
+
+    name: str
+    agencies: int
+    regions: int
+    referrals: int  # over the whole period
+    months: int
+    core: tuple[str, ...]  # kinds of agency every neighbourhood has
+    partners: tuple[float, float, int, int]  # programs an agency refers to: Poisson mean, per activity, clip
+    focus: float  # power of the need weights in that share: below 1, an agency's partners are more alike
+    spread: float  # sigma of the lognormal that shares an agency's referrals among its partners
+    police_cps: float  # weight of police <-> child protection, relative to the sender's activity
+    exit_share: float  # of completed services, the share that record an exit
+
+
+def _profile(name: str, knobs: dict) -> Profile:
+    partners = knobs["partners"]
+    return Profile(name, knobs["agencies"], knobs["regions"], knobs["referrals"], knobs["months"],
+                   tuple(knobs.get("core", CORE)),
+                   (partners["mean"], partners["per_activity"], partners["least"], partners["most"]),
+                   partners["focus"], partners["spread"], knobs["police_cps"], knobs["exit_share"])
+
+
+PROFILES: dict[str, Profile] = {name: _profile(name, knobs) for name, knobs in _toml("profiles.toml").items()}
+DENSE = PROFILES["dense"]  # the default community: every figure in tests/data/golden_figures.json is its own

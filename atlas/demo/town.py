@@ -20,6 +20,7 @@ from atlas.demo.story import (
     BOTTLENECK_ACCEPT_DAYS,
     CAST,
     CORE,
+    DENSE,
     FAITH_FUNDER,
     FUNDERS,
     HARBOR_HOUSE,
@@ -30,15 +31,16 @@ from atlas.demo.story import (
     SUFFIXES,
     WORDS,
     Archetype,
+    Profile,
 )
 from atlas.vocab import SERVICE_TYPES
 
 
-def check_size(agencies: int, regions: int) -> None:
+def check_size(agencies: int, regions: int, core: tuple[str, ...] = CORE) -> None:
     """Refuse a community too small for its story: the cast and every neighbourhood's core agencies."""
     if regions < 2:
         raise ValueError("regions must be at least 2 (the shortage region needs others to compare with)")
-    smallest = len(CAST) + len(CORE) * regions
+    smallest = len(CAST) + len(core) * regions
     if agencies < smallest:
         raise ValueError(f"agencies must be at least {smallest} for {regions} regions")
 
@@ -66,12 +68,13 @@ class Town:
     pilots: np.ndarray  # program indices of the small pilot programs
     agency_width: int
     program_width: int
+    profile: Profile = DENSE  # the story's knobs the later steps read (partners, exits)
 
     @classmethod
-    def build(cls, rng: np.random.Generator, n_agencies: int, n_regions: int) -> Town:
+    def build(cls, rng: np.random.Generator, n_agencies: int, n_regions: int, profile: Profile = DENSE) -> Town:
         regions = region_names(n_regions)
         members = [(m.name, m.archetype, m.slot % n_regions) for m in CAST]
-        members += [(None, a, r) for r in range(n_regions) for a in CORE]
+        members += [(None, a, r) for r in range(n_regions) for a in profile.core]
         fill_keys = [k for k in ARCHETYPE_KEYS if ARCHETYPES[k].fill]
         fill = np.array([ARCHETYPES[k].fill for k in fill_keys])
         n_fill = n_agencies - len(members)
@@ -116,7 +119,7 @@ class Town:
         return cls(regions, SHORTAGE_SLOT % n_regions, names, archetype, region, activity, accept_days,
                    decline, program_agency, program_name, np.array(program_type, np.int32), size,
                    np.array(pilots, np.int32),
-                   width(n_agencies), width(4 * n_agencies))
+                   width(n_agencies), width(4 * n_agencies), profile)
 
     @staticmethod
     def _name(rng: np.random.Generator, fixed: str | None, kind: Archetype, region: str, used: set[str]) -> str:
