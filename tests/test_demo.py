@@ -354,3 +354,143 @@ def test_outcomes_vary_by_service_and_some_housed_return(t):
     pairs = housed.merge(back, on="client_id", suffixes=("_housed", "_back"))
     gap = (pairs.achieved_on_back - pairs.achieved_on_housed).dt.days
     assert gap.between(180, 731).sum() >= len(back) > 0
+
+
+# --- the continuum profile: a community of ordinary size (issue 30) -----------------------------
+# About 60 agencies in 5 regions, 10,000 referrals and 2,000 exits a year: a pair of agencies exchanges
+# a few referrals a quarter and a program exits a handful of people, so most cells a board member or
+# funder could see are counts of 1 to 10 (the dense demo above hides that).
+
+CONTINUUM_PAGES = [("director", page) for page in ("overview", "bottlenecks", "need_capacity", "accountability",
+                                                   "network", "outcomes", "data")] + \
+                  [("board", "overview"), ("board", "network"), ("funder", "overview"), ("funder", "outcomes")]
+
+
+@pytest.fixture(scope="module")
+def c() -> dict[str, pd.DataFrame]:
+    return demo.generate(profile="continuum")
+
+
+@pytest.fixture(scope="module")
+def continuum_db(tmp_path_factory) -> tuple:
+    """The continuum built by the real command, in a process of its own, with its contract files beside it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = tmp_path_factory.mktemp("continuum")
+    db, files = folder / "atlas.duckdb", folder / "files"
+    done = subprocess.run([sys.executable, "-m", "atlas", "demo", "--profile", "continuum", "--db", str(db),
+                           "--csv", str(files)], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return db, files, done.stdout
+
+
+def quarterly_pairs(r: pd.DataFrame) -> pd.Series:
+    """Referrals per quarter and ordered pair of different agencies, over the pairs active that quarter."""
+    external = r[r.from_agency_id != r.to_agency_id]
+    return external.groupby([external.referred_at.dt.to_period("Q"), "from_agency_id", "to_agency_id"]).size()
+
+
+def test_continuum_sizes(c):
+    a, r, o = c["agencies"], c["referrals"], c["outcomes"]
+    assert len(a) == 60 and a.region.nunique() == 5
+    assert len(r) == 30_000
+    per_year = r.groupby(r.referred_at.dt.year).size()
+    assert list(per_year.index) == [2023, 2024, 2025]
+    assert per_year.between(8_500, 11_500).all(), per_year.to_dict()  # 10,000 a year within 15 %
+    exits = o.groupby(o.achieved_on.dt.year).size()
+    # 2,000 a year within 25 % once services are under way; the first year has only the exits of the
+    # services its own referrals began
+    assert exits[[2024, 2025]].between(1_500, 2_500).all(), exits.to_dict()
+    assert 1_000 <= exits[2023] < exits[2024]
+    assert 100 <= len(c["programs"]) <= 180
+
+
+def test_continuum_ties_are_sparse_and_programs_exit_a_handful(c):
+    pairs = quarterly_pairs(c["referrals"])
+    by_quarter = pairs.groupby(level=0)
+    assert len(by_quarter) == 12
+    assert (by_quarter.size() >= 800).all()  # most agencies refer to many others ...
+    assert (by_quarter.median() <= 3).all()  # ... a few times a quarter
+    reaching = (pairs >= 11).groupby(level=0).sum()
+    assert (reaching <= 15).all() and reaching.sum() > 0, reaching.to_dict()  # a few pairs, the story's, more
+    o = c["outcomes"]
+    exits = o.groupby([o.achieved_on.dt.to_period("Q"), "program_id"]).size()
+    assert exits.median() <= 6 and (exits < 11).mean() > 0.9
+
+
+def test_continuum_has_every_sector_and_a_victim_service_agency(c):
+    from atlas.vocab import SECTORS
+
+    a = c["agencies"]
+    assert set(a.sector) == set(SECTORS)
+    victim = a[a.is_victim_service]
+    assert len(victim) >= 1
+    assert c["referrals"].to_agency_id.isin(victim.agency_id).sum() > 0
+
+
+def test_continuum_partnerships_tell_the_same_story(c):
+    r, p = c["referrals"], c["partnerships"]
+    planted = demo.planted(profile="continuum")
+    for a, b in planted["dormant_formal_pairs"]:  # formal agreements with no referrals either way
+        assert pair_referrals(r, a, b) == 0
+        assert (partnerships_between(p, a, b).kind == "formal").all() and len(partnerships_between(p, a, b))
+    for a, b in planted["unpartnered_heavy_flows"]:  # real flows without any agreement
+        assert pair_referrals(r, a, b) > 0 and partnerships_between(p, a, b).empty
+    informal = p[p.kind == "informal"]
+    assert len(informal) > 20
+    carrying = sum(pair_referrals(r, a, b) > 0 for a, b in zip(informal.agency_a_id, informal.agency_b_id))
+    assert carrying > 0.8 * len(informal)
+
+
+def test_continuum_respects_the_contract(c):
+    from atlas.ingest import validate
+
+    problems = validate.check(c, {name: f"{name} (demo)" for name in c})
+    assert [p for p in problems if p.severity == "error"] == []
+    assert set(c) == set(TABLES)
+    for name, table in TABLES.items():
+        assert list(c[name].columns) == [column.name for column in table.columns], name
+
+
+def test_explicit_sizes_override_the_profile_and_bad_profiles_are_refused():
+    tables = demo.generate(profile="continuum", referrals=5_000, agencies=70)
+    assert len(tables["referrals"]) == 5_000 and len(tables["agencies"]) == 70
+    assert tables["agencies"].region.nunique() == 5
+    with pytest.raises(ValueError, match="profile"):
+        demo.generate(profile="huge")
+    with pytest.raises(ValueError, match="at least 49"):  # the cast and five regions' core agencies
+        demo.generate(profile="continuum", agencies=40)
+
+
+def test_the_command_builds_the_continuum_and_its_files_import_like_the_dense_demo(continuum_db, tmp_path):
+    import duckdb
+    from conftest import TEST_KEY
+
+    from atlas.ingest import importer
+
+    db, files, printed = continuum_db
+    assert "60 agencies" in printed and "30,000 referrals" in printed
+    imported = tmp_path / "imported.duckdb"
+    importer.import_folder(files, imported, TEST_KEY)
+    for path in (db, imported):
+        with duckdb.connect(str(path), read_only=True) as con:
+            assert con.execute("select count(*) from referrals").fetchone()[0] == 30_000
+            assert con.execute("select count(*) from agencies").fetchone()[0] == 60
+
+
+@pytest.mark.parametrize(("role", "page"), CONTINUUM_PAGES)
+def test_every_page_opens_on_the_continuum(continuum_db, monkeypatch, role, page):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ATLAS_DB", str(continuum_db[0]))
+    monkeypatch.setenv("ATLAS_LOCAL_ROLE", role)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=120)
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title, f"{role} sees {page}'s title"

@@ -13,7 +13,7 @@ from atlas.demo.flows import Flows
 from atlas.demo.frames import categorical
 from atlas.demo.period import Period
 from atlas.demo.referrals import Rows, referral_days, stages
-from atlas.demo.story import DISPUTED, DROPPING_REFERRER
+from atlas.demo.story import DISPUTED, DORMANT_PAIRS, DROPPING_REFERRER
 from atlas.demo.town import Town
 
 
@@ -103,6 +103,8 @@ def follow_ups(rng: np.random.Generator, town: Town, period: Period, main: Rows,
         options = np.flatnonzero(town.program_type == s)
         rows = np.flatnonzero(service == s)
         program[rows] = options[rng.integers(0, len(options), len(rows))]
+    if town.profile.keep_dormant:
+        _around_dormant(town, main.source[chosen], program)
     day = main.declined[chosen] + rng.uniform(0.5, 10, len(chosen))
     keep = day < period.days
     chosen, program, day = chosen[keep], program[keep], day[keep]
@@ -115,6 +117,22 @@ def follow_ups(rng: np.random.Generator, town: Town, period: Period, main: Rows,
     answers = stages(rng, town, period, day, program, np.full(m, 0.015), np.full(m, 0.2), np.zeros(m, int),
                      0.8, 0.85)
     return Rows(main.source[chosen], program, np.ones(m, bool), main.client[chosen], day, *answers)
+
+
+def _around_dormant(town: Town, source: np.ndarray, program: np.ndarray) -> None:
+    """A follow-up drawn across a dormant agreement goes to the next program of its service instead, with
+    no draw: those pairs exchange nobody (in a small town a random program of a service is often theirs)."""
+    dormant = {(a, b) for pair in DORMANT_PAIRS for a, b in (pair, pair[::-1])}
+    agency = town.program_agency
+    keys = [a * town.n_agencies + b for a, b in dormant]
+    for row in np.flatnonzero(np.isin(source.astype(np.int64) * town.n_agencies + agency[program], keys)):
+        options = np.flatnonzero(town.program_type == town.program_type[program[row]])
+        at = int(np.searchsorted(options, program[row]))
+        for step in range(1, len(options)):
+            candidate = options[(at + step) % len(options)]
+            if (int(source[row]), int(agency[candidate])) not in dormant:
+                program[row] = candidate
+                break
 
 
 def drop_handoffs(rows: Rows) -> None:

@@ -166,6 +166,7 @@ class Profile:
     spread: float  # sigma of the lognormal that shares an agency's referrals among its partners
     police_cps: float  # weight of police <-> child protection, relative to the sender's activity
     exit_share: float  # of completed services, the share that record an exit
+    keep_dormant: bool  # follow-ups never cross a dormant agreement
 
 
 def _profile(name: str, knobs: dict) -> Profile:
@@ -173,7 +174,8 @@ def _profile(name: str, knobs: dict) -> Profile:
     return Profile(name, knobs["agencies"], knobs["regions"], knobs["referrals"], knobs["months"],
                    tuple(knobs.get("core", CORE)),
                    (partners["mean"], partners["per_activity"], partners["least"], partners["most"]),
-                   partners["focus"], partners["spread"], knobs["police_cps"], knobs["exit_share"])
+                   partners["focus"], partners["spread"], knobs["police_cps"], knobs["exit_share"],
+                   knobs["keep_dormant"])
 
 
 PROFILES: dict[str, Profile] = {name: _profile(name, knobs) for name, knobs in _toml("profiles.toml").items()}
