@@ -36,6 +36,16 @@ Planted phenomena (see `planted()` and `PLANTED`), which the pages must let a us
 6. **Small numbers**: a few pilot programs see only a handful of clients leave each year, to
    exercise small-cell suppression.
 
+Profiles
+--------
+The story above is the dense demo, the default (`python -m atlas demo`): about a thousand referrals an
+agency a year, so most counts are large. `--profile continuum` tells it in a community of ordinary size,
+like a mid-size continuum of care: 60 agencies in 5 neighbourhoods (fewer kinds of agency in every one),
+10,000 referrals and about 2,000 exits a year, each agency referring a few clients a quarter to many
+partners, so most pairs of agencies and most programs' exits in a quarter are counts of 1 to 10. A
+profile is data (`data/profiles.toml`, `story.PROFILES`): the sizes and the story's knobs, each read where
+its step draws; the dense profile's values draw exactly as the demo always has.
+
 Outcomes record client exits (mostly at the end of a completed service), with a mix of results
 that depends on the service type; some clients housed later return to homelessness within 6-24
 months. Capacity gives monthly slots per program, needs monthly people in need per neighbourhood and
@@ -47,7 +57,8 @@ Layer: a source of data beside the import side. It builds the same seven tables 
 (atlas.contract) from the domain's vocabulary (atlas.vocab); the command line (`python -m atlas demo`)
 and the tests import it, the views never do. Its modules, each one part of the story:
 
-- `story`: the fixed tables, read from the data files of `data/` (`data/README.md` says what each holds);
+- `story`: the fixed tables and the profiles, read from the data files of `data/` (`data/README.md` says what
+  each holds);
 - `frames`, `period`: ids, draws, canonical frames, and the calendar of the period;
 - `town`: the roster of agencies and programs; `flows`: who refers to whom;
 - `referrals`: the referral rows and their stages; `episodes`: the rows that plant the story's patterns;
@@ -69,5 +80,5 @@ from atlas.demo.story import (
     Profile,
 )
 
-__all__ = ["ARCHETYPES", "ARCHETYPE_KEYS", "CAST", "CORE", "PLANTED", "PROFILES", "REGION_NAMES", "Archetype", "CastMember", "Profile",
-           "generate", "planted"]
+__all__ = ["ARCHETYPES", "ARCHETYPE_KEYS", "CAST", "CORE", "PLANTED", "PROFILES", "REGION_NAMES", "Archetype",
+           "CastMember", "Profile", "generate", "planted"]
