@@ -27,9 +27,10 @@ def outcomes_frame(rng: np.random.Generator, town: Town, rows: Rows, clients: pa
                    period: Period) -> pd.DataFrame:
     """Exits at the end of most completed services, some drop-outs, and later returns to homelessness."""
     n = len(rows.day)
-    completed = np.flatnonzero(~np.isnan(rows.completed) & (rng.random(n) < town.profile.exit_share))
+    completed = np.flatnonzero(~np.isnan(rows.completed) & (rng.random(n) < 0.85 * town.profile.exit_share))
     dropout_day = rows.started + 21 * rng.lognormal(0, 0.8, n)
-    dropped = np.flatnonzero(np.isnan(rows.completed) & (dropout_day < period.days) & (rng.random(n) < 0.3))
+    dropped = np.flatnonzero(np.isnan(rows.completed) & (dropout_day < period.days)
+                           & (rng.random(n) < 0.3 * town.profile.exit_share))
     index = np.r_[completed, dropped]
     day = np.r_[rows.completed[completed], dropout_day[dropped]]
     outcome = np.empty(len(index), np.int64)

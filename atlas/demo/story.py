@@ -165,7 +165,7 @@ class Profile:
     focus: float  # power of the need weights in that share: below 1, an agency's partners are more alike
     spread: float  # sigma of the lognormal that shares an agency's referrals among its partners
     police_cps: float  # weight of police <-> child protection, relative to the sender's activity
-    exit_share: float  # of completed services, the share that record an exit
+    exit_share: float  # exits recorded, relative to the dense demo (completed services and drop-outs alike)
     keep_dormant: bool  # follow-ups never cross a dormant agreement
 
 
