@@ -49,10 +49,19 @@ def _parse_timestamp(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
+def _existing_file(text: str) -> str:
+    """A file a query reads (a log kept beside the database): it must exist, so a wrong or hostile value is
+    refused by name rather than met by the database as a path to open."""
+    if not Path(text).exists() or Path(text).is_dir():
+        raise ValueError(text)
+    return text
+
+
 _CONVERT = {
     "date": (_parse_date, dt.date, "a date YYYY-MM-DD"),
     "timestamp": (_parse_timestamp, dt.datetime, "a timestamp YYYY-MM-DD[ HH:MM[:SS]]"),
     "text": (str, str, "text"),
+    "file": (_existing_file, (), "the path of an existing file"),
     "int": (int, int, "a whole number"),
     "number": (float, (int, float), "a number"),
 }
