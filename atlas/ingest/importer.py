@@ -296,7 +296,7 @@ def _copy_stored(con, name: str) -> None:
     there = con.execute("select count(*) from duckdb_tables() where database_name = 'atlas_before' "
                         "and table_name = $name", {"name": _allowed(name)}).fetchone()[0]
     if there:
-        con.execute(f"insert into {name} by name select * from atlas_before.{name}")
+        con.execute(f"insert into {_allowed(name)} by name select * from atlas_before.{_allowed(name)}")
 
 
 def _read_stored(con, name: str) -> pd.DataFrame:
