@@ -145,9 +145,13 @@ def attached(con: duckdb.DuckDBPyConnection, database: Path) -> Iterator[None]:
                 cursor.execute("attach $path as survey (read_only)", {"path": str(answers)})
             else:
                 cursor.execute("attach ':memory:' as survey")
-                cursor.execute("use survey")
-                for sql in schema():
-                    cursor.execute(sql)
+                maker = con.cursor()  # `use survey` there, so this cursor can detach it after
+                try:
+                    maker.execute("use survey")
+                    for sql in schema():
+                        maker.execute(sql)
+                finally:
+                    maker.close()
             try:
                 yield
             finally:
