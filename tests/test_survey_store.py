@@ -45,6 +45,7 @@ def test_the_answers_live_beside_the_database_in_a_file_of_their_own(database):
     surveys = Surveys(database)
     assert surveys.rounds() == []
     assert not answers_path(database).exists(), "reading an empty store writes nothing"
+    assert not lock_path(answers_path(database)).exists(), "not even its lock file"
     round_ = open_round(surveys)
     assert answers_path(database).is_file() and lock_path(answers_path(database)).is_file()
     assert round_.status == "open" and round_.members == tuple(MEMBERS) and round_.opens_on == TODAY
