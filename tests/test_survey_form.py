@@ -9,15 +9,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 import secrets
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import axe
 import pytest
-from browser import free_port, served, wait_drawn
+from browser import ROOT, free_port, served, serving, wait_drawn
 from conftest import HOSTILE_NAME, SMALL_COMMUNITY, TEST_KEY, table, write_files
 from streamlit.testing.v1 import AppTest
 
@@ -368,6 +370,20 @@ def test_the_form_passes_axe_and_fits_a_phone(rounds, site, browser, viewport):
                           viewport["width"])
         assert not wide, wide
         p.close()
+
+
+def test_a_first_visit_by_link_to_a_server_started_with_streamlit_run_opens_the_form_alone(rounds, browser, tmp_path):
+    """`streamlit run dashboard.py` serves pages/ as Streamlit's legacy list of page files until the entrypoint
+    first declares a navigation: a server's first visit by a survey link still gets the form alone."""
+    port = free_port()
+    argv = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATLAS_", "STREAMLIT_"))}
+    env["ATLAS_DB"] = str(rounds.database)
+    with serving(argv, ROOT, env, tmp_path / "streamlit.log", port) as url:
+        page = visit(browser, f"{url}/{survey_form.PAGE}?t={rounds.token(0)}")
+        only_the_form(page)
+        assert page.get_by_role("combobox", name=re.compile("^The organizations you worked with")).count() == 1
+        page.close()
 
 
 @pytest.fixture(scope="module")
