@@ -18,7 +18,6 @@ or incomplete, for the status line and the send button below them.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable
 
 import streamlit as st
@@ -114,17 +113,17 @@ def missing(answer: Answer) -> list[str]:
     return [words for field, words in REQUIRED.items() if getattr(answer, field) is None]
 
 
-def status(answers: dict[str, Answer], names: dict[str, str], nobody: bool, saved_at: str | None) -> str:
-    """The status line (Markdown, names escaped): what is saved, and which partners still lack a required answer."""
-    when = f" (last saved {saved_at})" if saved_at else ""
+def status(answers: dict[str, Answer], names: dict[str, str], nobody: bool) -> str:
+    """The status line (Markdown, names escaped): what is saved, and which partners still lack a required answer.
+    It names no time: a partner's section saves and redraws alone, and a time here would fall behind."""
     if nobody:
-        return f"**Saved**{when}: you worked with none of the listed organizations."
+        return "**Saved**: you worked with none of the listed organizations."
     if not answers:
         return ("**Nothing is saved yet.** Choose the organizations you worked with in step 1, or tick that you "
                 "worked with none of them.")
     lacking = [f"{escape.markdown(names.get(p, p))} ({', '.join(missing(a))})"
                for p, a in sorted(answers.items(), key=lambda item: names.get(item[0], item[0])) if missing(a)]
-    saved = f"**Saved**{when}: {len(answers)} partner{'s' if len(answers) != 1 else ''}."
+    saved = f"**Saved**: {len(answers)} partner{'s' if len(answers) != 1 else ''}."
     if not lacking:
         return f"{saved} Every required answer is in."
     return (f"{saved} Still to answer for {len(lacking)} of them (until then they do not count): "
@@ -179,7 +178,6 @@ class _Form:
             st.session_state[self.key("closed")] = True
             return
         st.session_state[self.key("state")] = (answers, nobody)
-        st.session_state[self.key("saved_at")] = formats.moment(dt.datetime.now().replace(second=0, microsecond=0))
 
     # -- the page ---------------------------------------------------------------------------------------------
 
@@ -292,7 +290,7 @@ class _Form:
 
     def send(self, answers: dict[str, Answer], nobody: bool) -> None:
         st.header("Send", divider="gray", anchor=False)
-        st.markdown(status(answers, self.names, nobody, st.session_state.get(self.key("saved_at"))))
+        st.markdown(status(answers, self.names, nobody))
         if not st.button("Send my answers", type="primary", icon=":material/send:", key=self.key("send")):
             return
         if not answers and not nobody:
