@@ -209,8 +209,9 @@ class _Form:
             "It takes about 10 to 20 minutes, depending on how many partners you name. There is no question to "
             "type an answer to. **Every answer is saved as you give it**: you can close this page and come back "
             f"through the same link, and change your answers until **{formats.date(r.closes_on)}**.")
-        st.caption("The network's directors see each organization's answers; board members and funders see only "
-                   "figures for the whole network.")
+        st.caption("Who sees your answers: the network's directors see each organization's answers; the board sees "
+                   "figures for the whole network and a map of who works with whom, never one organization's "
+                   "ratings.")
 
     def partners_step(self, answers: dict[str, Answer], nobody: bool) -> None:
         st.header("Step 1: who you worked with", divider="gray", anchor=False)
