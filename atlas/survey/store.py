@@ -137,22 +137,37 @@ def attached(con: duckdb.DuckDBPyConnection, database: Path) -> Iterator[None]:
     """The answers of `database` attached read-only to `con` as `survey` for one query, under the store's
     shared lock, and detached after: an empty store in memory when there is no file yet."""
     answers = answers_path(database)
-    with locked(answers, exclusive=False):
-        if answers.exists():
-            con.execute("attach $path as survey (read_only)", {"path": str(answers)})
-        else:
-            con.execute("attach ':memory:' as survey")
-            cursor = con.cursor()
+    # a cursor of its own: threads share the connection, and attaching is seen by all its cursors alike
+    cursor = con.cursor()
+    try:
+        with locked(answers, exclusive=False):
+            if answers.exists():
+                cursor.execute("attach $path as survey (read_only)", {"path": str(answers)})
+            else:
+                cursor.execute("attach ':memory:' as survey")
+                maker = con.cursor()  # `use survey` there, so this cursor can detach it after
+                try:
+                    maker.execute("use survey")
+                    for sql in schema():
+                        maker.execute(sql)
+                finally:
+                    maker.close()
             try:
-                cursor.execute("use survey")
-                for sql in schema():
-                    cursor.execute(sql)
+                yield
             finally:
-                cursor.close()
-        try:
-            yield
-        finally:
-            con.execute("detach survey")
+                cursor.execute("detach survey")
+    finally:
+        cursor.close()
+
+
+def version(database: Path) -> tuple[int, int] | None:
+    """What identifies the answers beside `database` as they stand (a cache of scores keyed by it is
+    refreshed by the next save): the file's modification time and size, None when there is none yet."""
+    try:
+        stat = answers_path(database).stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def copy(database: Path, target: Path) -> bool:
