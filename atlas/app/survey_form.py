@@ -4,7 +4,7 @@ atlas.survey (rounds, tokens and the answers file).
 
 A link is anonymous: whoever holds it answers for its member, with no sign-in. So the entrypoint asks
 `requested()` before sign-in and before anything reads the imported data or draws a sidebar, and `serve()` then
-declares a navigation of this one page, hidden, runs it and stops: the run shows the member's own survey and
+declares a hidden navigation of the form alone, runs it and stops: the run shows the member's own survey and
 nothing else, and nothing it does signs anyone in. A link that opens nothing (wrong, not yet open, past its
 closing date, closed) gets one neutral page, the same words for all, naming no member and no round.
 
