@@ -4,6 +4,7 @@ may open, and draws the shared filters."""
 import streamlit as st
 
 from atlas import app, config
+from atlas.app import survey_form
 
 app.warm_up()  # the slow imports, in the background while this first page is drawn (once per server process)
 st.set_page_config(page_title="Collaboration Atlas", page_icon="🕸️", layout="wide")
@@ -32,6 +33,8 @@ def pages(allowed: set[str]) -> list:
 
 
 with app.configured():  # a configuration mistake says what it is, on the page
+    if survey_form.requested():  # a member's survey link: its form alone, before sign-in and any data or sidebar
+        survey_form.serve()
     viewer = app.viewer()  # signs in (or stops) first: nothing else runs for a stranger
     st.session_state["atlas_audience"] = viewer
     damaged = app.unreadable_database()  # a file at the path that cannot be read: the Data page can replace it

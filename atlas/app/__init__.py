@@ -12,7 +12,8 @@ concern; every page reaches the first six as `from atlas import app; app.X` (the
 
 The Data page alone imports its own: `column_mapper` (the column mapping's rules, without Streamlit),
 `mapping_form` (its widgets), `upload_report` (the report of the files checked) and `refreshes` (the last
-refresh from the inbox).
+refresh from the inbox). The respondent's form of a survey round, `survey_form`, is imported by the entrypoint
+(which routes a survey link to it before sign-in) and by its page, pages/respond.py.
 """
 
 from atlas.app.cache import (
