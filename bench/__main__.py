@@ -1,8 +1,11 @@
-"""`python -m bench [--scales 100k,1m,10m]`: measure every page at each scale, against the pandas peer,
-and write docs/benchmarks.md and bench/results.json (see bench/report.py for what the tables say).
+"""`python -m bench [--scales 100k,1m,10m,continuum]`: measure every page at each scale, against the pandas peer,
+and every audience's pages on the ordinary-size profile; write docs/benchmarks.md and bench/results.json (see
+bench/report.py for what the tables say).
 
-    python -m bench                      all three scales (first run builds the data: ~15 min at 10M)
+    python -m bench                      the three dense scales and the continuum (first run builds the data:
+                                         ~15 min at 10M)
     python -m bench --scales 100k,1m     a quicker run
+    python -m bench --scales continuum   the ordinary-size profile alone (every audience's pages, one tab)
     python -m bench --skip-browser       no Chromium measurements
     python -m bench --only-hmis          only the HMIS export import, merged into the last run's results
     python -m bench --only-maps          only the board's map (readability, time to draw), merged likewise
@@ -68,6 +71,8 @@ def worker(*args: str, timeout: int) -> dict:
 
 def measure(label: str, args) -> dict:
     scale = ensure(SCALES[label])
+    if not scale.dense:
+        return measure_audiences(label, args)
     db = str(scale.db)
     out = {"referrals": scale.referrals, "agencies": scale.agencies, "load_before": os.getloadavg(), "pages": {}}
     t = args.timeout
@@ -106,6 +111,34 @@ def measure(label: str, args) -> dict:
         except Exception as error:  # reported, the rest of the run stands
             log(f"  browser failed: {error}")
             out["browser"] = {"error": str(error)[-1500:]}
+    out["load_after"] = os.getloadavg()
+    return out
+
+
+def measure_audiences(label: str, args) -> dict:
+    """A profile other than the dense default (the continuum): every page of every audience (director, board,
+    funder) as the server runs it in that audience's session and default period, then the one-tab tour. The
+    dense scales' other measurements (the pandas peer, imports, pages in a fresh server each) are the data's size
+    at work, not the audiences', and are not repeated here."""
+    scale = ensure(SCALES[label])
+    db = str(scale.db)
+    out = {"profile": scale.profile, "referrals": scale.referrals, "agencies": scale.agencies,
+           "load_before": os.getloadavg(), "audiences": {}}
+    for audience, pages in tab.AUDIENCES.items():  # each audience's pages (url paths), as its tour visits them
+        out["audiences"][audience] = measured = {}
+        for page in pages:
+            log(f"{label}: {audience}'s {page} page (AppTest), cold process + {args.warm} warm runs")
+            main = worker("page", db, page, str(args.warm), audience, timeout=args.timeout)
+            colds = [main.get("cold_total_s")]
+            for _ in range(args.cold - 1):
+                if "cold_total_s" not in main:
+                    break
+                colds.append(worker("page", db, page, "0", audience, timeout=args.timeout).get("cold_total_s"))
+            main["cold_totals_s"] = colds
+            measured[page] = main
+    if not args.skip_browser:
+        log(f"{label}: page switches in one open tab")
+        one_tab(out, label, args)
     out["load_after"] = os.getloadavg()
     return out
 
@@ -185,7 +218,9 @@ def measure_hmis(args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", default="100k,1m,10m", help="comma-separated: 100k, 1m, 10m")
+    parser.add_argument("--scales", default="100k,1m,10m,continuum",
+                        help="comma-separated: 100k, 1m, 10m (the dense demo at that size), continuum (the demo's "
+                             "ordinary-size profile)")
     parser.add_argument("--warm", type=int, default=3, help="warm runs per page (median)")
     parser.add_argument("--cold", type=int, default=2, help="fresh processes per page (median of cold)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds one measurement may take")
@@ -226,6 +261,9 @@ def main() -> None:
         return
     if args.only_import:
         def one_import(results: dict, label: str) -> None:
+            if not SCALES[label].dense:  # the imports are timed at the dense sizes, where their targets are set
+                log(f"{label}: the imports are measured at the dense scales only")
+                return
             scale = results.setdefault("scales", {}).setdefault(label, {})
             scale["import"] = measure_import(ensure(SCALES[label]), timeout=2 * args.timeout)
             scale.update(measure_demo_and_upgrade(ensure(SCALES[label]), timeout=2 * args.timeout))

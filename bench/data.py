@@ -2,7 +2,9 @@
 
 For each scale: a demo database built by the real `python -m atlas demo` (with the same run's
 import-contract CSV files, for timing `python -m atlas import`), and Parquet copies of its tables
-(what the plain-pandas peer loads, as a naive app would load its data at startup).
+(what the plain-pandas peer loads, as a naive app would load its data at startup). The dense scales are
+the default profile at a size; `continuum` is the demo's other profile at its own size
+(`python -m atlas demo --profile continuum`), where most cells a board member or funder sees are small.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +23,25 @@ TABLES = ("agencies", "programs", "partnerships", "referrals", "outcomes", "capa
 
 @dataclass(frozen=True)
 class Scale:
-    label: str  # as given on the command line: 100k, 1m, 10m
+    label: str  # as given on the command line: 100k, 1m, 10m, continuum
     referrals: int
     agencies: int
+    profile: str = "dense"  # the demo's profile (atlas/demo/data/profiles.toml)
+
+    @property
+    def dense(self) -> bool:
+        return self.profile == "dense"
 
     @property
     def name(self) -> str:
-        return f"demo_{self.agencies}_{self.referrals}"
+        return f"demo_{self.agencies}_{self.referrals}" if self.dense else f"{self.profile}_{self.agencies}_{self.referrals}"
+
+    def demo_args(self) -> list[str]:
+        """`python -m atlas demo`'s size options for this scale: a profile other than the default is built at its
+        own size, as a user would build it."""
+        if self.dense:
+            return ["--agencies", str(self.agencies), "--referrals", str(self.referrals)]
+        return ["--profile", self.profile]
 
     @property
     def db(self) -> Path:
@@ -43,8 +58,12 @@ class Scale:
 
 # 5,000 agencies at 1M and 10M (issue 9); 500 at 100k, a county-sized network (at 100k referrals 5,000
 # agencies leave most of them without a flow of 5 referrals a year, a case the network page handles very slowly).
+# The continuum (issue 30): an ordinary continuum of care at its profile's own size, read from the file the demo
+# reads (not from atlas.demo, whose import would load pandas into every process that imports bench.data).
+_CONTINUUM = tomllib.loads((ROOT / "atlas" / "demo" / "data" / "profiles.toml").read_text(encoding="utf-8"))["continuum"]
 SCALES = {s.label: s for s in (Scale("100k", 100_000, 500), Scale("1m", 1_000_000, 5_000),
-                               Scale("10m", 10_000_000, 5_000))}
+                               Scale("10m", 10_000_000, 5_000),
+                               Scale("continuum", _CONTINUUM["referrals"], _CONTINUUM["agencies"], "continuum"))}
 
 
 def _log(message: str) -> None:
@@ -69,8 +88,7 @@ def _ensure(scale: Scale) -> Scale:
         shutil.rmtree(building_csv, ignore_errors=True)
         _log(f"building the demo database at {scale.label} (once; cached in {CACHE})")
         subprocess.run([sys.executable, "-m", "atlas", "demo", "--db", str(building_db), "--csv", str(building_csv),
-                        "--agencies", str(scale.agencies), "--referrals", str(scale.referrals)],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                        *scale.demo_args()], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         shutil.rmtree(scale.csv, ignore_errors=True)
         building_csv.rename(scale.csv)
         building_db.rename(scale.db)

@@ -1,4 +1,5 @@
-"""The board's map, measured for readability and time to draw (issue 16), at 150 and 5,000 agencies.
+"""The board's map, measured for readability and time to draw (issue 16), at 150 and 5,000 agencies of the dense
+demo and on the ordinary-size continuum profile (issue 30).
 
 For each network: the map a director opens (every flow of 5 referrals or more, the 150 strongest drawn)
 and the board's (flows of at least 11, the complement rule) for the latest 12 months and the latest
@@ -16,9 +17,12 @@ import sys
 import time
 from dataclasses import replace
 
-from bench.data import CACHE, ROOT
+from bench.data import CACHE, ROOT, SCALES, ensure
 
-NETWORKS = {"150 agencies, 150,000 referrals": (150, 150_000), "5,000 agencies, 1,000,000 referrals": (5_000, 1_000_000)}
+NETWORKS = {"150 agencies, 150,000 referrals": (150, 150_000), "5,000 agencies, 1,000,000 referrals": (5_000, 1_000_000),
+            # the ordinary-size profile (issue 30), its sizes its own: the benchmark's cached continuum
+            f"continuum profile: {SCALES['continuum'].agencies:,} agencies, {SCALES['continuum'].referrals:,} "
+            "referrals": "continuum"}
 
 
 def _database(agencies: int, referrals: int):
@@ -32,7 +36,7 @@ def _database(agencies: int, referrals: int):
     return path
 
 
-def run() -> dict:
+def run(networks: dict = NETWORKS) -> dict:
     import pandas as pd
 
     from atlas.db import Atlas
@@ -40,9 +44,9 @@ def run() -> dict:
     from atlas.views import network
 
     out = {"date": dt.datetime.now().isoformat(timespec="minutes"), "networks": {}}
-    for name, (agencies, referrals) in NETWORKS.items():
+    for name, size in networks.items():
         rows = []
-        with Atlas(_database(agencies, referrals)) as db:
+        with Atlas(ensure(SCALES[size]).db if isinstance(size, str) else _database(*size)) as db:
             extent = db.query("data_extent").iloc[0]
             first, last = (pd.Timestamp(extent[k]).date() for k in ("first_referral", "last_referral"))
             year = Filters(*period_bounds("Last 12 months", first, last))

@@ -10,7 +10,14 @@ from bench.data import ROOT
 
 PAGES = {"overview": "Overview", "bottlenecks": "Bottlenecks", "need": "Need vs capacity", "network": "Network map",
          "outcomes": "Outcomes"}
-LABELS = {"100k": "100k", "1m": "1M", "10m": "10M"}
+LABELS = {"100k": "100k", "1m": "1M", "10m": "10M", "continuum": "continuum"}
+
+
+def dense(results: dict) -> dict:
+    """The results with the dense demo's scales only: the tables by size (targets, peer, imports, growth) are
+    theirs; results of before the continuum was measured say no profile, and are the dense demo's."""
+    return {**results, "scales": {label: sc for label, sc in results["scales"].items()
+                                  if sc.get("profile", "dense") == "dense"}}
 
 
 def s(value, digits: int = 2) -> str:
@@ -107,19 +114,42 @@ def page_tables(results: dict) -> list[str]:
              "second visitor with the same filters); **queries** the "
              "share of the warm run spent in Atlas.query (DuckDB, and fetching the result into pandas); "
              "**peak** the process's peak resident memory (ru_maxrss).", ""]
-    for label, sc in results["scales"].items():
+    for label, sc in dense(results)["scales"].items():
         lines += [f"### {LABELS[label]} referrals, {sc['agencies']:,} agencies", "",
                   "| page | cold (run) | warm | repeat | queries | peak |", "|---|---|---|---|---|---|"]
-        for page, name in PAGES.items():
-            m = sc["pages"].get(page, {})
-            if failed(m):
-                lines.append(f"| {name} | {failed(m)} | | | | |")
-                continue
-            colds = [c for c in m.get("cold_totals_s", []) if c is not None]
-            share = m.get("warm_query_s", 0) / m["warm_s"] if m.get("warm_s") else None
-            lines.append(f"| {name} | {s(statistics.median(colds) if colds else None)} ({s(m.get('cold_run_s'))}) "
-                         f"| {s(m.get('warm_s'))} | {s(m.get('cached_s'))} | "
-                         f"{'—' if share is None else f'{share:.0%}'} | {mib(m.get('peak_mib'))} |")
+        lines += [f"| {name} | {page_cells(sc['pages'].get(page, {}))} |" for page, name in PAGES.items()]
+        lines.append("")
+    return lines + audience_tables(results)
+
+
+def page_cells(m: dict) -> str:
+    """A page's measured cells: cold (run), warm, repeat, queries, peak."""
+    if failed(m):
+        return f"{failed(m)} | | | |"
+    colds = [c for c in m.get("cold_totals_s", []) if c is not None]
+    share = m.get("warm_query_s", 0) / m["warm_s"] if m.get("warm_s") else None
+    return (f"{s(statistics.median(colds) if colds else None)} ({s(m.get('cold_run_s'))}) | {s(m.get('warm_s'))} "
+            f"| {s(m.get('cached_s'))} | {'—' if share is None else f'{share:.0%}'} | {mib(m.get('peak_mib'))}")
+
+
+def audience_tables(results: dict) -> list[str]:
+    """Every audience's pages on a profile other than the dense default, each in that audience's session."""
+    lines = []
+    for label, sc in results["scales"].items():
+        if sc.get("profile", "dense") == "dense":
+            continue
+        lines += [f"### {tab.NAMES.get(label, label)} referrals: every audience's pages", "",
+                  f"The demo's `{sc['profile']}` profile (`python -m atlas demo --profile {sc['profile']}`: "
+                  f"{sc['agencies']:,} agencies, {sc['referrals']:,} referrals over three years), where most counts "
+                  "a board member or funder could see are small. Each page is run as above in the session of the "
+                  "audience that opens it (the local session's role), over the period that audience gets by "
+                  "default (**period**): what the director, the board and the funders each wait for, their "
+                  "protection of small counts included.", "",
+                  "| audience | page | period | cold (run) | warm | repeat | queries | peak |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for audience, pages in sc.get("audiences", {}).items():
+            lines += [f"| {audience} | {tab.PAGES.get(page, page)} | {m.get('period') or ''} | {page_cells(m)} |"
+                      for page, m in pages.items()]
         lines.append("")
     return lines
 
@@ -317,8 +347,10 @@ def growth_table(results: dict) -> list[str]:
 
 def write(results: dict) -> None:
     m = results["machine"]
-    loads = "; ".join(f"{LABELS[k]}: {v['load_before'][0]:.1f} before, {v['load_after'][0]:.1f} after"
+    loads = "; ".join(f"{LABELS.get(k, k)}: {v['load_before'][0]:.1f} before, {v['load_after'][0]:.1f} after"
                       for k, v in results["scales"].items())
+    profiles = [(k, v) for k, v in results["scales"].items() if v.get("profile", "dense") != "dense"]
+    sizes = dense(results)["scales"]
     merged = results.get("merged") or []
     provenance = ("Every figure below is from that one run, also in `bench/results.json`" if not merged else
                   "The figures below are from that run except these, measured later and merged into "
@@ -326,8 +358,11 @@ def write(results: dict) -> None:
     lines = ["# Benchmarks", "",
              f"Measured by `python -m bench`, what `make bench` runs (this run: `{results['command']}`, "
              f"{results.get('total_minutes', 0):.0f} minutes; never by `make test`). {provenance}; the reading "
-             "at the end was written from it. A quick run: `python -m bench --scales 100k,1m` (the same tables, "
-             "without the 10M targets).", "",
+             "at the end was written from it. Both of the demo's profiles are measured: the dense default at "
+             "100k, 1M and 10M referrals, and the ordinary-size `continuum` (`python -m atlas demo --profile "
+             "continuum`), where every audience's pages, page switches and the board's map are measured too. A "
+             "quick run: `python -m bench --scales 100k,1m` (the same tables, without the 10M targets), or "
+             "`--scales continuum` (the continuum alone).", "",
              f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_mib']:,} MiB, {m['platform']}; Python {m['python']}, "
              f"DuckDB {m['duckdb']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}, numpy {m['numpy']}, Streamlit "
              f"{m['streamlit']}, plotly {m['plotly']}, igraph {m['igraph']}, pyvis {m['pyvis']}; run {m['date']}"
@@ -337,10 +372,17 @@ def write(results: dict) -> None:
              f"1-minute load average at each scale: {loads}, on {m['cpus']} CPUs (a load above the CPUs' number "
              "means other work shared the machine, and times are those of a busy machine).", "",
              "Data: demo communities built by `python -m atlas demo` (cached in bench/cache/): "
-             + ", ".join(f"{LABELS[k]} referrals over {v['agencies']:,} agencies" for k, v in results["scales"].items())
-             + ", three years each; every page shows the last 12 months (the default).", ""]
-    lines += targets(results) + tab.table(results) + baseline.table(results, m.get("commit", "?")) + page_tables(results) + browser_table(results) + peer_table(results)
-    lines += import_table(results) + hmis_table(results) + maps.table(results) + survey.table(results) + growth_table(results) + query_table(results) + profile_table(results)
+             + ", ".join([f"{LABELS[k]} referrals over {v['agencies']:,} agencies" for k, v in sizes.items()]
+                         + [f"the {v['profile']} profile's {v['referrals']:,} referrals over {v['agencies']:,} agencies "
+                            f"(`--profile {v['profile']}`)" for _, v in profiles])
+             + ", three years each; a director's pages show the last 12 months (the default), the board's and "
+             "funders' the latest whole reporting period (theirs).", ""]
+    sized = dense(results)
+    lines += targets(sized) + tab.table(results) + baseline.table(results, m.get("commit", "?")) + page_tables(results)
+    lines += browser_table(sized) + peer_table(sized) + import_table(sized) + hmis_table(results) + maps.table(results)
+    lines += survey.table(results)
+    if sized["scales"]:
+        lines += growth_table(sized) + query_table(sized) + profile_table(sized)
     notes = ROOT / "bench" / "notes.md"
     if notes.exists():
         lines += [notes.read_text(encoding="utf-8").rstrip(), ""]

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.data import CACHE, ROOT
+from bench.data import CACHE, ROOT, SCALES
 
 sys.path[:0] = [str(ROOT / "tests")]
 
@@ -271,8 +271,11 @@ if __name__ == "__main__":  # python -m bench.tab DB [audience ...]: one run, pr
 # docs/benchmarks.md: what a person waits for
 # ------------------------------------------------------------------------------------------------
 
-TARGETS = {"100k": 1.0, "1m": 1.0, "10m": 2.0}  # seconds for a page's first visit (issue 18)
-NAMES = {"100k": "100k", "1m": "1M", "10m": "10M"}
+# seconds for a page's first visit (issue 18); the continuum, smaller than 100k, is held to the smaller scales' second
+TARGETS = {"100k": 1.0, "1m": 1.0, "10m": 2.0, "continuum": 1.0}
+NAMES = {"100k": "100k", "1m": "1M", "10m": "10M",
+         "continuum": f"The continuum profile: {SCALES['continuum'].agencies:,} agencies, "
+                      f"{SCALES['continuum'].referrals:,}"}
 
 
 def _cell(m: dict | None, floor: float | None, key: str = "drawn_s") -> str:
@@ -297,8 +300,8 @@ def table(results: dict) -> list[str]:
              "is when its heading and first figure or chart show. Each time is also given as a multiple (×) of the "
              "**floor**: a bare two-page Streamlit app with one plotly chart and one table per page "
              "(`bench/floor/`), served by the same Streamlit in the same run, switching pages. Targets: a first "
-             "visit within 1 s at 1M referrals and 2 s at 10M, a repeat within 1.5× the floor, the first load "
-             "within 1.2× the floor's.", ""]
+             "visit within 1 s at 1M referrals (and on the continuum profile) and 2 s at 10M, a repeat within 1.5× "
+             "the floor, the first load within 1.2× the floor's.", ""]
     for label, run in runs.items():
         if "error" in run:
             lines += [f"### {NAMES.get(label, label)} referrals: not measured ({run['error'][:200]})", ""]

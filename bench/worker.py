@@ -1,12 +1,15 @@
 """One measurement in a process of its own: `python -m bench.worker MODE ARGS...`, JSON on the last line of stdout.
 
 Modes:
-  page DB PAGE WARM [profile]   the page as the server runs it (AppTest): the first run in this fresh
+  page DB PAGE WARM [profile] [AUDIENCE]
+                                the page as the server runs it (AppTest): the first run in this fresh
                                 process (cold), WARM more runs with the data and view caches cleared
                                 (warm: imports, connection and in-process caches there, no cached
                                 query result), one run with the data cache kept (a repeat visit), and
                                 optionally one warm run under cProfile; every named query timed;
-                                peak resident memory of the process
+                                peak resident memory of the process. PAGE is a page's url path (or
+                                `need`); AUDIENCE (director, board, funder; default director) is whose
+                                session it is, with that audience's default period
   figures atlas|pandas SOURCE WARM OUT   every page's headline figures (bench/peer.py) from Atlas's
                                 named queries (SOURCE = database) or from the pandas peer (SOURCE =
                                 Parquet folder, loaded first as a naive app does at startup); pickled to OUT
@@ -36,6 +39,13 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_FILES = {"overview": "pages/overview.py", "bottlenecks": "pages/bottlenecks.py",
               "need": "pages/need_capacity.py", "network": "pages/network.py", "outcomes": "pages/outcomes.py"}
+AUDIENCES = ("director", "board", "funder")
+
+
+def page_file(page: str) -> Path:
+    """The page's file: the dense scales' keys above, or any page's url path (dashboard.py names each page's
+    file after it)."""
+    return ROOT / PAGE_FILES.get(page, f"pages/{page}.py")
 
 
 def peak_mib() -> float:
@@ -86,9 +96,10 @@ def attribute(stats: pstats.Stats) -> tuple[dict, list]:
 # Modes
 # ------------------------------------------------------------------------------------------------
 
-def page_mode(db: str, page: str, warm: int, profile: bool) -> dict:
+def page_mode(db: str, page: str, warm: int, profile: bool, audience: str = "director") -> dict:
     os.environ["ATLAS_DB"] = db
-    os.environ["BENCH_PAGE"] = str(ROOT / PAGE_FILES[page])
+    os.environ["BENCH_PAGE"] = str(page_file(page))
+    os.environ["ATLAS_LOCAL_ROLE"] = audience  # the local session's role, as `tab` serves each audience
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -106,7 +117,7 @@ def page_mode(db: str, page: str, warm: int, profile: bool) -> dict:
 
     Atlas.query = timed
 
-    def run() -> tuple[float, dict]:
+    def run() -> tuple[float, dict, str | None]:
         calls.clear()
         at = AppTest.from_file(str(ROOT / "bench" / "entry.py"), default_timeout=900)
         started = time.perf_counter()
@@ -117,12 +128,14 @@ def page_mode(db: str, page: str, warm: int, profile: bool) -> dict:
         per_query = defaultdict(float)
         for name, seconds in calls:
             per_query[name] += seconds
-        return took, dict(per_query)
+        # the period the audience's sidebar chose: what was measured, in the report's words
+        filters = at.session_state["atlas_filters"] if "atlas_filters" in at.session_state else None
+        return took, dict(per_query), filters.describe_period() if filters else None
 
-    cold, cold_queries = run()
+    cold, cold_queries, period = run()
     cold_total = time.perf_counter() - STARTED
     out = {"cold_run_s": cold, "cold_total_s": cold_total, "cold_queries": cold_queries,
-           "cold_peak_mib": peak_mib()}
+           "cold_peak_mib": peak_mib(), "audience": audience, "period": period}
     if warm:
         times, queries = [], defaultdict(list)
         from atlas import app
@@ -130,11 +143,11 @@ def page_mode(db: str, page: str, warm: int, profile: bool) -> dict:
         for _ in range(warm):
             st.cache_data.clear()
             app._view.clear()  # the page's whole view is cached too: a warm run builds it again
-            took, per_query = run()
+            took, per_query, _ = run()
             times.append(took)
             for name, seconds in per_query.items():
                 queries[name].append(seconds)
-        cached, _ = run()
+        cached, _, _ = run()
         out.update(warm_s=statistics.median(times), warm_runs=times, cached_s=cached,
                    warm_queries={n: statistics.median(v) for n, v in queries.items()},
                    warm_query_s=statistics.median(sum(v[i] for v in queries.values()) for i in range(warm)))
@@ -145,7 +158,7 @@ def page_mode(db: str, page: str, warm: int, profile: bool) -> dict:
             app._view.clear()
             with tempfile.TemporaryDirectory() as tmp:
                 os.environ["BENCH_PROFILE"] = str(Path(tmp) / "page.prof")
-                took, _ = run()
+                took, _, _ = run()
                 del os.environ["BENCH_PROFILE"]
                 by, hot = attribute(pstats.Stats(str(Path(tmp) / "page.prof")))
             out["profile"] = {"run_s": took, "by_library_s": by, "atlas_hotspots_cum_s": hot}
@@ -266,7 +279,8 @@ def stages(progress: str) -> dict[str, float]:
 def main(argv: list[str]) -> None:
     mode, *args = argv
     if mode == "page":
-        out = page_mode(args[0], args[1], int(args[2]), len(args) > 3 and args[3] == "profile")
+        audience = next((a for a in args[3:] if a in AUDIENCES), "director")
+        out = page_mode(args[0], args[1], int(args[2]), "profile" in args[3:], audience)
     elif mode == "figures":
         out = figures_mode(args[0], args[1], int(args[2]), args[3])
     elif mode == "import":
