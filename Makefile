@@ -2,7 +2,8 @@
 #   make run     virtualenv + dependencies + demo database (if none) + serve on PORT (default 8501)
 #   make test    the whole test suite
 #   make lint    ruff over the whole repository (pyproject.toml); .ci/run runs it before the tests
-#   make bench   benchmarks (docs/benchmarks.md); not part of make test. Quicker: make bench BENCH_ARGS="--scales 100k,1m"
+#   make bench   benchmarks on both demo profiles (docs/benchmarks.md); not part of make test. Quicker:
+#                make bench BENCH_ARGS="--scales 100k,1m" (dense) or BENCH_ARGS="--scales continuum"
 PYTHON ?= python3
 PORT ?= 8501
 VENV := .venv
