@@ -5,7 +5,8 @@ bench/report.py for what the tables say).
     python -m bench                      the three dense scales and the continuum (first run builds the data:
                                          ~15 min at 10M)
     python -m bench --scales 100k,1m     a quicker run
-    python -m bench --scales continuum   the ordinary-size profile alone (every audience's pages, one tab)
+    python -m bench --scales continuum   the ordinary-size profile alone (every audience's pages, one tab, the
+                                         board's map), merged into the last run's results
     python -m bench --skip-browser       no Chromium measurements
     python -m bench --only-hmis          only the HMIS export import, merged into the last run's results
     python -m bench --only-maps          only the board's map (readability, time to draw), merged likewise
@@ -141,6 +142,19 @@ def measure_audiences(label: str, args) -> dict:
         one_tab(out, label, args)
     out["load_after"] = os.getloadavg()
     return out
+
+
+def measure_profile(results: dict, label: str, args) -> None:
+    """A profile's set measured alone (`--scales continuum`), into the last run's results: its pages and tab as
+    `measure` takes them, and its network's board map (bench/maps.py)."""
+    out = measure(label, args)
+    if "tab" in out:
+        results.setdefault("tab", {})[label] = out.pop("tab")
+    results.setdefault("scales", {})[label] = out
+    mapped = maps.run({name: size for name, size in maps.NETWORKS.items() if size == label})
+    merged = results.setdefault("maps", {"date": mapped["date"], "networks": {}})
+    merged["networks"].update(mapped["networks"])
+    merged.setdefault("measured", {}).update(dict.fromkeys(mapped["networks"], mapped["date"]))
 
 
 COMPARED = ("1m", "10m")  # the scales --baseline compares (the issue's: page switches at 1M and 10M)
@@ -294,6 +308,9 @@ def main() -> None:
     unknown = [s for s in labels if s not in SCALES]
     if unknown:
         parser.error(f"unknown scale {unknown}; choose from {', '.join(SCALES)}")
+    if all(not SCALES[label].dense for label in labels):  # a quick run of the continuum keeps the dense results
+        merge_per_scale(args, "the continuum profile", lambda results, label: measure_profile(results, label, args))
+        return
     started = time.perf_counter()
     results = {"machine": machine(), "command": " ".join(["python -m bench", *sys.argv[1:]]), "scales": {}}
     for label in labels:

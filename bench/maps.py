@@ -89,7 +89,7 @@ def table(results: dict) -> list[str]:
              "counts label boxes that overlap another at the default zoom (target 0); **frame used** is the share of "
              "an 8 × 5 grid over the fitted frame holding a dot (a knot in the middle with a scatter around it reads "
              "low); **build** is the whole view (scores, layout, labels, HTML) on the server; the summary view is "
-             "built separately.", "",
+             "built separately." + _measured_apart(m), "",
              "| network | audience, period | grouped by | agencies drawn | names written | overlaps | frame used "
              "| build | map HTML | summary view |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, rows in m["networks"].items():
@@ -99,3 +99,9 @@ def table(results: dict) -> list[str]:
                          + ("—" if r["frame_used"] is None else f"{r['frame_used']:.0%}")
                          + f" | {r['build_s']:.2f} s | {r['html_kib']:,.0f} KiB | {r['summary_s']:.2f} s |")
     return lines + [""]
+
+
+def _measured_apart(m: dict) -> str:
+    """Networks measured later than the table's date (a profile's run alone, merged), and when."""
+    apart = {name: date for name, date in m.get("measured", {}).items() if date != m.get("date")}
+    return "".join(f" The {name} was measured {date}." for name, date in apart.items())

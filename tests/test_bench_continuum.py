@@ -2,11 +2,14 @@
 dense scales are, measured for every audience, and reported in docs/benchmarks.md by bench/report.py.
 
 The set is built by the real `python -m atlas demo --profile continuum` into a cache of the test's own (never the
-benchmark's bench/cache/); one page of each kind of audience is measured by the real worker process at the smallest
-settings (one warm run), the board's map by bench/maps.py, and the tables are written from what was measured.
+benchmark's bench/cache/), then measured as `python -m bench --scales continuum` measures it, at the smallest
+settings (every audience's pages by the real worker processes, one warm run each, and the board's map; no browser),
+and the tables are written from what was measured.
 """
 
 from __future__ import annotations
+
+import argparse
 
 import pandas as pd
 import pytest
@@ -18,7 +21,7 @@ from atlas.demo import PROFILES
 from atlas.filters import Filters, period_bounds, period_label, reporting_periods
 from atlas.views.network import CLUSTER_BY
 from bench import maps, peer, report, tab
-from bench.__main__ import worker
+from bench.__main__ import measure_profile
 from bench.data import SCALES, ensure
 
 
@@ -64,50 +67,59 @@ def test_the_peer_computes_atlas_figures_on_the_continuum(continuum):
 
 @pytest.fixture(scope="module")
 def measured(continuum) -> dict:
-    """The board's map and the director's Overview, each measured as `make bench` measures every audience's pages
-    (a process of its own, AppTest), at the smallest settings: one warm run."""
-    return {("board", "network"): worker("page", str(continuum.db), "network", "1", "board", timeout=600),
-            ("director", "overview"): worker("page", str(continuum.db), "overview", "1", timeout=600)}
+    """The continuum measured alone as `python -m bench --scales continuum` measures it, at the smallest settings
+    (one fresh process and one warm run per page, no browser), into results of its own: every page of every
+    audience, each in a process of its own (AppTest), and the board's map."""
+    results: dict = {}
+    settings = argparse.Namespace(warm=1, cold=1, timeout=600, skip_browser=True, baseline=None)
+    measure_profile(results, "continuum", settings)
+    return results
 
 
-def test_a_page_is_measured_in_its_audiences_session_and_period(continuum, measured):
-    board, director = measured[("board", "network")], measured[("director", "overview")]
-    assert "error" not in board and "timeout_s" not in board, board
+def test_every_audiences_pages_are_measured_in_its_session_and_period(continuum, measured):
+    out = measured["scales"]["continuum"]
+    assert (out["profile"], out["agencies"], out["referrals"]) == ("continuum", continuum.agencies, continuum.referrals)
     with Atlas(continuum.db) as db:
         first, last = extent(db)
     _, start, _ = reporting_periods(first, last, "quarter")[0]
-    assert (board["audience"], board["period"]) == ("board", period_label(start, "quarter"))
-    assert director["audience"] == "director" and director["period"] != board["period"]
-    assert board["warm_s"] > 0 and len(board["warm_runs"]) == 1 and board["peak_mib"] > 0
+    quarter = period_label(start, "quarter")
+    assert {a: list(pages) for a, pages in out["audiences"].items()} == tab.AUDIENCES
+    for audience, pages in out["audiences"].items():
+        for page, m in pages.items():
+            assert "error" not in m and "timeout_s" not in m, (audience, page, m)
+            assert m["audience"] == audience and m["warm_s"] > 0 and len(m["warm_runs"]) == 1, (audience, page)
+            assert len(m["cold_totals_s"]) == 1 and m["peak_mib"] > 0
+            # the board and funders get the latest whole quarter; a director the last 12 months
+            assert (m["period"] == quarter) == (audience != "director"), (audience, page, m["period"])
     # the board's map ran its own queries: the network's edges at least
-    assert "network_edges" in board["warm_queries"]
+    assert "network_edges" in out["audiences"]["board"]["network"]["warm_queries"]
+    assert "tab" not in measured, "no browser at these settings"
 
 
-def test_the_report_writes_the_continuum_as_its_own_subsections(continuum, measured):
-    results = {"scales": {
-        "1m": {"agencies": 5_000, "referrals": 1_000_000, "pages": {}},
-        "continuum": {"profile": "continuum", "agencies": continuum.agencies, "referrals": continuum.referrals,
-                      "audiences": {"board": {"network": measured[("board", "network")]},
-                                    "director": {"overview": measured[("director", "overview")]}}}}}
+def test_the_report_writes_the_continuum_as_its_own_subsections(measured):
+    results = {"scales": {"1m": {"agencies": 5_000, "referrals": 1_000_000, "pages": {}}, **measured["scales"]}}
     text = "\n".join(report.page_tables(results))
     assert f"### {tab.NAMES['continuum']} referrals: every audience's pages" in text
-    board = measured[("board", "network")]
-    assert f"| board | Network map | {board['period']} | " in text
-    assert report.s(board["warm_s"]) in text.split("| board | Network map |")[1].splitlines()[0]
+    pages = measured["scales"]["continuum"]["audiences"]
+    rows = [line for line in text.splitlines() if line.startswith(("| director |", "| board |", "| funder |"))]
+    assert len(rows) == sum(len(p) for p in pages.values())
+    board = pages["board"]["network"]
+    row = next(line for line in rows if line.startswith("| board | Network map |"))
+    assert f"| {board['period']} |" in row and f"| {report.s(board['warm_s'])} |" in row
     assert "### 1M referrals, 5,000 agencies" in text
     # the tables by size leave the continuum out: it is not a step of the dense demo's growth
     assert list(report.dense(results)["scales"]) == ["1m"]
 
 
-def test_the_boards_map_is_measured_on_the_continuum(continuum):
+def test_the_boards_map_is_measured_on_the_continuum(continuum, measured):
     name = next(n for n, size in maps.NETWORKS.items() if size == "continuum")
-    out = maps.run({name: "continuum"})
-    rows = out["networks"][name]
+    assert list(measured["maps"]["networks"]) == [name] and list(measured["maps"]["measured"]) == [name]
+    rows = measured["maps"]["networks"][name]
     board = [r for r in rows if r["audience"] == "board"]
     assert {r["cluster_by"] for r in board} == set(CLUSTER_BY)
     for r in rows:
         assert 0 < r["agencies_drawn"] <= continuum.agencies and r["flows_drawn"] <= r["flows_total"]
         assert r["build_s"] > 0 and r["summary_s"] > 0
     assert all(r["period"].endswith(("Q1", "Q2", "Q3", "Q4")) for r in board)
-    table = "\n".join(maps.table({"maps": out}))
+    table = "\n".join(maps.table(measured))
     assert table.count(f"| {name} | board, ") == len(board)
