@@ -138,7 +138,8 @@ def audience_tables(results: dict) -> list[str]:
     for label, sc in results["scales"].items():
         if sc.get("profile", "dense") == "dense":
             continue
-        lines += [f"### {tab.NAMES.get(label, label)} referrals: every audience's pages", "",
+        lines += [f"### Every audience's pages on the {label} profile ({sc['agencies']:,} agencies, "
+                  f"{sc['referrals']:,} referrals)", "",
                   f"The demo's `{sc['profile']}` profile (`python -m atlas demo --profile {sc['profile']}`: "
                   f"{sc['agencies']:,} agencies, {sc['referrals']:,} referrals over three years), where most counts "
                   "a board member or funder could see are small. Each page is run as above in the session of the "

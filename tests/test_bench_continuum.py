@@ -99,7 +99,9 @@ def test_every_audiences_pages_are_measured_in_its_session_and_period(continuum,
 def test_the_report_writes_the_continuum_as_its_own_subsections(measured):
     results = {"scales": {"1m": {"agencies": 5_000, "referrals": 1_000_000, "pages": {}}, **measured["scales"]}}
     text = "\n".join(report.page_tables(results))
-    assert f"### {tab.NAMES['continuum']} referrals: every audience's pages" in text
+    size = measured["scales"]["continuum"]
+    assert f"### Every audience's pages on the continuum profile ({size['agencies']:,} agencies, " \
+           f"{size['referrals']:,} referrals)" in text
     pages = measured["scales"]["continuum"]["audiences"]
     rows = [line for line in text.splitlines() if line.startswith(("| director |", "| board |", "| funder |"))]
     assert len(rows) == sum(len(p) for p in pages.values())
