@@ -71,9 +71,9 @@ def worker(*args: str, timeout: int) -> dict:
 
 
 def measure(label: str, args) -> dict:
-    scale = ensure(SCALES[label])
-    if not scale.dense:
+    if not SCALES[label].dense:
         return measure_audiences(label, args)
+    scale = ensure(SCALES[label])
     db = str(scale.db)
     out = {"referrals": scale.referrals, "agencies": scale.agencies, "load_before": os.getloadavg(), "pages": {}}
     t = args.timeout
