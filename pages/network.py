@@ -207,7 +207,7 @@ if agency_map:
             if "flows" in view.choice.layers:
                 st.markdown(f"**Referral flows** (the arrows, {view.flows_drawn:,})")
                 app.table(st, view.map_flows)
-            if {"formal", "informal"} & set(view.choice.layers):
+            if set(network.TIE_KINDS) & set(view.choice.layers):
                 ties = view.map_ties
                 st.markdown(f"**Declared ties** (the lines without arrows, {len(ties):,}; trust and value as partners "
                             "rate them, 1 to 4)")
