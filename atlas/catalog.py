@@ -31,6 +31,7 @@ QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MODEL_DIR = QUERIES_DIR / "model"
 ROLLUPS_DIR = QUERIES_DIR / "rollups"
 INGEST_DIR = QUERIES_DIR / "ingest"
+SURVEY_DIR = QUERIES_DIR / "survey"  # the survey's scores: named queries over the answers, attached as `survey`
 
 _PARAM_LINE = re.compile(r"^--\s+(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\w+)(?:\s*=\s*(?P<default>[^:]+?))?\s*:\s*(?P<doc>.*)$")
 _FIELD_LINE = re.compile(r"^--\s*(?P<key>name|purpose|grain|params):\s*(?P<value>.*)$")
@@ -158,8 +159,11 @@ def parse_header(path: Path) -> NamedQuery:
 
 @cache
 def catalog(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
-    """Every named query in `directory`, by name."""
-    return {q.name: q for q in map(parse_header, sorted(directory.glob("*.sql")))}
+    """Every named query in `directory` (and, for the catalog's own folder, the survey's in `survey/`), by name."""
+    paths = sorted(directory.glob("*.sql"))
+    if directory == QUERIES_DIR:
+        paths += sorted(SURVEY_DIR.glob("*.sql"))
+    return {q.name: q for q in map(parse_header, paths)}
 
 
 def get(name: str) -> NamedQuery:

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+import atlas.survey.store
 from atlas import catalog, config
 
 
@@ -113,10 +114,17 @@ class Atlas:
         """Run the named query with its parameters bound; unknown names or parameters raise QueryError."""
         named = catalog.get(name)
         values = named.bind(params)
+        if named.path.parent == catalog.SURVEY_DIR:
+            # the survey's answers live in a file of their own beside the database, attached for the query
+            with atlas.survey.store.attached(self._con, self.path):
+                return self._run(named.sql, values)
+        return self._run(named.sql, values)
+
+    def _run(self, sql: str, values: dict[str, Any]) -> pd.DataFrame:
         cursor = self._con.cursor()
         try:
             cursor.execute("use atlas")  # a cursor starts in the in-memory catalog
-            return cursor.execute(named.sql, values).df()
+            return cursor.execute(sql, values).df()
         except (duckdb.IOException, duckdb.InternalException, duckdb.FatalException) as error:
             # a block that cannot be read (lost, or failing its checksum): the file is damaged
             raise unreadable(self.path, f"{type(error).__name__} while reading") from error

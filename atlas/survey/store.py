@@ -1,0 +1,181 @@
+"""Where the survey's answers live, and how they are opened: the plumbing under `atlas.survey`.
+
+The answers are kept in their own DuckDB file beside the database in use (`answers_path`), apart from
+the imported data, so an import that replaces the database never touches them. The file is opened only
+for the length of one operation, never held: a server process can save while another reads, and no
+DuckDB instance in any process keeps it open between requests.
+
+Every operation runs under two locks: a process-wide `threading.RLock` (DuckDB refuses to open one file
+twice with different settings in one process, and threads of one server must take turns) and an
+`fcntl` lock on `<answers>.lock`, shared to read and exclusive to write, so two server processes saving
+at the same moment take turns and lose nothing. A write is one transaction, committed and checkpointed
+before the call returns: once it returns, the answer is on disk in the main file.
+
+The statements are files of `queries/survey_store/` (one statement a file); the scoring queries are
+named queries of `queries/survey/`, which `atlas.db` runs with this file attached as `survey`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from atlas import catalog
+
+STATEMENTS = catalog.QUERIES_DIR / "survey_store"
+ALIAS = "survey"  # the schema the named queries read the answers from
+
+_PROCESS_LOCK = threading.RLock()
+_HELD = threading.local()  # how deep this thread is in the locks, and in which mode
+
+
+def answers_path(database: Path) -> Path:
+    """The answers file of the database at `database`: `<stem>.survey.duckdb` beside it."""
+    database = Path(database)
+    return database.with_name(f"{database.stem}.survey.duckdb")
+
+
+def lock_path(answers: Path) -> Path:
+    return Path(answers).with_name(Path(answers).name + ".lock")
+
+
+@cache
+def statement(name: str) -> str:
+    """The store's statement `queries/survey_store/NAME.sql`."""
+    path = STATEMENTS / f"{name}.sql"
+    if not path.is_file() or path.parent != STATEMENTS:
+        raise KeyError(f"no survey store statement {name!r}")
+    return path.read_text(encoding="utf-8")
+
+
+def schema() -> list[str]:
+    """The statements that make an empty store (each `create table if not exists`)."""
+    return [statement(p.stem) for p in sorted(STATEMENTS.glob("schema_*.sql"))]
+
+
+@contextlib.contextmanager
+def locked(answers: Path, exclusive: bool) -> Iterator[None]:
+    """Hold the store's locks: this process's, then the file lock (shared, or exclusive to write).
+
+    Re-entrant within a thread for the same mode or a read inside a write; a write inside a read would
+    deadlock on the file lock, so it is refused."""
+    with _PROCESS_LOCK:
+        depth = getattr(_HELD, "depth", 0)
+        if depth:
+            if exclusive and not _HELD.exclusive:
+                raise RuntimeError("a survey write was started inside a read of the store")
+            _HELD.depth = depth + 1
+            try:
+                yield
+            finally:
+                _HELD.depth = depth
+            return
+        path = lock_path(answers)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            _HELD.depth, _HELD.exclusive = 1, exclusive
+            try:
+                yield
+            finally:
+                _HELD.depth = 0
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def reading(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the answers of `database`, read-only, for one operation (an empty store in memory
+    when there is no file yet)."""
+    answers = answers_path(database)
+    with locked(answers, exclusive=False):
+        if answers.exists():
+            con = duckdb.connect(str(answers), read_only=True)
+        else:
+            con = duckdb.connect()
+            for sql in schema():
+                con.execute(sql)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def writing(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the answers of `database` inside one transaction, committed and checkpointed when
+    the block ends without an error (rolled back, nothing written, when it raises)."""
+    answers = answers_path(database)
+    with locked(answers, exclusive=True):
+        con = duckdb.connect(str(answers))
+        try:
+            for sql in schema():
+                con.execute(sql)
+            con.execute("begin transaction")
+            try:
+                yield con
+            except BaseException:
+                con.execute("rollback")
+                raise
+            con.execute("commit")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def attached(con: duckdb.DuckDBPyConnection, database: Path) -> Iterator[None]:
+    """The answers of `database` attached read-only to `con` as `survey` for one query, under the store's
+    shared lock, and detached after: an empty store in memory when there is no file yet."""
+    answers = answers_path(database)
+    with locked(answers, exclusive=False):
+        if answers.exists():
+            con.execute("attach $path as survey (read_only)", {"path": str(answers)})
+        else:
+            con.execute("attach ':memory:' as survey")
+            cursor = con.cursor()
+            try:
+                cursor.execute("use survey")
+                for sql in schema():
+                    cursor.execute(sql)
+            finally:
+                cursor.close()
+        try:
+            yield
+        finally:
+            con.execute("detach survey")
+
+
+def copy(database: Path, target: Path) -> bool:
+    """A consistent copy of the answers of `database` at `target`, taken under the store's shared lock
+    (no save halfway through); False when there are no answers to copy."""
+    answers = answers_path(database)
+    with locked(answers, exclusive=False):
+        if not answers.exists():
+            return False
+        con = duckdb.connect()
+        try:
+            con.execute("attach $path as source (read_only)", {"path": str(answers)})
+            con.execute("attach $path as target", {"path": str(target)})
+            con.execute("copy from database source to target")
+            con.execute("checkpoint target")
+            con.execute("detach target")
+        finally:
+            con.close()
+    return True
+
+
+def put_back(source: Path, database: Path) -> None:
+    """Put a copy made by `copy` back as the answers of `database`, in one move, under the store's lock."""
+    answers = answers_path(database)
+    with locked(answers, exclusive=True):
+        new = answers.with_name(f".{answers.name}.{os.getpid()}.restoring")
+        shutil.copyfile(source, new)
+        os.replace(new, answers)
