@@ -79,7 +79,8 @@ def answers_state(database: str | Path) -> tuple | None:
 def keyed_version(version: tuple, builder_or_query: str) -> tuple:
     """The version a cached view or query result is kept under: the database's, and for what reads the survey's
     answers (SURVEY_BUILDERS, the survey_* queries) the answers file's state as well."""
-    if builder_or_query in SURVEY_BUILDERS or builder_or_query.startswith("survey_"):
+    if builder_or_query in SURVEY_BUILDERS or (builder_or_query not in BUILDERS
+                                               and catalog.get(builder_or_query).path.parent == catalog.SURVEY_DIR):
         return (*version, answers_state(version[0]))
     return version
 

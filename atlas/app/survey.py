@@ -18,7 +18,7 @@ import streamlit as st
 from atlas import config, escape, exports, formats
 from atlas.app.cache import opened
 from atlas.app.widgets import table
-from atlas.survey import Surveys
+from atlas.survey import Surveys, contacts_from_csv
 from atlas.views import survey
 
 STATUS = {"scheduled": "not open yet", "open": "open", "closed": "closed"}
@@ -31,9 +31,11 @@ def surveys() -> Surveys:
     return Surveys(Path(config.database_path()))
 
 
-def _done(message: str, round_id: str | None = None) -> None:
-    """Say what was done on the next run, choose `round_id` in the picker, and run the page again."""
+def _done(message: str, round_id: str | None = None, forget: tuple[str, ...] = ()) -> None:
+    """Say what was done on the next run, choose `round_id` in the picker, clear the widgets of `forget` (a
+    confirmation given once), and run the page again."""
     st.session_state["survey_done"] = message
+    st.session_state["survey_forget"] = forget
     if round_id is not None:
         st.session_state["survey_pending_round"] = round_id
     st.rerun()
@@ -41,6 +43,8 @@ def _done(message: str, round_id: str | None = None) -> None:
 
 def said() -> None:
     """What the last action did (set by `_done`), once."""
+    for key in st.session_state.pop("survey_forget", ()):
+        st.session_state.pop(key, None)  # before the widget is drawn again: it starts unticked
     message = st.session_state.pop("survey_done", None)
     if message:
         st.success(escape.markdown(message), icon=":material/check_circle:")
@@ -78,14 +82,14 @@ def round_actions(store: Surveys, chosen) -> None:
         sure = st.checkbox("No more answers are to be taken: I want to close this round", key="survey_close_sure")
         if st.button("Close the round", icon=":material/lock:", disabled=not sure, key="survey_close"):
             store.close(chosen.round_id)
-            st.session_state["survey_close_sure"] = False
-            _done(f"Round {chosen.round_id} is closed: its links no longer open the form.")
+            _done(f"Round {chosen.round_id} is closed: its links no longer open the form.",
+                  forget=("survey_close_sure",))
     with rekey:
         sure = st.checkbox("Every link sent so far is to stop working", key="survey_rekey_sure")
         if st.button("Give the round new links", icon=":material/key:", disabled=not sure, key="survey_rekey"):
             store.rekey(chosen.round_id)
-            st.session_state["survey_rekey_sure"] = False
-            _done(f"Round {chosen.round_id} has new links: send them again (the old ones open nothing).")
+            _done(f"Round {chosen.round_id} has new links: send them again (the old ones open nothing).",
+                  forget=("survey_rekey_sure",))
 
 
 def _agencies() -> pd.DataFrame:
@@ -169,15 +173,22 @@ def as_file(text: str, suffix: str = ".csv") -> Path:
     return Path(out.name)
 
 
+def problems_frame(problems) -> pd.DataFrame:
+    """Problems as a table: (row, column, value, rule) tuples, or objects with those fields."""
+    fields = ("row", "column", "value", "rule")
+    rows = [dict(zip(fields, p)) if isinstance(p, tuple) else {f: getattr(p, f, None) for f in fields}
+            for p in problems]
+    return pd.DataFrame(rows, columns=list(fields)).astype({"value": str, "rule": str}).rename(
+        columns=str.capitalize)
+
+
 def problems_list(error: Exception) -> None:
     """Every problem a file was refused for, as the Data page lists an upload's problems."""
     problems = getattr(error, "problems", None)
     st.error(f"**Nothing was changed.** {escape.markdown(str(error).splitlines()[0] if str(error) else error)}",
              icon=":material/error:")
     if problems:
-        frame = pd.DataFrame([p if isinstance(p, dict) else vars(p) if hasattr(p, "__dict__") else {"problem": str(p)}
-                              for p in problems])
-        table(st, frame)
+        table(st, problems_frame(problems))
     elif "\n" in str(error):
         st.markdown("\n".join(f"- {escape.markdown(line)}" for line in str(error).splitlines()[1:] if line.strip()))
 
@@ -207,7 +218,11 @@ def contacts(store: Surveys, chosen) -> None:
 
 def mail(store: Surveys, chosen, base: str | None) -> None:
     """Invitations, and reminders to those who have not answered, when an SMTP server is configured."""
-    settings = survey_mail_settings()
+    try:
+        from atlas.survey import mail as survey_mail  # the e-mail side loads only where a page offers it
+    except ImportError:  # TODO(survey-core merge): atlas.survey.mail is the interface's; drop this guard then
+        survey_mail = None
+    settings = survey_mail.smtp() if survey_mail is not None else None
     if settings is None:
         st.info("To send the links by e-mail, add an `[smtp]` table (host, port, username, password, sender, "
                 "starttls) to the secrets file (docs/operations.md); until then, use the links CSV for a mail merge.",

@@ -38,10 +38,33 @@ def previous_round(rounds: pd.DataFrame, round_id: str) -> dict | None:
     return before.sort_values("period_end").iloc[-1].to_dict()
 
 
+def is_agency(column: str) -> bool:
+    """Whether a query's column holds agency ids (agency_id, agency_a_id, respondent_agency_id, ...)."""
+    return column.endswith("_id") and "agency" in column
+
+
 def named(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
     """The frame with a name beside each agency id column (`x_agency_id` -> `x_agency`, `agency_id` -> `agency`);
     an id with no name (an agency since removed) reads as its id."""
     out = frame.copy()
-    for column in [c for c in frame.columns if c.endswith("agency_id")]:
+    for column in [c for c in frame.columns if is_agency(c)]:
         out[column.removesuffix("_id")] = frame[column].map(lambda a: names.get(a, a))
     return out
+
+
+def _name_column(frame: pd.DataFrame, id_column: str) -> str | None:
+    """The column a query gives the name of `id_column`'s agency in (agency_a_id -> agency_a_name,
+    respondent_agency_id -> respondent_name), if it gives one."""
+    stem = id_column.removesuffix("_id")
+    for candidate in (f"{stem}_name", f"{stem.removesuffix('_agency')}_name"):
+        if candidate in frame.columns:
+            return candidate
+    return None
+
+
+def with_names(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """The frame with a name column for each agency id column that has none (as `named`), its ids dropped."""
+    out = frame.copy()
+    for column in [c for c in frame.columns if is_agency(c) and _name_column(frame, c) is None]:
+        out[column.removesuffix("_id") + "_name"] = frame[column].map(lambda a: names.get(a, a))
+    return out.drop(columns=[c for c in out.columns if c.endswith("_id")])

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pandas as pd
 
 from atlas import formats
-from atlas.views.survey.reading import named
+from atlas.views.survey.reading import named, with_names
 
 RATING = "{:.1f}"
 
 SUMMARY = [  # key of survey_summary, label, kind, what it counts
     ("invited", "Invited", "count", "Members of the round: the organizations asked."),
-    ("responded", "Answered", "count", "Members that saved an answer (naming nobody counts as an answer)."),
+    ("responded", "Responded", "count", "Members that saved an answer (naming nobody counts as an answer)."),
     ("response_rate", "Response rate", "percent", "Answered ÷ invited."),
     ("ties_either", "Ties (either side)", "count", "Pairs of members at least one of which named the other."),
     ("ties_both", "Ties (both sides)", "count", "Pairs of members each of which named the other."),
@@ -67,14 +67,30 @@ def agencies_table(agencies: pd.DataFrame, names: dict) -> pd.DataFrame:
          "Raters"]].reset_index(drop=True)
 
 
+HEADINGS = {  # the columns of the round's other queries, in words
+    "agency_a_name": "Agency A", "agency_b_name": "Agency B", "agency_name": "Agency",
+    "respondent_name": "Says", "partner_name": "About", "said": "Says it has a formal agreement",
+    "on_paper": "Formal partnerships in force", "finding": "Finding", "level_by_a": "Level as A sees it",
+    "level_by_b": "Level as B sees it", "difference": "Difference", "frequency_by_a": "Frequency as A sees it",
+    "frequency_by_b": "Frequency as B sees it", "change": "Change", "trust_before": "Trust received then",
+    "raters_before": "Raters then", "trust_now": "Trust received now", "raters_now": "Raters now",
+    "trust_change": "Change in trust",
+}
+FINDINGS = {"yes_not_on_paper": "Says yes; none on paper", "no_but_on_paper": "Says no; one on paper",
+            "gained": "Gained", "lost": "Lost"}
+
+
 def readable(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """Any of the round's other tables (seen differently, agreements, change) with names in place of agency
-    ids and its columns' names in words."""
-    rows = named(frame, names)
-    rows = rows.drop(columns=[c for c in frame.columns if c.endswith("agency_id")])
+    """Any of the round's other tables (seen differently, agreements, change, trust change) with names in place
+    of agency ids (the query's own names where it gives them), ratings to one decimal, words for findings and
+    its columns' names in words."""
+    rows = with_names(frame, names)
     rows = _ratings(rows, [c for c in rows.columns if c.startswith(("trust", "value", "level"))
                            and pd.api.types.is_float_dtype(rows[c])])
-    return rows.rename(columns=lambda c: c.replace("_", " ").capitalize()).reset_index(drop=True)
+    for column in ("finding", "change"):
+        if column in rows and not pd.api.types.is_numeric_dtype(rows[column]):
+            rows[column] = rows[column].map(lambda v: FINDINGS.get(v, v))
+    return rows.rename(columns=lambda c: HEADINGS.get(c, c.replace("_", " ").capitalize())).reset_index(drop=True)
 
 
 def progress_tables(progress: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
