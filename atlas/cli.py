@@ -20,6 +20,7 @@ from atlas.db import Atlas, DatabaseMissing, DatabaseOutdated, DatabaseUnreadabl
 from atlas.ingest import contract_files, importer, validate
 from atlas.ingest.problems import format_report
 from atlas.progress import Progress, TextBar
+from atlas.survey import cli as survey_cli
 
 
 class UsageError(Exception):
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _query_parsers(sub)
     _report_parser(sub)
     _operations_parsers(sub)
+    survey_cli.add_parser(sub, _db_arg)
 
     p = sub.add_parser("upgrade", help="rebuild the data model over a database built by an earlier version")
     _db_arg(p)
@@ -509,15 +511,16 @@ def cmd_status(args) -> int:
 
 COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries,
             "serve": cmd_serve, "report": cmd_report, "upgrade": cmd_upgrade, "refresh": cmd_refresh,
-            "deliver": cmd_deliver, "backup": cmd_backup, "restore": cmd_restore, "status": cmd_status}
+            "deliver": cmd_deliver, "backup": cmd_backup, "restore": cmd_restore, "status": cmd_status,
+            "survey": survey_cli.run}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, catalog.QueryError, config.ConfigError, DatabaseMissing, DatabaseOutdated,
-            DatabaseUnreadable) as error:
+    except (UsageError, survey_cli.SurveyUsage, catalog.QueryError, config.ConfigError, DatabaseMissing,
+            DatabaseOutdated, DatabaseUnreadable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
