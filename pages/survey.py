@@ -31,12 +31,11 @@ if chosen is None:
     st.stop()
 
 st.header("Links and invitations")
-members = store.progress(chosen.round_id)
 base = None
 if chosen.status == "closed":
     st.caption("The round is closed: its links open nothing.")
 else:
-    base = rounds.links(store, chosen, members)
+    base = rounds.links(store, chosen)
     with app.folded("Members' e-mail addresses", key="survey_contacts_open", icon=":material/contact_mail:") as opened:
         if opened:
             rounds.contacts(store, chosen)

@@ -150,9 +150,7 @@ def test_progress_lists_who_answered_and_who_has_not(run_page, survey_db):
 
 
 def test_opening_and_closing_a_round_through_the_page(run_page, survey_db, tmp_path, monkeypatch):
-    path = tmp_path / "atlas.duckdb"
-    shutil.copy(survey_db, path)
-    shutil.copy(answers_path(survey_db), answers_path(path))
+    path = copied(survey_db, tmp_path)
     monkeypatch.setenv("ATLAS_DB", str(path))
     store = Surveys(path)
     today = dt.date.today()
@@ -194,17 +192,32 @@ def test_a_refused_round_says_why_and_writes_nothing(run_page, survey_db):
     assert [r.round_id for r in Surveys(survey_db).rounds()] == before
 
 
-def test_the_links_csv_is_one_inert_row_per_member(survey_db):
-    from atlas import exports
+def copied(survey_db: Path, tmp_path: Path) -> Path:
+    """A copy of the database and its answers, for a test that changes the rounds."""
+    path = tmp_path / "atlas.duckdb"
+    shutil.copy(survey_db, path)
+    shutil.copy(answers_path(survey_db), answers_path(path))
+    return path
 
-    chosen = latest(survey_db)
-    store = Surveys(survey_db)
-    rows = [(a, "=HYPERLINK(\"x\")", store.link(chosen.round_id, a, "https://atlas.example.org/")) for a in chosen.members]
-    text = exports.safe_csv(survey.links_frame(rows)).decode("utf-8-sig")
-    assert text.splitlines()[0] == "agency_id,name,link"
-    assert len(text.splitlines()) == len(chosen.members) + 1
-    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
-    assert all("https://atlas.example.org/respond?t=" in line for line in text.splitlines()[1:])
+
+def test_an_open_round_offers_its_links_from_the_address_given(run_page, survey_db, tmp_path, monkeypatch):
+    path = copied(survey_db, tmp_path)
+    monkeypatch.setenv("ATLAS_DB", str(path))
+    store = Surveys(path)
+    chosen = latest(path)
+    store.open_round("links", "Links", chosen.period_start, chosen.period_end, dt.date.today() + dt.timedelta(days=9),
+                     members=list(chosen.members))
+    at = run_page(survey_round="links")
+    assert [b.proto.label for b in at.get("download_button")][:1] == ["Links for a mail merge (CSV)"]
+    at.text_input(key="survey_base_url").set_value("ftp://atlas.example.org/")
+    at.run()
+    assert "must start with https://" in at.error[0].value
+    assert "Links for a mail merge (CSV)" not in [b.proto.label for b in at.get("download_button")]
+    links = store.links("links", "https://atlas.example.org/")
+    assert len(links) == len(chosen.members) and links["link"].nunique() == len(links)
+    assert all(link.startswith("https://atlas.example.org/respond?t=") for link in links["link"])
+    # without an [smtp] table the page says how to send by e-mail
+    assert any("[smtp]" in i.value for i in at.info)
 
 
 def _period(chosen) -> Filters:
@@ -250,7 +263,11 @@ def test_partnership_quality_reads_the_survey_and_the_board_gets_round_level_fig
     assert board.survey["round_id"] == chosen.round_id
     assert board.ties["trust"].isna().all() and board.ties["value"].isna().all()
     assert board.strained.empty and board.idle.empty and board.ratings.empty
-    assert board.scores["mean_trust"] == pytest.approx(float(summary["mean_trust"]))
+    assert board.scores == director.scores  # means and spreads over every tie shown: round-level
+    for key in survey.BOARD_FIGURES:
+        assert board.survey["summary"][key] == pytest.approx(summary[key]), key
+    names = [name for name, _, _ in network.quality_figures(board.scores, board.survey)]
+    assert {"Response rate", "Reciprocity", "Density"} <= set(names)
     assert figures.round["round_id"] == chosen.round_id
     assert set(figures.summary) == set(survey.BOARD_FIGURES)
     assert dict((k, figures.summary[k]) for k in ("invited", "responded")) == {

@@ -59,10 +59,9 @@ def cached_view(version: tuple, audience_key: str, builder: str, args: tuple, kw
 
 BUILDERS = frozenset({"overview.build", "bottlenecks.build", "need.build", "network.build", "outcomes.build",
                       "resilience.closure", "resilience.change", "accountability.build",
-                      "accountability.headline", "ties.build", "network.summary_view", "survey.build",
-                      "survey.board"})
+                      "accountability.headline", "ties.build", "network.summary_view", "survey.build"})
 # the views that read the survey's answers (the map's survey layer, partnership quality, the Survey page)
-SURVEY_BUILDERS = frozenset({"network.build", "ties.build", "survey.build", "survey.board"})
+SURVEY_BUILDERS = frozenset({"network.build", "ties.build", "survey.build"})
 
 
 def answers_state(database: str | Path) -> tuple | None:

@@ -22,6 +22,8 @@ from atlas.survey import Surveys, contacts_from_csv
 from atlas.views import survey
 
 STATUS = {"scheduled": "not open yet", "open": "open", "closed": "closed"}
+RESULTS = {"sent": "sent", "refused": "refused by the server", "failed": "not sent (the server could not be reached)",
+           "no_address": "no address", "answered": "answered already (no reminder)"}
 CLOSES_AFTER = dt.timedelta(days=21)  # a new round's closing date, unless the director sets another
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes of a contacts or responses file read from an upload
 
@@ -138,15 +140,16 @@ def base_url() -> str:
     return f"http://localhost:{st.get_option('server.port')}" + (f"/{path}" if path else "")
 
 
-def links(store: Surveys, chosen, members: pd.DataFrame) -> None:
-    """The links CSV for a mail merge (formula-safe), from the address given."""
+def links(store: Surveys, chosen) -> str | None:
+    """The links CSV for a mail merge (formula-safe), from the address given; returns that address (None when it
+    is not one)."""
     base = st.text_input("Address of the dashboard the links start with", base_url(), key="survey_base_url",
                          help="Where members reach this dashboard; each link is this address and a token of its own.")
     if not base.startswith(("https://", "http://")):
         st.error("The address must start with https:// (or http:// on a local network).", icon=":material/error:")
-        return
-    rows = [(a, name, store.link(chosen.round_id, a, base)) for a, name in zip(members["agency_id"], members["name"])]
-    st.download_button("Links for a mail merge (CSV)", lambda: exports.safe_csv(survey.links_frame(rows)),
+        return None
+    st.download_button("Links for a mail merge (CSV)",
+                       lambda: exports.safe_csv(store.links(chosen.round_id, base)[["agency_id", "name", "link"]]),
                        file_name=f"survey_links_{chosen.round_id}.csv", mime="text/csv", icon=":material/link:",
                        on_click="ignore", key="survey_links")
     return base
@@ -173,22 +176,24 @@ def as_file(text: str, suffix: str = ".csv") -> Path:
     return Path(out.name)
 
 
-def problems_frame(problems) -> pd.DataFrame:
-    """Problems as a table: (row, column, value, rule) tuples, or objects with those fields."""
-    fields = ("row", "column", "value", "rule")
+def problems_frame(found) -> pd.DataFrame:
+    """Problems as a table, in the order of the file: (row, column, value, rule) tuples (a contacts file's), or
+    problems with those fields and a message (atlas.ingest.problems.Problem, a responses file's)."""
+    fields = ("row", "column", "value", "rule", "message")
     rows = [dict(zip(fields, p)) if isinstance(p, tuple) else {f: getattr(p, f, None) for f in fields}
-            for p in problems]
-    return pd.DataFrame(rows, columns=list(fields)).astype({"value": str, "rule": str}).rename(
-        columns=str.capitalize)
+            for p in found]
+    frame = pd.DataFrame(rows, columns=list(fields)).astype({"row": "Int64"})
+    frame = frame.sort_values("row", na_position="first", kind="stable").dropna(axis=1, how="all")
+    return frame.rename(columns=str.capitalize).reset_index(drop=True)
 
 
 def problems_list(error: Exception) -> None:
     """Every problem a file was refused for, as the Data page lists an upload's problems."""
-    problems = getattr(error, "problems", None)
+    found = getattr(error, "problems", None)
     st.error(f"**Nothing was changed.** {escape.markdown(str(error).splitlines()[0] if str(error) else error)}",
              icon=":material/error:")
-    if problems:
-        table(st, problems_frame(problems))
+    if found:
+        table(st, problems_frame(found))
     elif "\n" in str(error):
         st.markdown("\n".join(f"- {escape.markdown(line)}" for line in str(error).splitlines()[1:] if line.strip()))
 
@@ -218,11 +223,9 @@ def contacts(store: Surveys, chosen) -> None:
 
 def mail(store: Surveys, chosen, base: str | None) -> None:
     """Invitations, and reminders to those who have not answered, when an SMTP server is configured."""
-    try:
-        from atlas.survey import mail as survey_mail  # the e-mail side loads only where a page offers it
-    except ImportError:  # TODO(survey-core merge): atlas.survey.mail is the interface's; drop this guard then
-        survey_mail = None
-    settings = survey_mail.smtp() if survey_mail is not None else None
+    from atlas.survey import mail as survey_mail  # the e-mail side loads only where a page offers it
+
+    settings = survey_mail.mail.smtp()  # the operations' [smtp] settings, as atlas.survey.mail sends with them
     if settings is None:
         st.info("To send the links by e-mail, add an `[smtp]` table (host, port, username, password, sender, "
                 "starttls) to the secrets file (docs/operations.md); until then, use the links CSV for a mail merge.",
@@ -240,9 +243,12 @@ def mail(store: Surveys, chosen, base: str | None) -> None:
                      key="survey_remind", disabled=not to):
         sent = survey_mail.invite(store, chosen.round_id, base, settings, to=to, reminder=True)
     if sent is not None:
-        st.success(f"{len(sent):,} messages sent.", icon=":material/check_circle:")
-        if sent:
-            table(st, pd.DataFrame(sent))
+        done = pd.DataFrame(sent, columns=["agency_id", "email", "result", "detail"])
+        counts = done["result"].value_counts()
+        st.success(f"{int(counts.get('sent', 0)):,} messages sent; "
+                   + ", ".join(f"{RESULTS.get(k, k)}: {n:,}" for k, n in counts.items() if k != "sent") + ".",
+                   icon=":material/check_circle:")
+        table(st, done.assign(result=done["result"].map(lambda r: RESULTS.get(r, r))).rename(columns=str.capitalize))
 
 
 def progress(store: Surveys, chosen) -> pd.DataFrame:
@@ -272,12 +278,15 @@ def import_responses(store: Surveys, chosen) -> None:
     path = as_file(text)
     try:
         report = store.import_responses(chosen.round_id, path)
-    except ValueError as refused:
-        problems_list(refused)
-    else:
-        _done(f"Responses imported into round {chosen.round_id}: {report}.")
     finally:
         path.unlink(missing_ok=True)
+    if report.ok:
+        _done(f"{report.rows:,} rows imported into round {chosen.round_id}: the answers of "
+              f"{len(report.respondents):,} respondents replaced.")
+    st.error(f"**{len(report.problems):,} {'problem' if len(report.problems) == 1 else 'problems'}** in "
+             f"{escape.markdown(upload.name)}. Nothing was changed: fix them in the file (the row is as numbered in "
+             "it, with the header as row 1) and upload it again.", icon=":material/error:")
+    table(st, problems_frame(report.problems), column_config={"Message": st.column_config.TextColumn(width="large")})
 
 
 def export_responses(store: Surveys, chosen) -> bytes:

@@ -33,7 +33,7 @@ class Quality:
     strained: pd.DataFrame  # low trust, heaviest flows first (under headings)
     idle: pd.DataFrame  # high trust, no referral either way (under headings)
     ratings: pd.DataFrame  # each agency as its partners rate it (under headings)
-    survey: dict | None = None  # the survey round the ratings come from (round_id, name, period), if one does
+    survey: dict | None = None  # the survey round the ratings come from (round_id, name, period, its summary)
 
 
 def build(db, filters: Filters, min_cell: int | None = None) -> Quality:
@@ -61,15 +61,16 @@ def _shown(frame: pd.DataFrame, agencies: pd.DataFrame) -> pd.DataFrame:
 def _from_survey(db, filters: Filters, chosen: dict, agencies: pd.DataFrame, min_cell: int | None) -> Quality:
     """The quality of the survey round's ties: in director views every tie's ratings and each agency's received
     ratings; outside them the round's means only (no tie's or agency's ratings)."""
-    kept = {k: chosen.get(k) for k in ("round_id", "name", "period_start", "period_end")}
+    kept = {**{k: chosen.get(k) for k in ("round_id", "name", "period_start", "period_end")},
+            "summary": survey_load.round_summary(db, chosen["round_id"])}  # round-level: every audience's
     frame = _shown(survey_quality.ties_frame(db, filters, chosen), agencies)
+    figures = {**scores(frame), "round": chosen.get("name")}  # over every tie shown: round-level, for everyone
     if min_cell is not None:
-        rated = {c: int(frame[c].notna().sum()) for c in ("trust", "value")}
         frame = frame.assign(trust=pd.NA, value=pd.NA)  # no tie's ratings outside director views
         none = frame.head(0)
-        return Quality(ties=frame, scores=survey_quality.round_scores(db, chosen, len(frame), rated),
+        return Quality(ties=frame, scores=figures,
                        strained=strained(none, min_cell), idle=idle(none), ratings=ratings(none), survey=kept)
-    return Quality(ties=frame, scores={**scores(frame), "round": chosen.get("name")}, strained=strained(frame),
+    return Quality(ties=frame, scores=figures, strained=strained(frame),
                    idle=idle(frame), ratings=survey_quality.agency_ratings(db, chosen, agencies), survey=kept)
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from atlas import escape, formats
 from atlas.views.network.scores import FormalVersusReal
+from atlas.views.survey.tables import summary_figures
+
+SURVEY_FIGURES = ("invited", "responded", "response_rate", "reciprocity", "density")  # beside the ratings'
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,9 @@ def informal_caption(listed: int, unagreed: int) -> str:
         f" The first {listed:,} of {unagreed:,} are listed here." if listed < unagreed else "")
 
 
-def quality_figures(q: dict) -> list[tuple[str, str, str | None]]:
-    """Partnership quality's figures: (label, value, what it counts)."""
+def quality_figures(q: dict, survey: dict | None = None) -> list[tuple[str, str, str | None]]:
+    """Partnership quality's figures: (label, value, what it counts); with the `survey` round the ratings come from
+    (ties.Quality.survey), its round-level figures after them."""
     out = [("Ties rated", f"{q['rated_trust']:,} of {q['ties']:,}",
             "Declared partnerships in force in the period with a trust rating (victim-service ties aside)."
             if not q.get("round") else f"Ties members named in the partnership survey “{q['round']}” (the latest "
@@ -107,6 +111,8 @@ def quality_figures(q: dict) -> list[tuple[str, str, str | None]]:
         out.append((f"Mean {name}", "—" if q[f"mean_{name}"] is None else f"{q[f'mean_{name}']:.1f} of 4",
                     None if q[f"sd_{name}"] is None else
                     f"Spread (standard deviation) {q[f'sd_{name}']:.2f} over {q[f'rated_{name}']:,} rated ties."))
+    if survey is not None:
+        out += summary_figures(survey["summary"], SURVEY_FIGURES)
     return out
 
 

@@ -26,7 +26,6 @@ from atlas.views.survey.tables import (
     SUMMARY,
     agencies_table,
     figure,
-    links_frame,
     progress_tables,
     readable,
     summary_figures,
@@ -35,7 +34,7 @@ from atlas.views.survey.tables import (
 
 __all__ = [
     "BOARD_FIGURES", "INDIVIDUAL", "LEVELS", "PATTERNS", "RULES", "SUMMARY", "BoardSurvey", "SurveyView",
-    "agencies_table", "board", "build", "figure", "guidance", "level_chart", "links_frame", "named",
+    "agencies_table", "board", "build", "figure", "guidance", "level_chart", "named",
     "period_words", "previous_round", "progress_tables", "readable", "round_for", "rounds_frame",
     "summary_figures", "ties_table",
 ]

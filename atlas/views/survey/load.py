@@ -121,10 +121,15 @@ def board(db, filters: Filters) -> BoardSurvey | None:
     chosen = round_for(db, filters)
     if chosen is None:
         return None
-    summary = db.query("survey_summary", round_id=chosen["round_id"])
-    figures = summary.iloc[0].to_dict() if len(summary) else {}
     kept = {k: chosen.get(k) for k in ("round_id", "name", "period_start", "period_end")}
-    return BoardSurvey(kept, {k: figures.get(k) for k in BOARD_FIGURES})
+    return BoardSurvey(kept, round_summary(db, chosen["round_id"]))
+
+
+def round_summary(db, round_id: str) -> dict:
+    """The round-level figures of survey_summary that every audience may see (BOARD_FIGURES)."""
+    summary = db.query("survey_summary", round_id=round_id)
+    figures = summary.iloc[0].to_dict() if len(summary) else {}
+    return {k: figures.get(k) for k in BOARD_FIGURES}
 
 
 def period_words(row: dict) -> str:

@@ -4,8 +4,8 @@ carried, in the frame `atlas.views.ties` reads from `partnership_quality` otherw
 
 Directors get every tie's ratings and each agency's trust and value received (survey_agencies). Outside
 director views a tie's ratings are one or two respondents' answers, and an agency's received ratings would
-count victim-service respondents' answers: so there the frame carries no rating, the lists of ties and
-agencies are left empty, and only the round's means (survey_summary) are given."""
+count victim-service respondents' answers: so there (atlas.views.ties) the frame carries no rating, the lists
+of ties and agencies are left empty, and only means and spreads over every tie shown are given."""
 
 from __future__ import annotations
 
@@ -35,22 +35,6 @@ def ties_frame(db, filters: Filters, chosen: dict) -> pd.DataFrame:
         "referrals_a_to_b": carried(a, b, "referrals"), "referrals_b_to_a": carried(b, a, "referrals"),
         "accepted_a_to_b": carried(a, b, "accepted"), "accepted_b_to_a": carried(b, a, "accepted"),
     })
-
-
-def round_scores(db, chosen: dict, ties: int, rated: dict) -> dict:
-    """The quality figures outside director views: the ties shown and how many are rated (`rated`: trust and
-    value), the round's mean trust and value over every answered direction (round-level, as the spec allows),
-    and no spread (it would be worked out tie by tie)."""
-    summary = db.query("survey_summary", round_id=chosen["round_id"])
-    row = summary.iloc[0] if len(summary) else {}
-
-    def mean(column):
-        value = row.get(column) if len(summary) else None
-        return None if value is None or pd.isna(value) else float(value)
-
-    return {"ties": ties, "rated_trust": rated["trust"], "mean_trust": mean("mean_trust"), "sd_trust": None,
-            "rated_value": rated["value"], "mean_value": mean("mean_value"), "sd_value": None,
-            "round": chosen.get("name")}
 
 
 def agency_ratings(db, chosen: dict, agencies: pd.DataFrame) -> pd.DataFrame:

@@ -103,7 +103,3 @@ def progress_tables(progress: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
                             "Victim-service": waiting["victim_service"].map({True: "yes", False: ""})})
     return answered, missing.reset_index(drop=True)
 
-
-def links_frame(members: list[tuple[str, str, str]]) -> pd.DataFrame:
-    """The links of a round for a mail merge: agency_id, name, link (atlas.exports makes the CSV inert)."""
-    return pd.DataFrame(members, columns=["agency_id", "name", "link"])
