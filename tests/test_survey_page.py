@@ -283,3 +283,28 @@ def test_the_network_page_shows_the_survey_layer(run_page, survey_db):
         table = next(d.value for d in at.dataframe if "Kind" in d.value.columns and "Agency A" in d.value.columns)
         assert (table["Kind"] == "Informal (survey)").any()
         assert ("Level" in table.columns) == (role == "director")
+
+
+def test_the_board_pack_carries_the_round_level_figures_and_the_ties_without_ratings(survey_db):
+    from atlas.packs import board
+
+    chosen = latest(survey_db)
+    with Atlas(survey_db) as db:
+        extent = db.query("data_extent").iloc[0]
+        first, last = (pd.Timestamp(extent[c]).date() for c in ("first_referral", "last_referral"))
+        period = board.board_period(first, last, "quarter")
+        pack = board.build(db, period, min_cell=11)
+        summary = db.query("survey_summary", round_id=chosen.round_id).iloc[0]
+        agencies = db.query("network_agencies")
+    assert pack.survey is not None and pack.survey.round["round_id"] == chosen.round_id
+    text = board.html(pack)
+    assert "Partnership survey: " in text and f"{int(summary['invited']):,}" in text
+    assert survey.guidance(summary["response_rate"])[1] in text.replace("&#39;", "'")
+    for name in agencies.loc[agencies["is_victim_service"], "name"]:
+        assert name not in text
+    picture = board.agency_picture(pack.network, "map")
+    lines = [t for t in picture.data if t.name == "Informal (survey)"]
+    assert len(lines) == 1 and lines[0].hoverinfo == "skip" and not lines[0].text
+    drawn = pack.network.layout.ties
+    assert (drawn["kind"] == "survey").sum() * 3 == len(lines[0].x)  # each tie a segment: two ends and a break
+    assert drawn.loc[drawn["kind"] == "survey", ["trust", "value", "level", "frequency"]].isna().all().all()
