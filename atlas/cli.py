@@ -188,9 +188,14 @@ def cmd_demo(args) -> int:
         release=True,  # the tables are not needed once written: their memory is free for the model's build
     )
     progress.finish("Built")
+    from atlas.survey import demo as survey_demo
+
+    rounds = survey_demo.write(database, args.seed)
     took = time.perf_counter() - started
     print(f"Built demo database {database} in {took:.1f} s: "
           + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
+    print("Wrote the demo's closed survey rounds beside it: "
+          + ", ".join(f"{r} ({members} members, {rows} answer rows)" for r, members, rows in rounds))
     return 0
 
 

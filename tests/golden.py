@@ -22,23 +22,29 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "golden_figures.json"
 KEY = b"golden-figures-key-0123456789abcdef0123456789"
 DEMO = dict(seed=7, referrals=20_000, agencies=150)
 
-# The parameter sets each query is run with: its defaults, one quarter, and one region over one year
-# (a parameter a query does not take is left out of its set).
+# The parameter sets each query is run with: its defaults, one quarter, one region over one year, and the
+# demo's newer survey round (a parameter a query does not take is left out of its set).
 VARIANTS = {
     "defaults": {},
     "quarter": {"start": "2025-07-01", "end": "2025-09-30", "as_of": "2025-09-30"},
     "region_year": {"start": "2025-01-01", "end": "2025-12-31", "region": "$region"},
+    # the demo's newer survey round (the survey's queries), and its ties under the rule `both`
+    "survey_round": {"round_id": "demo-2025"},
+    "survey_both": {"round_id": "demo-2025", "rule": "both"},
 }
 
 
 def build(path: Path) -> Path:
-    """The demo community, built and imported for real (a fixed key, so pseudonyms are stable)."""
+    """The demo community, built and imported for real (a fixed key, so pseudonyms are stable), with the
+    demo's survey rounds beside it."""
     from atlas import demo
     from atlas.ingest import importer
+    from atlas.survey import demo as survey_demo
 
     tables = demo.generate(**DEMO)
     importer.build_database(tables, path, KEY, source="golden", files={n: n for n in tables},
                             checksum=importer.frames_checksum(tables))
+    survey_demo.write(path, DEMO["seed"])
     return path
 
 
@@ -74,10 +80,12 @@ def figures(path: Path) -> dict[str, str]:
     with Atlas(path) as db:
         for name, query in sorted(catalog.catalog().items()):
             taken = {p.name for p in query.params}
+            run = []
             for variant, values in VARIANTS.items():
                 params = {k: (region if v == "$region" else v) for k, v in values.items() if k in taken}
-                if variant != "defaults" and not params:
+                if variant != "defaults" and (not params or params in run):
                     continue
+                run.append(params)
                 out[f"{name}/{variant}"] = _digest(db.query(name, **params))
     return out
 

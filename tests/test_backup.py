@@ -163,3 +163,41 @@ def test_status_is_one_line_and_says_what_needs_a_person(kept, tmp_path, capsys)
     broken.write_bytes(b"not a database" * 1000)
     code, line = status(broken, capsys=capsys)
     assert code == 2 and "database=unreadable" in line
+
+
+# ---- the survey's answers ------------------------------------------------------------------------
+
+def test_the_surveys_answers_are_backed_up_and_restored(kept, tmp_path, capsys):
+    import datetime as dt
+
+    from atlas.survey import Answer, Surveys
+    from atlas.survey.store import answers_path
+
+    surveys = Surveys(kept)
+    surveys.open_round("r1", "Spring", dt.date(2024, 1, 1), dt.date(2024, 3, 31), dt.date.today() + dt.timedelta(days=9),
+                       members=["A1", "A2", "A3"])
+    surveys.save("r1", "A1", [Answer("A2", 3, 4, "yes", 4, 4, 4)])
+    surveys.save("r1", "A2", [], named_nobody=True)
+    exported = tmp_path / "before.csv"
+    surveys.export_responses("r1", exported)
+
+    folder = tmp_path / "backup"
+    assert main(["backup", str(folder), "--db", str(kept)]) == 0
+    assert "survey.duckdb" in json.loads((folder / "manifest.json").read_text())["files"]
+
+    restored = tmp_path / "elsewhere" / "restored.duckdb"
+    assert main(["restore", str(folder), "--db", str(restored)]) == 0
+    again = tmp_path / "restored.csv"
+    Surveys(restored).export_responses("r1", again)
+    assert again.read_bytes() == exported.read_bytes()
+    assert Surveys(restored).token("r1", "A1") == surveys.token("r1", "A1"), "the links still work"
+    with Atlas(restored) as db:
+        assert db.query("survey_summary", round_id="r1").iloc[0]["responded"] == 2
+
+    # a restore over a database whose answers changed since brings the backed-up answers back, the others aside
+    surveys.save("r1", "A3", [Answer("A1", 1, 1, "no")])
+    assert main(["restore", str(folder), "--db", str(kept)]) == 0
+    assert not Surveys(kept).progress("r1").set_index("agency_id").loc["A3", "responded"]
+    aside = kept.with_name("atlas.duckdb.before-restore")
+    assert (aside / answers_path(kept).name).is_file()
+    capsys.readouterr()

@@ -29,9 +29,11 @@ import duckdb
 from atlas import catalog, config, db
 from atlas.ingest import store
 from atlas.ops import records
+from atlas.survey import store as survey_store
 
 MANIFEST = "manifest.json"
 FORMAT = 1  # the backup folder's layout
+SURVEY = "survey.duckdb"  # the survey's answers, in a backup
 
 
 class BackupError(RuntimeError):
@@ -39,10 +41,10 @@ class BackupError(RuntimeError):
 
 
 def kept(database: Path) -> dict[str, Path]:
-    """What is kept beside `database`, by its name in a backup: the kept column mappings (a folder) and
-    the refresh and delivery logs."""
+    """What is kept beside `database`, by its name in a backup: the kept column mappings (a folder), the
+    refresh and delivery logs, and the survey's answers (`atlas.survey.store`)."""
     return {"mappings": config.mappings_folder(database), "refreshes.jsonl": config.refresh_log(database),
-            "deliveries.jsonl": config.delivery_log(database)}
+            "deliveries.jsonl": config.delivery_log(database), SURVEY: survey_store.answers_path(database)}
 
 
 def _sha256(path: Path) -> str:
@@ -111,7 +113,9 @@ def backup(database: Path, folder: Path) -> dict:
     with store.import_lock(database):
         rows = copy_database(database, folder / "atlas.duckdb")
         for name, path in kept(database).items():
-            if path.is_dir():
+            if name == SURVEY:
+                survey_store.copy(database, folder / name)  # under the store's lock: no save halfway through
+            elif path.is_dir():
                 shutil.copytree(path, folder / name, ignore=shutil.ignore_patterns(".*"))
             elif path.is_file():
                 with records.locked(path):  # a whole log, not one a refresh is writing
@@ -160,7 +164,9 @@ def restore(folder: Path, database: Path) -> tuple[dict, Path | None]:
             new.unlink(missing_ok=True)
         for name, path in kept(database).items():
             source = folder / name
-            if source.is_dir():
+            if name == SURVEY and source.is_file():
+                survey_store.put_back(source, database)
+            elif source.is_dir():
                 shutil.copytree(source, path)
             elif source.is_file():
                 shutil.copyfile(source, path)

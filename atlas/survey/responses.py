@@ -24,7 +24,7 @@ from atlas.exports import FORMULA_PREFIXES, neutralise
 from atlas.ingest.problems import Problem
 from atlas.survey import store
 from atlas.survey.model import AGREEMENTS, RANGES
-from atlas.survey.surveys import COLUMNS, Surveys, replace
+from atlas.survey.store import COLUMNS, replace
 
 FILE = "survey_responses.csv"
 TIMESTAMP = "%Y-%m-%d %H:%M:%S"
@@ -45,7 +45,7 @@ class ImportReport:
         return not self.problems
 
 
-def export_file(surveys: Surveys, round_id: str, path: Path) -> int:
+def export_file(surveys, round_id: str, path: Path) -> int:
     """Write the round's standing answers (drafts left out) to `path`; the rows written."""
     with store.reading(surveys.database) as con:
         surveys._known(con, round_id)
@@ -159,7 +159,7 @@ def _submitted(name: str, row: dict, number: int, now: dt.datetime) -> tuple[dt.
                              "submitted_at must be YYYY-MM-DD HH:MM:SS (or empty).")]
 
 
-def check(surveys: Surveys, round_id: str, path: Path) -> tuple[ImportReport, list[dict]]:
+def check(surveys, round_id: str, path: Path) -> tuple[ImportReport, list[dict]]:
     """The report of the whole file and the rows to write (none when the report holds a problem)."""
     name = Path(path).name
     report = ImportReport(round_id, name)
@@ -232,7 +232,7 @@ def _row_problems(name: str, row: dict, number: int, round_, victims: set, seen:
     return found
 
 
-def import_file(surveys: Surveys, round_id: str, path: Path) -> ImportReport:
+def import_file(surveys, round_id: str, path: Path) -> ImportReport:
     """Check the whole file, then (with no problem) replace the answers of every respondent in it."""
     report, rows = check(surveys, round_id, Path(path))
     if report.ok:

@@ -27,8 +27,10 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from atlas import catalog
+from atlas.survey.model import ANSWER_FIELDS
 
 STATEMENTS = catalog.QUERIES_DIR / "survey_store"
 ALIAS = "survey"  # the schema the named queries read the answers from
@@ -179,3 +181,24 @@ def put_back(source: Path, database: Path) -> None:
         new = answers.with_name(f".{answers.name}.{os.getpid()}.restoring")
         shutil.copyfile(source, new)
         os.replace(new, answers)
+
+
+COLUMNS = ("round_id", "respondent_agency_id", *ANSWER_FIELDS, "submitted_at")
+
+
+def replace(con, round_id: str, respondents: list[str], rows: list[dict]) -> None:
+    """Inside a write: the answers of `respondents` in the round replaced by `rows` (dicts of COLUMNS)."""
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    for name in ANSWER_FIELDS[1:]:
+        if name != "agreement":
+            frame[name] = frame[name].astype("Int64")
+    frame["partner_agency_id"] = frame["partner_agency_id"].astype(object)
+    frame["agreement"] = frame["agreement"].astype(object)
+    con.register("respondents", pd.DataFrame({"agency_id": list(respondents)}, dtype=object))
+    con.register("new_answers", frame)
+    try:
+        con.execute(statement("delete_answers_of"), {"round_id": round_id})
+        con.execute(statement("insert_answers"))
+    finally:
+        con.unregister("respondents")
+        con.unregister("new_answers")

@@ -32,6 +32,7 @@ from atlas.survey.model import (
     SaveResult,
     answer_problems,
 )
+from atlas.survey.store import replace
 
 
 def _token(secret: str, round_id: str, agency_id: str) -> str:
@@ -320,24 +321,3 @@ class Surveys:
         from atlas.survey import responses
 
         return responses.export_file(self, round_id, Path(path))
-
-
-COLUMNS = ("round_id", "respondent_agency_id", *ANSWER_FIELDS, "submitted_at")
-
-
-def replace(con, round_id: str, respondents: list[str], rows: list[dict]) -> None:
-    """Inside a write: the answers of `respondents` in the round replaced by `rows` (dicts of COLUMNS)."""
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    for name in ANSWER_FIELDS[1:]:
-        if name != "agreement":
-            frame[name] = frame[name].astype("Int64")
-    frame["partner_agency_id"] = frame["partner_agency_id"].astype(object)
-    frame["agreement"] = frame["agreement"].astype(object)
-    con.register("respondents", pd.DataFrame({"agency_id": list(respondents)}, dtype=object))
-    con.register("new_answers", frame)
-    try:
-        con.execute(store.statement("delete_answers_of"), {"round_id": round_id})
-        con.execute(store.statement("insert_answers"))
-    finally:
-        con.unregister("respondents")
-        con.unregister("new_answers")
