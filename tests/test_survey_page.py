@@ -231,8 +231,8 @@ def test_the_map_draws_the_survey_ties_with_ratings_for_directors_only(survey_db
         victim = set(agencies.loc[agencies["is_victim_service"], "agency_id"])
         victim_names = set(agencies.loc[agencies["is_victim_service"], "name"])
         every = db.query("survey_ties", round_id=chosen.round_id, rule="either")
-        director = network.build(db, _period(chosen), network.MapChoice(layers=("survey",)))
-        board = network.build(db, _period(chosen), network.MapChoice(layers=("survey",)), min_cell=11)
+        director = network.build(db, _period(chosen), network.MapChoice(layers=("survey",), top_edges=5_000))
+        board = network.build(db, _period(chosen), network.MapChoice(layers=("survey",), top_edges=5_000), min_cell=11)
     expected = every[~(every["agency_a_id"].isin(victim) | every["agency_b_id"].isin(victim))]
     assert len(expected) < len(every), "the victim-service member named partners: its ties are in the figures"
     for view in (director, board):
