@@ -6,6 +6,7 @@ and write docs/benchmarks.md and bench/results.json (see bench/report.py for wha
     python -m bench --skip-browser       no Chromium measurements
     python -m bench --only-hmis          only the HMIS export import, merged into the last run's results
     python -m bench --only-maps          only the board's map (readability, time to draw), merged likewise
+    python -m bench --only-survey        only the survey's scoring at 5,000 members, merged likewise
     python -m bench --only-tab           only page switches in one open Chromium tab at --scales, merged likewise
     python -m bench --baseline REV       the one-tab runs at 1M and 10M alternated with commit REV's code, side by side
     python -m bench --only-import        only the CSV import, the demo and an upgrade at --scales (time, peak memory,
@@ -26,7 +27,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import baseline, browser, hmis_data, maps, peer, tab
+from bench import baseline, browser, hmis_data, maps, peer, survey, tab
 from bench.data import CACHE, ROOT, SCALES, ensure
 from bench.report import write
 
@@ -199,7 +200,20 @@ def main() -> None:
                         help="measure only the CSV import (at --scales) and merge it into bench/results.json")
     parser.add_argument("--only-maps", action="store_true",
                         help="measure only the board's map (150 and 5,000 agencies) and merge it into bench/results.json")
+    parser.add_argument("--only-survey", action="store_true",
+                        help="measure only the survey's scoring (a round of 5,000 members naming ten partners each) and "
+                             "merge it into bench/results.json")
     args = parser.parse_args()
+    if args.only_survey:
+        path = ROOT / "bench" / "results.json"
+        results = json.loads(path.read_text())
+        results["survey"] = survey.run()
+        results.setdefault("merged", []).append({"what": "the survey's scoring", "date": dt.datetime.now().isoformat(
+            timespec="minutes"), "commit": machine()["commit"]})
+        path.write_text(json.dumps(results, indent=1, default=str) + "\n")
+        write(results)
+        log("survey measured; docs/benchmarks.md rewritten")
+        return
     if args.only_tab:
         def tab_only(results: dict, label: str) -> None:
             out: dict = {}
@@ -251,6 +265,7 @@ def main() -> None:
     results["compare"] = {label: sc.pop("compare") for label, sc in results["scales"].items() if "compare" in sc}
     results["hmis"] = measure_hmis(args)
     results["maps"] = maps.run()
+    results["survey"] = survey.run()
     results["total_minutes"] = (time.perf_counter() - started) / 60
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     write(results)

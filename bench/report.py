@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench import baseline, maps, tab
+from bench import baseline, maps, survey, tab
 from bench.data import ROOT
 
 PAGES = {"overview": "Overview", "bottlenecks": "Bottlenecks", "need": "Need vs capacity", "network": "Network map",
@@ -340,7 +340,7 @@ def write(results: dict) -> None:
              + ", ".join(f"{LABELS[k]} referrals over {v['agencies']:,} agencies" for k, v in results["scales"].items())
              + ", three years each; every page shows the last 12 months (the default).", ""]
     lines += targets(results) + tab.table(results) + baseline.table(results, m.get("commit", "?")) + page_tables(results) + browser_table(results) + peer_table(results)
-    lines += import_table(results) + hmis_table(results) + maps.table(results) + growth_table(results) + query_table(results) + profile_table(results)
+    lines += import_table(results) + hmis_table(results) + maps.table(results) + survey.table(results) + growth_table(results) + query_table(results) + profile_table(results)
     notes = ROOT / "bench" / "notes.md"
     if notes.exists():
         lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
