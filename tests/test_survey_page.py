@@ -308,3 +308,52 @@ def test_the_board_pack_carries_the_round_level_figures_and_the_ties_without_rat
     drawn = pack.network.layout.ties
     assert (drawn["kind"] == "survey").sum() * 3 == len(lines[0].x)  # each tie a segment: two ends and a break
     assert drawn.loc[drawn["kind"] == "survey", ["trust", "value", "level", "frequency"]].isna().all().all()
+
+
+# ---- served, in Chromium ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    from browser import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.mark.parametrize("role", ["director", "board"])
+def test_served_the_page_is_axe_clean_and_the_map_draws_the_survey_layer(survey_db, browser, tmp_path, role):
+    """The Survey page served to a director (every section opened, axe clean) and the Network map's survey
+    layer as vis-network draws it: its legend line, and a tooltip per tie, with ratings for directors only; the
+    board cannot open the page."""
+    import axe
+    from browser import map_texts, served, wait_drawn
+
+    with served(survey_db, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": role}) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(f"{url}/survey")
+            wait_drawn(page)
+            if role == "director":
+                page.get_by_role("heading", name="Results").wait_for(timeout=60_000)
+                for name in RESULTS:
+                    page.get_by_role("tab", name=name, exact=True).click()
+                    wait_drawn(page)
+                    page.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
+                    assert not axe.blocking(axe.run(page)), (name, axe.describe(axe.blocking(axe.run(page))))
+                assert not page.locator('[data-testid="stException"]').count()
+            else:
+                assert not page.get_by_role("heading", name="Results").count()
+            page.goto(f"{url}/network")
+            wait_drawn(page)
+            if role == "board":  # the board's map opens on the summary by region: the agency map is one click on
+                page.get_by_text("Agency map", exact=True).click()
+                wait_drawn(page)
+            drawn = map_texts(page)
+        finally:
+            page.close()
+    agency_map = next(m for m in drawn if any(str(e["title"] or "").startswith("Informal (survey") for e in m["edges"]))
+    assert "Informal (survey)" in agency_map["legend"]
+    survey_tips = [e["title"] for e in agency_map["edges"] if str(e["title"] or "").startswith("Informal (survey")]
+    assert survey_tips
+    rated = [t for t in survey_tips if "trust" in t or "level" in t]
+    assert (len(rated) > 0) == (role == "director"), survey_tips[:3]

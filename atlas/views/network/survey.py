@@ -20,6 +20,8 @@ from atlas.views import privacy
 KIND = "survey"
 COLOUR = "#8a5a9e"  # apart from the declared ties' blue and green and the flows' colours
 DASHES = [10, 4, 2, 4]  # dash-dot: apart from an informal tie's dashes and a low-trust tie's dots
+# bowed the other way from the flows' curve, so a pair's survey tie stands apart from its declared tie (straight)
+CURVE = {"enabled": True, "type": "curvedCCW", "roundness": 0.18}
 RATINGS = ("reports", "level", "frequency", "trust", "value")  # per tie: directors' views only
 LEVELS = {1: "networking", 2: "cooperation", 3: "coordination", 4: "coalition", 5: "collaboration"}
 COLUMNS = ["agency_a_id", "agency_b_id", "kind", "instrument", "started_on", "ended_on", "status", "referrals",
@@ -73,7 +75,7 @@ def survey_edges(net, ties: pd.DataFrame, layers, lit, dimmed: str, restricted: 
         return
     for t in ties[ties["kind"] == KIND].itertuples(index=False):
         width = 1.0 if restricted or pd.isna(t.level) else 0.5 + float(t.level) / 2
-        net.add_edge(t.agency_a_id, t.agency_b_id, arrows={"to": {"enabled": False}}, smooth=False,
+        net.add_edge(t.agency_a_id, t.agency_b_id, arrows={"to": {"enabled": False}}, smooth=CURVE,
                      color=COLOUR if lit(t.agency_a_id, t.agency_b_id) else dimmed, dashes=DASHES, width=width,
                      title=_tooltip(t, restricted, round_name))
 
