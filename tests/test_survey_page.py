@@ -346,7 +346,7 @@ def test_served_the_page_is_axe_clean_and_the_map_draws_the_survey_layer(survey_
             page.goto(f"{url}/network")
             wait_drawn(page)
             if role == "board":  # the board's map opens on the summary by region: the agency map is one click on
-                page.get_by_text("Agency map", exact=True).click()
+                page.get_by_role("radio", name="Agency map").click()
                 wait_drawn(page)
             drawn = map_texts(page)
         finally:
