@@ -22,18 +22,15 @@ def ties_frame(db, filters: Filters, chosen: dict) -> pd.DataFrame:
     the referrals and acceptances each way in the period (the whole network's flows, as partnership_quality)."""
     ties = db.query("survey_ties", round_id=chosen["round_id"], rule="either")
     flows = db.query("network_edges", start=filters.start, end=filters.end)
-    index = flows.set_index(["from_agency_id", "to_agency_id"])
-
-    def carried(a: pd.Series, b: pd.Series, column: str) -> list[int]:
-        return [int(index[column].get((x, y), 0)) for x, y in zip(a, b)]
-
-    a, b = ties["agency_a_id"], ties["agency_b_id"]
+    flows = flows[["from_agency_id", "to_agency_id", "referrals", "accepted"]]
+    ab = ties.merge(flows, how="left", left_on=["agency_a_id", "agency_b_id"], right_on=["from_agency_id", "to_agency_id"])
+    ba = ties.merge(flows, how="left", left_on=["agency_b_id", "agency_a_id"], right_on=["from_agency_id", "to_agency_id"])
     return pd.DataFrame({
-        "agency_a_id": a, "agency_b_id": b, "kind": KIND, "instrument": None,
+        "agency_a_id": ties["agency_a_id"], "agency_b_id": ties["agency_b_id"], "kind": KIND, "instrument": None,
         "started_on": chosen.get("period_start"), "ended_on": chosen.get("period_end"),
         "trust": ties["trust"].astype("Float64"), "value": ties["value"].astype("Float64"),
-        "referrals_a_to_b": carried(a, b, "referrals"), "referrals_b_to_a": carried(b, a, "referrals"),
-        "accepted_a_to_b": carried(a, b, "accepted"), "accepted_b_to_a": carried(b, a, "accepted"),
+        "referrals_a_to_b": ab["referrals"].fillna(0).astype(int), "referrals_b_to_a": ba["referrals"].fillna(0).astype(int),
+        "accepted_a_to_b": ab["accepted"].fillna(0).astype(int), "accepted_b_to_a": ba["accepted"].fillna(0).astype(int),
     })
 
 
