@@ -210,8 +210,8 @@ if agency_map:
                 app.table(st, view.map_flows)
             if set(network.TIE_KINDS) & set(view.choice.layers):
                 ties = view.map_ties
-                st.markdown(f"**Declared ties** (the lines without arrows, {len(ties):,}; trust and value as partners "
-                            "rate them, 1 to 4)")
+                st.markdown(f"**Declared ties, and ties named in the survey** (the lines without arrows, {len(ties):,}; "
+                            "trust and value as partners rate them, 1 to 4)")
                 app.table(st, ties)
 
 if not view.focus_partners.empty:

@@ -86,7 +86,7 @@ def legend_line(layers) -> list[tuple[str, str, str]]:
 
 def with_survey_rows(declared: pd.DataFrame, layout, choice, restricted: bool) -> pd.DataFrame:
     """The map's ties table (tables.map_ties_table) with a row per survey tie drawn, under the same headings:
-    kind "Informal (survey)", since the round's period start, no referral count, and in director views its trust
+    kind "Informal (survey)", no date (the map's caption names the round and its period), no referral count, and in director views its trust
     and value (means, 1 to 4) and who named it, level and frequency (columns the declared ties leave empty)."""
     rows = layout.ties[layout.ties["kind"] == KIND] if KIND in choice.layers else layout.ties.head(0)
     if not len(rows):
@@ -99,7 +99,7 @@ def with_survey_rows(declared: pd.DataFrame, layout, choice, restricted: bool) -
     rows = rows.assign(_a=rows["agency_a_id"].map(names), _b=rows["agency_b_id"].map(names)).sort_values(["_a", "_b"])
     survey = pd.DataFrame({
         "Agency A": rows["_a"], "Agency B": rows["_b"], "Kind": "Informal (survey)", "Instrument": "",
-        "Since": rows["started_on"].map(formats.date), "Referrals in the period": formats.MISSING,
+        "Since": formats.MISSING, "Referrals in the period": formats.MISSING,  # the round's period: the caption's
         "Trust": rating(rows["trust"], 4), "Value": rating(rows["value"], 4)})
     if not restricted:
         survey["Named by"] = ["both" if n == 2 else "one side" for n in rows["reports"]]
