@@ -138,7 +138,7 @@ def table(results: dict) -> list[str]:
         return []
     lines = ["## The partnership survey at 5,000 members (issue 32)", "",
              f"`python -m bench --only-survey` (`bench/survey.py`), measured {m.get('date', '')} (1-minute load "
-             f"average {m.get('load', ['?'])[0]} before): a round of {m['members']:,} members over a demo of 5,000 "
+             f"average {m['load'][0]:.1f} before, on a machine shared with other work): a round of {m['members']:,} members over a demo of 5,000 "
              f"agencies, each naming {PARTNERS} partners ({m['rows']:,} answer rows, built in code), with the demo's "
              "rounds beside it as earlier rounds. Opening the round, and importing its responses file "
              f"({m['file_mib']:.1f} MiB: the whole file checked, then one transaction; the answers file is then "

@@ -185,3 +185,26 @@ def test_close_rekey_and_list(database):
     run = survey(database, "close", "r1")
     assert run.returncode == 0 and "closed on" in run.stdout
     assert surveys.round("r1").status == "closed" and surveys.resolve(surveys.token("r1", "A1")) is None
+
+
+def test_an_id_a_spreadsheet_would_run_is_exported_inert_and_read_back_as_it_was(tmp_path):
+    from conftest import SMALL_COMMUNITY, TEST_KEY, write_files
+
+    from atlas.ingest import importer
+
+    files = {name: text.replace("A2", "=A2") for name, text in SMALL_COMMUNITY.items()}
+    database = tmp_path / "atlas.duckdb"
+    importer.import_folder(write_files(tmp_path / "files", files), database, TEST_KEY)
+    surveys = Surveys(database)
+    surveys.open_round("r1", "R", dt.date(2024, 1, 1), dt.date(2024, 3, 31), dt.date.today(),
+                       members=["A1", "=A2", "A3"])
+    surveys.save("r1", "=A2", [Answer("A1", 2, 3, "no")])
+    surveys.save("r1", "A1", [Answer("=A2", 4, 4, "yes")])
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    surveys.export_responses("r1", first)
+    assert "r1,'=A2,A1,2,3,no" in first.read_text(encoding="utf-8")
+    assert "r1,A1,'=A2,4,4,yes" in first.read_text(encoding="utf-8")
+    assert surveys.import_responses("r1", first).ok
+    assert surveys.answers("r1", "=A2") == [Answer("A1", 2, 3, "no")]
+    surveys.export_responses("r1", second)
+    assert second.read_bytes() == first.read_bytes()

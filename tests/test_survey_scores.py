@@ -26,6 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from atlas.db import Atlas
@@ -182,3 +183,27 @@ def test_the_scores_run_through_the_query_command(database):
                          capture_output=True, text=True, timeout=120)
     assert run.stdout.splitlines() == ["agency_a_id,agency_b_id,reports,level,frequency,trust,value",
                                        "A1,A2,2,3.0,3.5,3.0,3.0"]
+
+
+def test_hostile_parameters_are_data_and_the_answers_file_never_changes(database):
+    """The survey's queries attach the answers read-only: a hostile round id or rule is a value like any
+    other (it finds no round), and neither the answers nor the database change."""
+    import hashlib
+
+    from atlas.survey.store import answers_path
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    before = digest(answers_path(database)), digest(database)
+    hostile = ("r1' or '1'='1", "r1'; delete from survey.answers; --", "'; detach survey; --",
+               "r1\x00", "\\'; attach '/tmp/x.db' as x; --")
+    with Atlas(database) as db:
+        for value in hostile:
+            assert db.query("survey_summary", round_id=value).iloc[0]["invited"] == 0
+            assert db.query("survey_ties", round_id="r1", rule=value).empty
+            assert db.query("survey_agencies", round_id=value).empty
+        with pytest.raises(duckdb.CatalogException):  # the answers are attached only for the length of a query
+            db._con.execute("delete from survey.answers")
+    assert (digest(answers_path(database)), digest(database)) == before
+    assert len(rows(database, "survey_ties", round_id="r1")) == 4

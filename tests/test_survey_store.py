@@ -45,6 +45,7 @@ def test_the_answers_live_beside_the_database_in_a_file_of_their_own(database):
     surveys = Surveys(database)
     assert surveys.rounds() == []
     assert not answers_path(database).exists(), "reading an empty store writes nothing"
+    assert not lock_path(answers_path(database)).exists(), "not even its lock file"
     round_ = open_round(surveys)
     assert answers_path(database).is_file() and lock_path(answers_path(database)).is_file()
     assert round_.status == "open" and round_.members == tuple(MEMBERS) and round_.opens_on == TODAY
@@ -241,3 +242,41 @@ def test_answers_outlive_an_import_and_a_demo_that_replace_the_database(database
     assert run.returncode == 0, run.stderr
     assert Surveys(database).answers("r1", "A1") == [Answer("A2", 3, 4, "yes", 4, 4, 3)]
     assert Surveys(database).round("r1").members == tuple(MEMBERS)
+
+
+def test_scores_read_by_many_threads_while_answers_are_saved(database):
+    """The server shares one Atlas between sessions: survey queries from several threads, each attaching the
+    answers for its query, while another thread saves, all succeed and each sees a whole state."""
+    import threading
+
+    from atlas.db import Atlas
+    from atlas.survey.store import version
+
+    surveys = Surveys(database)
+    open_round(surveys)
+    assert version(database) is not None
+    errors, seen = [], []
+    with Atlas(database) as db:
+        def read():
+            try:
+                for _ in range(15):
+                    summary = db.query("survey_summary", round_id="r1").iloc[0]
+                    seen.append(int(summary["ties_either"]))
+                    db.query("network_summary")  # an ordinary query alongside, on the same connection
+            except Exception as error:
+                errors.append(error)
+
+        def write():
+            try:
+                for i in range(15):
+                    surveys.save("r1", "A1", [Answer(p, 1, 1, "no") for p in ["A2", "A3", "A4"][: i % 3 + 1]])
+            except Exception as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=read) for _ in range(3)] + [threading.Thread(target=write)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert not errors, errors
+    assert len(seen) == 45 and set(seen) <= {0, 1, 2, 3}

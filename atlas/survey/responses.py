@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from atlas.survey.store import COLUMNS, replace
 
 FILE = "survey_responses.csv"
 TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
 @dataclass
@@ -108,7 +110,8 @@ def read(path: Path) -> tuple[list[str], list[dict[str, str]], list[Problem]]:
             problems.append(Problem(name, number, None, ",".join(cells), "cells",
                                     f"The row has {len(cells)} cells; the header has {len(header)}."))
             continue
-        row = {h: _unquoted(c.strip()) for h, c in zip(header, cells)}
+        row = {h: c.strip() for h, c in zip(header, cells)}
+        row.update({h: _unquoted(v) for h, v in row.items() if v.startswith("'")})
         row["_row"] = number
         rows.append(row)
     return header, rows, problems
@@ -153,7 +156,9 @@ def _submitted(name: str, row: dict, number: int, now: dt.datetime) -> tuple[dt.
     if not text:
         return now, []
     try:
-        return dt.datetime.strptime(text, TIMESTAMP), []
+        if not STAMP.fullmatch(text):
+            raise ValueError(text)
+        return dt.datetime.fromisoformat(text), []
     except ValueError:
         return now, [Problem(name, number, "submitted_at", text, "timestamp_format",
                              "submitted_at must be YYYY-MM-DD HH:MM:SS (or empty).")]
@@ -171,15 +176,16 @@ def check(surveys, round_id: str, path: Path) -> tuple[ImportReport, list[dict]]
                                        f"(python -m atlas survey open), or name the right one."))
         return report, []
     with store.reading(surveys.database) as con:
-        members = surveys._members(con, round_id)
-    victims = set(members.loc[members["victim_service"].astype(bool), "agency_id"])
+        listed = surveys._members(con, round_id)
+    victims = set(listed.loc[listed["victim_service"].astype(bool), "agency_id"])
+    members = set(round_.members)
     header, rows, problems = read(path)
     report.problems.extend(problems)
     out, seen, nobody = [], {}, {}
     now = dt.datetime.now().replace(microsecond=0)
     for row in rows:
         number = row["_row"]
-        found = _row_problems(name, row, number, round_, victims, seen, nobody)
+        found = _row_problems(name, row, number, round_, members, victims, seen, nobody)
         values, cells = _values(name, row, number)
         submitted, stamp = _submitted(name, row, number, now)
         found += cells + stamp
@@ -197,14 +203,15 @@ def check(surveys, round_id: str, path: Path) -> tuple[ImportReport, list[dict]]
     return report, ([] if report.problems else out)
 
 
-def _row_problems(name: str, row: dict, number: int, round_, victims: set, seen: dict, nobody: dict) -> list[Problem]:
+def _row_problems(name: str, row: dict, number: int, round_, members: set, victims: set, seen: dict,
+                  nobody: dict) -> list[Problem]:
     """The problems of a row's round, respondent and partner (and the pairs seen so far)."""
     found = []
     if row["round_id"] != round_.round_id:
         found.append(Problem(name, number, "round_id", row["round_id"], "unknown_round",
                              f"The row is of another round than {round_.round_id!r}."))
     respondent, partner = row["respondent_agency_id"], row["partner_agency_id"]
-    if respondent not in round_.members:
+    if respondent not in members:
         found.append(Problem(name, number, "respondent_agency_id", respondent or None,
                              "required" if not respondent else "not_a_member",
                              f"The respondent must be a member of round {round_.round_id!r}."))
@@ -214,7 +221,7 @@ def _row_problems(name: str, row: dict, number: int, round_, victims: set, seen:
                                  f"{respondent} already has a row naming nobody (row {nobody[respondent]})."))
         nobody.setdefault(respondent, number)
         return found
-    if partner not in round_.members:
+    if partner not in members:
         found.append(Problem(name, number, "partner_agency_id", partner, "not_a_member",
                              f"The partner must be a member of round {round_.round_id!r}."))
     elif partner == respondent:

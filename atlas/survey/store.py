@@ -64,8 +64,10 @@ def schema() -> list[str]:
 
 
 @contextlib.contextmanager
-def locked(answers: Path, exclusive: bool) -> Iterator[None]:
-    """Hold the store's locks: this process's, then the file lock (shared, or exclusive to write).
+def locked(answers: Path, exclusive: bool) -> Iterator[bool]:
+    """Hold the store's locks: this process's, then the file lock (shared, or exclusive to write). Yields
+    whether there is an answers file to open (a reader that found none holds no file lock, and must not
+    open one that appears meanwhile).
 
     Re-entrant within a thread for the same mode or a read inside a write; a write inside a read would
     deadlock on the file lock, so it is refused."""
@@ -76,17 +78,26 @@ def locked(answers: Path, exclusive: bool) -> Iterator[None]:
                 raise RuntimeError("a survey write was started inside a read of the store")
             _HELD.depth = depth + 1
             try:
-                yield
+                yield _HELD.file
             finally:
                 _HELD.depth = depth
             return
         path = lock_path(answers)
+        if not exclusive and not Path(answers).exists():
+            # nothing to read yet, and a reader writes nothing: not even the lock file (so a page asking
+            # for survey figures beside a database in a read-only folder still opens)
+            _HELD.depth, _HELD.exclusive, _HELD.file = 1, False, False
+            try:
+                yield False
+            finally:
+                _HELD.depth = 0
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            _HELD.depth, _HELD.exclusive = 1, exclusive
+            _HELD.depth, _HELD.exclusive, _HELD.file = 1, exclusive, True
             try:
-                yield
+                yield True
             finally:
                 _HELD.depth = 0
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
@@ -97,8 +108,8 @@ def reading(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the answers of `database`, read-only, for one operation (an empty store in memory
     when there is no file yet)."""
     answers = answers_path(database)
-    with locked(answers, exclusive=False):
-        if answers.exists():
+    with locked(answers, exclusive=False) as held:
+        if held:
             con = duckdb.connect(str(answers), read_only=True)
         else:
             con = duckdb.connect()
@@ -137,30 +148,45 @@ def attached(con: duckdb.DuckDBPyConnection, database: Path) -> Iterator[None]:
     """The answers of `database` attached read-only to `con` as `survey` for one query, under the store's
     shared lock, and detached after: an empty store in memory when there is no file yet."""
     answers = answers_path(database)
-    with locked(answers, exclusive=False):
-        if answers.exists():
-            con.execute("attach $path as survey (read_only)", {"path": str(answers)})
-        else:
-            con.execute("attach ':memory:' as survey")
-            cursor = con.cursor()
+    # a cursor of its own: threads share the connection, and attaching is seen by all its cursors alike
+    cursor = con.cursor()
+    try:
+        with locked(answers, exclusive=False) as held:
+            if held:
+                cursor.execute("attach $path as survey (read_only)", {"path": str(answers)})
+            else:
+                cursor.execute("attach ':memory:' as survey")
+                maker = con.cursor()  # `use survey` there, so this cursor can detach it after
+                try:
+                    maker.execute("use survey")
+                    for sql in schema():
+                        maker.execute(sql)
+                finally:
+                    maker.close()
             try:
-                cursor.execute("use survey")
-                for sql in schema():
-                    cursor.execute(sql)
+                yield
             finally:
-                cursor.close()
-        try:
-            yield
-        finally:
-            con.execute("detach survey")
+                cursor.execute("detach survey")
+    finally:
+        cursor.close()
+
+
+def version(database: Path) -> tuple[int, int] | None:
+    """What identifies the answers beside `database` as they stand (a cache of scores keyed by it is
+    refreshed by the next save): the file's modification time and size, None when there is none yet."""
+    try:
+        stat = answers_path(database).stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def copy(database: Path, target: Path) -> bool:
     """A consistent copy of the answers of `database` at `target`, taken under the store's shared lock
     (no save halfway through); False when there are no answers to copy."""
     answers = answers_path(database)
-    with locked(answers, exclusive=False):
-        if not answers.exists():
+    with locked(answers, exclusive=False) as held:
+        if not held:
             return False
         con = duckdb.connect()
         try:

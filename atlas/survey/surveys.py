@@ -67,15 +67,20 @@ class Surveys:
 
     # --- rounds -------------------------------------------------------------------------------------
 
-    def _rounds(self, con) -> dict[str, tuple[Round, str]]:
-        members: dict[str, list[str]] = {}
-        for round_id, agency_id, *_ in con.execute(store.statement("members")).fetchall():
-            members.setdefault(round_id, []).append(agency_id)
+    def _rounds(self, con, only: str | None = None, members: bool = True) -> dict[str, tuple[Round, str]]:
+        """The rounds (only one, when `only` names it) with their secrets; without their members when
+        `members` is False (a round of thousands of members is read only when it is needed)."""
         out = {}
         for rid, name, start, end, opens, closes, closed, secret in con.execute(store.statement("rounds")).fetchall():
-            out[rid] = (Round(rid, name, _date(start), _date(end), _date(opens), _date(closes), _date(closed),
-                              tuple(members.get(rid, ()))), secret)
+            if only is None or rid == only:
+                ids = self._member_ids(con, rid) if members else ()
+                out[rid] = (Round(rid, name, _date(start), _date(end), _date(opens), _date(closes), _date(closed), ids),
+                            secret)
         return out
+
+    @staticmethod
+    def _member_ids(con, round_id: str) -> tuple[str, ...]:
+        return tuple(sorted(r[0] for r in con.execute(store.statement("members_of"), {"round_id": round_id}).fetchall()))
 
     def rounds(self) -> list[Round]:
         """Every round, newest period first."""
@@ -87,9 +92,9 @@ class Surveys:
             return self._known(con, round_id)[0]
 
     def _known(self, con, round_id: str) -> tuple[Round, str]:
-        found = self._rounds(con)
+        found = self._rounds(con, only=round_id)
         if round_id not in found:
-            known = ", ".join(found) or "none yet"
+            known = ", ".join(self._rounds(con, members=False)) or "none yet"
             raise KeyError(f"there is no survey round {round_id!r} beside {self.database} (rounds: {known})")
         return found[round_id]
 
@@ -127,7 +132,7 @@ class Surveys:
             members = self.default_members(period_start, period_end)
         frame = self._member_frame(round_id, list(members))
         with store.writing(self.database) as con:
-            if round_id in self._rounds(con):
+            if round_id in self._rounds(con, members=False):
                 raise ValueError(f"there is already a survey round {round_id!r}: choose another id")
             con.execute(store.statement("insert_round"), {
                 "round_id": round_id, "name": str(name).strip(), "period_start": period_start,
@@ -195,8 +200,7 @@ class Surveys:
 
     @staticmethod
     def _members(con, round_id: str) -> pd.DataFrame:
-        frame = con.execute(store.statement("members")).df()
-        return frame[frame["round_id"] == round_id].sort_values(["name", "agency_id"]).reset_index(drop=True)
+        return con.execute(store.statement("members_of"), {"round_id": round_id}).df()
 
     def resolve(self, token: str) -> Invitation | None:
         """The member a link's token is for, while its round takes answers; None for anything else."""
@@ -205,12 +209,12 @@ class Surveys:
         try:
             with store.reading(self.database) as con:
                 today = dt.date.today()
-                for round_, secret in self._rounds(con).values():
+                for round_, secret in self._rounds(con, members=False).values():
                     if not round_.takes_answers(today):
                         continue
-                    for agency_id in round_.members:
+                    for agency_id in self._member_ids(con, round_.round_id):
                         if hmac.compare_digest(_token(secret, round_.round_id, agency_id), token):
-                            return self._invitation(con, round_, agency_id)
+                            return self._invitation(con, self._known(con, round_.round_id)[0], agency_id)
         except (duckdb.Error, OSError, UnicodeError):
             return None
         return None

@@ -18,41 +18,38 @@ previous as (
 both_members as (
     select m.agency_id, m.name
     from survey.members as m
+    join survey.members as p on p.agency_id = m.agency_id
+    join previous on p.round_id = previous.round_id
     where m.round_id = $round_id
-        and m.agency_id in (select agency_id from survey.members where round_id = (select round_id from previous))
 ),
 
-ties as (
-    select distinct
-        a.round_id,
+directions as (
+    select
+        a.round_id = $round_id as now,
         least(a.respondent_agency_id, a.partner_agency_id) as agency_a_id,
         greatest(a.respondent_agency_id, a.partner_agency_id) as agency_b_id
     from survey.answers as a
-    where a.round_id in ($round_id, (select round_id from previous))
-        and a.partner_agency_id is not null and a.frequency is not null and a.level is not null
-        and a.agreement is not null
-        and a.respondent_agency_id in (select agency_id from both_members)
-        and a.partner_agency_id in (select agency_id from both_members)
+    join both_members as r on r.agency_id = a.respondent_agency_id
+    join both_members as p on p.agency_id = a.partner_agency_id
+    where (a.round_id = $round_id or a.round_id in (select round_id from previous))
+        and a.frequency is not null and a.level is not null and a.agreement is not null
 ),
 
-now as (select agency_a_id, agency_b_id from ties where round_id = $round_id),
-
-before as (select agency_a_id, agency_b_id from ties where round_id = (select round_id from previous)),
-
-changes as (
-    select agency_a_id, agency_b_id, 'gained' as change from (select * from now except select * from before)
-    union all
-    select agency_a_id, agency_b_id, 'lost' as change from (select * from before except select * from now)
+ties as (
+    select agency_a_id, agency_b_id, bool_or(now) as now, bool_or(not now) as before
+    from directions
+    group by all
 )
 
 select
-    c.agency_a_id,
+    t.agency_a_id,
     na.name as agency_a_name,
-    c.agency_b_id,
+    t.agency_b_id,
     nb.name as agency_b_name,
-    c.change,
+    case when t.now then 'gained' else 'lost' end as change,
     (select round_id from previous) as previous_round_id
-from changes as c
-left join both_members as na on na.agency_id = c.agency_a_id
-left join both_members as nb on nb.agency_id = c.agency_b_id
-order by c.change, c.agency_a_id, c.agency_b_id
+from ties as t
+left join both_members as na on na.agency_id = t.agency_a_id
+left join both_members as nb on nb.agency_id = t.agency_b_id
+where t.now <> t.before
+order by change, t.agency_a_id, t.agency_b_id
