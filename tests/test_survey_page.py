@@ -357,3 +357,98 @@ def test_served_the_page_is_axe_clean_and_the_map_draws_the_survey_layer(survey_
     assert survey_tips
     rated = [t for t in survey_tips if "trust" in t or "level" in t]
     assert (len(rated) > 0) == (role == "director"), survey_tips[:3]
+
+
+# ---- e-mail, the responses file and fresh figures, through the page -----------------------------------------
+
+def _open_round(path: Path, round_id: str, members: int) -> tuple[Surveys, list[str]]:
+    store = Surveys(path)
+    chosen = latest(path)
+    invited = list(chosen.members[:members])
+    store.open_round(round_id, f"Survey {round_id}", chosen.period_start, chosen.period_end,
+                     dt.date.today() + dt.timedelta(days=9), members=invited)
+    return store, invited
+
+
+def test_contacts_invitations_and_reminders_through_the_page(run_page, survey_db, tmp_path, monkeypatch):
+    """Addresses uploaded (a bad row named, nothing kept; then kept), invitations sent to a real SMTP server
+    (aiosmtpd) with each member's own link, then reminders to those who have not answered only."""
+    from smtp_server import secrets, smtp_server
+
+    path = copied(survey_db, tmp_path)
+    monkeypatch.setenv("ATLAS_DB", str(path))
+    monkeypatch.delenv("ATLAS_SMTP_HOST", raising=False)
+    store, invited = _open_round(path, "mail", 4)
+    addresses = {a: f"member{i}@members.example.org" for i, a in enumerate(invited)}
+    with smtp_server() as (port, server):
+        (tmp_path / "secrets.toml").write_text(secrets(port), encoding="utf-8")
+        monkeypatch.setenv("ATLAS_SECRETS", str(tmp_path / "secrets.toml"))
+        at = run_page(survey_round="mail", survey_contacts_open=True, survey_base_url="https://atlas.example.org")
+        bad = "agency_id,email\n" + "".join(f"{a},{e}\n" for a, e in addresses.items()) + f"{invited[0]},not an address\n"
+        at.file_uploader(key="survey_contacts_file").set_value(("contacts.csv", bad.encode(), "text/csv")).run()
+        problems = next(d.value for d in at.dataframe if "Rule" in d.value.columns)
+        assert list(problems["Row"]) == [6, 6] and set(problems["Column"]) == {"agency_id", "email"}
+        assert store.contacts("mail") == {}
+        good = "agency_id,email\n" + "".join(f"{a},{e}\n" for a, e in addresses.items())
+        at.file_uploader(key="survey_contacts_file").set_value(("contacts.csv", good.encode(), "text/csv")).run()
+        at.button(key="survey_contacts_keep").click().run()
+        assert not at.exception, at.exception
+        assert store.contacts("mail") == addresses
+        at.button(key="survey_invite").click().run()
+        assert not at.exception, at.exception
+        assert any(s.value.startswith("4 messages sent") for s in at.success)
+        assert sorted(m.rcpt_tos[0] for m in server.received) == sorted(addresses.values())
+        for mail in server.received:
+            agency = next(a for a, e in addresses.items() if e == mail.rcpt_tos[0])
+            assert store.link("mail", agency, "https://atlas.example.org") in mail.message.get_content()
+        store.save("mail", invited[0], [Answer(invited[1], 3, 3, "yes")])
+        server.received.clear()
+        at.button(key="survey_remind").click().run()
+        assert not at.exception, at.exception
+        assert sorted(m.rcpt_tos[0] for m in server.received) == sorted(addresses[a] for a in invited[1:])
+
+
+def test_a_responses_file_is_imported_whole_or_not_at_all_through_the_page(run_page, survey_db, tmp_path, monkeypatch):
+    path = copied(survey_db, tmp_path)
+    monkeypatch.setenv("ATLAS_DB", str(path))
+    store = Surveys(path)
+    chosen = latest(path)
+    store.export_responses(chosen.round_id, tmp_path / "before.csv")
+    before = (tmp_path / "before.csv").read_text(encoding="utf-8")
+    lines = before.splitlines()
+    header = lines[0].split(",")
+    broken = lines[1].split(",")
+    broken[header.index("level")] = "9"  # out of range
+    text = "\n".join([lines[0], ",".join(broken), *lines[2:], lines[2]]) + "\n"  # and the last row twice
+    at = run_page(survey_round=chosen.round_id, survey_file_open=True)
+    at.file_uploader(key="survey_responses_file").set_value(("survey_responses.csv", text.encode(), "text/csv")).run()
+    at.button(key="survey_import").click().run()
+    assert not at.exception, at.exception
+    assert any("Nothing was changed" in e.value for e in at.error)
+    problems = next(d.value for d in at.dataframe if "Rule" in d.value.columns)
+    assert {(2, "level"), (len(lines) + 1, "partner_agency_id")} <= set(zip(problems["Row"], problems["Column"]))
+    store.export_responses(chosen.round_id, tmp_path / "after.csv")
+    assert (tmp_path / "after.csv").read_text(encoding="utf-8") == before
+    at.file_uploader(key="survey_responses_file").set_value(("survey_responses.csv", before.encode(), "text/csv")).run()
+    at.button(key="survey_import").click().run()
+    assert not at.exception, at.exception
+    assert any("rows imported" in s.value for s in at.success)
+
+
+def test_a_saved_answer_shows_on_the_next_run_though_the_database_is_unchanged(run_page, survey_db, tmp_path,
+                                                                               monkeypatch):
+    """The page's survey figures are cached by the answers file's state as well as the database's: an answer saved
+    (by the form, here through the API) is counted on the next run."""
+    path = copied(survey_db, tmp_path)
+    monkeypatch.setenv("ATLAS_DB", str(path))
+    store, invited = _open_round(path, "fresh", 5)
+    store.save("fresh", invited[0], [Answer(invited[1], 3, 3, "yes")])
+    database = path.stat().st_mtime_ns
+    at = run_page(survey_round="fresh")
+    assert {m.label: m.value for m in at.metric}["Responded"] == "1"
+    store.save("fresh", invited[2], [Answer(invited[3], 2, 4, "no")])
+    at.run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Responded"] == "2" and shown["Answered"] == "2 of 5" and shown["Ties (either side)"] == "2"
+    assert path.stat().st_mtime_ns == database
