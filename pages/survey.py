@@ -3,7 +3,7 @@ results beside the rounds before (issue 32; docs/survey.md)."""
 
 import streamlit as st
 
-from atlas import app, escape
+from atlas import app, escape, exports
 from atlas.app import survey as rounds
 from atlas.views import survey
 
@@ -69,11 +69,17 @@ else:
                        "answered in full.")
             if view.level_chart is not None:
                 app.chart(st, view.level_chart, width="stretch")
-            app.table(st, view.ties_table, height=360 if len(view.ties) > 10 else "auto")
+            app.work_list(st, view.ties_table, "ties", height=360 if len(view.ties) > 10 else "auto")
+            st.download_button("Ties (CSV)", lambda: exports.safe_csv(view.ties_table),
+                               file_name=f"survey_ties_{chosen.round_id}_{rule}.csv", mime="text/csv",
+                               icon=":material/download:", on_click="ignore", key="survey_ties_csv")
         elif section == "Agencies":
             st.caption("Each member: whether it answered, the partners it named, the members that named it and the "
                        "trust and value they gave it (raters: how many rated it on all three trust items).")
-            app.table(st, view.agencies_table, height=360 if len(view.agencies) > 10 else "auto")
+            app.work_list(st, view.agencies_table, "members", height=360 if len(view.agencies) > 10 else "auto")
+            st.download_button("Members (CSV)", lambda: exports.safe_csv(view.agencies_table),
+                               file_name=f"survey_members_{chosen.round_id}.csv", mime="text/csv",
+                               icon=":material/download:", on_click="ignore", key="survey_agencies_csv")
         elif section == "Seen differently":
             st.caption("Ties named by both sides whose two collaboration levels differ by 2 or more: for a "
                        "conversation, not a verdict.")
