@@ -56,7 +56,8 @@ def seed_round(store: Surveys, round_id: str, start: dt.date, end: dt.date, memb
         if i == 1:
             store.save(round_id, respondent, [], named_nobody=True)
             continue
-        partners = [ordinary[(i + shift + k) % len(ordinary)] for k in (1, 2, 5, -1 - 2 * shift)]  # k = 1 and -1 - 2 shift: pairs naming each other
+        # k = 1 and k = -1 - 2 shift: pairs that name each other
+        partners = [ordinary[(i + shift + k) % len(ordinary)] for k in (1, 2, 5, -1 - 2 * shift)]
         store.save(round_id, respondent, _answers(respondent, [p for p in partners if p != respondent], i + shift))
     store.close(round_id)
 
@@ -384,7 +385,8 @@ def test_contacts_invitations_and_reminders_through_the_page(run_page, survey_db
         (tmp_path / "secrets.toml").write_text(secrets(port), encoding="utf-8")
         monkeypatch.setenv("ATLAS_SECRETS", str(tmp_path / "secrets.toml"))
         at = run_page(survey_round="mail", survey_contacts_open=True, survey_base_url="https://atlas.example.org")
-        bad = "agency_id,email\n" + "".join(f"{a},{e}\n" for a, e in addresses.items()) + f"{invited[0]},not an address\n"
+        rows = "".join(f"{a},{e}\n" for a, e in addresses.items())
+        bad = "agency_id,email\n" + rows + f"{invited[0]},not an address\n"
         at.file_uploader(key="survey_contacts_file").set_value(("contacts.csv", bad.encode(), "text/csv")).run()
         problems = next(d.value for d in at.dataframe if "Rule" in d.value.columns)
         assert list(problems["Row"]) == [6, 6] and set(problems["Column"]) == {"agency_id", "email"}

@@ -105,7 +105,8 @@ def open_round(store: Surveys) -> None:
     today = dt.date.today()
     first, second = st.columns(2)
     round_id = first.text_input("Round id", key="survey_new_id", help="Short and unique, e.g. 2026.")
-    name = second.text_input("Name", key="survey_new_name", help="As members will read it, e.g. Partnership survey 2026.")
+    name = second.text_input("Name", key="survey_new_name",
+                             help="As members will read it, e.g. Partnership survey 2026.")
     dates = st.columns(4)
     start = dates[0].date_input("Period from", dt.date(today.year - 1, 1, 1), key="survey_new_start")
     end = dates[1].date_input("Period to", dt.date(today.year - 1, 12, 31), key="survey_new_end")

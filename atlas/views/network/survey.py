@@ -86,8 +86,9 @@ def legend_line(layers) -> list[tuple[str, str, str]]:
 
 def with_survey_rows(declared: pd.DataFrame, layout, choice, restricted: bool) -> pd.DataFrame:
     """The map's ties table (tables.map_ties_table) with a row per survey tie drawn, under the same headings:
-    kind "Informal (survey)", no date (the map's caption names the round and its period), no referral count, and in director views its trust
-    and value (means, 1 to 4) and who named it, level and frequency (columns the declared ties leave empty)."""
+    kind "Informal (survey)", no date (the map's caption names the round and its period), no referral count,
+    and in director views its trust and value (means, 1 to 4) and who named it, level and frequency (columns the
+    declared ties leave empty)."""
     rows = layout.ties[layout.ties["kind"] == KIND] if KIND in choice.layers else layout.ties.head(0)
     if not len(rows):
         return declared

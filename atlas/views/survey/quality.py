@@ -23,14 +23,19 @@ def ties_frame(db, filters: Filters, chosen: dict) -> pd.DataFrame:
     ties = db.query("survey_ties", round_id=chosen["round_id"], rule="either")
     flows = db.query("network_edges", start=filters.start, end=filters.end)
     flows = flows[["from_agency_id", "to_agency_id", "referrals", "accepted"]]
-    ab = ties.merge(flows, how="left", left_on=["agency_a_id", "agency_b_id"], right_on=["from_agency_id", "to_agency_id"])
-    ba = ties.merge(flows, how="left", left_on=["agency_b_id", "agency_a_id"], right_on=["from_agency_id", "to_agency_id"])
+    ends = ["from_agency_id", "to_agency_id"]
+    ab = ties.merge(flows, how="left", left_on=["agency_a_id", "agency_b_id"], right_on=ends)
+    ba = ties.merge(flows, how="left", left_on=["agency_b_id", "agency_a_id"], right_on=ends)
+
+    def carried(side: pd.DataFrame, column: str) -> pd.Series:
+        return side[column].fillna(0).astype(int)
+
     return pd.DataFrame({
         "agency_a_id": ties["agency_a_id"], "agency_b_id": ties["agency_b_id"], "kind": KIND, "instrument": None,
         "started_on": chosen.get("period_start"), "ended_on": chosen.get("period_end"),
         "trust": ties["trust"].astype("Float64"), "value": ties["value"].astype("Float64"),
-        "referrals_a_to_b": ab["referrals"].fillna(0).astype(int), "referrals_b_to_a": ba["referrals"].fillna(0).astype(int),
-        "accepted_a_to_b": ab["accepted"].fillna(0).astype(int), "accepted_b_to_a": ba["accepted"].fillna(0).astype(int),
+        "referrals_a_to_b": carried(ab, "referrals"), "referrals_b_to_a": carried(ba, "referrals"),
+        "accepted_a_to_b": carried(ab, "accepted"), "accepted_b_to_a": carried(ba, "accepted"),
     })
 
 
