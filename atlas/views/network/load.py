@@ -21,7 +21,7 @@ from atlas.views.network.drawing import MapDrawing, drawing_html, map_drawing, s
 from atlas.views.network.layout import MapLayout, map_layout
 from atlas.views.network.scores import FormalVersusReal, formal_versus_real, score
 from atlas.views.network.summary import summary
-from atlas.views.network.survey import split, survey_ties, with_survey_rows
+from atlas.views.network.survey import round_of, split, survey_ties, with_survey_rows
 from atlas.views.network.tables import (
     dormant_agreements,
     informal_flows,
@@ -55,10 +55,10 @@ class NetworkView:
     flows: pd.DataFrame  # every flow scored (victim-service agencies and weak flows left out)
     flows_drawn: int
     choice: MapChoice = field(default_factory=MapChoice)
+    survey_round: dict | None = None  # the survey round whose ties are the informal (survey) layer, if any are
     not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
     layout: MapLayout | None = None  # what the map draws and where (for static pictures and measures)
     min_cell: int | None = None  # the board's and funders' small-cell threshold (None: the directors' view)
-    survey_round: dict | None = None  # the survey round whose ties are the informal (survey) layer, if any
 
     @property
     def html(self) -> str:
@@ -133,7 +133,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     every_flow, hidden = privacy.split_rows(flows, protected)
     every_flow = every_flow.reset_index(drop=True)
     ties = privacy.shown_rows(ties, protected, privacy.TIE_ENDS).reset_index(drop=True)
-    survey_round, surveyed = survey_ties(db, filters, protected, restricted=min_cell is not None)
+    _, surveyed = survey_ties(db, filters, protected, restricted=min_cell is not None)
     if len(surveyed):  # the survey's ties travel with the declared ones, as kind "survey" (network/survey.py)
         ties = pd.concat([ties, surveyed], ignore_index=True)
     threshold = choice.min_referrals if min_cell is None else max(choice.min_referrals, int(min_cell))
@@ -149,7 +149,7 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     if choice.group is not None:  # the agency map of one region or sector, opened from the summary
         shown, flows, every_flow, ties = _one_group(choice.group, shown, flows, every_flow, ties)
     return _network_view(shown.reset_index(drop=True), flows, every_flow, ties, choice, min_cell,
-                         None if min_cell is not None else int(hidden["referrals"].sum()), survey_round)
+                         None if min_cell is not None else int(hidden["referrals"].sum()))
 
 
 def _read(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -180,8 +180,7 @@ def _one_group(group: tuple[str, str], shown: pd.DataFrame, flows: pd.DataFrame,
 
 
 def _network_view(shown: pd.DataFrame, flows: pd.DataFrame, every_flow: pd.DataFrame, ties: pd.DataFrame,
-                  choice: MapChoice, min_cell: int | None, hidden_referrals: int | None,
-                  survey_round: dict | None = None) -> NetworkView:
+                  choice: MapChoice, min_cell: int | None, hidden_referrals: int | None) -> NetworkView:
     """The view of the agencies `shown` over the scored `flows` (`every_flow`: before any threshold); `ties`
     holds the declared ties and the survey round's (drawn, never counted as declared)."""
     scored, figures, cut_points = score(shown, flows)
@@ -191,6 +190,7 @@ def _network_view(shown: pd.DataFrame, flows: pd.DataFrame, every_flow: pd.DataF
     drawn = flows.nlargest(choice.top_edges, "referrals") if len(flows) > choice.top_edges else flows
     restricted = min_cell is not None
     layout = map_layout(scored, drawn, ties, choice)
+    survey_round = round_of(ties)
     ties, _ = split(ties)  # the declared ties alone, for what counts agreements
     one_way_min = max(ONE_WAY_MIN, choice.min_referrals) if restricted else ONE_WAY_MIN
     one_way = one_way_pairs(flows, names, min_referrals=one_way_min, every_flow=every_flow)

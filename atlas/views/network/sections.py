@@ -8,9 +8,6 @@ from dataclasses import dataclass
 
 from atlas import escape, formats
 from atlas.views.network.scores import FormalVersusReal
-from atlas.views.survey.tables import summary_figures
-
-SURVEY_FIGURES = ("invited", "responded", "response_rate", "reciprocity", "density")  # beside the ratings'
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,8 @@ def survey_caption(survey_round: dict | None, min_cell: int | None) -> str:
     """What the informal (survey) layer draws: the ties of the latest closed round whose period overlaps this one
     (Markdown: the round's name, a director's text, escaped)."""
     if survey_round is None:
-        return "No closed partnership-survey round covers this period: the informal (survey) layer is empty."
+        return ("No tie of a closed partnership-survey round covering this period is on this map: the informal "
+                "(survey) layer is empty.")
     return (f"The informal (survey) lines are the ties members named in the partnership survey "
             f"“{escape.markdown(survey_round.get('name') or survey_round.get('round_id'))}” "
             f"({formats.span(survey_round.get('period_start'), survey_round.get('period_end'))})"
@@ -100,6 +98,9 @@ def informal_caption(listed: int, unagreed: int) -> str:
         f" The first {listed:,} of {unagreed:,} are listed here." if listed < unagreed else "")
 
 
+SURVEY_FIGURES = ("invited", "responded", "response_rate", "reciprocity", "density")  # beside the ratings'
+
+
 def quality_figures(q: dict, survey: dict | None = None) -> list[tuple[str, str, str | None]]:
     """Partnership quality's figures: (label, value, what it counts); with the `survey` round the ratings come from
     (ties.Quality.survey), its round-level figures after them."""
@@ -112,6 +113,8 @@ def quality_figures(q: dict, survey: dict | None = None) -> list[tuple[str, str,
                     None if q[f"sd_{name}"] is None else
                     f"Spread (standard deviation) {q[f'sd_{name}']:.2f} over {q[f'rated_{name}']:,} rated ties."))
     if survey is not None:
+        from atlas.views.survey.tables import summary_figures  # here, not at the top: the survey's part stays apart
+
         out += summary_figures(survey["summary"], SURVEY_FIGURES)
     return out
 

@@ -25,7 +25,7 @@ CURVE = {"enabled": True, "type": "curvedCCW", "roundness": 0.18}
 RATINGS = ("reports", "level", "frequency", "trust", "value")  # per tie: directors' views only
 LEVELS = {1: "networking", 2: "cooperation", 3: "coordination", 4: "coalition", 5: "collaboration"}
 COLUMNS = ["agency_a_id", "agency_b_id", "kind", "instrument", "started_on", "ended_on", "status", "referrals",
-           "trust", "value", *RATINGS[:3]]
+           "trust", "value", *RATINGS[:3], "round_id", "round_name"]
 
 
 def empty() -> pd.DataFrame:
@@ -44,11 +44,21 @@ def survey_ties(db, filters: Filters, protected: set[str], restricted: bool) -> 
     rows = pd.DataFrame({
         "agency_a_id": ties["agency_a_id"], "agency_b_id": ties["agency_b_id"], "kind": KIND, "instrument": None,
         "started_on": chosen.get("period_start"), "ended_on": chosen.get("period_end"), "status": KIND,
-        "referrals": 0})
+        "referrals": 0, "round_id": chosen["round_id"], "round_name": chosen.get("name") or chosen["round_id"]})
     for column in RATINGS:
         rows[column] = pd.NA if restricted else ties[column].astype("Float64")
     kept = {k: chosen.get(k) for k in ("round_id", "name", "period_start", "period_end")}
     return kept, rows[COLUMNS]
+
+
+def round_of(ties: pd.DataFrame) -> dict | None:
+    """The survey round whose ties the frame holds (each survey row carries it), None when it holds none."""
+    rows = ties[ties["kind"] == KIND] if "round_id" in ties else ties.head(0)
+    if not len(rows):
+        return None
+    first = rows.iloc[0]
+    return {"round_id": first["round_id"], "name": first["round_name"], "period_start": first["started_on"],
+            "period_end": first["ended_on"]}
 
 
 def split(ties: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
