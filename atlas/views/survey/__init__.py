@@ -18,7 +18,6 @@ from atlas.views.survey.load import (
     build,
     period_words,
     round_for,
-    rounds_frame,
 )
 from atlas.views.survey.plots import LEVELS, level_chart
 from atlas.views.survey.reading import INDIVIDUAL, PATTERNS, guidance, named, previous_round
@@ -35,6 +34,6 @@ from atlas.views.survey.tables import (
 __all__ = [
     "BOARD_FIGURES", "INDIVIDUAL", "LEVELS", "PATTERNS", "RULES", "SUMMARY", "BoardSurvey", "SurveyView",
     "agencies_table", "board", "build", "figure", "guidance", "level_chart", "named",
-    "period_words", "previous_round", "progress_tables", "readable", "round_for", "rounds_frame",
+    "period_words", "previous_round", "progress_tables", "readable", "round_for",
     "summary_figures", "ties_table",
 ]

@@ -138,7 +138,3 @@ def period_words(row: dict) -> str:
 
     return f"{row.get('name') or row.get('round_id')} ({formats.span(row.get('period_start'), row.get('period_end'))})"
 
-
-def rounds_frame(rounds) -> pd.DataFrame:
-    """Surveys.rounds() (newest period first) as a frame, for the page's picker."""
-    return pd.DataFrame([vars(r) | {"status": r.status} for r in rounds])
