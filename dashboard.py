@@ -19,6 +19,7 @@ PAGES = {  # url path (the page keys of atlas.audience): the page
     "need_capacity": dict(page="pages/need_capacity.py", title="Need vs capacity", icon=":material/balance:"),
     "accountability": dict(page="pages/accountability.py", title="Who holds the case",
                            icon=":material/family_restroom:"),
+    "survey": dict(page="pages/survey.py", title="Survey", icon=":material/forum:"),
     "network": dict(page="pages/network.py", title="Network map", icon=":material/hub:"),
     "outcomes": dict(page="pages/outcomes.py", title="Outcomes", icon=":material/verified:"),
     "data": dict(page="pages/data.py", title="Data", icon=":material/database:"),

@@ -36,7 +36,7 @@ class Role(enum.StrEnum):
 
 
 # Page keys: the url path of each page in dashboard.py.
-PAGES = ("overview", "bottlenecks", "need_capacity", "accountability", "network", "outcomes", "data")
+PAGES = ("overview", "bottlenecks", "need_capacity", "accountability", "survey", "network", "outcomes", "data")
 
 ROLE_PAGES: dict[Role, frozenset[str]] = {
     Role.DIRECTOR: frozenset(PAGES),

@@ -70,6 +70,15 @@ def _log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+DEMO_SEED = 7  # python -m atlas demo's default, which built the cached databases
+
+
+def _answers(database: Path) -> Path:
+    from atlas.survey.store import answers_path
+
+    return answers_path(database)
+
+
 def ensure(scale: Scale) -> Scale:
     """Build what is missing for `scale` (database + CSVs, then Parquet) and upgrade the database's model."""
     import fcntl
@@ -92,10 +101,16 @@ def _ensure(scale: Scale) -> Scale:
         shutil.rmtree(scale.csv, ignore_errors=True)
         building_csv.rename(scale.csv)
         building_db.rename(scale.db)
+        _answers(building_db).rename(_answers(scale.db))  # the demo's survey rounds, written beside the database
         shutil.rmtree(scale.parquet, ignore_errors=True)
     # a database cached by an earlier version of the data model is rebuilt over the same rows
     subprocess.run([sys.executable, "-m", "atlas", "upgrade", "--db", str(scale.db)], cwd=ROOT, check=True,
                    capture_output=True)
+    if not _answers(scale.db).exists():  # cached before the demo wrote survey rounds: the Survey page needs them
+        _log(f"writing the demo's survey rounds at {scale.label}")
+        from atlas.survey import demo as survey_demo
+
+        survey_demo.write(scale.db, DEMO_SEED)
     missing = [t for t in TABLES if not (scale.parquet / f"{t}.parquet").exists()]
     if missing:
         _log(f"exporting {', '.join(missing)} to Parquet at {scale.label} (for the pandas peer)")

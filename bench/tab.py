@@ -37,7 +37,8 @@ from browser import MAP_DRAWN  # noqa: E402 - tests/ is on the path from here; t
 # (navigation title, url path) of each page, in the navigation's order, and who may open it
 HEADINGS = {"overview": "Collaboration Atlas"}  # a page's title where it is not its navigation title
 PAGES = {"overview": "Overview", "bottlenecks": "Bottlenecks", "need_capacity": "Need vs capacity",
-         "accountability": "Who holds the case", "network": "Network map", "outcomes": "Outcomes", "data": "Data"}
+         "accountability": "Who holds the case", "survey": "Survey", "network": "Network map", "outcomes": "Outcomes",
+         "data": "Data"}
 AUDIENCES = {"director": list(PAGES), "board": ["overview", "network"], "funder": ["overview", "outcomes"]}
 FLOOR = ROOT / "bench" / "floor"
 

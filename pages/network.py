@@ -36,8 +36,9 @@ def draw_formal_real(view, names):
 def draw_quality(view, names):
     quality = app.view("ties.build", filters, min_cell=min_cell)
     st.caption(network.QUALITY_WORDS)
-    for column, (name, value, meaning) in zip(st.columns(3), network.quality_figures(quality.scores)):
-        column.metric(name, value, help=meaning)
+    figures = st.container(horizontal=True, gap="medium")  # the survey's round-level figures join them
+    for name, value, meaning in network.quality_figures(quality.scores, quality.survey):
+        figures.metric(name, value, width="content", help=meaning)
     strained, idle, rated_by = st.tabs([f"Low trust, heavy flows ({len(quality.strained):,})",
                                         f"High trust, no flows ({len(quality.idle):,})", "How partners rate each agency"])
     strained.caption(network.strained_caption(min_cell))
@@ -207,10 +208,10 @@ if agency_map:
             if "flows" in view.choice.layers:
                 st.markdown(f"**Referral flows** (the arrows, {view.flows_drawn:,})")
                 app.table(st, view.map_flows)
-            if {"formal", "informal"} & set(view.choice.layers):
+            if set(network.TIE_KINDS) & set(view.choice.layers):
                 ties = view.map_ties
-                st.markdown(f"**Declared ties** (the lines without arrows, {len(ties):,}; trust and value as partners "
-                            "rate them, 1 to 4)")
+                st.markdown(f"**Declared ties, and ties named in the survey** (the lines without arrows, {len(ties):,}; "
+                            "trust and value as partners rate them, 1 to 4)")
                 app.table(st, ties)
 
 if not view.focus_partners.empty:

@@ -139,7 +139,32 @@ def hostile_community(tmp_path_factory):
     files, maps = hostile_files()
     path = root / "atlas.duckdb"
     importer.import_folder(write_files(root / "files", files), path, TEST_KEY)
+    survey_rounds(path)
     return path, files, maps
+
+
+def survey_rounds(path: Path) -> None:
+    """Two partnership-survey rounds of the hostile community beside its database (issue 32): a closed one, which
+    the map draws as its informal (survey) layer, and an open one, newer, which the Survey page shows first with
+    its links, progress and results; every member names two partners, so every hostile name is on both."""
+    import datetime as dt
+
+    from atlas.db import Atlas
+    from atlas.survey import Answer, Surveys
+
+    store = Surveys(path)
+    with Atlas(path) as db:
+        extent = db.query("data_extent").iloc[0]
+    first, last = (pd.Timestamp(extent[c]).date() for c in ("first_referral", "last_referral"))
+    today = dt.date.today()
+    for round_id, start, end in (("closed", first, last), ("open", first + dt.timedelta(days=1), last + dt.timedelta(days=1))):
+        members = store.default_members(first, last)
+        store.open_round(round_id, f"<b>{round_id}</b> =1+1 <img src=x onerror=alert(1)>", start, end,
+                         today + dt.timedelta(days=30), opens_on=today, members=members)
+        for i, member in enumerate(members):
+            partners = [m for m in members if m != member][i % 2:i % 2 + 2]
+            store.save(round_id, member, [Answer(p, 3, 2 + i % 3, "yes", 3, 2, 4, 2, 3, 1) for p in partners])
+    store.close("closed")
 
 
 def test_every_text_and_id_column_is_hostile_and_stored_as_written(hostile_community):
@@ -181,7 +206,8 @@ def test_hostile_text_in_an_enumeration_is_refused(table, column, tmp_path):
 # ---- the served dashboard, in Chromium ---------------------------------------------------------------
 
 PAGES = {"": "Collaboration Atlas", "bottlenecks": "Bottlenecks", "need_capacity": "Need vs capacity",
-         "accountability": "Who holds the case", "network": "Network map", "outcomes": "Outcomes", "data": "Data"}
+         "accountability": "Who holds the case", "survey": "Survey", "network": "Network map", "outcomes": "Outcomes",
+         "data": "Data"}
 NAV = {"": "Overview", **{k: v for k, v in PAGES.items() if k}}
 
 # Namespace and DTD identifiers are names, never fetched: the only http(s) URLs a served page or an
@@ -490,7 +516,7 @@ def test_hostile_text_reads_as_the_text_it_is(tour, hostile_community):
     the map's tooltips, not turned into markup, links or entities."""
     texts = hostile_texts(hostile_community[1])
     shown = {path: {t for t in texts if t in seen["text"]} for path, seen in tour.items()}
-    for path in ("bottlenecks", "need_capacity", "network"):  # Outcomes hides these small programs
+    for path in ("bottlenecks", "need_capacity", "network", "survey"):  # Outcomes hides these small programs
         assert shown[path], f"no hostile value shows as written on {path}"
     for path, seen in tour.items():
         for entity in ("&quot;", "&lt;", "&gt;", "&amp;", "&#"):
@@ -519,7 +545,7 @@ def test_a_hostile_region_chosen_in_the_sidebar_runs_nothing_on_any_page(site, b
                 visit.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=NAV[path]).click()
                 visit.settle(title)
             main = visit.page.locator('[data-testid="stMain"]')
-            if path != "data":  # the Data page is about the files, not a filtered view
+            if path not in ("data", "survey"):  # the Data and Survey pages are about files and rounds, not a filtered view
                 expect(main).to_contain_text("region North", timeout=30_000)
                 shown = main.inner_text().replace("\u2060", "")  # escape.markdown's word joiners
                 assert region in shown, (path, repr(shown[:400]))

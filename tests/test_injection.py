@@ -21,7 +21,7 @@ from atlas.db import Atlas
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",
-         "pages/network.py", "pages/outcomes.py", "pages/data.py"]
+         "pages/survey.py", "pages/network.py", "pages/outcomes.py", "pages/data.py"]
 
 INJECTIONS = (
     "'; drop table referrals; --",
@@ -135,6 +135,7 @@ WIDGET_KEYS = {
     "pages/bottlenecks.py": ("bottleneck_focus", "pathway_sector"),
     "pages/need_capacity.py": ("need_region", "need_service", "need_measure"),
     "pages/accountability.py": (),
+    "pages/survey.py": ("survey_round", "survey_section", "survey_new_id", "survey_new_name", "survey_base_url"),
     "pages/network.py": ("map_focus", "map_closure"),
     "pages/outcomes.py": ("outcomes_funder",),
     "pages/overview.py": (),

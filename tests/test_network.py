@@ -331,12 +331,14 @@ def map_rows(html: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
         agencies.append((lines[0], lines[1], *(volume.groups() if volume else (network.HIDDEN, network.HIDDEN)),
                          *partners.groups()))
         assert volume or lines[2].startswith("Referrals: hidden"), lines[2]
-    flows, ties = [], []
+    flows, ties, surveyed = [], [], []
     for edge in edges:
         a, b = names[edge["from"]], names[edge["to"]]
         if edge["arrows"] == "to":
             m = re.fullmatch(r"([\d,]+) referrals(?: \(([\d,]+) accepted\))? — (.*)", edge["title"])
             flows.append((a, b, m.group(1), *([m.group(2)] if m.group(2) else []), m.group(3)))
+        elif edge["title"].startswith("Informal (survey"):
+            surveyed.append((a, b, survey_tie(edge["title"])))
         else:
             m = re.fullmatch(r"(Formal agreement|Informal tie): (.*) since (.*) — (no referrals in the period|referrals in "
                              r"the period|[\d,]+ referrals)(?: · rated by partners: (.*))?", edge["title"])
@@ -345,7 +347,24 @@ def map_rows(html: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
             rated = dict(re.findall(r"(trust|value) (\d of 4)", m.group(5) or ""))
             ties.append((a, b, m.group(1), m.group(2), m.group(3), carried, rated.get("trust", "—"),
                          rated.get("value", "—")))
+    # the survey's ties (issue 32) share the table: kind "Informal (survey)", no instrument, date or referral count;
+    # in director views with who named each, its level and frequency, columns the declared ties leave empty
+    rated = any(extra for *_, extra in surveyed)
+    ties = [(*t, *(("—",) * 3 if rated else ())) for t in ties]
+    for a, b, extra in surveyed:
+        trust, value, *more = extra or ("—", "—")
+        ties.append((a, b, "Informal (survey)", "", "—", "—", trust, value, *more))
     return sorted(agencies), sorted(flows), sorted(ties)
+
+
+def survey_tie(title: str) -> tuple | None:
+    """A survey tie's tooltip in a director view: (trust, value, named by, level, frequency); None without ratings."""
+    m = re.search(r"named by (both|one side) · level ([\d.]+ of 5) \(\w+\) · frequency ([\d.]+ of 5)"
+                  r"(?: · trust ([\d.]+ of 4))?(?: · value ([\d.]+ of 4))?$", title)
+    if m is None:
+        assert re.fullmatch(r"Informal \(survey\): named in .*", title), title
+        return None
+    return m.group(4) or "—", m.group(5) or "—", m.group(1), m.group(2), m.group(3)
 
 
 def table_rows(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame) -> tuple[list, list, list]:
@@ -384,7 +403,8 @@ def test_the_map_as_a_table_holds_exactly_what_the_map_draws_for_directors_and_t
             assert network.HIDDEN not in text
             continue
         assert all(int(n.replace(",", "")) >= min_cell for n in view.map_flows["Referrals"])
-        assert set(view.map_ties["Referrals in the period"]) <= {network.HIDDEN, "0"}
+        declared = view.map_ties[view.map_ties["Kind"] != "Informal (survey)"]  # a survey tie counts no referral
+        assert set(declared["Referrals in the period"]) <= {network.HIDDEN, "0"}
         if group is None:  # agencies drawn for a declared tie whose every flow is small: hidden, never 0
             hidden = view.map_agencies[view.map_agencies["Referrals in"] == network.HIDDEN]
             assert len(hidden) and (hidden["Referrals out"] == network.HIDDEN).all()

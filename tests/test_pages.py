@@ -20,7 +20,7 @@ from atlas.views import need, network
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py",
-         "pages/network.py", "pages/outcomes.py", "pages/data.py"]
+         "pages/survey.py", "pages/network.py", "pages/outcomes.py", "pages/data.py"]
 
 
 def table_with(at, column: str):

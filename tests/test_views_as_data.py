@@ -33,6 +33,9 @@ def _views(db: Atlas):
     agency = db.query("network_agencies", **filters.params_for("network_agencies"))["agency_id"].iloc[0]
     seen += [("resilience.closure", (filters, agency), {}), ("resilience.change", (filters,), {}),
              ("ties.build", (filters,), {"min_cell": None}), ("accountability.headline", (filters,), {"min_cell": 11})]
+    # the Survey page's view of each of the demo's rounds (its answers file beside it), by both rules of a tie
+    for round_id in db.query("survey_rounds")["round_id"]:
+        seen += [("survey.build", (round_id, rule), {}) for rule in ("either", "both")]
     return seen
 
 

@@ -5,6 +5,11 @@ The connection is a cache resource keyed by the database file's identity (path, 
 so when an import swaps in a new file the app opens the new one; query results are cached per (database
 identity, query, parameters), and a page's whole view per (database identity, viewer's protections,
 builder, arguments).
+
+Survey figures change when a member saves an answer, and the database file does not: the answers live in a
+file of their own beside it (atlas.survey.store.answers_path). So the survey's queries, and the views that read
+them (SURVEY_BUILDERS), are keyed by that file's state too; every other view is not, so an answer saved during
+a round leaves the other pages' caches as they were.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from atlas import catalog, config
 from atlas.app.errors import explained
 from atlas.app.signin import current_audience
 from atlas.db import Atlas, DatabaseOutdated, DatabaseUnreadable
+from atlas.survey.store import answers_path
 
 # How a page's whole view is kept. Every view is data (it pickles, and a copy draws the same charts:
 # tests/test_views_as_data.py), so either cache can hold it under the same key. st.cache_resource shares
@@ -53,7 +59,29 @@ def cached_view(version: tuple, audience_key: str, builder: str, args: tuple, kw
 
 BUILDERS = frozenset({"overview.build", "bottlenecks.build", "need.build", "network.build", "outcomes.build",
                       "resilience.closure", "resilience.change", "accountability.build",
-                      "accountability.headline", "ties.build", "network.summary_view"})
+                      "accountability.headline", "ties.build", "network.summary_view", "survey.build"})
+# the views that read the survey's answers (the map's survey layer, partnership quality, the Survey page)
+SURVEY_BUILDERS = frozenset({"network.build", "ties.build", "survey.build"})
+
+
+def answers_state(database: str | Path) -> tuple | None:
+    """What identifies the survey answers beside `database` as they stand: the answers file's modification
+    time and size (every save is committed and checkpointed into it before it returns); None while there is
+    no answers file."""
+    try:
+        stat = answers_path(Path(database)).stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def keyed_version(version: tuple, builder_or_query: str) -> tuple:
+    """The version a cached view or query result is kept under: the database's, and for what reads the survey's
+    answers (SURVEY_BUILDERS, the survey_* queries) the answers file's state as well."""
+    if builder_or_query in SURVEY_BUILDERS or (builder_or_query not in BUILDERS
+                                               and catalog.get(builder_or_query).path.parent == catalog.SURVEY_DIR):
+        return (*version, answers_state(version[0]))
+    return version
 
 
 def view(builder: str, *args, **kwargs):
@@ -63,7 +91,7 @@ def view(builder: str, *args, **kwargs):
     if builder not in BUILDERS:
         raise ValueError(f"{builder} is not a page builder")
     with explained():  # a damaged block, met while building
-        return cached_view(database().version, current_audience().cache_key, builder, args,
+        return cached_view(keyed_version(database().version, builder), current_audience().cache_key, builder, args,
                            tuple(sorted(kwargs.items())))
 
 
@@ -76,7 +104,7 @@ class CachedAtlas:
     def query(self, name: str, /, **params) -> pd.DataFrame:
         bound = catalog.get(name).bind(params)
         with explained():  # a damaged block, met by this query
-            return _run(self.db.version, name, tuple(sorted(bound.items())))
+            return _run(keyed_version(self.db.version, name), name, tuple(sorted(bound.items())))
 
 
 def database() -> Atlas:

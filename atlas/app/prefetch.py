@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from atlas import config
-from atlas.app.cache import CachedAtlas, cached_view, database
+from atlas.app.cache import CachedAtlas, cached_view, database, keyed_version
 from atlas.app.sidebar import DEFAULT_PERIOD, data_days
 from atlas.audience import Audience
 from atlas.filters import Filters, period_bounds, reporting_periods
@@ -94,7 +94,8 @@ def _prepare(version: tuple, audience_key: str, views: list[tuple[str, tuple, di
     time.sleep(PREPARE_AFTER_S)  # the page just drawn still has its scripts to fetch from this same process
     for builder, args, kwargs in views:
         try:
-            built = cached_view(version, audience_key, builder, args, tuple(sorted(kwargs.items())))
+            built = cached_view(keyed_version(version, builder), audience_key, builder, args,
+                                tuple(sorted(kwargs.items())))
             if builder == "bottlenecks.build":
                 built.agency_table  # noqa: B018 - the section a first visit opens
         except Exception:  # the page builds it again, and says what is wrong

@@ -30,8 +30,10 @@ import plotly.graph_objects as go
 from atlas import formats
 from atlas.escape import html as esc
 from atlas.filters import Filters, reporting_periods
+from atlas.packs import board_survey
 from atlas.packs.render import TEMPLATES, ReportError, chart_images, pdf  # the pack's API
 from atlas.views import accountability, network, ties
+from atlas.views import survey as surveys
 from atlas.vocab import group_label, label
 
 PICTURE_WIDTH = 1000  # px of the SVG pictures (they scale to the page)
@@ -56,6 +58,7 @@ class BoardPack:
     scores: pd.DataFrame  # measure, this period, previous period, change (display strings)
     bridges: pd.DataFrame  # the heaviest flows between communities
     reading: list[str]  # the front page, Markdown-style **bold**, data text escaped by `html()`
+    survey: surveys.BoardSurvey | None = None  # the partnership-survey round of the period (board_survey.py)
 
 
 def board_period(first: dt.date, last: dt.date, length: str, label_: str | None = None) -> Filters:
@@ -109,7 +112,7 @@ def build(db, filters: Filters, min_cell: int) -> BoardPack:
     bridges = community_bridges(view)
     pack = BoardPack(filters, previous, min_cell, as_of, view, before, summary, quality, quality_before, passed,
                      scores, bridges, [])
-    return replace(pack, reading=reading(pack))
+    return replace(pack, reading=reading(pack), survey=surveys.board(db, filters))
 
 
 # ---------------------------------------------------------------------------------------------- figures
@@ -288,6 +291,7 @@ def agency_picture(view: network.NetworkView, title: str) -> go.Figure:
     ppu = _frame(fig, layout.xy, layout.sizes, PICTURE_WIDTH, title)
     where = {a: i for i, a in enumerate(layout.agencies["agency_id"])}
     _tie_lines(fig, layout, view.choice, where)
+    board_survey.lines(fig, layout, view.choice, where, _segments)
     _flow_arrows(fig, layout, view.choice, where, ppu)
     _agency_marks(fig, layout, ppu)
     xy, sizes, agencies = layout.xy, layout.sizes, layout.agencies
@@ -484,6 +488,7 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
         map_words=_map_words(pack),
         tables=tables,
         quality=q.scores,
+        survey=board_survey.section(pack.survey),
         not_drawn=view.not_drawn,
         flows_drawn=view.flows_drawn,
         flows_total=view.flows_total,

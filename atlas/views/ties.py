@@ -7,7 +7,8 @@ relationship), ties rated high that carry nothing (goodwill not yet used), and h
 by its partners. `build(db, filters, min_cell)` reads `partnership_quality` and returns it ready for the
 Network map page; with `min_cell` (board and funder views) no referral count is given, and only ties
 carrying at least min_cell referrals are listed as carrying them. Ties with a victim-service agency are left out, as on the map.
-Pure: no Streamlit.
+Where a closed partnership-survey round covers the period (issue 32), its ties and ratings stand in for the
+declared ones' (atlas.views.survey.quality says what each audience gets of them). Pure: no Streamlit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pandas as pd
 
 from atlas.filters import Filters
 from atlas.views import privacy
+from atlas.views.survey import load as survey_load
+from atlas.views.survey import quality as survey_quality
 from atlas.vocab import instrument_label, label
 
 LOW_TRUST, HIGH_TRUST = 2, 3  # rated 1-2: low; 3-4: high
@@ -30,21 +33,45 @@ class Quality:
     strained: pd.DataFrame  # low trust, heaviest flows first (under headings)
     idle: pd.DataFrame  # high trust, no referral either way (under headings)
     ratings: pd.DataFrame  # each agency as its partners rate it (under headings)
+    survey: dict | None = None  # the survey round the ratings come from (round_id, name, period, its summary)
 
 
 def build(db, filters: Filters, min_cell: int | None = None) -> Quality:
     """The period's declared ties with their ratings and referrals, the network's scores and the three
     tables the Network map page shows under the map."""
-    frame = db.query("partnership_quality", start=filters.start, end=filters.end)
     agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
+    chosen = survey_load.round_for(db, filters)
+    if chosen is not None:
+        return _from_survey(db, filters, chosen, agencies, min_cell)
+    frame = _shown(db.query("partnership_quality", start=filters.start, end=filters.end), agencies)
+    return Quality(ties=frame, scores=scores(frame), strained=strained(frame, min_cell), idle=idle(frame),
+                   ratings=ratings(frame))
+
+
+def _shown(frame: pd.DataFrame, agencies: pd.DataFrame) -> pd.DataFrame:
+    """The ties without a victim-service agency, with both agencies' names and the referrals both ways."""
     names = dict(zip(agencies["agency_id"], agencies["name"]))
     _, protected = privacy.split_agencies(agencies)
     frame = privacy.shown_rows(frame, protected, privacy.TIE_ENDS)
     frame = frame.assign(referrals=frame["referrals_a_to_b"] + frame["referrals_b_to_a"],
                          agency_a=frame["agency_a_id"].map(names), agency_b=frame["agency_b_id"].map(names))
-    frame = frame.dropna(subset=["agency_a", "agency_b"]).reset_index(drop=True)
-    return Quality(ties=frame, scores=scores(frame), strained=strained(frame, min_cell), idle=idle(frame),
-                   ratings=ratings(frame))
+    return frame.dropna(subset=["agency_a", "agency_b"]).reset_index(drop=True)
+
+
+def _from_survey(db, filters: Filters, chosen: dict, agencies: pd.DataFrame, min_cell: int | None) -> Quality:
+    """The quality of the survey round's ties: in director views every tie's ratings and each agency's received
+    ratings; outside them the round's means only (no tie's or agency's ratings)."""
+    kept = {**{k: chosen.get(k) for k in ("round_id", "name", "period_start", "period_end")},
+            "summary": survey_load.round_summary(db, chosen["round_id"])}  # round-level: every audience's
+    frame = _shown(survey_quality.ties_frame(db, filters, chosen), agencies)
+    figures = {**scores(frame), "round": chosen.get("name")}  # over every tie shown: round-level, for everyone
+    if min_cell is not None:
+        frame = frame.assign(trust=pd.NA, value=pd.NA)  # no tie's ratings outside director views
+        none = frame.head(0)
+        return Quality(ties=frame, scores=figures,
+                       strained=strained(none, min_cell), idle=idle(none), ratings=ratings(none), survey=kept)
+    return Quality(ties=frame, scores=figures, strained=strained(frame),
+                   idle=idle(frame), ratings=survey_quality.agency_ratings(db, chosen, agencies), survey=kept)
 
 
 def scores(frame: pd.DataFrame) -> dict:

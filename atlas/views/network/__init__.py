@@ -19,7 +19,15 @@ Callers use `from atlas.views import network` and `network.X`: the names below a
 
 from dataclasses import replace
 
-from atlas.views.network.choice import CLUSTER_BY, LAYERS, SIZE_MEASURES, SUMMARY_BY, MapChoice, default_choice
+from atlas.views.network.choice import (
+    CLUSTER_BY,
+    LAYERS,
+    SIZE_MEASURES,
+    SUMMARY_BY,
+    TIE_KINDS,
+    MapChoice,
+    default_choice,
+)
 from atlas.views.network.drawing import (
     VIS_NETWORK,
     MapDrawing,
@@ -122,7 +130,7 @@ __all__ = [
     "FLOW_COLOURS", "FORMAL_REAL", "FRAME_ASPECT", "HIDDEN", "KAMADA_KAWAI_UP_TO", "LABELLED_NODES", "LAYERS",
     "MAP_FONT", "PAGE_SECTIONS", "PLOTLY_SYMBOLS", "QUALITY", "QUALITY_WORDS", "RESTRICTED_SCORES", "SCORES",
     "SCORE_COLUMNS", "SECTIONS", "SECTOR_COLOURS", "SECTOR_SHAPES", "SEED", "SIZE_MEASURES", "SUMMARY_BY",
-    "TIE_COLOURS", "VIS_NETWORK", "FormalVersusReal", "MapChoice", "MapDrawing", "MapLayout", "NetworkView",
+    "TIE_COLOURS", "TIE_KINDS", "VIS_NETWORK", "FormalVersusReal", "MapChoice", "MapDrawing", "MapLayout", "NetworkView",
     "Section", "SummaryView", "_betweenness", "_clustered_layout", "_layout", "_overlap", "_sizes", "_spread",
     "build", "cluster_captions", "complement_flows", "cut_off_by", "default_choice", "dormant_agreements",
     "drawing_html", "drawn_agencies", "drawn_caption", "ego", "focus_caption", "formal_real_figures",

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LAYERS = {"formal": "Formal agreements", "informal": "Informal ties", "flows": "Referral flows"}
+LAYERS = {"formal": "Formal agreements", "informal": "Informal ties", "survey": "Informal (survey)",
+          "flows": "Referral flows"}
+TIE_KINDS = ("formal", "informal", "survey")  # the layers drawn as lines without arrows (survey: issue 32)
 SIZE_MEASURES = {"volume": "Referral volume", "degree": "Partners (degree)", "betweenness": "Brokerage (betweenness)"}
 CLUSTER_BY = {"community": "Communities (who refers to whom)", "region": "Regions"}
 SUMMARY_BY = {"region": "Region", "sector": "Sector"}

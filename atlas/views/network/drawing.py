@@ -33,6 +33,7 @@ from atlas.views.network.style import (
     TIE_COLOURS,
 )
 from atlas.views.network.summary import summary_positions
+from atlas.views.network.survey import legend_line, survey_edges
 from atlas.vocab import group_label, instrument_label
 
 _TEMPLATES = jinja2.Environment(
@@ -108,10 +109,11 @@ def _tooltip(row, min_cell: int | None = None) -> str:
 
 
 def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice,
-                restricted: bool = False, min_cell: int | None = None, layout: MapLayout | None = None) -> MapDrawing:
+                restricted: bool = False, min_cell: int | None = None, layout: MapLayout | None = None,
+                survey_round: dict | None = None) -> MapDrawing:
     """The network as vis-network draws it (physics off, positions from `map_layout`).
     `restricted`: tooltips give no accepted counts and no referral counts of declared ties, and (with
-    `min_cell`) say which figures are hidden."""
+    `min_cell`) say which figures are hidden. `survey_round`: the round whose ties (kind "survey") are drawn."""
     drawn = layout or map_layout(agencies, flows, ties, choice)
     highlight = ego(choice.focus, choice.steps, flows, drawn.ties) if choice.focus else None
     net = Network(height="680px", width="100%", directed=True, cdn_resources="in_line")
@@ -119,6 +121,9 @@ def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame,
     if choice.cluster_by == "region" and drawn.clusters.nunique() > 1:  # each region's name over its agencies
         _region_captions(net, drawn)
     _tie_edges(net, drawn.ties, choice, highlight, restricted)
+    if survey_round is not None:
+        survey_edges(net, drawn.ties, choice.layers, lambda a, b: _lit(highlight, a, b), DIMMED, restricted,
+                     str(survey_round.get("name") or survey_round.get("round_id")))
     _flow_edges(net, flows, choice, highlight, restricted)
     nodes, edges, *_ = net.get_network_data()
     for node in nodes:  # an agency whose name is not written has no label at all, not a blank one to measure and draw
@@ -131,7 +136,7 @@ def map_drawing(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame,
         title="Collaboration Atlas — network map", nodes=nodes, edges=edges, options=_map_options(drawn.font),
         height=680, alt=alt, sectors=[(name.capitalize(), colour, SECTOR_SHAPES[name], name in DASHED_SECTORS)
                                       for name, colour in SECTOR_COLOURS.items()],
-        words=_map_words(choice), lines=_map_lines(choice))
+        words=_map_words(choice), lines=_map_lines(choice) + (legend_line(choice.layers) if survey_round else []))
 
 
 def _lit(highlight: set | None, *agencies: str) -> bool:
@@ -220,7 +225,9 @@ def _map_words(choice: MapChoice) -> str:
     return ("Each mark is an agency, shaped and coloured by its sector and sized by " + SIZE_MEASURES[choice.size_by].lower()
             + ". " + ("An arrow is a referral flow from the agency that referred to the one that received: the "
                       "thicker, the more referrals. " if "flows" in choice.layers else "")
-            + "A line without an arrow is a declared tie. " + CLUSTER_WORDS[choice.cluster_by]
+            + "A line without an arrow is a declared tie"
+            + (", or (dash-dotted) a tie members named in the partnership survey" if "survey" in choice.layers else "")
+            + ". " + CLUSTER_WORDS[choice.cluster_by]
             + " Hover any of them for its figures.")
 
 

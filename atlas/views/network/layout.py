@@ -13,7 +13,7 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
-from atlas.views.network.choice import MapChoice
+from atlas.views.network.choice import TIE_KINDS, MapChoice
 from atlas.views.network.labels import _overlap, label_box, readable_labels
 from atlas.views.network.scores import SEED, _indices
 
@@ -207,10 +207,14 @@ def map_ties(agencies: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> p
     first, as they are a finding, then the busiest)."""
     ids = set(agencies["agency_id"])
     ties = ties[ties["agency_a_id"].isin(ids) & ties["agency_b_id"].isin(ids)]
+    surveyed = ties["kind"] == "survey"  # the survey's ties have a limit of their own: declared ties never crowd them out
+    survey, ties = ties[surveyed], ties[~surveyed]
     if len(ties) > choice.top_edges:
         ties = ties.assign(_dormant=ties["status"] == "dormant").sort_values(
             ["_dormant", "referrals"], ascending=False).head(choice.top_edges)
-    return ties
+    if len(survey) > choice.top_edges:  # the closest collaborations first
+        survey = survey.sort_values(["level", "frequency"], ascending=False, na_position="last").head(choice.top_edges)
+    return pd.concat([ties, survey]) if len(survey) else ties
 
 
 def drawn_agencies(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFrame, choice: MapChoice) -> pd.DataFrame:
@@ -219,7 +223,7 @@ def drawn_agencies(agencies: pd.DataFrame, flows: pd.DataFrame, ties: pd.DataFra
     ends: set = set()
     if "flows" in choice.layers:
         ends |= set(flows["from_agency_id"]) | set(flows["to_agency_id"])
-    shown_ties = ties[ties["kind"].isin([k for k in ("formal", "informal") if k in choice.layers])]
+    shown_ties = ties[ties["kind"].isin([k for k in TIE_KINDS if k in choice.layers])]
     ends |= set(shown_ties["agency_a_id"]) | set(shown_ties["agency_b_id"])
     return agencies[agencies["agency_id"].isin(ends)].reset_index(drop=True)
 

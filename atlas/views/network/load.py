@@ -21,6 +21,7 @@ from atlas.views.network.drawing import MapDrawing, drawing_html, map_drawing, s
 from atlas.views.network.layout import MapLayout, map_layout
 from atlas.views.network.scores import FormalVersusReal, formal_versus_real, score
 from atlas.views.network.summary import summary
+from atlas.views.network.survey import round_of, split, survey_ties, with_survey_rows
 from atlas.views.network.tables import (
     dormant_agreements,
     informal_flows,
@@ -54,6 +55,7 @@ class NetworkView:
     flows: pd.DataFrame  # every flow scored (victim-service agencies and weak flows left out)
     flows_drawn: int
     choice: MapChoice = field(default_factory=MapChoice)
+    survey_round: dict | None = None  # the survey round whose ties are the informal (survey) layer, if any are
     not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
     layout: MapLayout | None = None  # what the map draws and where (for static pictures and measures)
     min_cell: int | None = None  # the board's and funders' small-cell threshold (None: the directors' view)
@@ -84,8 +86,11 @@ class NetworkView:
 
     @property
     def map_ties(self) -> pd.DataFrame:
-        """The declared ties the map draws (its lines without arrows), as their tooltips describe them."""
-        return map_ties_table(self.layout, self.choice, restricted=self.min_cell is not None)
+        """The declared ties the map draws (its lines without arrows), as their tooltips describe them, and the
+        survey's (kind "Informal (survey)"; ratings in director views only)."""
+        restricted = self.min_cell is not None
+        declared = map_ties_table(self.layout, self.choice, restricted=restricted)
+        return with_survey_rows(declared, self.layout, self.choice, restricted) if self.survey_round else declared
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,9 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     every_flow, hidden = privacy.split_rows(flows, protected)
     every_flow = every_flow.reset_index(drop=True)
     ties = privacy.shown_rows(ties, protected, privacy.TIE_ENDS).reset_index(drop=True)
+    _, surveyed = survey_ties(db, filters, protected, restricted=min_cell is not None)
+    if len(surveyed):  # the survey's ties travel with the declared ones, as kind "survey" (network/survey.py)
+        ties = pd.concat([ties, surveyed], ignore_index=True)
     threshold = choice.min_referrals if min_cell is None else max(choice.min_referrals, int(min_cell))
     if min_cell is None:
         flows = every_flow[every_flow["referrals"] >= threshold].reset_index(drop=True)
@@ -173,7 +181,8 @@ def _one_group(group: tuple[str, str], shown: pd.DataFrame, flows: pd.DataFrame,
 
 def _network_view(shown: pd.DataFrame, flows: pd.DataFrame, every_flow: pd.DataFrame, ties: pd.DataFrame,
                   choice: MapChoice, min_cell: int | None, hidden_referrals: int | None) -> NetworkView:
-    """The view of the agencies `shown` over the scored `flows` (`every_flow`: before any threshold)."""
+    """The view of the agencies `shown` over the scored `flows` (`every_flow`: before any threshold); `ties`
+    holds the declared ties and the survey round's (drawn, never counted as declared)."""
     scored, figures, cut_points = score(shown, flows)
     focus = choice.focus if choice.focus in set(scored["agency_id"]) else None
     choice = replace(choice, focus=focus)
@@ -181,12 +190,15 @@ def _network_view(shown: pd.DataFrame, flows: pd.DataFrame, every_flow: pd.DataF
     drawn = flows.nlargest(choice.top_edges, "referrals") if len(flows) > choice.top_edges else flows
     restricted = min_cell is not None
     layout = map_layout(scored, drawn, ties, choice)
+    survey_round = round_of(ties)
+    ties, _ = split(ties)  # the declared ties alone, for what counts agreements
     one_way_min = max(ONE_WAY_MIN, choice.min_referrals) if restricted else ONE_WAY_MIN
     one_way = one_way_pairs(flows, names, min_referrals=one_way_min, every_flow=every_flow)
     dormant = dormant_agreements(ties, names)
     return NetworkView(
         agencies=scored, scores=scores_table(scored), summary=figures, cut_points=cut_points,
-        drawing=map_drawing(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell, layout=layout),
+        drawing=map_drawing(scored, drawn, ties, choice, restricted=restricted, min_cell=min_cell, layout=layout,
+                            survey_round=survey_round),
         informal_flows=informal_flows(flows, names, accepted=not restricted),
         dormant=dormant, one_way=one_way, formal_real=formal_versus_real(flows, ties, dormant, one_way, one_way_min),
         focus_partners=partners(focus, flows, ties, names, every_flow=every_flow,
@@ -194,7 +206,7 @@ def _network_view(shown: pd.DataFrame, flows: pd.DataFrame, every_flow: pd.DataF
         hidden_referrals=hidden_referrals,
         flows=flows if not restricted else flows.drop(columns="accepted"),
         flows_drawn=len(drawn), choice=choice, not_drawn=len(scored) - len(layout.agencies), layout=layout,
-        min_cell=min_cell,
+        min_cell=min_cell, survey_round=survey_round,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from atlas import formats
+from atlas import escape, formats
 from atlas.views.network.scores import FormalVersusReal
 
 
@@ -53,7 +53,22 @@ def drawn_caption(view, min_cell: int | None) -> str:
             + ("" if min_cell is None else f"Victim-service agencies are never drawn, and flows of fewer than "
                f"{min_cell} referrals are left out of the map, its figures and its exports. ")
             + (f"{view.not_drawn:,} agencies with no flow or tie on the map are left out of it (they are in the "
-               "scores table below)." if view.not_drawn else ""))
+               "scores table below). " if view.not_drawn else "")
+            + survey_caption(getattr(view, "survey_round", None), min_cell)).strip()
+
+
+def survey_caption(survey_round: dict | None, min_cell: int | None) -> str:
+    """What the informal (survey) layer draws: the ties of the latest closed round whose period overlaps this one
+    (Markdown: the round's name, a director's text, escaped)."""
+    if survey_round is None:
+        return ("No tie of a closed partnership-survey round covering this period is on this map: the informal "
+                "(survey) layer is empty.")
+    return (f"The informal (survey) lines are the ties members named in the partnership survey "
+            f"“{escape.markdown(survey_round.get('name') or survey_round.get('round_id'))}” "
+            f"({formats.span(survey_round.get('period_start'), survey_round.get('period_end'))})"
+            + (", drawn without any tie's ratings." if min_cell is not None else
+               "; hover one for who named it, its level, frequency, trust and value.")
+            + " Victim-service agencies' ties are never drawn.")
 
 
 def map_table_caption(min_cell: int | None) -> str:
@@ -83,14 +98,24 @@ def informal_caption(listed: int, unagreed: int) -> str:
         f" The first {listed:,} of {unagreed:,} are listed here." if listed < unagreed else "")
 
 
-def quality_figures(q: dict) -> list[tuple[str, str, str | None]]:
-    """Partnership quality's figures: (label, value, what it counts)."""
+SURVEY_FIGURES = ("invited", "responded", "response_rate", "reciprocity", "density")  # beside the ratings'
+
+
+def quality_figures(q: dict, survey: dict | None = None) -> list[tuple[str, str, str | None]]:
+    """Partnership quality's figures: (label, value, what it counts); with the `survey` round the ratings come from
+    (ties.Quality.survey), its round-level figures after them."""
     out = [("Ties rated", f"{q['rated_trust']:,} of {q['ties']:,}",
-            "Declared partnerships in force in the period with a trust rating (victim-service ties aside).")]
+            "Declared partnerships in force in the period with a trust rating (victim-service ties aside)."
+            if not q.get("round") else f"Ties members named in the partnership survey “{q['round']}” (the latest "
+            "closed round whose period overlaps this one), rated in full on trust (victim-service ties aside).")]
     for name in ("trust", "value"):
         out.append((f"Mean {name}", "—" if q[f"mean_{name}"] is None else f"{q[f'mean_{name}']:.1f} of 4",
                     None if q[f"sd_{name}"] is None else
                     f"Spread (standard deviation) {q[f'sd_{name}']:.2f} over {q[f'rated_{name}']:,} rated ties."))
+    if survey is not None:
+        from atlas.views.survey.tables import summary_figures  # here, not at the top: the survey's part stays apart
+
+        out += summary_figures(survey["summary"], SURVEY_FIGURES)
     return out
 
 
