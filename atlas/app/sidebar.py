@@ -74,6 +74,7 @@ def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
 
 
 def _reporting_period_filter(first, last) -> Filters:
+    config.reporting_period()  # read here so a wrong setting is explained on the page, not first met by a delivery
     periods = _board_periods(first, last)
     sb = st.sidebar
     sb.header("Reporting period")
