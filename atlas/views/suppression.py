@@ -402,10 +402,14 @@ def _repair(v: np.ndarray, size: np.ndarray, sets: list[np.ndarray], hidden: np.
         if _hide_smallest(size, hidden, candidates):
             fixed.update(members)
             continue
-        # nothing left to hide alongside it: stop publishing the smallest total that pins it
-        li = min((li for li, s in enumerate(sets) if not lines_hidden[li] and
-                  (exposure.index in s if exposure.kind == "cell" else True)),
-                 key=lambda li: v[sets[li]].sum(), default=None)
+        # nothing left to hide alongside it: stop publishing another total. What pins it then is a shown total
+        # less its shown parts (the network less the service types shown leaves the hidden ones' sum), so the
+        # smallest shown total beside one over it goes first, and a total over it only when there is none
+        over = [li for li, s in enumerate(sets) if (exposure.index in s if exposure.kind == "cell"
+                                                    else np.intersect1d(s, sets[exposure.index]).size)]
+        beside = [li for li, s in enumerate(sets) if not lines_hidden[li] and li not in over
+                  and any(np.intersect1d(s, sets[o]).size for o in over)]
+        li = min(beside or [li for li in over if not lines_hidden[li]], key=lambda li: v[sets[li]].sum(), default=None)
         if li is None:
             raise RuntimeError("suppression could not protect a cell")  # cannot happen: no total pins it
         lines_hidden[li] = True
@@ -595,9 +599,9 @@ def _complement_year(v3: np.ndarray, sets: list[np.ndarray], quarters: tuple[Pat
 def _repair_year(base: np.ndarray, every: list[np.ndarray], first_year: int, year_cells: int,
                  year_hidden: np.ndarray, found: list[Exposure]) -> bool:
     """One round of `protect_nested`'s repairs (in place on `year_hidden`): for each exposed count, hide a
-    year figure that helps pin it: the year's row holding it, else the smallest other year row sharing a
-    shown year total with it, else the smallest shown year total over it or over a line it shares. False
-    when there was nothing left to hide."""
+    year figure that helps pin it: the year's row holding it; else, in the smallest shown year total over
+    it, the smallest other row with a count in the exposed column, or that total itself when it holds none;
+    else the smallest shown year total over a line it shares. False when there was nothing left to hide."""
     size = np.array([base[s].sum() for s in every])
     year = np.arange(first_year, len(every))
     shown = ~year_hidden
@@ -605,17 +609,17 @@ def _repair_year(base: np.ndarray, every: list[np.ndarray], first_year: int, yea
     for exposure in found:
         exposed = np.array([exposure.index]) if exposure.kind == "cell" else every[exposure.index]
         meets = np.array([np.intersect1d(every[li], exposed).size > 0 for li in year])
-        rows = year[:year_cells][shown[:year_cells] & meets[:year_cells]]
+        pick = year[:year_cells][shown[:year_cells] & meets[:year_cells]]
         totals = year[year_cells:][shown[year_cells:] & meets[year_cells:]]
-        if not len(rows) and len(totals):
-            near = np.unique(np.concatenate([every[li] for li in totals]))
-            rows = np.array([li for li in year[:year_cells] if not year_hidden[li - first_year]
+        if not len(pick) and len(totals):
+            total = int(totals[np.lexsort((totals, size[totals]))[0]])
+            pick = np.array([li for li in year[:year_cells] if shown[li - first_year]
                              and base[every[li], exposure.column].sum() > 0
-                             and np.intersect1d(every[li], near).size], dtype=int)
-        if not len(rows) and not len(totals):
+                             and np.intersect1d(every[li], every[total]).size], dtype=int)
+            pick = pick if len(pick) else np.array([total])
+        if not len(pick):
             near = np.unique(np.concatenate([s for s in every if np.intersect1d(s, exposed).size]))
-            totals = year[shown & np.array([np.intersect1d(every[li], near).size > 0 for li in year])]
-        pick = rows if len(rows) else totals
+            pick = year[shown & np.array([np.intersect1d(every[li], near).size > 0 for li in year])]
         if not len(pick) or touched & set(pick.tolist()):
             continue  # hidden alongside another this round, or left for the next audit to judge
         chosen = int(pick[np.lexsort((pick, size[pick]))[0]])
