@@ -42,7 +42,7 @@ class Figure:
 
     def text(self, value: float | None = None) -> str:
         if value is None and self.withheld:
-            return "Hidden"
+            return suppression.HIDDEN
         value = self.value if value is None else value
         if value is None:
             return "—"
@@ -102,6 +102,8 @@ EXIT_BASIS = {
     "all": " It counts every exit; the Outcomes page's “Whole network” counts only programs with enough exits "
            "to show, so it can differ a little.",
     "shown": " It counts only programs with enough exits to show, as the Outcomes page's “Whole network” does.",
+    "set": " It counts every exit of the network's programs, the very figure the Outcomes page and the funder "
+           "pack publish.",
 }
 
 
@@ -123,6 +125,23 @@ class Overview(charts.Drawn):
     trend: pd.DataFrame  # the `referral_trend` rows of the period (protected counts are missing)
     min_cell: int | None = None  # the threshold in force; None in director views
     hidden: int = 0  # figures and trend cells withheld by small-number protection
+
+    def note(self) -> str:
+        """The small-numbers note of a board or funder view: exactly what this Overview hides ("" for directors)."""
+        if not self.min_cell:
+            return ""
+        m = self.min_cell
+        figures = sum(f.withheld for f in self.figures)
+        cells = self.hidden - figures
+        if not self.hidden:
+            return f"No figure here is hidden: none rests on 1 to {m - 1} people."
+        parts = []
+        if figures:
+            parts.append(f"{figures} of {len(self.figures)} headline figures {'is' if figures == 1 else 'are'} hidden")
+        if cells:
+            counts = int(self.trend[list(STATUSES)].size) if len(self.trend) else 0
+            parts.append(f"{cells} of {counts} monthly counts of the chart {'is' if cells == 1 else 'are'} hidden")
+        return "; ".join(parts) + f": fewer than {m} people, or needed to protect one that was."
 
     @cached_property
     def trend_chart(self) -> go.Figure | None:
@@ -194,8 +213,11 @@ def _protected_values(db, filters: Filters, min_cell: int, as_of) -> tuple[dict,
     }
     values = {key: None if withheld.get(key) else number(key)
               for key in ("referrals", "acceptance_rate", "median_days_to_accept", "stalled", "active_partnerships")}
-    # agencies, not people, so partnerships are never a small cell; exits count shown programs only
+    # agencies, not people, so partnerships are never a small cell; the positive-exit rate is the Outcomes
+    # page's network figure (for a whole quarter or year, the funders' published set's)
     values["positive_exit_rate"] = None if pd.isna(network["rate"]) else float(network["rate"])
+    if network.get("hidden", False):
+        withheld["positive_exit_rate"] = True
     cells = int(trend[list(STATUSES)].isna().to_numpy().sum()) if len(trend) else 0
     return values, trend, {key for key, hidden in withheld.items() if hidden}, cells
 
@@ -208,7 +230,7 @@ def _protected(db, filters: Filters, min_cell: int) -> Overview:
     if previous is not None and not previous["referrals"]:
         previous = None  # nothing before the data began (or too few to show): no comparison
     figures = [Figure(key, label, values[key], previous[key] if previous else None, kind, lower,
-                      _with_basis(key, help_text, "shown"), withheld=key in withheld)
+                      _with_basis(key, help_text, "set" if filters.aligned else "shown"), withheld=key in withheld)
                for key, label, kind, lower, help_text in FIGURES]
     return Overview(figures=figures, compared=previous is not None, trend=trend, min_cell=min_cell,
                     hidden=len(withheld) + cells)

@@ -190,8 +190,14 @@ def _from_set(db, filters: Filters, funder: str | None, m: int, as_of, last_day:
 
 
 def network_total(db, filters: Filters, min_cell: int) -> pd.Series:
-    """The whole network's exits, positive exits and rate over its shown programs in the period (the
-    Outcomes page's "Whole network" figure; region, service and sector filters do not narrow it)."""
+    """The whole network's exits, positive exits and rate in the period (the Outcomes page's "Whole network"
+    figure; region, service and sector filters do not narrow it): for a whole quarter or year the published
+    set's figure (with `hidden`), else over the period's shown programs."""
+    extent = db.query("data_extent").iloc[0]
+    if the_set.whole_network_period(Filters(filters.start, filters.end, aligned=filters.aligned), min_cell) \
+            and not pd.isna(extent["last_referral"]):
+        return the_set.network_figure(the_set.period_set(db, Filters(filters.start, filters.end, aligned=filters.aligned),
+                                                         min_cell, pd.Timestamp(extent["last_referral"]).date()))
     period = Filters(filters.start, filters.end)
     programs = program_rows(db.query("outcome_mix", **period.params_for("outcome_mix"), min_cell=min_cell), min_cell)
     return total(programs[~programs["suppressed"]])
