@@ -7,9 +7,20 @@ tempt differencing."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
+from pathlib import Path
 
-from atlas.filters import Filters, board_periods, whole_period
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from atlas import vocab
+from atlas.db import Atlas
+from atlas.filters import Filters, board_periods, period_end, whole_period
+from atlas.packs import funder as report
+from atlas.views import outcomes, overview, suppression
 
 # --------------------------------------------------------------------------------------------
 # Periods
@@ -64,3 +75,175 @@ def test_only_a_whole_period_of_the_whole_network_is_honoured():
     assert not whole_period(Filters(q4.start, q4.end), FIRST, LAST), "a director's free period"
     assert not whole_period(Filters(dt.date(2025, 10, 1), dt.date(2025, 11, 30), aligned="quarter"), FIRST, LAST)
     assert not whole_period(Filters(dt.date(2026, 1, 1), dt.date(2026, 3, 31), aligned="quarter"), FIRST, LAST)
+
+
+# --------------------------------------------------------------------------------------------
+# The funders' published set: figures from all records, and the LP audit over a year and its quarters
+# --------------------------------------------------------------------------------------------
+
+M = 11
+POSITIVE = ("housed_permanent", "housed_temporary", "employed", "income_increased", "education_enrolled",
+            "health_connected")  # the contract's positive outcomes, written out here rather than imported
+
+
+@pytest.fixture(scope="module")
+def continuum(tmp_path_factory) -> tuple[Path, Path]:
+    """The continuum built once by the real command, with its contract files beside it."""
+    from atlas.cli import main
+
+    root = tmp_path_factory.mktemp("continuum")
+    assert main(["demo", "--profile", "continuum", "--db", str(root / "atlas.duckdb"), "--csv", str(root / "csv")]) == 0
+    return root / "atlas.duckdb", root / "csv"
+
+
+def truth(db_path: Path, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Each (agency, program)'s exits and positive exits in a period, outside the victim-service agencies,
+    with the groups it belongs to: a direct DuckDB query over the base tables, not the named queries."""
+    positive = ", ".join(f"'{o}'" for o in POSITIVE)
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(f"""
+            select o.agency_id || '|' || coalesce(o.program_id, '') as key, a.region, a.name as agency,
+                   coalesce(p.service_type, '') as service_type, coalesce(p.funder, '') as funder,
+                   count(*) as exits, count(*) filter (where o.outcome in ({positive})) as positive
+            from outcomes o join agencies a using (agency_id) left join programs p on p.program_id = o.program_id
+            where not coalesce(a.is_victim_service, false) and o.achieved_on between ? and ?
+            group by all order by key""", [start, end]).df()
+
+
+def year_periods(year: int) -> list[Filters]:
+    quarters = [Filters(dt.date(year, m, 1), period_end(dt.date(year, m, 1), "quarter"), aligned="quarter")
+                for m in (1, 4, 7, 10)]
+    return [*quarters, Filters(dt.date(year, 1, 1), dt.date(year, 12, 31), aligned="year")]
+
+
+def service(value: str) -> str:
+    return vocab.label(value) if value else outcomes.NO_PROGRAM
+
+
+def read_csv(view) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(report.csv(view)), encoding="utf-8-sig", dtype={"group": str})
+
+
+def published(db_path: Path, year: int) -> list[tuple[Filters, object, pd.DataFrame]]:
+    """What a funder can read for a year and its quarters: each period's Outcomes view (the page and the pack
+    draw it), its CSV as the download writes it, and the Overview's rate, which must be the same figure."""
+    out = []
+    with Atlas(db_path) as db:
+        for filters in year_periods(year):
+            view = outcomes.build(db, filters, min_cell=M)
+            rate = {f.key: f for f in overview.build(db, filters, min_cell=M).figures}["positive_exit_rate"]
+            if view.network["hidden"]:
+                assert rate.text() == "hidden"
+            else:
+                assert rate.value == pytest.approx(view.network["rate"]), "the Overview and Outcomes agree"
+            out.append((filters, view, read_csv(view)))
+    return out
+
+
+def check_against_truth(db_path: Path, sets) -> None:
+    """Every figure shown equals the independent computation; every hidden one reads "hidden" in the CSV."""
+    for filters, view, csv in sets:
+        cells = truth(db_path, filters.start, filters.end)
+        network = view.network
+        if not network["hidden"]:
+            assert (network["exits"], network["positive"]) == (cells["exits"].sum(), cells["positive"].sum())
+        row = csv[csv["table"] == "network"].iloc[0]
+        assert (row["note"] == "hidden") == bool(network["hidden"])
+        groups = {"service_type": cells.assign(g=cells["service_type"].map(service)),
+                  "region": cells.assign(g=cells["region"]),
+                  "funder": cells.assign(g=cells["funder"].replace("", outcomes.NO_FUNDER))}
+        for kind, frame in groups.items():
+            sums = frame.groupby("g")[["exits", "positive"]].sum()
+            table = view.by[kind]
+            assert set(table["group"]) == set(sums.index[sums["exits"] > 0])
+            for r in table.itertuples():
+                if not r.suppressed:
+                    assert (r.exits, r.positive) == tuple(sums.loc[r.group]), (filters, kind, r.group)
+            shown = csv[csv["table"] == f"by_{kind}"].set_index("group")
+            assert set(shown.index[shown["note"] == "hidden"]) == set(table.loc[table["suppressed"], "group"])
+            assert shown.loc[shown["note"] != "hidden", ["exits", "positive"]].isna().sum().sum() == 0
+        programs = view.programs.set_index("key")
+        truth_rows = cells.set_index("key")
+        assert set(programs.index) == set(truth_rows.index[truth_rows["exits"] > 0])
+        for key, r in programs[~programs["suppressed"]].iterrows():
+            assert (r["exits"], r["positive"]) == tuple(truth_rows.loc[key, ["exits", "positive"]])
+
+
+def audit(db_path: Path, sets) -> tuple[int, int]:
+    """The LP audit over everything published for a year and its quarters, rebuilt from what the views show:
+    base cells are (quarter, program) with their true counts; every figure shown is a line over them. Returns
+    (hidden small counts audited, hidden figures) after checking no hidden small count can be pinned below M."""
+    quarters = [truth(db_path, f.start, f.end) for f, _, _ in sets[:4]]
+    keys = sorted(set().union(*(set(q["key"]) for q in quarters)))
+    attrs = pd.concat(quarters).drop_duplicates("key").set_index("key")
+    n = len(keys)
+    values = np.zeros((4 * n, 2))
+    for q, cells in enumerate(quarters):
+        index = [keys.index(k) + q * n for k in cells["key"]]
+        values[index, 0] = cells["positive"]
+        values[index, 1] = cells["exits"] - cells["positive"]
+    hidden = np.zeros(4 * n, bool)
+    lines, lines_hidden = [], []
+    member = {"service_type": attrs["service_type"].map(service), "region": attrs["region"],
+              "funder": attrs["funder"].replace("", outcomes.NO_FUNDER)}
+    for p, (_, view, _) in enumerate(sets):
+        span = range(4) if p == 4 else [p]
+        for r in view.programs.itertuples():
+            base = [keys.index(r.key) + q * n for q in span]
+            if p < 4:
+                hidden[base[0]] = r.suppressed
+            else:
+                lines.append(np.array(base))
+                lines_hidden.append(bool(r.suppressed))
+        for kind in ("service_type", "region", "funder"):
+            for r in view.by[kind].itertuples():
+                inside = [i for i, k in enumerate(keys) if member[kind][k] == r.group]
+                lines.append(np.array([i + q * n for q in span for i in inside]))
+                lines_hidden.append(bool(r.suppressed))
+        lines.append(np.array([i + q * n for q in span for i in range(n)]))
+        lines_hidden.append(bool(view.network["hidden"]))
+    lines_hidden = np.array(lines_hidden)
+    targets = hidden[:, None] & suppression.small(values, M)
+    _, high, _, line_high = suppression.ranges(values, hidden, lines, lines_hidden, targets, need_low=False)
+    assert not (targets & (high < M)).any(), "a hidden count is pinned below min_cell"
+    for li, line in enumerate(lines):
+        for c in range(2):
+            if lines_hidden[li] and suppression.small(values[line, c].sum(), M):
+                assert line_high[li, c] >= M, ("a hidden figure is pinned below min_cell", li, c)
+    return int(targets.sum()), int(hidden.sum() + lines_hidden.sum())
+
+
+def test_a_funder_reads_the_continuum_from_all_records_and_nothing_pins_a_small_count(continuum):
+    db_path, files = continuum
+    sets = published(db_path, 2025)
+    check_against_truth(db_path, sets)
+    q4 = sets[3][1]
+    # plain pandas over the contract files: the network's exits, people and positive exits of 2025 Q4
+    exits = pd.read_csv(files / "outcomes.csv", parse_dates=["achieved_on"])
+    agencies = pd.read_csv(files / "agencies.csv")
+    victim = set(agencies.loc[agencies["is_victim_service"].astype(str).str.lower() == "true", "agency_id"])
+    in_q4 = exits[(exits["achieved_on"] >= "2025-10-01") & (exits["achieved_on"] <= "2025-12-31")
+                  & ~exits["agency_id"].isin(victim)]
+    assert not q4.network["hidden"] and q4.network["exits"] == len(in_q4)
+    assert q4.network["people"] == in_q4["client_id"].nunique()
+    assert q4.network["positive"] == in_q4["outcome"].isin(POSITIVE).sum()
+    assert q4.network["ci_low"] < q4.network["rate"] < q4.network["ci_high"]
+    shown = lambda kind: (~q4.by[kind]["suppressed"]).sum()
+    assert shown("service_type") >= 5 and shown("region") == len(set(agencies["region"])), \
+        "the breakdowns read wherever counts allow: every region, most service types"
+    programs = pd.read_csv(files / "programs.csv")
+    assert q4.suppressed.programs <= len(programs) and q4.suppressed.programs == in_q4["program_id"].dropna().nunique()
+    year = sets[4][1]
+    assert (~year.programs["suppressed"]).sum() > (~q4.programs["suppressed"]).sum(), "a year reads fuller"
+    audited, hidden = audit(db_path, sets)
+    assert audited > 100 and hidden > 100, "the audit had small hidden counts to try"
+
+
+def test_the_dense_demo_s_published_set_passes_the_same_checks(demo_db):
+    with Atlas(demo_db) as db:
+        last = pd.Timestamp(db.query("data_extent").iloc[0]["last_referral"]).date()
+    year = last.year - 1
+    sets = published(demo_db, year)
+    check_against_truth(demo_db, sets)
+    assert not any(view.network["hidden"] for _, view, _ in sets)
+    audit(demo_db, sets)
