@@ -247,3 +247,66 @@ def test_the_dense_demo_s_published_set_passes_the_same_checks(demo_db):
     check_against_truth(demo_db, sets)
     assert not any(view.network["hidden"] for _, view, _ in sets)
     audit(demo_db, sets)
+
+
+def tempting_network() -> dict[str, str]:
+    """A network built to tempt differencing in 2025: a program alone in its region (Lone), two regions that
+    differ by one small agency (West is East plus A12), and a year whose fourth quarter is small (P8)."""
+    from conftest import SMALL_COMMUNITY
+
+    agencies = SMALL_COMMUNITY["agencies.csv"].rstrip("\n").splitlines()
+    agencies += ["A7,Lone Shelter,nonprofit,Lone,false", "A8,East Housing,government,East,false",
+                 "A9,East Homes,nonprofit,East,false", "A10,West Housing,government,West,false",
+                 "A11,West Clinic,health,West,false", "A12,West Small Homes,nonprofit,West,false"]
+    programs = SMALL_COMMUNITY["programs.csv"].rstrip("\n").splitlines()
+    programs += ["P7,A7,Lone Beds,shelter,City Fund", "P8,A8,East Rehousing,housing,State Housing Trust",
+                 "P9,A9,East Homes,housing,State Housing Trust", "P10,A10,West Rehousing,housing,State Housing Trust",
+                 "P11,A11,West Clinic,medical,", "P12,A12,West Small,housing,State Housing Trust"]
+    referrals = SMALL_COMMUNITY["referrals.csv"].rstrip("\n").splitlines()
+    referrals += [f"Z{m:02d},C9{m:02d},A7,A8,housing,2025-{m:02d}-03 09:00,,,,,," for m in range(1, 13)]
+    referrals.append("Z99,C999,A7,A8,housing,2025-12-31 09:00,,,,,,")
+    rows = SMALL_COMMUNITY["outcomes.csv"].rstrip("\n").splitlines()
+    per_quarter = {"P7": (3, 3), "P8": (11, 11), "P9": (11, 11), "P10": (11, 11), "P11": (11, 11), "P12": (2, 2)}
+    n = 0
+    for q in range(4):
+        for program, (good, other) in per_quarter.items():
+            if program == "P8" and q == 3:
+                good, other = 2, 1  # the small fourth quarter
+            for i in range(good + other):
+                n += 1
+                outcome = "housed_permanent" if i < good else "exited_no_outcome"
+                agency = "A" + program[1:]
+                rows.append(f"Y{n:05d},{agency},{program},{outcome},2025-{3 * q + 1 + i % 3:02d}-{1 + i % 27:02d}")
+    return {**SMALL_COMMUNITY, "agencies.csv": "\n".join(agencies) + "\n", "programs.csv": "\n".join(programs) + "\n",
+            "referrals.csv": "\n".join(referrals) + "\n", "outcomes.csv": "\n".join(rows) + "\n"}
+
+
+@pytest.fixture(scope="module")
+def tempting(tmp_path_factory) -> Path:
+    from conftest import TEST_KEY, write_files
+
+    from atlas.ingest import importer
+
+    root = tmp_path_factory.mktemp("tempting_funders")
+    importer.import_folder(write_files(root / "files", tempting_network()), root / "atlas.duckdb", TEST_KEY)
+    return root / "atlas.duckdb"
+
+
+def test_the_differencing_network_gives_nothing_away_across_a_year_and_its_quarters(tempting):
+    sets = published(tempting, 2025)
+    check_against_truth(tempting, sets)
+    audited, _ = audit(tempting, sets)
+    assert audited >= 8
+    (_, q4, _), (_, year, _) = sets[3], sets[4]
+
+    def hidden(view, program=None, region=None) -> bool:
+        if region:
+            return bool(view.by["region"].set_index("group").loc[region, "suppressed"])
+        return bool(view.programs.set_index("program_id").loc[program, "suppressed"])
+
+    assert hidden(q4, "P8") and hidden(year, "P8"), "the year's P8 less Q1-Q3 would be its small Q4"
+    for _, view, _ in sets[:4]:
+        assert hidden(view, "P7") and hidden(view, region="Lone"), "a region of one small program is that program"
+        assert hidden(view, "P12")
+        assert hidden(view, region="West") or hidden(view, "P10") or hidden(view, "P11"), \
+            "West less its two large programs would be A12's handful"
