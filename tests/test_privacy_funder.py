@@ -310,3 +310,40 @@ def test_the_differencing_network_gives_nothing_away_across_a_year_and_its_quart
         assert hidden(view, "P12")
         assert hidden(view, region="West") or hidden(view, "P10") or hidden(view, "P11"), \
             "West less its two large programs would be A12's handful"
+
+
+def test_the_overview_of_a_year_is_protected_with_its_quarters(continuum):
+    """The board's and funders' Overview chart for 2025 and for each of its quarters: the LP audit over the
+    months' counts with every month, status and grand total each of the five periods shows."""
+    db_path, _ = continuum
+    statuses = list(overview.STATUSES)
+    with Atlas(db_path) as db:
+        views = [overview.build(db, f, min_cell=M) for f in year_periods(2025)]
+        raw = db.query("referral_trend", start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    values = raw[statuses].to_numpy(float).ravel()[:, None]  # month by status, the base cells
+    cells = np.arange(len(values)).reshape(12, len(statuses))
+    shown = np.zeros(len(values), bool)
+    lines, lines_hidden = [], []
+    for p, view in enumerate(views):
+        months = range(12) if p == 4 else range(3 * p, 3 * p + 3)
+        trend = view.trend.reset_index(drop=True)
+        assert len(trend) == len(months)
+        for row, m in zip(trend.itertuples(), months):
+            for j, status in enumerate(statuses):
+                if not pd.isna(getattr(row, status)):
+                    assert getattr(row, status) == raw.loc[m, status]
+                    shown[cells[m, j]] = True
+            lines.append(cells[m])
+            lines_hidden.append(pd.isna(row.referred))
+        figures = {f.key: f for f in view.figures}
+        span = cells[list(months)]
+        lines.append(span.ravel())
+        lines_hidden.append(figures["referrals"].withheld)
+        for j in range(len(statuses)):  # a status total is published through the acceptance rate
+            lines.append(span[:, j])
+            lines_hidden.append(figures["acceptance_rate"].withheld and j < 2 or j == 2)
+    hidden = ~shown
+    targets = hidden[:, None] & suppression.small(values, M)
+    _, high, _, line_high = suppression.ranges(values, hidden, lines, np.array(lines_hidden), targets, need_low=False)
+    assert not (targets & (high < M)).any()
+    assert hidden.sum() > 0, "the continuum's year hides some monthly counts"

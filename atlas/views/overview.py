@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import formats
-from atlas.filters import Filters
+from atlas.filters import Filters, period_end
 from atlas.views import charts, outcomes, suppression
 
 
@@ -185,13 +185,52 @@ def protect_trend(trend: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, np.
     return out, pattern.lines_hidden[months:]
 
 
+def year_trend(db, filters: Filters, min_cell: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """A calendar year's monthly trend as a board or funder may see it, protected with its four quarters
+    (`suppression.protect_nested`): each quarter's months keep the pattern the quarter's own Overview shows,
+    and the year's status totals and grand total are hidden where, with the quarters' figures, they would
+    pin a hidden count. Returns what `protect_trend` returns."""
+    frames, values = [], np.zeros((4, 3 * len(STATUSES)))
+    for q, month in enumerate((1, 4, 7, 10)):
+        start = dt.date(filters.start.year, month, 1)
+        part = Filters(start, period_end(start, "quarter"))
+        frame = db.query("referral_trend", **part.params_for("referral_trend"))
+        months = pd.to_datetime(frame["month"]).dt.month.to_numpy() - month if len(frame) else np.zeros(0, int)
+        for row, j in zip(frame[list(STATUSES)].to_numpy(dtype=float), months):
+            values[q, j * len(STATUSES):(j + 1) * len(STATUSES)] = row
+        frames.append(frame)
+    trend = pd.concat(frames, ignore_index=True)
+    if not len(trend):
+        return trend, np.zeros(len(STATUSES) + 1, dtype=bool)
+    cells = np.arange(4 * 3 * len(STATUSES)).reshape(4 * 3, len(STATUSES))
+    totals = [cells[:, j] for j in range(len(STATUSES))] + [cells.ravel()]
+    nested = suppression.protect_nested(values[:, :, None], suppression.table_lines((3, len(STATUSES))), min_cell,
+                                        year_cells=False, year_totals=totals)
+    hidden = nested.base_hidden.reshape(12, len(STATUSES))
+    month_off = np.concatenate([p.lines_hidden[:3] for p in nested.quarters])
+    where = (pd.to_datetime(trend["month"]).dt.month.to_numpy() - 1)
+    out = trend.copy()
+    for j, status in enumerate(STATUSES):
+        out[status] = pd.array(np.where(hidden[where, j], pd.NA, trend[status]), dtype="Int64")
+    out["referred"] = pd.array(np.where(month_off[where] | hidden[where].any(axis=1), pd.NA, trend["referred"]),
+                               dtype="Int64")
+    small_months = trend["accepted"].to_numpy() < min_cell
+    for column in ("median_days_to_accept", "median_days_to_start"):
+        if column in out:
+            out.loc[small_months | hidden[where, 0], column] = np.nan
+    return out, nested.year_hidden
+
+
 def _protected_values(db, filters: Filters, min_cell: int, as_of) -> tuple[dict, pd.DataFrame, set, int]:
     """The six figures of one period as a board or funder may see them, its protected trend, the
     figures withheld and how many trend cells were."""
     row = db.query("network_summary", **filters.params_for("network_summary"),
                    as_of=_clock(filters.end, as_of)).iloc[0]
-    trend = db.query("referral_trend", **filters.params_for("referral_trend"))
-    trend, totals_hidden = protect_trend(trend, min_cell)
+    if filters.aligned == "year":  # published beside its quarters: protected with them
+        trend, totals_hidden = year_trend(db, filters, min_cell)
+    else:
+        trend, totals_hidden = protect_trend(db.query("referral_trend", **filters.params_for("referral_trend")),
+                                             min_cell)
     status_hidden = dict(zip(STATUSES, totals_hidden[:len(STATUSES)]))
     grand_hidden = bool(totals_hidden[-1])
 

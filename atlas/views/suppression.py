@@ -521,7 +521,8 @@ class Nested:
         return np.concatenate([p.hidden for p in self.quarters])
 
 
-def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = True) -> Nested:
+def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = True,
+                   year_totals: Sequence | None = None) -> Nested:
     """Protect a table published for each quarter of a year and for the year, so that the five together
     pin no hidden count within 1..min_cell-1.
 
@@ -530,7 +531,9 @@ def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = Tr
     change when a later quarter's data arrive. The year is then protected with the quarters' patterns
     fixed: its cells (the quarters' sums, when `year_cells`; a table whose year shows the very cells of its
     quarters, as a monthly trend does, publishes only the year's totals) and totals start hidden where they
-    are small, and the linear-programming audit runs over all five periods' published lines together;
+    are small (`year_totals`, lines over the base cells, replace the table's lines summed over the quarters
+    when the year publishes other totals), and the linear-programming audit runs over all five periods'
+    published lines together;
     where it pins a hidden count, a year figure is hidden (its own row, else the smallest other row sharing
     a total with it, else the total itself), never a quarter's."""
     v3 = np.asarray(values, dtype=float)
@@ -540,11 +543,14 @@ def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = Tr
     sets = _line_sets(lines, n)
     quarters = tuple(protect(v3[q], sets, min_cell) for q in range(periods))
     spread = [np.arange(periods) * n + i for i in range(n)] if year_cells else []
-    year_lines = tuple(spread + [np.concatenate([s + q * n for q in range(periods)]) for s in sets])
+    totals = ([np.concatenate([s + q * n for q in range(periods)]) for s in sets] if year_totals is None
+              else _line_sets(year_totals, periods * n))
+    year_lines = tuple(spread + totals)
     base = v3.reshape(periods * n, -1)
     year_hidden = np.array([small(base[s].sum(axis=0), min_cell).any() for s in year_lines], dtype=bool)
     nested = Nested(quarters, year_lines, year_hidden, n)
-    _complement_year(v3, sets, quarters, year_cells, year_hidden, min_cell)
+    if year_totals is None:
+        _complement_year(v3, sets, quarters, year_cells, year_hidden, min_cell)
     for _ in range(10_000):
         every, hidden = nested.lines(sets)
         pattern = Pattern(nested.base_hidden, nested.base_hidden, hidden)
