@@ -347,3 +347,51 @@ def test_the_overview_of_a_year_is_protected_with_its_quarters(continuum):
     _, high, _, line_high = suppression.ranges(values, hidden, lines, np.array(lines_hidden), targets, need_low=False)
     assert not (targets & (high < M)).any()
     assert hidden.sum() > 0, "the continuum's year hides some monthly counts"
+
+
+# --------------------------------------------------------------------------------------------
+# In a real browser: the funder's view of the continuum, as served
+# --------------------------------------------------------------------------------------------
+
+def _metrics(page) -> dict[str, str]:
+    labels = [t.strip() for t in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
+    values = [t.strip() for t in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+    return dict(zip(labels, values))
+
+
+def _count_or_hidden(value: str) -> bool:
+    return value == "hidden" or int(value.replace(",", "")) == 0 or int(value.replace(",", "")) >= M
+
+
+def test_the_served_funder_view_offers_quarters_then_years_and_shows_no_small_count(continuum, tmp_path, browser):
+    from browser import served, wait_drawn
+
+    db_path, _ = continuum
+    with served(db_path, tmp_path / "streamlit.log", env={"ATLAS_LOCAL_ROLE": "funder"}) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        page.goto(url + "/?filter_period=All+data&filter_region=Northfield")  # URL parameters set no filter
+        page.get_by_text("Median days to accept").wait_for(timeout=90_000)
+        wait_drawn(page)
+        main = page.locator('[data-testid="stMain"]')
+        assert "2025 Q4, against 2025 Q3" in main.inner_text(), "the latest whole quarter, against the one before"
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.locator('[data-testid="stSelectbox"]').click()
+        options = [t.strip() for t in page.get_by_role("option").all_inner_texts()]
+        assert options[:2] == ["2025 Q4", "2025 Q3"] and options[-3:] == ["2025", "2024", "2023"]
+        page.get_by_role("option", name="2025", exact=True).click()
+        page.get_by_text("2025, against 2024").wait_for(timeout=90_000)
+        wait_drawn(page)
+        shown = _metrics(page)
+        for label in ("Referrals", "Stalled referrals"):
+            assert _count_or_hidden(shown[label]), (label, shown[label])
+        page.get_by_role("link", name="Outcomes").click()
+        page.get_by_text("Programs hidden").wait_for(timeout=90_000)
+        wait_drawn(page)
+        text = main.inner_text()
+        assert "2025" in text and "Q4" not in text.split("Outcomes")[1][:200], "the year chosen is kept"
+        shown = _metrics(page)
+        with Atlas(db_path) as db:
+            view = outcomes.build(db, Filters(dt.date(2025, 1, 1), dt.date(2025, 12, 31), aligned="year"), min_cell=M)
+        assert shown["Exits"] == f"{view.network['exits']:,}" and shown["People"] == f"{view.network['people']:,}"
+        assert all(_count_or_hidden(shown[k]) for k in ("Exits", "People"))
+        assert "15 of 127 programs" not in text and "112 of 127 programs' figures are hidden" in text
