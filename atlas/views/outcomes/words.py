@@ -95,7 +95,8 @@ def reading(view) -> list[str]:
         return []
     scope = "these programs" if (view.funder or view.filters.region or view.filters.service_type
                                  or view.filters.sector) else "the network's programs"
-    lines = [f"**{pct(sel['rate'])}** of the {sel['exits']:,} exits from {scope} shown ended positively "
+    shown = "" if "people" in net else " shown"  # a whole period's published set counts every exit
+    lines = [f"**{pct(sel['rate'])}** of the {sel['exits']:,} exits from {scope}{shown} ended positively "
              f"(95% interval {interval(sel)})."]
     if sel["exits"] != net["exits"] and not net.get("hidden", False) and net["exits"]:
         lines.append(f"The whole network: {pct(net['rate'])} of {net['exits']:,} exits ({interval(net)}).")
