@@ -551,15 +551,23 @@ def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = Tr
     nested = Nested(quarters, year_lines, year_hidden, n)
     if year_totals is None:
         _complement_year(v3, sets, quarters, year_cells, year_hidden, min_cell)
-    for _ in range(10_000):
+    for rounds in range(10_000):
         every, hidden = nested.lines(sets)
         pattern = Pattern(nested.base_hidden, nested.base_hidden, hidden)
         found = exposures(base, pattern, every, min_cell)
         if not found:
             return nested
+        if rounds == _YEAR_ROUNDS and len(spread):
+            # row-by-row repairs are not converging (each audit of a large year takes seconds): hide the year's
+            # rows that the quarters hide any of, so only totals are left to repair
+            year_hidden[:n] |= nested.base_hidden.reshape(periods, n).any(axis=0)
+            continue
         if not _repair_year(base, every, len(every) - len(year_lines), len(spread), year_hidden, found):
             raise RuntimeError("suppression could not protect a year and its quarters")  # the quarters alone pin it
     raise RuntimeError("suppression of a year and its quarters did not converge")
+
+
+_YEAR_ROUNDS = 12  # audits of a year before protect_nested stops repairing its rows one by one
 
 
 def _complement_year(v3: np.ndarray, sets: list[np.ndarray], quarters: tuple[Pattern, ...], year_cells: bool,
