@@ -5,7 +5,7 @@ import streamlit as st
 
 from atlas import app, config, escape, formats
 from atlas.packs import funder as report
-from atlas.views import outcomes
+from atlas.views import outcomes, suppression
 
 viewer = app.page_audience("outcomes")
 app.require_database()
@@ -33,28 +33,37 @@ for line in view.reading:
     st.markdown(f"- {line}")
 
 sel, net = view.selection, view.network
+hidden = bool(sel.get("hidden", False))
 first, second, third, fourth = st.columns(4)
-first.metric("Exits", f"{sel['exits']:,}", border=True, help=f"From the {sel['programs']:,} programs shown.")
-second.metric("Positive-exit rate", outcomes.pct(sel["rate"]), border=True,
-              help=f"95% interval {outcomes.interval(sel)} (Wilson).")
-third.metric("Whole network", outcomes.pct(net["rate"]), border=True,
-             help=f"{net['exits']:,} exits from every program shown in the period, whatever the filters.")
-fourth.metric("Programs hidden", f"{view.suppressed.programs_hidden:,} of {view.suppressed.programs:,}", border=True,
-              help=f"Fewer than {view.min_cell} exits, or 1 to {view.min_cell - 1} positive or other exits.")
+first.metric("Exits", suppression.figure_text(sel["exits"], hidden, "{:,}".format), border=True,
+             help=f"From the {view.suppressed.programs:,} programs with exits in the period.")
+if "people" in net:  # a whole quarter or year: the published set
+    second.metric("People", suppression.figure_text(net["people"], net["people"] is None, "{:,}".format), border=True,
+                  help="Distinct clients who left the network's programs in the period (the whole network).")
+else:
+    second.metric("Whole network", outcomes.pct(net["rate"]), border=True,
+                  help=f"{net['exits']:,} exits from every program shown in the period, whatever the filters.")
+third.metric("Positive-exit rate", suppression.figure_text(sel["rate"], hidden, outcomes.pct), border=True,
+             help=f"95% interval {outcomes.interval(sel)} (Wilson)." if not hidden else None)
+fourth.metric("Programs hidden", f"{view.suppressed.programs_hidden:,} of {view.suppressed.programs:,}",
+              border=True, help=f"Fewer than {view.min_cell} exits, or hidden to protect one that was.")
 
 with st.container(border=True):
     st.markdown("**Small numbers: what is hidden, and why**")
     st.markdown("\n".join(f"- {note}" for note in view.notes))
 
 percent = {c: st.column_config.NumberColumn(format=formats.PERCENT_PRINTF) for c in outcomes.PERCENT_COLUMNS}
-# An empty cell is a hidden count (the row's Note says why): it reads as a dash, not "None".
-TABLE = dict(column_config=percent, placeholder="—")
+# An empty cell is a hidden count (the row's Note says why): it reads "hidden", never a bare dash or "None".
+TABLE = dict(column_config=percent, placeholder=suppression.HIDDEN)
 
 section, container = app.sections(outcomes.SECTIONS, key="outcomes_section")
 with container:
     if section == 'Against the network':
         st.subheader("Positive-exit rate against the network")
-        choice = st.radio("Compare by", list(outcomes.DIMENSIONS), horizontal=True, key="outcomes_compare",
+        dimensions = [d for d in outcomes.DIMENSIONS if d in view.by]
+        if st.session_state.get("outcomes_compare") not in dimensions:
+            st.session_state["outcomes_compare"] = dimensions[0]  # agencies are not in a whole period's set
+        choice = st.radio("Compare by", dimensions, horizontal=True, key="outcomes_compare",
                           format_func=outcomes.DIMENSIONS.get)
         if view.figure(f"by_{choice}") is not None:
             app.chart(st, view.figure(f"by_{choice}"), width="stretch")
@@ -76,6 +85,9 @@ with container:
                       format_func={"service_type": "Service type", "program": "Program (largest 20)"}.get)
         if view.figure(f"mix_{by}") is not None:
             app.chart(st, view.figure(f"mix_{by}"), width="stretch")
+        else:
+            st.info("The outcome mix is in the directors' view only: it is not part of what is published for a "
+                    "whole quarter or year.")
         st.caption("Shares of each group's exits. “Outcome not shown” holds outcome counts too small to itemise "
                    "(with the next smallest, where needed, so they cannot be worked out).")
     elif section == 'Returns to homelessness':
@@ -91,6 +103,8 @@ with container:
         st.caption("Exits grouped by the agency that last referred the client to the agency they left.")
         if view.figure("pathways") is not None:
             app.chart(st, view.figure("pathways"), width="stretch")
+        else:
+            st.info("Outcomes by referring agency are in the directors' view only.")
         app.table(st, outcomes.display(view.pathways, "pathways"), **TABLE,
                   height=320)
     elif section == 'Programs':

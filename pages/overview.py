@@ -33,9 +33,7 @@ if not view.compared:
     st.caption("There is no period before this one to compare with." if viewer.restricted else
                "Choose a period other than “All data” to compare with the period before.")
 if view.min_cell:
-    st.caption(f"Counts of fewer than {view.min_cell} people are hidden, with any figure or month that would let "
-               f"them be worked out ({view.hidden} withheld in this period)." if view.hidden else
-               f"Counts of fewer than {view.min_cell} people would be hidden; none are in this period.")
+    st.caption(view.note())
 
 passed = app.view("accountability.headline", filters, min_cell=view.min_cell)
 sentence = passed.sentence(view.min_cell)

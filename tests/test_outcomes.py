@@ -67,7 +67,7 @@ def test_small_community_rates_by_program_agency_service_and_funder(small):
                                "Harbor House": {"programs": 1, "exits": 11, "positive": 11}}
     assert (view.network["exits"], view.network["positive"]) == (33, 22)
     assert view.network["rate"] == pytest.approx(2 / 3)
-    assert view.suppressed.programs_hidden == 3
+    assert view.suppressed.programs_hidden == 2  # A4 alone (no program) is not a program
     assert view.reading[0].startswith("**66.7%** of the 33 exits")
 
 

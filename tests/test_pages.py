@@ -410,7 +410,7 @@ def test_outcomes_page_shows_rates_with_small_numbers_hidden(run_app, demo_db):
                         "Returns to homelessness", "Pathways: outcomes by referring agency", "Programs"]
     assert charts == 5 and checked, "the charts carry their counts"
     # a hidden count's empty cell reads as a dash (Streamlit's default is the word "None")
-    assert view.programs["suppressed"].any() and placeholders == ["—"] * 4
+    assert view.programs["suppressed"].any() and placeholders == ["hidden"] * 4
 
     # the page's table and the pack's CSV hold the same figures
     pack = pd.read_csv(io.BytesIO(report.csv(view)), encoding="utf-8-sig")

@@ -136,7 +136,8 @@ def test_board_and_funder_get_no_filter_but_the_reporting_period(tempting_db, mo
         assert [s.key for s in at.sidebar.selectbox] == ["filter_reporting_period"]
         assert not at.sidebar.date_input
         labels = at.sidebar.selectbox(key="filter_reporting_period").options
-        assert labels[0] == "2025 Q3" and all(re.fullmatch(r"\d{4} Q[1-4]", x) for x in labels)
+        quarters = [x for x in labels if re.fullmatch(r"\d{4} Q[1-4]", x)]
+        assert labels[0] == "2025 Q3" and labels == quarters + [x for x in labels if re.fullmatch(r"\d{4}", x)]
             # (2025 Q4 has not ended when the data does, on 15 December)
         # the filter state of a director view (or a crafted one) is not honoured
         at = AppTest.from_file(DASHBOARD, default_timeout=120)
@@ -339,7 +340,7 @@ def test_restricted_pages_hold_no_record_level_row_or_victim_name(tempting_db, m
             assert not any(p in everything for p in pseudonyms), "no client pseudonym"
             for metric in at.metric:
                 if metric.label in ("Referrals", "Stalled referrals", "Exits"):
-                    assert metric.value == "Hidden" or int(metric.value.replace(",", "")) == 0 \
+                    assert metric.value == "hidden" or int(metric.value.replace(",", "")) == 0 \
                         or int(metric.value.replace(",", "")) >= M, (page, period, metric.label, metric.value)
             assert not at.get("download_button") or page != "pages/overview.py"
     for page in ("pages/bottlenecks.py", "pages/need_capacity.py", "pages/accountability.py", "pages/data.py"):
@@ -388,7 +389,7 @@ def test_the_served_board_view_shows_no_small_count_in_figures_map_or_tooltips(t
             labels = [t.strip() for t in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
             values = [t.strip() for t in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
             shown = dict(zip(labels, values))
-            assert shown["Referrals"] == "Hidden" or int(shown["Referrals"].replace(",", "")) >= M
+            assert shown["Referrals"] == "hidden" or int(shown["Referrals"].replace(",", "")) >= M
             assert "2025 Q3" in page.locator('[data-testid="stMain"]').inner_text()
 
         page.goto(url + "/network")

@@ -277,3 +277,59 @@ def test_many_tables_edge_cases():
     assert sup.protect_many(values, tables, lines, m).tolist() == protect_one_by_one(values, tables, lines, m).tolist()
     assert sup.protect_many([], [], [], m).tolist() == []
     assert not sup.protect_many([1, 2, 3], ["a", "a", "a"], [0, 0, 0], 0).any()  # director view
+
+
+def test_hidden_wording_says_hidden_and_counts_what_was_hidden():
+    assert sup.figure_text(0, hidden=True) == "hidden"
+    assert sup.figure_text(0, hidden=False) == "0"
+    assert sup.figure_text(1234, hidden=False, write="{:,}".format) == "1,234"
+    assert (sup.small_numbers_note(12, 116, "programs", 11, "exits")
+            == "12 of 116 programs' figures are hidden: fewer than 11 exits, or needed to protect one that was.")
+    assert sup.small_numbers_note(1, 5, "regions", 11, "referrals").startswith(
+        "1 of 5 regions' figures is hidden: fewer than 11 referrals")
+    assert sup.small_numbers_note(0, 5, "regions", 11, "referrals") == (
+        "All 5 regions' figures are shown: none rests on 1 to 10 referrals.")
+    assert sup.small_numbers_note(0, 0, "regions", 11, "referrals") == ""
+
+
+def _nested_audit(values, lines, nested, m=11):
+    """Every hidden small count's largest value given everything published for the year and its quarters,
+    worked out by `ranges` itself (not by the exposures the protection used)."""
+    q, n, k = values.shape
+    every, lines_hidden = nested.lines(lines)
+    base = values.reshape(q * n, k)
+    hidden = nested.base_hidden
+    low, high, line_low, line_high = sup.ranges(base, hidden, every, lines_hidden)
+    pinned = [("cell", i, c) for i, c in zip(*np.nonzero(hidden[:, None] & sup.small(base, m))) if high[i, c] < m]
+    for li, line in enumerate(every):
+        for c in range(k):
+            if lines_hidden[li] and sup.small(base[line, c].sum(), m) and line_high[li, c] < m:
+                pinned.append(("line", li, c))
+    return pinned
+
+
+def test_a_year_whose_fourth_quarter_is_small_hides_the_year_figures_that_would_give_it_away():
+    # three programs; region A holds p0 and p1, region B p2; the network total over all three
+    positive = np.array([[20, 15, 30], [20, 15, 30], [20, 15, 30], [3, 15, 30]], float)
+    other = np.array([[20, 15, 30], [20, 15, 30], [20, 15, 30], [0, 15, 30]], float)
+    values = np.stack([positive, other], axis=2)
+    lines = [np.array([0, 1]), np.array([2]), np.array([0, 1, 2])]
+    nested = sup.protect_nested(values, lines, 11)
+    assert [p.hidden.tolist() for p in nested.quarters][:3] == [[False] * 3] * 3, "Q1-Q3 stand on their own"
+    assert nested.quarters[3].hidden.tolist() == [True, True, False], "p0's 3 and a complement in region A"
+    assert nested.year_cells_hidden.tolist() == [True, True, False], "p0's year less Q1-Q3 would be its Q4"
+    assert not _nested_audit(values, lines, nested)
+
+
+def test_nested_protection_passes_the_audit_on_random_years():
+    rng = np.random.default_rng(30)
+    for _ in range(40):
+        cells = int(rng.integers(2, 7))
+        values = rng.integers(0, 25, size=(4, cells, 2)).astype(float)
+        values[rng.random((4, cells)) < 0.35] = rng.integers(0, 4, size=2)
+        groups = rng.integers(0, 3, size=cells)
+        lines = [np.flatnonzero(groups == g) for g in range(3)] + [np.arange(cells)]
+        nested = sup.protect_nested(values, lines, 11)
+        assert not _nested_audit(values, lines, nested)
+        for q in range(4):  # each quarter's own pattern is what protect gives it alone: a later quarter changes none
+            assert (nested.quarters[q].hidden == sup.protect(values[q], lines, 11).hidden).all()

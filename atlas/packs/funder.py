@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 
 from atlas import exports, formats, vocab
 from atlas.packs.render import TEMPLATES, ReportError, chart_images, chromium_path, pdf  # noqa: F401 (the pack's API)
-from atlas.views import outcomes
+from atlas.views import outcomes, suppression
 from atlas.views.outcomes import Outcomes
 
 PACK_CHARTS = {  # key of view.figures -> the caption printed under it
@@ -71,7 +71,7 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], writers: dict | None = 
         for column in columns:
             value = record.get(column)
             if value is None or (not isinstance(value, str) and pd.isna(value)):
-                row.append("")
+                row.append(suppression.HIDDEN if record.get("suppressed") is True else "")
             elif column in writers:
                 row.append(writers[column](value))
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -95,9 +95,11 @@ def tables(view: Outcomes) -> dict[str, dict]:
         "service_type": _table(view.by["service_type"], {"group": "Service type", "programs": "Programs", **rate},
                                RATE_FORMATS),
         "funder": _table(view.by["funder"], {"group": "Funder", "programs": "Programs", **rate}, RATE_FORMATS),
-        "agency": _table(view.by["agency"], {"group": "Agency", "region": "Region", "programs": "Programs", **rate},
-                         RATE_FORMATS),
+        "region": _table(view.by["region"], {"group": "Region", "programs": "Programs", **rate}, RATE_FORMATS),
     }
+    if "agency" in view.by:  # a whole period's published set has no agency table
+        out["agency"] = _table(view.by["agency"], {"group": "Agency", "region": "Region", "programs": "Programs",
+                                                   **rate}, RATE_FORMATS)
     programs = view.programs if view.funder else view.programs[~view.programs["suppressed"]]
     programs = programs.assign(
         service=programs["service_type"].map(lambda s: "" if pd.isna(s) else vocab.label(s)),
@@ -160,6 +162,9 @@ def html(view: Outcomes, images: dict[str, str] | None = None, generated: dt.dat
         reading=reading_segments(view),
         selection=view.selection,
         network=view.network,
+        shown=lambda value, hidden, write="{:,}".format: suppression.figure_text(value, bool(hidden), write),
+        people=view.network.get("people", False),
+        selection_hidden=bool(view.selection.get("hidden", False)),
         charts=charts,
         tables=tables(view),
         notes=view.notes,

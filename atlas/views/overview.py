@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import formats
-from atlas.filters import Filters
+from atlas.filters import Filters, period_end
 from atlas.views import charts, outcomes, suppression
 
 
@@ -42,7 +42,7 @@ class Figure:
 
     def text(self, value: float | None = None) -> str:
         if value is None and self.withheld:
-            return "Hidden"
+            return suppression.HIDDEN
         value = self.value if value is None else value
         if value is None:
             return "—"
@@ -102,6 +102,8 @@ EXIT_BASIS = {
     "all": " It counts every exit; the Outcomes page's “Whole network” counts only programs with enough exits "
            "to show, so it can differ a little.",
     "shown": " It counts only programs with enough exits to show, as the Outcomes page's “Whole network” does.",
+    "set": " It counts every exit of the network's programs, the very figure the Outcomes page and the funder "
+           "pack publish.",
 }
 
 
@@ -123,6 +125,23 @@ class Overview(charts.Drawn):
     trend: pd.DataFrame  # the `referral_trend` rows of the period (protected counts are missing)
     min_cell: int | None = None  # the threshold in force; None in director views
     hidden: int = 0  # figures and trend cells withheld by small-number protection
+
+    def note(self) -> str:
+        """The small-numbers note of a board or funder view: exactly what this Overview hides ("" for directors)."""
+        if not self.min_cell:
+            return ""
+        m = self.min_cell
+        figures = sum(f.withheld for f in self.figures)
+        cells = self.hidden - figures
+        if not self.hidden:
+            return f"No figure here is hidden: none rests on 1 to {m - 1} people."
+        parts = []
+        if figures:
+            parts.append(f"{figures} of {len(self.figures)} headline figures {'is' if figures == 1 else 'are'} hidden")
+        if cells:
+            counts = int(self.trend[list(STATUSES)].size) if len(self.trend) else 0
+            parts.append(f"{cells} of {counts} monthly counts of the chart {'is' if cells == 1 else 'are'} hidden")
+        return "; ".join(parts) + f": fewer than {m} people, or needed to protect one that was."
 
     @cached_property
     def trend_chart(self) -> go.Figure | None:
@@ -166,13 +185,52 @@ def protect_trend(trend: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, np.
     return out, pattern.lines_hidden[months:]
 
 
+def year_trend(db, filters: Filters, min_cell: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """A calendar year's monthly trend as a board or funder may see it, protected with its four quarters
+    (`suppression.protect_nested`): each quarter's months keep the pattern the quarter's own Overview shows,
+    and the year's status totals and grand total are hidden where, with the quarters' figures, they would
+    pin a hidden count. Returns what `protect_trend` returns."""
+    frames, values = [], np.zeros((4, 3 * len(STATUSES)))
+    for q, month in enumerate((1, 4, 7, 10)):
+        start = dt.date(filters.start.year, month, 1)
+        part = Filters(start, period_end(start, "quarter"))
+        frame = db.query("referral_trend", **part.params_for("referral_trend"))
+        months = pd.to_datetime(frame["month"]).dt.month.to_numpy() - month if len(frame) else np.zeros(0, int)
+        for row, j in zip(frame[list(STATUSES)].to_numpy(dtype=float), months):
+            values[q, j * len(STATUSES):(j + 1) * len(STATUSES)] = row
+        frames.append(frame)
+    trend = pd.concat(frames, ignore_index=True)
+    if not len(trend):
+        return trend, np.zeros(len(STATUSES) + 1, dtype=bool)
+    cells = np.arange(4 * 3 * len(STATUSES)).reshape(4 * 3, len(STATUSES))
+    totals = [cells[:, j] for j in range(len(STATUSES))] + [cells.ravel()]
+    nested = suppression.protect_nested(values[:, :, None], suppression.table_lines((3, len(STATUSES))), min_cell,
+                                        year_cells=False, year_totals=totals)
+    hidden = nested.base_hidden.reshape(12, len(STATUSES))
+    month_off = np.concatenate([p.lines_hidden[:3] for p in nested.quarters])
+    where = (pd.to_datetime(trend["month"]).dt.month.to_numpy() - 1)
+    out = trend.copy()
+    for j, status in enumerate(STATUSES):
+        out[status] = pd.array(np.where(hidden[where, j], pd.NA, trend[status]), dtype="Int64")
+    out["referred"] = pd.array(np.where(month_off[where] | hidden[where].any(axis=1), pd.NA, trend["referred"]),
+                               dtype="Int64")
+    small_months = trend["accepted"].to_numpy() < min_cell
+    for column in ("median_days_to_accept", "median_days_to_start"):
+        if column in out:
+            out.loc[small_months | hidden[where, 0], column] = np.nan
+    return out, nested.year_hidden
+
+
 def _protected_values(db, filters: Filters, min_cell: int, as_of) -> tuple[dict, pd.DataFrame, set, int]:
     """The six figures of one period as a board or funder may see them, its protected trend, the
     figures withheld and how many trend cells were."""
     row = db.query("network_summary", **filters.params_for("network_summary"),
                    as_of=_clock(filters.end, as_of)).iloc[0]
-    trend = db.query("referral_trend", **filters.params_for("referral_trend"))
-    trend, totals_hidden = protect_trend(trend, min_cell)
+    if filters.aligned == "year":  # published beside its quarters: protected with them
+        trend, totals_hidden = year_trend(db, filters, min_cell)
+    else:
+        trend, totals_hidden = protect_trend(db.query("referral_trend", **filters.params_for("referral_trend")),
+                                             min_cell)
     status_hidden = dict(zip(STATUSES, totals_hidden[:len(STATUSES)]))
     grand_hidden = bool(totals_hidden[-1])
 
@@ -194,8 +252,11 @@ def _protected_values(db, filters: Filters, min_cell: int, as_of) -> tuple[dict,
     }
     values = {key: None if withheld.get(key) else number(key)
               for key in ("referrals", "acceptance_rate", "median_days_to_accept", "stalled", "active_partnerships")}
-    # agencies, not people, so partnerships are never a small cell; exits count shown programs only
+    # agencies, not people, so partnerships are never a small cell; the positive-exit rate is the Outcomes
+    # page's network figure (for a whole quarter or year, the funders' published set's)
     values["positive_exit_rate"] = None if pd.isna(network["rate"]) else float(network["rate"])
+    if network.get("hidden", False):
+        withheld["positive_exit_rate"] = True
     cells = int(trend[list(STATUSES)].isna().to_numpy().sum()) if len(trend) else 0
     return values, trend, {key for key, hidden in withheld.items() if hidden}, cells
 
@@ -208,7 +269,7 @@ def _protected(db, filters: Filters, min_cell: int) -> Overview:
     if previous is not None and not previous["referrals"]:
         previous = None  # nothing before the data began (or too few to show): no comparison
     figures = [Figure(key, label, values[key], previous[key] if previous else None, kind, lower,
-                      _with_basis(key, help_text, "shown"), withheld=key in withheld)
+                      _with_basis(key, help_text, "set" if filters.aligned else "shown"), withheld=key in withheld)
                for key, label, kind, lower, help_text in FIGURES]
     return Overview(figures=figures, compared=previous is not None, trend=trend, min_cell=min_cell,
                     hidden=len(withheld) + cells)

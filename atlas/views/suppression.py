@@ -95,6 +95,33 @@ def publish_rates(frame: pd.DataFrame, min_cell: int, exits: str = "exits", posi
 
 
 # --------------------------------------------------------------------------------------------
+# Words: how a hidden figure and the small-numbers note read, on every page and pack a board member
+# or funder sees (one wording, so the Overview, Outcomes, the network map and the packs agree)
+# --------------------------------------------------------------------------------------------
+
+HIDDEN = "hidden"  # what a hidden figure reads: never 0, never a bare dash
+
+
+def figure_text(value, hidden: bool, write=str) -> str:
+    """A figure as shown: "hidden" when it is hidden, else `write(value)`."""
+    return HIDDEN if hidden else write(value)
+
+
+def small_numbers_note(hidden: int, of: int, things: str, min_cell: int, unit: str) -> str:
+    """The small-numbers note of a view: exactly what it hides, e.g. "12 of 116 programs' figures are
+    hidden: fewer than 11 exits, or needed to protect one that was." `things` is the plural of what
+    the view's rows are (programs, regions), `unit` what a cell counts (exits, referrals). Empty when
+    the view has no rows."""
+    if not of:
+        return ""
+    if not hidden:
+        return f"All {of:,} {things}' figures are shown: none rests on 1 to {min_cell - 1} {unit}."
+    verb = "is" if hidden == 1 else "are"
+    return (f"{hidden:,} of {of:,} {things}' figures {verb} hidden: fewer than {min_cell} {unit}, "
+            "or needed to protect one that was.")
+
+
+# --------------------------------------------------------------------------------------------
 # Tables with totals: primary, complementary, audit
 # --------------------------------------------------------------------------------------------
 
@@ -228,22 +255,88 @@ def _optimise(a: np.ndarray, b: np.ndarray, objective: np.ndarray, need_low: boo
 
 def exposures(values, pattern: Pattern, lines: Sequence, min_cell: int) -> list[Exposure]:
     """Hidden counts of 1..min_cell-1 (cells and totals) whose largest possible value, given what is
-    published, is below min_cell: a reader could tell them apart from a shown count, or pin them."""
+    published, is below min_cell: a reader could tell them apart from a shown count, or pin them.
+
+    The largest values are those of `ranges` (its linear relaxation, rounded down), but worked out only as
+    far as the answer needs: one linear programme first looks for a single reading of the hidden counts
+    that lifts as many of them as it can to min_cell (each so lifted is safe, whatever the others), and
+    only the rest are maximised one by one, each solution clearing any other it lifts too."""
     v = _as_table(values)
-    targets = small(v, min_cell) & pattern.hidden[:, None]
-    sets = _line_sets(lines, len(v))
-    if not targets.any() and not pattern.lines_hidden.any():
-        return []
-    lo, hi, line_lo, line_hi = ranges(v, pattern.hidden, sets, pattern.lines_hidden, targets, need_low=False)
-    found = [Exposure("cell", int(i), int(c), v[i, c], lo[i, c], hi[i, c])
-             for i, c in zip(*np.nonzero(targets)) if hi[i, c] < min_cell]
-    for li, s in enumerate(sets):
-        if pattern.lines_hidden[li]:
-            for c in range(v.shape[1]):
-                total = v[s, c].sum()
-                if 1 <= total < min_cell and line_hi[li, c] < min_cell:
-                    found.append(Exposure("line", li, c, total, line_lo[li, c], line_hi[li, c]))
+    n, k = v.shape
+    hidden = np.asarray(pattern.hidden, bool)
+    sets = _line_sets(lines, n)
+    h_index = np.flatnonzero(hidden)
+    position = np.full(n, -1)
+    position[h_index] = np.arange(len(h_index))
+    rows = [s for s, off in zip(sets, pattern.lines_hidden) if not off and hidden[s].any()]
+    found = []
+    for c in range(k):
+        targets = []  # (kind, index, value, shown part, objective over the hidden cells)
+        for i in h_index[small(v[h_index, c], min_cell)]:
+            targets.append(("cell", int(i), v[i, c], 0.0, np.array([position[i]])))
+        for li, line in enumerate(sets):
+            total = v[line, c].sum()
+            if pattern.lines_hidden[li] and 1 <= total < min_cell:
+                targets.append(("line", li, total, v[line[~hidden[line]], c].sum(), position[line[hidden[line]]]))
+        if not targets:
+            continue
+        a = np.zeros((len(rows), len(h_index)))
+        b = np.zeros(len(rows))
+        for r, line in enumerate(rows):
+            in_h = line[hidden[line]]
+            a[r, position[in_h]] = 1
+            b[r] = v[in_h, c].sum()
+        objectives = np.zeros((len(targets), len(h_index)))
+        for j, (*_, members) in enumerate(targets):
+            objectives[j, members] = 1
+        need = np.array([min_cell - shown for *_, shown, _ in targets])
+        highest = _highest(a, b, objectives, need)
+        for (kind, index, value, shown, _), most in zip(targets, highest):
+            if shown + most < min_cell:
+                found.append(Exposure(kind, index, c, value, np.nan, shown + most))
     return found
+
+
+def _highest(a: np.ndarray, b: np.ndarray, objectives: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """For each objective row o (over x >= 0 with a @ x = b): its largest value (rounded down) where that
+    is below `need`, else any value of at least `need` (inf when unbounded)."""
+    from scipy.optimize import linprog
+
+    m, h = objectives.shape
+    out = np.full(m, np.nan)
+    empty = ~objectives.any(axis=1)
+    out[empty] = 0.0
+    if not len(a):
+        out[~empty] = np.inf
+        return out
+    open_ = np.flatnonzero(~empty)
+    equal = dict(A_eq=a, b_eq=b, method="highs")
+    while len(open_) > 1:
+        # x and, per open objective, t <= o @ x and t <= need: a reading lifting as many as it can at once
+        t = len(open_)
+        result = linprog(np.concatenate([np.zeros(h), -np.ones(t)]), A_ub=np.hstack([-objectives[open_], np.eye(t)]),
+                         b_ub=np.zeros(t), A_eq=np.hstack([a, np.zeros((len(a), t))]), b_eq=b,
+                         bounds=[(0, None)] * h + [(0, float(x)) for x in need[open_]], method="highs")
+        if result.status != 0:
+            raise RuntimeError(f"suppression audit failed: {result.message}")
+        reached = objectives[open_] @ result.x[:h] >= need[open_] - _EPS
+        if not reached.any():
+            break
+        out[open_[reached]] = np.inf
+        open_ = open_[~reached]
+    while len(open_):
+        j, open_ = open_[0], open_[1:]
+        result = linprog(-objectives[j], bounds=(0, None), **equal)
+        if result.status == 3:  # unbounded
+            out[j] = np.inf
+            continue
+        if result.status != 0:
+            raise RuntimeError(f"suppression audit failed: {result.message}")
+        out[j] = float(np.floor(-result.fun + _EPS))
+        lifted = objectives[open_] @ result.x >= need[open_] - _EPS  # this reading clears others too
+        out[open_[lifted]] = np.inf
+        open_ = open_[~lifted]
+    return out
 
 
 def protect(values, lines: Sequence, min_cell: int, primary=None, max_rounds: int = 10_000) -> Pattern:
@@ -309,10 +402,14 @@ def _repair(v: np.ndarray, size: np.ndarray, sets: list[np.ndarray], hidden: np.
         if _hide_smallest(size, hidden, candidates):
             fixed.update(members)
             continue
-        # nothing left to hide alongside it: stop publishing the smallest total that pins it
-        li = min((li for li, s in enumerate(sets) if not lines_hidden[li] and
-                  (exposure.index in s if exposure.kind == "cell" else True)),
-                 key=lambda li: v[sets[li]].sum(), default=None)
+        # nothing left to hide alongside it: stop publishing another total. What pins it then is a shown total
+        # less its shown parts (the network less the service types shown leaves the hidden ones' sum), so the
+        # smallest shown total beside one over it goes first, and a total over it only when there is none
+        over = [li for li, s in enumerate(sets) if (exposure.index in s if exposure.kind == "cell"
+                                                    else np.intersect1d(s, sets[exposure.index]).size)]
+        beside = [li for li, s in enumerate(sets) if not lines_hidden[li] and li not in over
+                  and any(np.intersect1d(s, sets[o]).size for o in over)]
+        li = min(beside or [li for li in over if not lines_hidden[li]], key=lambda li: v[sets[li]].sum(), default=None)
         if li is None:
             raise RuntimeError("suppression could not protect a cell")  # cannot happen: no total pins it
         lines_hidden[li] = True
@@ -389,6 +486,160 @@ def table_lines(shape: tuple[int, int], rows: bool = True, columns: bool = True,
     if total:
         lines.append(index.ravel())
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Nested periods: a calendar year and its quarters, protected together
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Nested:
+    """What may be shown of a table published for each quarter of a year and for the year. Base cells are
+    (quarter, cell), numbered quarter by quarter (quarter q's cell i is q * cells + i); every figure
+    published for the year is a line over them (`year_lines`)."""
+
+    quarters: tuple[Pattern, ...]  # each quarter's own pattern, over its cells and the table's lines
+    year_lines: tuple[np.ndarray, ...]  # over base cells: the year's cells (when published), then its lines
+    year_hidden: np.ndarray  # (year lines,) bool: the year's figure is not shown
+    cells: int  # cells per quarter
+
+    @property
+    def year_cells_hidden(self) -> np.ndarray:
+        """The year's cells hidden (when the year publishes its cells: the first `cells` year lines)."""
+        return self.year_hidden[:self.cells]
+
+    def lines(self, lines: Sequence) -> tuple[list[np.ndarray], np.ndarray]:
+        """Every published line over the base cells (the quarters' lines, then the year's) and which are
+        hidden: with `base_hidden`, what `ranges` audits."""
+        n = self.cells
+        quarter = [np.asarray(line, int) + q * n for q in range(len(self.quarters)) for line in _line_sets(lines, n)]
+        hidden = [p.lines_hidden for p in self.quarters] + [self.year_hidden]
+        return quarter + list(self.year_lines), np.concatenate(hidden).astype(bool)
+
+    @property
+    def base_hidden(self) -> np.ndarray:
+        return np.concatenate([p.hidden for p in self.quarters])
+
+
+def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = True,
+                   year_totals: Sequence | None = None) -> Nested:
+    """Protect a table published for each quarter of a year and for the year, so that the five together
+    pin no hidden count within 1..min_cell-1.
+
+    `values`: (quarters, cells, columns) counts; `lines`: the table's totals, as cell indices, the same in
+    every period. Each quarter is protected first, on its own (`protect`), so a quarter's figures never
+    change when a later quarter's data arrive. The year is then protected with the quarters' patterns
+    fixed: its cells (the quarters' sums, when `year_cells`; a table whose year shows the very cells of its
+    quarters, as a monthly trend does, publishes only the year's totals) and totals start hidden where they
+    are small (`year_totals`, lines over the base cells, replace the table's lines summed over the quarters
+    when the year publishes other totals), and the linear-programming audit runs over all five periods'
+    published lines together;
+    where it pins a hidden count, a year figure is hidden (its own row, else the smallest other row sharing
+    a total with it, else the total itself), never a quarter's."""
+    v3 = np.asarray(values, dtype=float)
+    if v3.ndim == 2:
+        v3 = v3[:, :, None]
+    periods, n, _ = v3.shape
+    sets = _line_sets(lines, n)
+    quarters = tuple(protect(v3[q], sets, min_cell) for q in range(periods))
+    spread = [np.arange(periods) * n + i for i in range(n)] if year_cells else []
+    totals = ([np.concatenate([s + q * n for q in range(periods)]) for s in sets] if year_totals is None
+              else _line_sets(year_totals, periods * n))
+    year_lines = tuple(spread + totals)
+    base = v3.reshape(periods * n, -1)
+    year_hidden = np.array([small(base[s].sum(axis=0), min_cell).any() for s in year_lines], dtype=bool)
+    nested = Nested(quarters, year_lines, year_hidden, n)
+    if year_totals is None:
+        _complement_year(v3, sets, quarters, year_cells, year_hidden, min_cell)
+    for rounds in range(10_000):
+        every, hidden = nested.lines(sets)
+        pattern = Pattern(nested.base_hidden, nested.base_hidden, hidden)
+        found = exposures(base, pattern, every, min_cell)
+        if not found:
+            return nested
+        if rounds == _YEAR_ROUNDS and len(spread):
+            # row-by-row repairs are not converging (each audit of a large year takes seconds): hide the year's
+            # rows that the quarters hide any of, so only totals are left to repair
+            year_hidden[:n] |= nested.base_hidden.reshape(periods, n).any(axis=0)
+            continue
+        if not _repair_year(base, every, len(every) - len(year_lines), len(spread), year_hidden, found):
+            raise RuntimeError("suppression could not protect a year and its quarters")  # the quarters alone pin it
+    raise RuntimeError("suppression of a year and its quarters did not converge")
+
+
+_YEAR_ROUNDS = 12  # audits of a year before protect_nested stops repairing its rows one by one
+
+
+def _complement_year(v3: np.ndarray, sets: list[np.ndarray], quarters: tuple[Pattern, ...], year_cells: bool,
+                     year_hidden: np.ndarray, min_cell: int) -> None:
+    """The year's complementary rule, without linear programming (in place on `year_hidden`), so the audit
+    that follows has little left to find: a year figure is hidden when what the quarters hide of it adds
+    up to 1..min_cell-1 (it would give that away), and within each year total the hidden year cells add up
+    to 0 or at least min_cell (the smallest other cell is hidden with them, as `protect` does)."""
+    periods, n, _ = v3.shape
+    base_hidden = np.stack([p.hidden for p in quarters])  # (quarters, cells)
+    lines_off = np.stack([p.lines_hidden for p in quarters])  # (quarters, lines)
+    year = v3.sum(axis=0)
+    offset = n if year_cells else 0
+    line_concealed = np.stack([[v3[q, s].sum(axis=0) if lines_off[q, li] else np.zeros(v3.shape[2])
+                                for li, s in enumerate(sets)] for q in range(periods)]).sum(axis=0)
+    while True:
+        changed = False
+        if year_cells:
+            concealed = (v3 * base_hidden[:, :, None]).sum(axis=0)  # (cells, columns): the quarters' hidden parts
+            spill = ~year_hidden[:n] & small(concealed, min_cell).any(axis=1)
+            year_hidden[:n] |= spill
+            changed |= bool(spill.any())
+        for li, s in enumerate(sets):
+            if year_hidden[offset + li]:
+                continue
+            if small(line_concealed[li], min_cell).any():
+                year_hidden[offset + li] = changed = True
+                continue
+            if not year_cells:
+                continue
+            inside = year_hidden[:n][s]
+            if small(year[s[inside]].sum(axis=0), min_cell).any():
+                candidates = s[~inside & (year[s].sum(axis=1) > 0)]
+                if len(candidates):
+                    year_hidden[candidates[np.lexsort((candidates, year[candidates].sum(axis=1)))[0]]] = True
+                else:
+                    year_hidden[offset + li] = True
+                changed = True
+        if not changed:
+            return
+
+
+def _repair_year(base: np.ndarray, every: list[np.ndarray], first_year: int, year_cells: int,
+                 year_hidden: np.ndarray, found: list[Exposure]) -> bool:
+    """One round of `protect_nested`'s repairs (in place on `year_hidden`): for each exposed count, hide a
+    year figure that helps pin it: the year's row holding it; else, in the smallest shown year total over
+    it, the smallest other row with a count in the exposed column, or that total itself when it holds none;
+    else the smallest shown year total over a line it shares. False when there was nothing left to hide."""
+    size = np.array([base[s].sum() for s in every])
+    year = np.arange(first_year, len(every))
+    shown = ~year_hidden
+    touched: set[int] = set()  # the year figures hidden this round
+    for exposure in found:
+        exposed = np.array([exposure.index]) if exposure.kind == "cell" else every[exposure.index]
+        meets = np.array([np.intersect1d(every[li], exposed).size > 0 for li in year])
+        pick = year[:year_cells][shown[:year_cells] & meets[:year_cells]]
+        totals = year[year_cells:][shown[year_cells:] & meets[year_cells:]]
+        if not len(pick) and len(totals):
+            total = int(totals[np.lexsort((totals, size[totals]))[0]])
+            pick = np.array([li for li in year[:year_cells] if shown[li - first_year]
+                             and base[every[li], exposure.column].sum() > 0
+                             and np.intersect1d(every[li], every[total]).size], dtype=int)
+            pick = pick if len(pick) else np.array([total])
+        if not len(pick):
+            near = np.unique(np.concatenate([s for s in every if np.intersect1d(s, exposed).size]))
+            pick = year[shown & np.array([np.intersect1d(every[li], near).size > 0 for li in year])]
+        if not len(pick) or touched & set(pick.tolist()):
+            continue  # hidden alongside another this round, or left for the next audit to judge
+        chosen = int(pick[np.lexsort((pick, size[pick]))[0]])
+        year_hidden[chosen - first_year] = True
+        touched.add(chosen)
+    return bool(touched)
 
 
 # --------------------------------------------------------------------------------------------

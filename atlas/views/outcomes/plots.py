@@ -25,7 +25,9 @@ COLOURS = {"dot": "#264653", "network": "#e76f51", "band": "rgba(231,111,81,0.12
 
 def _comparison(key: str):
     def draw(view) -> go.Figure | None:
-        table = view.by[key]
+        table = view.by.get(key, ())  # a whole period's published set has no agency table
+        if not len(table):
+            return None
         return comparison_chart(table, view.network, f"Positive-exit rate by {DIMENSIONS[key].lower()}") \
             if len(table) else None
     return draw

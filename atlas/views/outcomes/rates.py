@@ -31,7 +31,8 @@ OUTCOME_LABELS = {
     "positive_not_shown": "Positive, outcome not shown", "other_not_shown": "Other, outcome not shown",
 }
 OUTCOME_ORDER = (*POSITIVE_OUTCOMES, "positive_not_shown", *NEUTRAL_OUTCOMES, "other_not_shown", *NEGATIVE_OUTCOMES)
-DIMENSIONS = {"service_type": "Service type", "funder": "Funder", "agency": "Agency", "program": "Program"}
+DIMENSIONS = {"service_type": "Service type", "region": "Region", "funder": "Funder", "agency": "Agency",
+              "program": "Program"}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ SHOWN_COLUMNS = {"programs": "Programs", "exits": "Exits", "positive": "Positive
 PERCENT_COLUMNS = ("Rate", "95% from", "95% to")
 FIRST_COLUMNS = {
     "service_type": {"group": "Service type"},
+    "region": {"group": "Region"},
     "funder": {"group": "Funder"},
     "agency": {"group": "Agency", "region": "Region", "sector": "Sector"},
     "program": {"agency_name": "Agency", "program": "Program", "service": "Service type", "funder": "Funder"},
@@ -52,12 +53,16 @@ def aggregate_tables(view) -> dict[str, pd.DataFrame]:
     """Every aggregate table of an Outcomes view, in long form, for the CSV (counts of shown programs only)."""
     tables = {}
     rate_cols = ["exits", "positive", "rate", "ci_low", "ci_high"]
-    for key in ("service_type", "funder", "agency"):
-        t = view.by[key]
-        tables[f"by_{key}"] = t.assign(group=t["group"])[["group", "programs", *rate_cols]]
+    for key in ("service_type", "region", "funder", "agency"):
+        if key in view.by:  # a whole period's published set has no agency table
+            t = view.by[key]
+            tables[f"by_{key}"] = t.assign(group=t["group"], note=_hidden(t))[["group", "programs", *rate_cols, "note"]]
     p = view.programs[~view.programs["suppressed"]]
     tables["by_program"] = p.assign(group=p["program_label"])[["group", *rate_cols]]
-    tables["network"] = pd.DataFrame([{"group": NETWORK, **view.network[rate_cols].to_dict()}])
+    network = {"group": NETWORK, **view.network[rate_cols].to_dict()}
+    if "people" in view.network and view.network.get("hidden") is not None:  # a whole period's published set
+        network.update(people=view.network["people"], note="hidden" if view.network["hidden"] else "")
+    tables["network"] = pd.DataFrame([network])
     if view.funder or view.filters != Filters(view.filters.start, view.filters.end):
         tables["selection"] = pd.DataFrame([{"group": view.funder or "Selection", **view.selection[rate_cols].to_dict()}])
     trend = view.trend[~view.trend["suppressed"]]
@@ -73,15 +78,20 @@ def aggregate_tables(view) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _hidden(table: pd.DataFrame) -> np.ndarray:
+    """The CSV's word for a row whose figures are hidden (its counts are left empty)."""
+    return np.where(table["suppressed"].astype(bool), "hidden", "") if "suppressed" in table else ""
+
+
 def long_table(view) -> pd.DataFrame:
     """All aggregate tables stacked, with a `table` column: the pack's CSV."""
     parts = [t.assign(table=name) for name, t in aggregate_tables(view).items() if len(t)]
     frame = pd.concat(parts, ignore_index=True)
-    first = ["table", "group", "period", "outcome", "programs", "exits", "positive", "rate", "ci_low", "ci_high",
-             "share"]
+    first = ["table", "group", "period", "outcome", "programs", "exits", "people", "positive", "rate", "ci_low",
+             "ci_high", "share", "note"]
     for column in first:
         if column not in frame.columns:
             frame[column] = None
-    for count in ("programs", "exits", "positive"):  # stacking tables without a count made them floats (26.0)
+    for count in ("programs", "exits", "people", "positive"):  # stacking tables without a count made them floats (26.0)
         frame[count] = frame[count].astype("Int64")
     return frame[first]

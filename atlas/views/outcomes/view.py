@@ -8,7 +8,7 @@ no Streamlit; `db` is anything with `.query(name, **params)`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import pandas as pd
@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from atlas import config
 from atlas.filters import Filters
 from atlas.views.charts import Drawn
+from atlas.views.outcomes import published as the_set
 from atlas.views.outcomes.plots import FIGURES
 from atlas.views.outcomes.rates import (
     MIX_PROGRAMS,
@@ -34,7 +35,7 @@ from atlas.views.outcomes.rates import (
     total,
     trend_table,
 )
-from atlas.views.outcomes.words import notes, reading
+from atlas.views.outcomes.words import notes, reading, set_notes
 from atlas.vocab import label
 
 SECTIONS = [
@@ -97,6 +98,7 @@ def rate_tables(published: pd.DataFrame, filtered_published: pd.DataFrame, min_c
     return {
         "service_type": aggregate(published.assign(group=published["service_type"].map(
             lambda s: NO_PROGRAM if pd.isna(s) else label(s))), ["group"], m),
+        "region": aggregate(published.assign(group=published["region"]), ["group"], m),
         "funder": aggregate(filtered_published.assign(group=filtered_published["funder"].fillna(NO_FUNDER)),
                             ["group"], m),
         "agency": aggregate(published.rename(columns={"agency_name": "group"}),
@@ -113,6 +115,8 @@ def build(db, filters: Filters, funder: str | None = None, min_cell: int | None 
     period = Filters(filters.start, filters.end)
     extent = db.query("data_extent").iloc[0]
     as_of = None if pd.isna(extent["as_of"]) else pd.Timestamp(extent["as_of"]).to_pydatetime()
+    if the_set.whole_network_period(filters, m) and not pd.isna(extent["last_referral"]):
+        return _from_set(db, filters, funder, m, as_of, pd.Timestamp(extent["last_referral"]).date())
 
     network_cells = db.query("outcome_mix", **period.params_for("outcome_mix"), min_cell=m)
     cells = db.query("outcome_mix", **filters.params_for("outcome_mix"), min_cell=m)
@@ -140,8 +144,9 @@ def build(db, filters: Filters, funder: str | None = None, min_cell: int | None 
     routes = db.query("outcome_pathways", **period.params_for("outcome_pathways"), min_cell=m)
     pathways = pathways_table(shown_only(routes, shown), m)
 
+    real = in_scope["program_id"].notna()  # exits recorded against an agency alone are not a program
     counts = Suppressed(
-        min_cell=m, programs=len(in_scope), programs_hidden=int(in_scope["suppressed"].sum()),
+        min_cell=m, programs=int(real.sum()), programs_hidden=int((in_scope["suppressed"] & real).sum()),
         mix_cells_hidden=int((mix_cells["hidden"] & (mix_cells["exits"] > 0)).sum()) if len(mix_cells) else 0,
         trend_hidden=int(trend["suppressed"].sum()), returns_hidden=int(returns["suppressed"].sum()),
         referrers_pooled=int(pathways.attrs.get("pooled", 0)),
@@ -155,9 +160,44 @@ def build(db, filters: Filters, funder: str | None = None, min_cell: int | None 
     return view
 
 
+def _from_set(db, filters: Filters, funder: str | None, m: int, as_of, last_day: dt.date) -> Outcomes:
+    """The view of a whole quarter or year of the whole network, for the board and funders: the published set
+    (atlas.views.outcomes.published), the same figures the Overview, the funder pack and its CSV carry. The
+    outcome mix and referral routes cross programs with outcomes and referrers, which the set does not
+    publish: they stay in the directors' view."""
+    one = the_set.period_set(db, filters, m, last_day)
+    funders = sorted(one.cells["funder"].dropna().unique().tolist())
+    funder = funder if funder in funders else None
+    programs = the_set.program_table(one, funder)
+    by = {kind: the_set.breakdown(one, kind) for kind in the_set.KINDS}
+    by["program"] = programs[~programs["suppressed"]].assign(group=lambda f: f["program_label"]).reset_index(drop=True)
+    real = programs["program_id"].notna()
+    returns = returns_table(db.query("housing_returns", min_cell=m), m)
+    counts = Suppressed(min_cell=m, programs=int(real.sum()), programs_hidden=int((real & programs["suppressed"]).sum()),
+                        returns_hidden=int(returns["suppressed"].sum()))
+    trend = the_set.quarter_trend(db, one, last_day, funder)
+    counts = replace(counts, trend_hidden=int(trend["suppressed"].sum()))
+    empty_mix = pd.DataFrame(columns=["group", "outcome", "label", "exits", "share", "group_exits"])
+    view = Outcomes(
+        filters=filters, funder=funder, min_cell=m, as_of=as_of, network=the_set.network_figure(one),
+        selection=the_set.network_figure(one, funder), programs=programs, by=by, trend=trend,
+        mix={"service_type": empty_mix, "program": empty_mix}, returns=returns,
+        pathways=pathways_table(pd.DataFrame(), m), suppressed=counts,
+        notes=set_notes(one, programs, counts, by), reading=[], funders=funders,
+    )
+    object.__setattr__(view, "reading", reading(view))
+    return view
+
+
 def network_total(db, filters: Filters, min_cell: int) -> pd.Series:
-    """The whole network's exits, positive exits and rate over its shown programs in the period (the
-    Outcomes page's "Whole network" figure; region, service and sector filters do not narrow it)."""
+    """The whole network's exits, positive exits and rate in the period (the Outcomes page's "Whole network"
+    figure; region, service and sector filters do not narrow it): for a whole quarter or year the published
+    set's figure (with `hidden`), else over the period's shown programs."""
+    extent = db.query("data_extent").iloc[0]
+    if the_set.whole_network_period(Filters(filters.start, filters.end, aligned=filters.aligned), min_cell) \
+            and not pd.isna(extent["last_referral"]):
+        return the_set.network_figure(the_set.period_set(db, Filters(filters.start, filters.end, aligned=filters.aligned),
+                                                         min_cell, pd.Timestamp(extent["last_referral"]).date()))
     period = Filters(filters.start, filters.end)
     programs = program_rows(db.query("outcome_mix", **period.params_for("outcome_mix"), min_cell=min_cell), min_cell)
     return total(programs[~programs["suppressed"]])

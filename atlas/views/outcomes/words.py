@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from atlas import escape, formats
+from atlas.views import suppression
 from atlas.views.outcomes.rates import NO_PROGRAM, Suppressed
 
 
@@ -41,6 +42,39 @@ def notes(counts: Suppressed, funder: str | None) -> list[str]:
     return lines
 
 
+def set_notes(one, programs, counts: Suppressed, by: dict) -> list[str]:
+    """What a whole quarter's or year's published set hides, exactly, in plain words (no data text)."""
+    m = counts.min_cell
+    lines = [f"Counts of 1 to {m - 1} people are never shown, nor rates or intervals built on them (the "
+             f"threshold, {m}, is set by this deployment). Every figure is counted from all records; a small one "
+             "is hidden, with others where needed, so that nothing published for this period, its year and the "
+             "year's quarters together lets a hidden count be worked out."]
+    if one.network["hidden"]:
+        lines.append(f"The whole network's exits are hidden: fewer than {m}, or 1 to {m - 1} positive or other exits.")
+    elif one.people_hidden:
+        lines.append(f"The number of people is hidden: fewer than {m}.")
+    lines.append(suppression.small_numbers_note(counts.programs_hidden, counts.programs, "programs", m, "exits"))
+    alone = programs[programs["program_id"].isna()]
+    if len(alone):
+        hidden = int(alone["suppressed"].sum())
+        lines.append(f"Exits recorded against an agency with no program: {_n(len(alone), 'agency', 'agencies')}, "
+                     f"{hidden:,} of them hidden; they are counted in every total, not as programs.")
+    for kind, things in (("service_type", "service types"), ("region", "regions"), ("funder", "funders"),
+                         ("agency", "agencies")):
+        table = by.get(kind, ())
+        if len(table) and table["suppressed"].any():
+            lines.append(suppression.small_numbers_note(int(table["suppressed"].sum()), len(table), things, m, "exits"))
+    if counts.trend_hidden:
+        lines.append(f"{_n(counts.trend_hidden, 'quarterly figure of the trend is', 'quarterly figures of the trend are')} "
+                     "hidden.")
+    if counts.returns_hidden:
+        lines.append(f"{_n(counts.returns_hidden, 'return-to-homelessness figure is', 'return-to-homelessness figures are')} "
+                     "hidden for small numbers.")
+    lines.append("The outcome mix and the referral routes are in the directors' view only. Victim-service agencies "
+                 "are left out of this page.")
+    return [line for line in lines if line]
+
+
 def day(value: dt.date) -> str:
     """A date as people write it: 1 Jan 2024 (atlas.formats)."""
     return formats.date(value)
@@ -57,13 +91,14 @@ def interval(row) -> str:
 def reading(view) -> list[str]:
     """The headline findings of an Outcomes view, from shown figures only (names Markdown-escaped)."""
     sel, net = view.selection, view.network
-    if not sel["exits"]:
+    if sel.get("hidden", False) or not sel["exits"]:
         return []
     scope = "these programs" if (view.funder or view.filters.region or view.filters.service_type
                                  or view.filters.sector) else "the network's programs"
-    lines = [f"**{pct(sel['rate'])}** of the {sel['exits']:,} exits from {scope} shown ended positively "
+    shown = "" if "people" in net else " shown"  # a whole period's published set counts every exit
+    lines = [f"**{pct(sel['rate'])}** of the {sel['exits']:,} exits from {scope}{shown} ended positively "
              f"(95% interval {interval(sel)})."]
-    if sel["exits"] != net["exits"] and net["exits"]:
+    if sel["exits"] != net["exits"] and not net.get("hidden", False) and net["exits"]:
         lines.append(f"The whole network: {pct(net['rate'])} of {net['exits']:,} exits ({interval(net)}).")
     services = view.by["service_type"]
     services = services[~services["suppressed"] & (services["group"] != NO_PROGRAM)]

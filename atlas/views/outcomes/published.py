@@ -1,0 +1,249 @@
+"""The funders' published set (loading and computing layers): what a board member or funder may read of
+outcomes for a whole quarter or a whole calendar year, computed from every record and protected as a set.
+
+For each period the set is fixed: the whole network's exits, people and positive exits (with the rate
+and its interval), the same by service type, by region, by funder and by agency, and one row per
+program (exits recorded against an agency with no program are a row of their own). Every figure but
+people is a line over the period's **cells** (a program's positive and other exits; `suppression`), so
+the set is one table with totals, and a year is the sum of its quarters' cells. `suppression.protect_nested`
+protects each quarter on its own (so a quarter's figures never change when a later quarter's data
+arrive), then the year with the quarters fixed, and the linear-programming audit runs over the five
+together: nothing published for a year and its quarters pins a hidden count within 1..min_cell-1.
+
+A year's set is worked out once per database version and min_cell and kept here (`year_sets`): the
+Outcomes page, the Overview, the funder pack and its CSV all read the same published figures.
+People are distinct clients, which do not add up over programs or quarters, so they are published for
+the whole network only, hidden when they are 1..min_cell-1 or when the network's exits are hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from atlas.filters import Filters, period_end, period_label, period_start
+from atlas.views import suppression
+from atlas.views.outcomes.rates import NO_FUNDER, NO_PROGRAM
+from atlas.vocab import label
+
+KINDS = ("service_type", "region", "funder")  # the breakdowns published beside the network
+CELL_COLUMNS = ["key", "agency_id", "program_id", "agency_name", "program_name", "program_label", "region",
+                "sector", "service_type", "service", "funder", "funder_group"]
+
+
+@dataclass(frozen=True)
+class PeriodSet:
+    """One period's published outcome figures, hidden ones flagged (their counts are still here: only the
+    presenting layer leaves them out, through `shown`)."""
+
+    start: dt.date
+    end: dt.date
+    length: str  # "quarter" or "year"
+    cells: pd.DataFrame  # CELL_COLUMNS, exits, positive, hidden: the period's rows with exits
+    lines: pd.DataFrame  # kind ("network" or a KINDS), group, programs, exits, positive, hidden
+    people: int
+    min_cell: int
+
+    @property
+    def network(self) -> pd.Series:
+        return self.lines[self.lines["kind"] == "network"].iloc[0]
+
+    @property
+    def people_hidden(self) -> bool:
+        return bool(self.network["hidden"]) or bool(suppression.small([self.people], self.min_cell)[0])
+
+    @property
+    def label(self) -> str:
+        return period_label(self.start, self.length)
+
+
+def _version(db):
+    return getattr(db, "version", None) or getattr(getattr(db, "db", None), "version", None)
+
+
+_KEPT: dict[tuple, dict] = {}
+_LOCK = threading.Lock()
+
+
+def period_set(db, filters: Filters, min_cell: int, last_day: dt.date) -> PeriodSet:
+    """The published set of a whole quarter or year (`filters.aligned`), protected with its year."""
+    year = filters.start.year
+    return year_sets(db, year, min_cell, last_day)[(filters.start, filters.aligned)]
+
+
+def year_sets(db, year: int, min_cell: int, last_day: dt.date) -> dict[tuple[dt.date, str], PeriodSet]:
+    """Every published set of a calendar year: each quarter that has ended by `last_day`, and the year
+    when it has; keyed by (start, length). Kept per database version and min_cell."""
+    key = (_version(db), year, min_cell, last_day)
+    with _LOCK:
+        if key[0] is not None and key in _KEPT:
+            return _KEPT[key]
+    sets = _protect_year(db, year, min_cell, last_day)
+    if key[0] is not None:
+        with _LOCK:
+            if len(_KEPT) > 64:
+                _KEPT.clear()
+            _KEPT[key] = sets
+    return sets
+
+
+def _quarters(year: int, last_day: dt.date) -> list[tuple[dt.date, dt.date]]:
+    out = []
+    for month in (1, 4, 7, 10):
+        start = dt.date(year, month, 1)
+        end = period_end(start, "quarter")
+        if end <= last_day:
+            out.append((start, end))
+    return out
+
+
+def _cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (agency, program) of an `outcome_mix` result: exits and positive exits, and its labels."""
+    if frame.empty:
+        return pd.DataFrame(columns=[*CELL_COLUMNS, "exits", "positive"])
+    frame = frame.assign(key=frame["agency_id"].astype(str) + "|" + frame["program_id"].fillna("").astype(str),
+                         positive_exits=frame["exits"].where(frame["is_positive"], 0))
+    keys = ["key", "agency_id", "program_id", "agency_name", "program_name", "region", "sector", "service_type",
+            "funder"]
+    rows = (frame.groupby(keys, dropna=False, sort=True)
+            .agg(exits=("exits", "sum"), positive=("positive_exits", "sum")).reset_index())
+    rows["program_label"] = rows["agency_name"] + " — " + rows["program_name"].fillna(NO_PROGRAM.lower())
+    rows["service"] = rows["service_type"].map(lambda s: NO_PROGRAM if pd.isna(s) else label(s))
+    rows["funder_group"] = rows["funder"].fillna(NO_FUNDER)
+    return rows[[*CELL_COLUMNS, "exits", "positive"]]
+
+
+def _groups(cells: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
+    """The published lines over the cells: the network, then each group of each breakdown (sorted)."""
+    out = [("network", "Whole network", np.arange(len(cells)))]
+    columns = {"service_type": "service", "region": "region", "funder": "funder_group", "agency": "agency_name"}
+    for kind in KINDS:
+        values = cells[columns[kind]].fillna("").astype(str).to_numpy()
+        for group in sorted(set(values)):
+            out.append((kind, group, np.flatnonzero(values == group)))
+    return out
+
+
+def _protect_year(db, year: int, min_cell: int, last_day: dt.date) -> dict[tuple[dt.date, str], PeriodSet]:
+    quarters = _quarters(year, last_day)
+    if not quarters:
+        return {}
+    per_quarter = [_cells(db.query("outcome_mix", start=s, end=e, min_cell=min_cell)) for s, e in quarters]
+    universe = (pd.concat(per_quarter, ignore_index=True).drop_duplicates("key", keep="last")
+                .sort_values("key").reset_index(drop=True)[CELL_COLUMNS])
+    values = np.zeros((len(quarters), len(universe), 2))
+    for q, cells in enumerate(per_quarter):
+        index = universe["key"].searchsorted(cells["key"])
+        values[q, index, 0] = cells["positive"].to_numpy(float)
+        values[q, index, 1] = (cells["exits"] - cells["positive"]).to_numpy(float)
+    groups = _groups(universe)
+    lines = [members for _, _, members in groups]
+    whole = len(quarters) == 4 and period_end(dt.date(year, 1, 1), "year") <= last_day
+    if not len(universe):
+        nested = None
+    else:
+        nested = suppression.protect_nested(values, lines, min_cell, year_cells=True) if whole else None
+        patterns = nested.quarters if nested else [suppression.protect(values[q], lines, min_cell)
+                                                   for q in range(len(quarters))]
+    out = {}
+    for q, (start, end) in enumerate(quarters):
+        hidden = patterns[q].hidden if len(universe) else np.zeros(0, bool)
+        lines_hidden = patterns[q].lines_hidden if len(universe) else np.zeros(len(lines), bool)
+        out[(start, "quarter")] = _period(db, start, end, "quarter", universe, values[q], hidden, groups,
+                                          lines_hidden, min_cell)
+    if whole:
+        n = len(universe)
+        hidden = nested.year_cells_hidden if nested else np.zeros(0, bool)
+        lines_hidden = nested.year_hidden[n:] if nested else np.zeros(len(lines), bool)
+        start = period_start(dt.date(year, 1, 1), "year")
+        out[(start, "year")] = _period(db, start, period_end(start, "year"), "year", universe, values.sum(axis=0),
+                                       hidden, groups, lines_hidden, min_cell)
+    return out
+
+
+def _period(db, start, end, length, universe, values, hidden, groups, lines_hidden, min_cell) -> PeriodSet:
+    """One period's set from its cells' counts and the protection's pattern."""
+    cells = universe.assign(positive=values[:, 0].astype(int), exits=(values[:, 0] + values[:, 1]).astype(int),
+                            hidden=np.asarray(hidden, bool))
+    real = cells["program_id"].notna().to_numpy()
+    has_exits = cells["exits"].to_numpy() > 0
+    rows = [{"kind": kind, "group": group, "programs": int((real & has_exits)[members].sum()),
+             "exits": int(cells["exits"].to_numpy()[members].sum()),
+             "positive": int(cells["positive"].to_numpy()[members].sum()), "hidden": bool(off)}
+            for (kind, group, members), off in zip(groups, lines_hidden)]
+    if not rows:
+        rows = [{"kind": "network", "group": "Whole network", "programs": 0, "exits": 0, "positive": 0,
+                 "hidden": False}]
+    people = int(db.query("exit_people", start=start, end=end, min_cell=min_cell).iloc[0]["people"])
+    return PeriodSet(start, end, length, cells[has_exits].reset_index(drop=True), pd.DataFrame(rows), people,
+                     min_cell)
+
+
+def shown(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Rows ready to present: rate and interval added, and a hidden row's counts, rate and interval left
+    out (`suppressed`), as `suppression.publish_rates` writes them."""
+    return suppression.publish_rates(frame, min_cell, hidden=frame["hidden"].to_numpy(bool))
+
+
+def whole_network_period(filters: Filters, min_cell: int) -> bool:
+    """Whether a view is asked for one of the board's and funders' periods of the whole network, which the
+    published set answers (a director's free filters, or min_cell 0, are answered record by record)."""
+    return (min_cell > 0 and filters.aligned in ("quarter", "year") and filters.start is not None
+            and not (filters.region or filters.service_type or filters.sector))
+
+
+def network_figure(one: PeriodSet, funder: str | None = None) -> pd.Series:
+    """The network's (or one funder's) published exits, positive exits, rate and interval, with `hidden`;
+    for the network also its people (`people` None when hidden)."""
+    lines = one.lines
+    row = (lines[(lines["kind"] == "funder") & (lines["group"] == funder)] if funder else
+           lines[lines["kind"] == "network"])
+    out = shown(row.reset_index(drop=True), one.min_cell).iloc[0]
+    out["hidden"] = bool(row["hidden"].iloc[0])
+    out["people"] = None if funder or one.people_hidden else one.people
+    return out
+
+
+def breakdown(one: PeriodSet, kind: str) -> pd.DataFrame:
+    """One breakdown of the period's set (service type, region, funder, agency), largest first, hidden
+    rows kept (without counts: `suppressed`)."""
+    rows = one.lines[one.lines["kind"] == kind].drop(columns="kind").reset_index(drop=True)
+    rows = rows[(rows["exits"] > 0)]
+    if kind == "agency":
+        places = one.cells.drop_duplicates("agency_name").set_index("agency_name")[["region", "sector"]]
+        rows = rows.join(places, on="group")
+    out = shown(rows.reset_index(drop=True), one.min_cell)
+    order = out.assign(_hidden=out["suppressed"], _exits=out["exits"].fillna(-1).astype(float))
+    return (out.loc[order.sort_values(["_hidden", "_exits", "group"], ascending=[True, False, True]).index]
+            .reset_index(drop=True))
+
+
+def program_table(one: PeriodSet, funder: str | None = None) -> pd.DataFrame:
+    """The period's program rows (a funder's only, when given), as `rates.program_rows` has them."""
+    cells = one.cells if funder is None else one.cells[one.cells["funder"] == funder]
+    return shown(cells.reset_index(drop=True), one.min_cell)
+
+
+def quarter_trend(db, one: PeriodSet, last_day: dt.date, funder: str | None = None) -> pd.DataFrame:
+    """The published positive-exit rate of each quarter of the period (one for a quarter, four for a year):
+    the very figures those quarters publish, the network's and, when given, the funder's."""
+    sets = year_sets(db, one.start.year, one.min_cell, last_day)
+    rows = []
+    for (start, length), quarter in sorted(sets.items()):
+        if length != "quarter" or not (one.start <= start <= one.end):
+            continue
+        for scope, name in (("network", None), ("funder", funder)):
+            if scope == "funder" and not funder:
+                continue
+            line = quarter.lines[(quarter.lines["kind"] == scope) & ((quarter.lines["group"] == name) | (name is None))]
+            if len(line):
+                rows.append({"scope": scope, "quarter": start, "exits": int(line["exits"].iloc[0]),
+                             "positive": int(line["positive"].iloc[0]), "hidden": bool(line["hidden"].iloc[0])})
+    frame = pd.DataFrame(rows, columns=["scope", "quarter", "exits", "positive", "hidden"])
+    out = shown(frame, one.min_cell) if len(frame) else frame.assign(suppressed=frame["hidden"])
+    return out[["scope", "quarter", "exits", "positive", "rate", "ci_low", "ci_high", "suppressed"]] if len(frame) \
+        else pd.DataFrame(columns=["scope", "quarter", "exits", "positive", "rate", "ci_low", "ci_high", "suppressed"])
