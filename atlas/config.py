@@ -165,9 +165,10 @@ REPORTING_PERIODS = ("quarter", "year")
 
 
 def reporting_period() -> str:
-    """The one period length board and funder views choose from ($ATLAS_REPORTING_PERIOD or secrets
-    `reporting_period`: quarter (default) or year). One length only, so no published period is
-    contained in another and two choices cannot be subtracted."""
+    """The period length the deliveries send (`python -m atlas deliver`: the last whole quarter, or the
+    last whole year) and the command line's board pack takes ($ATLAS_REPORTING_PERIOD or secrets
+    `reporting_period`: quarter (default) or year). Board and funder views choose among whole quarters
+    and whole years whatever it says: the two are protected together (atlas.views.published)."""
     value = str(os.environ.get("ATLAS_REPORTING_PERIOD") or _secrets().get("reporting_period") or "quarter")
     if value.strip().lower() not in REPORTING_PERIODS:
         raise ConfigError(f"reporting_period must be quarter or year, not {value!r}")

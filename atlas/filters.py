@@ -133,3 +133,23 @@ def reporting_periods(first: dt.date, last: dt.date, length: str) -> list[tuple[
         periods.append((period_label(start, length), start, end))
         start = end + dt.timedelta(days=1)
     return periods[::-1]
+
+
+def board_periods(first: dt.date, last: dt.date) -> list[tuple[str, dt.date, dt.date, str]]:
+    """What a board member or funder chooses from: every whole calendar quarter that has ended by the
+    data's last day (latest first, the default), then every whole calendar year (latest first), as
+    (label, start, end, length).
+
+    Two quarters never overlap, nor two years; a year and its quarters do, and can be subtracted from one
+    another, so they are protected together (atlas.views.published). A period is compared only with the
+    period of the same length just before it (`Filters.previous`)."""
+    return [(label, start, end, length) for length in ("quarter", "year")
+            for label, start, end in reporting_periods(first, last, length)]
+
+
+def whole_period(filters: Filters, first: dt.date, last: dt.date) -> bool:
+    """Whether the filters are one of `board_periods` of the whole network: no region, service or sector."""
+    if filters.region or filters.service_type or filters.sector:
+        return False
+    return any((filters.start, filters.end, filters.aligned) == (start, end, length)
+               for _, start, end, length in board_periods(first, last))

@@ -230,3 +230,13 @@ def test_a_period_filter_does_not_move_the_default_as_of(db):
     assert jan["A3"].stalled == 1
     summary = db.query("network_summary", start="2024-01-01", end="2024-01-10").iloc[0]
     assert summary.stalled == 1
+
+
+def test_exit_people_counts_exits_people_and_positive_exits_of_the_whole_network(db):
+    # Q1 2024 outside director views: P1 11 (11 positive), P2 10 (5), P3 22 (11), A4 alone 21 (11); the
+    # victim-service agency's 30 exits left out, and A2's one exit is in 2023. Every exit is a client of its own.
+    row = db.query("exit_people", **Q1).iloc[0]
+    assert (row.exits, row.people, row.positive) == (64, 64, 38)
+    row = db.query("exit_people", **Q1, min_cell=0).iloc[0]
+    assert (row.exits, row.people, row.positive) == (94, 94, 53)
+    assert db.query("exit_people", start="2023-01-01", end="2023-12-31").iloc[0].tolist() == [1, 1, 1]

@@ -277,3 +277,16 @@ def test_many_tables_edge_cases():
     assert sup.protect_many(values, tables, lines, m).tolist() == protect_one_by_one(values, tables, lines, m).tolist()
     assert sup.protect_many([], [], [], m).tolist() == []
     assert not sup.protect_many([1, 2, 3], ["a", "a", "a"], [0, 0, 0], 0).any()  # director view
+
+
+def test_hidden_wording_says_hidden_and_counts_what_was_hidden():
+    assert sup.figure_text(0, hidden=True) == "hidden"
+    assert sup.figure_text(0, hidden=False) == "0"
+    assert sup.figure_text(1234, hidden=False, write="{:,}".format) == "1,234"
+    assert (sup.small_numbers_note(12, 116, "programs", 11, "exits")
+            == "12 of 116 programs' figures are hidden: fewer than 11 exits, or needed to protect one that was.")
+    assert sup.small_numbers_note(1, 5, "regions", 11, "referrals").startswith(
+        "1 of 5 regions' figures is hidden: fewer than 11 referrals")
+    assert sup.small_numbers_note(0, 5, "regions", 11, "referrals") == (
+        "All 5 regions' figures are shown: none rests on 1 to 10 referrals.")
+    assert sup.small_numbers_note(0, 0, "regions", 11, "referrals") == ""

@@ -16,7 +16,7 @@ from atlas import config
 from atlas.app.cache import CachedAtlas, cached_view, database
 from atlas.app.sidebar import DEFAULT_PERIOD, data_days
 from atlas.audience import Audience
-from atlas.filters import Filters, period_bounds, reporting_periods
+from atlas.filters import Filters, board_periods, period_bounds
 
 
 def _import_slow_modules() -> None:
@@ -46,11 +46,10 @@ def default_views(viewer: Audience, first: dt.date, last: dt.date) -> list[tuple
     gets them: the default period (a director's last 12 months, the board's or funders' latest whole
     period) and each page's own defaults. The landing page comes last (its first visit builds it anyway)."""
     if viewer.restricted:
-        length = config.reporting_period()
-        periods = reporting_periods(first, last, length)
+        periods = board_periods(first, last)
         if not periods:
             return []
-        _, start, end = periods[0]
+        _, start, end, length = periods[0]  # the latest whole quarter, the sidebar's default
         filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
     else:
         filters, min_cell = Filters(*period_bounds(DEFAULT_PERIOD, first, last, None)), None

@@ -12,7 +12,7 @@ import streamlit as st
 from atlas import config, formats, vocab
 from atlas.app.cache import CachedAtlas, database, opened, require_database
 from atlas.audience import Audience
-from atlas.filters import PERIODS, Filters, period_bounds, reporting_periods
+from atlas.filters import PERIODS, Filters, board_periods, period_bounds, reporting_periods, whole_period
 
 DEFAULT_PERIOD = "Last 12 months"  # the directors' period until they choose another
 
@@ -24,15 +24,14 @@ def data_days(extent: pd.Series) -> tuple[dt.date, dt.date] | None:
     return pd.Timestamp(extent["first_referral"]).date(), pd.Timestamp(extent["last_referral"]).date()
 
 
-def _reporting_periods(first: dt.date | None, last: dt.date | None) -> tuple[str, list]:
-    """The deployment's period length and the whole periods of it the data covers; when there are
-    none, the page says there is nothing to report, and stops."""
-    length = config.reporting_period()
-    periods = reporting_periods(first, last, length) if first else []
+def _board_periods(first: dt.date | None, last: dt.date | None) -> list:
+    """The whole quarters and years board and funder views choose from (latest quarter first); when
+    there are none, the page says there is nothing to report, and stops."""
+    periods = board_periods(first, last) if first else []
     if not periods:
-        st.info(f"The data does not yet cover a whole calendar {length}: there is nothing to report yet.")
+        st.info("The data does not yet cover a whole calendar quarter: there is nothing to report yet.")
         st.stop()
-    return length, periods
+    return periods
 
 
 def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
@@ -75,28 +74,32 @@ def sidebar_filters(db: CachedAtlas, viewer: Audience | None = None) -> Filters:
 
 
 def _reporting_period_filter(first, last) -> Filters:
-    length, periods = _reporting_periods(first, last)
+    config.reporting_period()  # read here so a wrong setting is explained on the page, not first met by a delivery
+    periods = _board_periods(first, last)
     sb = st.sidebar
     sb.header("Reporting period")
-    labels = [label for label, _, _ in periods]
-    picked = sb.selectbox(f"Calendar {length}", labels, key="filter_reporting_period")
-    _, start, end = periods[labels.index(picked)]
-    sb.caption(f"Whole calendar {length}s of the whole network, so that no two choices can be compared to "
-               f"work out a small number. Counts of fewer than {config.min_cell()} people are hidden.")
+    labels = [label for label, _, _, _ in periods]
+    picked = sb.selectbox("Quarter or year", labels, key="filter_reporting_period",
+                          help="Whole calendar quarters and years that have ended, latest quarter first. Each is "
+                               "compared with the period of the same length just before it.")
+    _, start, end, length = periods[labels.index(picked)]
+    sb.caption(f"Whole quarters and years of the whole network, protected together so that no two choices can "
+               f"be compared to work out a small number. Counts of 1 to {config.min_cell() - 1} people are "
+               "hidden.")
     return Filters(start, end, aligned=length)
 
 
 def current_filters(person: Audience | None = None) -> Filters:
     """The filters the entrypoint drew for this run. A board or funder view only ever gets a whole
-    reporting period of the whole network: the latest one when none was drawn."""
+    quarter or year of the whole network: the latest whole quarter when none was drawn (a director's
+    filters left in the session, or anything else, are not honoured)."""
     filters = st.session_state.get("atlas_filters", Filters())
     if person is None or not person.restricted:
         return filters
-    length = config.reporting_period()
-    if filters.aligned == length and not (filters.region or filters.service_type or filters.sector):
+    days = data_days(require_database().query("data_extent").iloc[0])
+    if days is not None and whole_period(filters, *days):
         return filters
-    _, periods = _reporting_periods(*(data_days(require_database().query("data_extent").iloc[0]) or (None, None)))
-    _, start, end = periods[0]
+    _, start, end, length = _board_periods(*(days or (None, None)))[0]
     return Filters(start, end, aligned=length)
 
 

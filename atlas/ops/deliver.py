@@ -1,9 +1,10 @@
 """`python -m atlas deliver`: the board pack and the whole network's funder pack, for the last whole
 reporting period before a date, e-mailed to `[delivery] board` and `[delivery] funders`.
 
-The period is the deployment's one reporting period (`atlas.config.reporting_period`: a calendar quarter,
-unless the deployment chose years), the same the board's and funders' screens offer, so a pack never
-gives a period those views cannot; a quarter's packs go out once the data covers the whole quarter.
+The period is of the deployment's delivery length (`atlas.config.reporting_period`: a calendar quarter,
+unless the deployment chose years), one of the whole quarters and years the board's and funders' screens
+offer and protect together, so a pack never gives a period or a figure those views cannot; a quarter's
+packs go out once the data covers the whole quarter.
 Each pack is made as `atlas report` makes it, under the same protections (small counts suppressed, no
 victim-service agency named), and sent as one message per audience: every recipient in its To header,
 the PDF attached, and the pack's own front-page sentences as its plain-text body.

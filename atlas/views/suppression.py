@@ -95,6 +95,33 @@ def publish_rates(frame: pd.DataFrame, min_cell: int, exits: str = "exits", posi
 
 
 # --------------------------------------------------------------------------------------------
+# Words: how a hidden figure and the small-numbers note read, on every page and pack a board member
+# or funder sees (one wording, so the Overview, Outcomes, the network map and the packs agree)
+# --------------------------------------------------------------------------------------------
+
+HIDDEN = "hidden"  # what a hidden figure reads: never 0, never a bare dash
+
+
+def figure_text(value, hidden: bool, write=str) -> str:
+    """A figure as shown: "hidden" when it is hidden, else `write(value)`."""
+    return HIDDEN if hidden else write(value)
+
+
+def small_numbers_note(hidden: int, of: int, things: str, min_cell: int, unit: str) -> str:
+    """The small-numbers note of a view: exactly what it hides, e.g. "12 of 116 programs' figures are
+    hidden: fewer than 11 exits, or needed to protect one that was." `things` is the plural of what
+    the view's rows are (programs, regions), `unit` what a cell counts (exits, referrals). Empty when
+    the view has no rows."""
+    if not of:
+        return ""
+    if not hidden:
+        return f"All {of:,} {things}' figures are shown: none rests on 1 to {min_cell - 1} {unit}."
+    verb = "is" if hidden == 1 else "are"
+    return (f"{hidden:,} of {of:,} {things}' figures {verb} hidden: fewer than {min_cell} {unit}, "
+            "or needed to protect one that was.")
+
+
+# --------------------------------------------------------------------------------------------
 # Tables with totals: primary, complementary, audit
 # --------------------------------------------------------------------------------------------
 
