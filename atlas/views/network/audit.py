@@ -228,10 +228,14 @@ def _repair(figures: Figures, hide: np.ndarray, allowed: np.ndarray, weight: np.
     """One round of repairs (in place): for each exposed figure, the cheapest figure of its proof that may be
     hidden (the figure's count times its cost), unless this round already hid one of that proof."""
     hidden_now: set[int] = set()
-    for proof in found.values():
+    for target, proof in found.items():
         if hidden_now & set(proof.tolist()):
             continue
         pool = proof[allowed[proof] & ~hide[proof] & (figures.totals[proof] > 0)]
+        if not len(pool):  # a proof of figures that stay shown: hide the smallest figure that may go beside it
+            cells = figures.members[target]
+            near = (figures.incidence[:, cells].sum(axis=1).A1 > 0) & allowed & ~hide & (figures.totals > 0)
+            pool = np.flatnonzero(near)
         if not len(pool):
             raise RuntimeError("suppression could not protect a figure")
         pick = int(pool[np.argmin(figures.totals[pool] * weight[pool])])

@@ -211,7 +211,7 @@ def _pattern(builder: _Builder, min_cell: int, fixed_hidden: dict | None = None,
     allowed = np.array([k not in ("total", "other") for k in kinds]) if may_hide is None else may_hide
     if fixed_hidden is not None:
         hidden = np.array([fixed_hidden.get(k, h) for k, h in zip(builder.keys, hidden)])
-    hidden &= ~np.array([k == "total" for k in kinds])
+    hidden &= ~np.array([k == "total" for k in kinds]) | figures.small(min_cell)  # a small total is hidden too
     cost = np.array([COST.get(g, 1.0) for g in builder.grains])
     return protect(figures, min_cell, hidden=hidden, may_hide=allowed, cost=cost)
 
