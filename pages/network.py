@@ -120,8 +120,7 @@ DRAW = {network.FORMAL_REAL: draw_formal_real, network.QUALITY: draw_quality, ne
 viewer = app.page_audience("network")
 app.require_database()
 filters = app.current_filters(viewer)
-# made in sections, or in the focus picker, that may be closed
-app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")
+app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")  # made in sections or the focus picker
 min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")

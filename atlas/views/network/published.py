@@ -60,7 +60,7 @@ class PeriodSet:
     total: int
 
     def shown_flows(self) -> pd.DataFrame:
-        return self.flows[self.flows["shown"]].drop(columns="shown").reset_index(drop=True)
+        return self.flows[self.flows["shown"].astype(bool)].drop(columns="shown").reset_index(drop=True)
 
     def hidden_count(self) -> int:
         """Figures of the set the board does not see (agency flows, group pairs and volumes, formal splits)."""
@@ -244,13 +244,13 @@ def _period_set(db, period: int, quarters: list[int], start, end, cells: pd.Data
     part = cells[cells["q"].isin(quarters)]
     flows = part.groupby(["from_agency_id", "to_agency_id"], as_index=False).agg(
         referrals=("referrals", "sum"), agreement=("agreement", "last"))
-    flows["shown"] = [not hidden.get((period, "flow", a, b), False)
-                      for a, b in zip(flows["from_agency_id"], flows["to_agency_id"])]
+    flows["shown"] = pd.array([not hidden.get((period, "flow", a, b), False)
+                               for a, b in zip(flows["from_agency_id"], flows["to_agency_id"])], dtype=bool)
     pairs, volumes = {}, {}
     for by in GROUPINGS:
         rows = db.query("group_flows", start=start, end=end, by=by)
-        rows = rows.assign(**{name: [not hidden.get((period, key, a, b), False)
-                                     for a, b in zip(rows["from_group"], rows["to_group"])]
+        rows = rows.assign(**{name: pd.array([not hidden.get((period, key, a, b), False)
+                                              for a, b in zip(rows["from_group"], rows["to_group"])], dtype=bool)
                               for name, key in (("shown", by), ("formal_shown", "formal"),
                                                 ("without_shown", "without"))})
         pairs[by] = rows
@@ -273,6 +273,7 @@ def _volumes(rows: pd.DataFrame, agencies: pd.DataFrame, by: str, period: int, h
                         "received": [int(received.get(g, 0)) for g in groups]})
     out["referrals"] = out["within"] + out["sent"] + out["received"]
     for name in VOLUMES:
-        out[f"{name}_shown"] = [not hidden.get((period, f"{by}_volume", g, name), False) for g in groups]
+        out[f"{name}_shown"] = pd.array([not hidden.get((period, f"{by}_volume", g, name), False) for g in groups],
+                                        dtype=bool)
     return out
 
