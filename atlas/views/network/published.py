@@ -108,19 +108,15 @@ def _version(db):
 
 
 def _year_sets(db, year: int, min_cell: int) -> list[PeriodSet]:
-    """The sets of the year's whole quarters the data holds, and of the year itself when the data holds it."""
+    """The sets of the year's quarters that the data reaches and of the year itself, protected together (a year
+    the data does not yet hold whole is not offered to the board, but a pack or a test may ask for it)."""
     extent = db.query("data_extent").iloc[0]
     if pd.isna(extent["last_referral"]):
         return []
     last = pd.Timestamp(extent["last_referral"]).date()
-    quarters = []
-    for month in (1, 4, 7, 10):
-        start = dt.date(year, month, 1)
-        end = period_end(start, "quarter")
-        if end <= last:
-            quarters.append((start, end))
-    whole_year = (dt.date(year, 1, 1), dt.date(year, 12, 31)) if dt.date(year, 12, 31) <= last and quarters else None
-    return _protected(db, quarters, whole_year, min_cell)
+    quarters = [(dt.date(year, m, 1), period_end(dt.date(year, m, 1), "quarter")) for m in (1, 4, 7, 10)
+                if dt.date(year, m, 1) <= last]
+    return _protected(db, quarters, (dt.date(year, 1, 1), dt.date(year, 12, 31)), min_cell) if quarters else []
 
 
 # ------------------------------------------------------------------------------------------------ the cells
