@@ -226,7 +226,7 @@ def mail(store: Surveys, chosen, base: str | None) -> None:
     """Invitations, and reminders to those who have not answered, when an SMTP server is configured."""
     from atlas.survey import mail as survey_mail  # the e-mail side loads only where a page offers it
 
-    settings = survey_mail.mail.smtp()  # the operations' [smtp] settings, as atlas.survey.mail sends with them
+    settings = survey_mail.settings()
     if settings is None:
         st.info("To send the links by e-mail, add an `[smtp]` table (host, port, username, password, sender, "
                 "starttls) to the secrets file (docs/operations.md); until then, use the links CSV for a mail merge.",
