@@ -115,7 +115,7 @@ DRAW = {network.FORMAL_REAL: draw_formal_real, network.QUALITY: draw_quality, ne
         network.CLOSURE: draw_closure, network.CHANGE: draw_change}
 
 viewer = app.page_audience("network")
-app.require_database()
+db = app.require_database()
 filters = app.current_filters(viewer)
 # made in sections, or in the focus picker, that may be closed
 app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")
@@ -155,8 +155,9 @@ with st.expander("Map settings: layers, sizes, how many flows", expanded=not vie
     # two rows, so that every pill and every choice reads whole at a laptop's width (in one row of five the
     # third layer's pill slid under the next column)
     controls = st.columns([3, 2]) + st.columns(3)
-    layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
-                               format_func=network.LAYERS.get, key="map_layers")
+    offered = network.survey.offered_layers(network.LAYERS, network.survey.round_shown(db, filters))
+    layers = controls[0].pills("Show", list(offered), selection_mode="multi", default=list(offered),
+                               format_func=offered.get, key="map_layers")
     size_by = controls[2].selectbox("Size agencies by", list(network.SIZE_MEASURES),
                                     format_func=network.SIZE_MEASURES.get, key="map_size")
     default = network.default_choice(min_cell)

@@ -454,3 +454,22 @@ def test_a_saved_answer_shows_on_the_next_run_though_the_database_is_unchanged(r
     shown = {m.label: m.value for m in at.metric}
     assert shown["Responded"] == "2" and shown["Answered"] == "2 of 5" and shown["Ties (either side)"] == "2"
     assert path.stat().st_mtime_ns == database
+
+
+def test_the_map_offers_the_survey_layer_only_for_a_period_a_closed_round_covers(run_page, survey_db):
+    with Atlas(survey_db) as db:
+        first = pd.Timestamp(db.query("data_extent").iloc[0]["first_referral"]).date()
+    earliest = min(r.period_start for r in Surveys(survey_db).rounds() if r.status == "closed")
+    assert first + dt.timedelta(days=30) < earliest, "the demo's data starts before its first round"
+    at = run_page("pages/network.py", map_view="agencies")
+    [pills] = [p for p in at.get("button_group") if p.label == "Show"]
+    assert pills.options[2] == f"Informal (survey: {latest(survey_db).name})"
+    assert "survey" in pills.value
+    # the same session moves to a month no round covers: the layer is gone, and nothing says it is empty
+    at.session_state["atlas_filters"] = Filters(first, first + dt.timedelta(days=30))
+    at.run()
+    assert not at.exception, at.exception
+    [pills] = [p for p in at.get("button_group") if p.label == "Show"]
+    assert list(pills.options) == ["Formal agreements", "Informal ties", "Referral flows"]
+    assert "survey" not in pills.value and "flows" in pills.value
+    assert not [c for c in at.caption if "survey" in c.value.lower()]
