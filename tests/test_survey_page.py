@@ -252,18 +252,29 @@ def test_the_map_draws_the_survey_ties_with_ratings_for_directors_only(survey_db
     assert ("Informal (survey)", "#8a5a9e", "dashed") in director.drawing.lines
 
 
-def test_partnership_quality_reads_the_survey_and_the_board_gets_round_level_figures_only(survey_db):
+def test_partnership_quality_reads_the_survey_and_the_board_gets_round_level_figures_and_published_agencies(
+        survey_db):
     chosen = latest(survey_db)
     with Atlas(survey_db) as db:
         summary = db.query("survey_summary", round_id=chosen.round_id).iloc[0]
         director = ties.build(db, _period(chosen))
         board = ties.build(db, _period(chosen), min_cell=11)
         figures = survey.board(db, _period(chosen))
+        published = db.query("survey_agencies_published", round_id=chosen.round_id)
+        victim = set(db.query("network_agencies").query("is_victim_service")["agency_id"])
     assert director.survey["round_id"] == chosen.round_id and director.scores["round"] == chosen.name
     assert len(director.ratings) and director.ratings["Mean trust"].between(1, 4).all()
     assert board.survey["round_id"] == chosen.round_id
     assert board.ties["trust"].isna().all() and board.ties["value"].isna().all()
-    assert board.strained.empty and board.idle.empty and board.ratings.empty
+    assert board.strained.empty and board.idle.empty
+    # the board's agencies as partners rate them: only from 3 or more raters, victim-service respondents' ratings
+    # left out (survey_agencies_published), never a victim-service agency (the board read none before issue 32's
+    # polish: this assertion changed on purpose)
+    assert len(board.ratings) and (board.ratings["Rated ties"] >= 3).all()
+    shown = published[published["trust_received"].notna()]
+    assert len(board.ratings) == len(shown) and not victim & set(published["agency_id"])
+    assert list(board.ratings["Mean trust"]) == pytest.approx(sorted(shown["trust_received"]))
+    assert board.ratings["Mean value"].isna().sum() == (shown["value_raters"] < 3).sum()
     assert board.scores == director.scores  # means and spreads over every tie shown: round-level
     for key in survey.BOARD_FIGURES:
         assert board.survey["summary"][key] == pytest.approx(summary[key]), key
