@@ -314,6 +314,9 @@ def test_the_board_pack_carries_the_round_level_figures_and_the_ties_without_rat
     assert survey.guidance(summary["response_rate"])[1] in text.replace("&#39;", "'")
     for name in agencies.loc[agencies["is_victim_service"], "name"]:
         assert name not in text
+    rated = pack.quality.ratings  # the pack's "How partners rate each agency": three raters or more only
+    assert len(rated) and (rated["Rated ties"] >= 3).all()
+    assert "only where three or more members rated it" in text
     picture = board.agency_picture(pack.network, "map")
     lines = [t for t in picture.data if t.name == "Informal (survey)"]
     assert len(lines) == 1 and lines[0].hoverinfo == "skip" and not lines[0].text
