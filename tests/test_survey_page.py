@@ -171,6 +171,12 @@ def test_opening_and_closing_a_round_through_the_page(run_page, survey_db, tmp_p
     assert opened.status == "open" and sorted(opened.members) == sorted(default)
     assert at.selectbox(key="survey_round").value == "next"
     assert "is open to" in at.success[0].value
+    # the new-round form folded and emptied: a second click cannot only meet "the round id is taken"
+    assert not at.session_state["survey_new_open"] and not [t for t in at.text_input if t.key == "survey_new_id"]
+    at.session_state["survey_new_open"] = True
+    at.run()
+    assert at.text_input(key="survey_new_id").value == "" and at.text_input(key="survey_new_name").value == ""
+    assert [m.value for m in at.markdown if "answered yet" in m.value][0].startswith("**Not answered yet**")
     # closing needs the confirmation first
     assert at.button(key="survey_close").disabled
     at.checkbox(key="survey_close_sure").check()
@@ -180,6 +186,9 @@ def test_opening_and_closing_a_round_through_the_page(run_page, survey_db, tmp_p
     assert not at.exception, at.exception
     assert store.round("next").status == "closed"
     assert "is closed" in at.success[0].value
+    closed_on = dt.date.today()
+    assert any(f"closed on {closed_on.day} {closed_on:%b %Y}." in c.value for c in at.caption)
+    assert any(m.value.startswith("**Did not answer** (") for m in at.markdown)  # no longer "yet"
 
 
 def test_a_refused_round_says_why_and_writes_nothing(run_page, survey_db):
