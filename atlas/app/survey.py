@@ -53,8 +53,10 @@ def said() -> None:
 
 
 def describe(chosen) -> str:
-    return (f"{chosen.name} — {formats.span(chosen.period_start, chosen.period_end)} "
-            f"({STATUS.get(chosen.status, chosen.status)})")
+    # the status before the period: on a phone the picker cuts the end of its line, and whether a round is open
+    # is what the page's every section turns on
+    return (f"{chosen.name} ({STATUS.get(chosen.status, chosen.status)}) — "
+            f"{formats.span(chosen.period_start, chosen.period_end)}")
 
 
 def choose_round(store: Surveys):
