@@ -239,3 +239,16 @@ def test_agencies_as_the_board_may_see_them(rated):
     director = {r["agency_id"]: r for r in rows(rated, "survey_agencies", round_id="r2")}
     assert director["A1"]["raters"] == 4 and director["A1"]["trust_received"] == pytest.approx(2.5)
     assert rows(rated, "survey_agencies_published", round_id="nope") == []
+
+
+def test_of_two_rounds_of_one_period_the_map_reads_the_one_closed_last(rated):
+    from atlas.survey import store
+
+    with store.writing(rated) as con:  # r2 closed a year and a half ago (the command closes only today)
+        con.execute(store.statement("close_round"), {"round_id": "r2", "closed_on": dt.date(2024, 7, 15)})
+    surveys = Surveys(rated)
+    surveys.open_round("a-again", "2024 Q2, run again", dt.date(2024, 4, 1), dt.date(2024, 6, 30), SOON,
+                       members=["A1", "A2", "A3"])
+    surveys.close("a-again")  # closed today: the later, though its id sorts first
+    [found] = rows(rated, "survey_round_for_period", start="2024-05-01", end="2024-05-31")
+    assert found["round_id"] == "a-again"
