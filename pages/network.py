@@ -119,7 +119,7 @@ DRAW = {network.FORMAL_REAL: draw_formal_real, network.QUALITY: draw_quality, ne
         network.CLOSURE: draw_closure, network.CHANGE: draw_change}
 
 viewer = app.page_audience("network")
-app.require_database()
+db = app.require_database()
 filters = app.current_filters(viewer)
 app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")  # made in sections or the focus picker
 min_cell = config.min_cell() if viewer.restricted else None
@@ -157,8 +157,9 @@ if mode in network.SUMMARY_BY:
 with st.expander("Map settings: layers, sizes, how many flows", expanded=not viewer.restricted):
     # two rows: every pill and choice reads whole at a laptop's width
     controls = st.columns([3, 2]) + st.columns(3)
-    layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
-                               format_func=network.LAYERS.get, key="map_layers")
+    offered = network.survey.offered_layers(network.LAYERS, network.survey.round_shown(db, filters))
+    layers = controls[0].pills("Show", list(offered), selection_mode="multi", default=list(offered),
+                               format_func=offered.get, key="map_layers")
     size_by = controls[2].selectbox("Size agencies by", list(network.SIZE_MEASURES),
                                     format_func=network.SIZE_MEASURES.get, key="map_size")
     default = network.default_choice(min_cell)

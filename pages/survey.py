@@ -16,7 +16,7 @@ store = rounds.surveys()
 st.title("Survey")
 st.caption("The informal network, measured: each member organization rates every other it worked with — how often, "
            "how closely, whether on paper, how far it trusts them and what they bring. One round a year, compared "
-           "with the year before.")
+           "with the year before. Each round has its own period: the sidebar's filters do not apply here.")
 rounds.said()
 
 st.header("Rounds")

@@ -15,6 +15,7 @@ from smtp_server import secrets, smtp_server
 from atlas.cli import main
 from atlas.ops.mail import Smtp
 from atlas.survey import Answer, Surveys
+from atlas.survey import mail as survey_mail
 from atlas.survey.contacts import ContactsError, contacts_from_csv
 from atlas.survey.mail import invite
 
@@ -112,3 +113,17 @@ def test_a_contacts_file_with_problems_names_every_row(site, tmp_path):
     assert [(p[0], p[1]) for p in error.value.problems] == [(3, "agency_id"), (4, "agency_id"), (5, "email")]
     with pytest.raises(ContactsError, match="'ZZ' is not a member"):
         surveys.set_contacts("r1", {"ZZ": "zz@x.org"})
+
+
+def test_the_page_reads_the_smtp_settings_through_the_survey_and_dates_read_as_elsewhere(site):
+    database, surveys, contacts = site
+    assert survey_mail.settings() is None  # no [smtp] host: the page offers the links CSV instead
+    with smtp_server() as (port, server):
+        Path(os.environ["ATLAS_SECRETS"]).write_text(secrets(port), encoding="utf-8")
+        configured = survey_mail.settings()
+        assert (configured.host, configured.port) == ("127.0.0.1", port)
+        invite(surveys, "r1", BASE, configured, {"A1": ADDRESSES["A1"]}, reminder=False)
+        text = server.received[0].message.get_content().replace("\r\n", "\n")
+    closes = dt.date.today() + dt.timedelta(days=20)
+    assert "the period\n1 Jan 2024 to 31 Mar 2024." in text
+    assert f"until the survey closes on {closes.day} {closes:%b %Y}." in text and "2024-01-01" not in text

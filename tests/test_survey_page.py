@@ -171,6 +171,12 @@ def test_opening_and_closing_a_round_through_the_page(run_page, survey_db, tmp_p
     assert opened.status == "open" and sorted(opened.members) == sorted(default)
     assert at.selectbox(key="survey_round").value == "next"
     assert "is open to" in at.success[0].value
+    # the new-round form folded and emptied: a second click cannot only meet "the round id is taken"
+    assert not at.session_state["survey_new_open"] and not [t for t in at.text_input if t.key == "survey_new_id"]
+    at.session_state["survey_new_open"] = True
+    at.run()
+    assert at.text_input(key="survey_new_id").value == "" and at.text_input(key="survey_new_name").value == ""
+    assert [m.value for m in at.markdown if "answered yet" in m.value][0].startswith("**Not answered yet**")
     # closing needs the confirmation first
     assert at.button(key="survey_close").disabled
     at.checkbox(key="survey_close_sure").check()
@@ -180,6 +186,9 @@ def test_opening_and_closing_a_round_through_the_page(run_page, survey_db, tmp_p
     assert not at.exception, at.exception
     assert store.round("next").status == "closed"
     assert "is closed" in at.success[0].value
+    closed_on = dt.date.today()
+    assert any(f"closed on {closed_on.day} {closed_on:%b %Y}." in c.value for c in at.caption)
+    assert any(m.value.startswith("**Did not answer** (") for m in at.markdown)  # no longer "yet"
 
 
 def test_a_refused_round_says_why_and_writes_nothing(run_page, survey_db):
@@ -252,18 +261,29 @@ def test_the_map_draws_the_survey_ties_with_ratings_for_directors_only(survey_db
     assert ("Informal (survey)", "#8a5a9e", "dashed") in director.drawing.lines
 
 
-def test_partnership_quality_reads_the_survey_and_the_board_gets_round_level_figures_only(survey_db):
+def test_partnership_quality_reads_the_survey_and_the_board_gets_round_level_figures_and_published_agencies(
+        survey_db):
     chosen = latest(survey_db)
     with Atlas(survey_db) as db:
         summary = db.query("survey_summary", round_id=chosen.round_id).iloc[0]
         director = ties.build(db, _period(chosen))
         board = ties.build(db, _period(chosen), min_cell=11)
         figures = survey.board(db, _period(chosen))
+        published = db.query("survey_agencies_published", round_id=chosen.round_id)
+        victim = set(db.query("network_agencies").query("is_victim_service")["agency_id"])
     assert director.survey["round_id"] == chosen.round_id and director.scores["round"] == chosen.name
     assert len(director.ratings) and director.ratings["Mean trust"].between(1, 4).all()
     assert board.survey["round_id"] == chosen.round_id
     assert board.ties["trust"].isna().all() and board.ties["value"].isna().all()
-    assert board.strained.empty and board.idle.empty and board.ratings.empty
+    assert board.strained.empty and board.idle.empty
+    # the board's agencies as partners rate them: only from 3 or more raters, victim-service respondents' ratings
+    # left out (survey_agencies_published), never a victim-service agency (the board read none before issue 32's
+    # polish: this assertion changed on purpose)
+    assert len(board.ratings) and (board.ratings["Rated ties"] >= 3).all()
+    shown = published[published["trust_received"].notna()]
+    assert len(board.ratings) == len(shown) and not victim & set(published["agency_id"])
+    assert list(board.ratings["Mean trust"]) == pytest.approx(sorted(shown["trust_received"]))
+    assert board.ratings["Mean value"].isna().sum() == (shown["value_raters"] < 3).sum()
     assert board.scores == director.scores  # means and spreads over every tie shown: round-level
     for key in survey.BOARD_FIGURES:
         assert board.survey["summary"][key] == pytest.approx(summary[key]), key
@@ -303,6 +323,9 @@ def test_the_board_pack_carries_the_round_level_figures_and_the_ties_without_rat
     assert survey.guidance(summary["response_rate"])[1] in text.replace("&#39;", "'")
     for name in agencies.loc[agencies["is_victim_service"], "name"]:
         assert name not in text
+    rated = pack.quality.ratings  # the pack's "How partners rate each agency": three raters or more only
+    assert len(rated) and (rated["Rated ties"] >= 3).all()
+    assert "only where three or more members rated it" in text
     picture = board.agency_picture(pack.network, "map")
     lines = [t for t in picture.data if t.name == "Informal (survey)"]
     assert len(lines) == 1 and lines[0].hoverinfo == "skip" and not lines[0].text
@@ -454,3 +477,22 @@ def test_a_saved_answer_shows_on_the_next_run_though_the_database_is_unchanged(r
     shown = {m.label: m.value for m in at.metric}
     assert shown["Responded"] == "2" and shown["Answered"] == "2 of 5" and shown["Ties (either side)"] == "2"
     assert path.stat().st_mtime_ns == database
+
+
+def test_the_map_offers_the_survey_layer_only_for_a_period_a_closed_round_covers(run_page, survey_db):
+    with Atlas(survey_db) as db:
+        first = pd.Timestamp(db.query("data_extent").iloc[0]["first_referral"]).date()
+    earliest = min(r.period_start for r in Surveys(survey_db).rounds() if r.status == "closed")
+    assert first + dt.timedelta(days=30) < earliest, "the demo's data starts before its first round"
+    at = run_page("pages/network.py", map_view="agencies")
+    [pills] = [p for p in at.get("button_group") if p.label == "Show"]
+    assert pills.options[2] == f"Informal (survey: {latest(survey_db).name})"
+    assert "survey" in pills.value
+    # the same session moves to a month no round covers: the layer is gone, and nothing says it is empty
+    at.session_state["atlas_filters"] = Filters(first, first + dt.timedelta(days=30))
+    at.run()
+    assert not at.exception, at.exception
+    [pills] = [p for p in at.get("button_group") if p.label == "Show"]
+    assert list(pills.options) == ["Formal agreements", "Informal ties", "Referral flows"]
+    assert "survey" not in pills.value and "flows" in pills.value
+    assert not [c for c in at.caption if "survey" in c.value.lower()]

@@ -207,3 +207,48 @@ def test_hostile_parameters_are_data_and_the_answers_file_never_changes(database
             db._con.execute("delete from survey.answers")
     assert (digest(answers_path(database)), digest(database)) == before
     assert len(rows(database, "survey_ties", round_id="r1")) == 4
+
+
+@pytest.fixture(scope="module")
+def rated(small_db, tmp_path_factory) -> Path:
+    """Round r2, members A1-A6, built so that the board's rule shows: A1 is rated by A2 (trust 4, value 3), A3
+    (2, 2), A4 (3, no value), A5 (partial trust, value 4) and the victim-service A6 (1, 1); A2 by A1 (4, 4), A3
+    (3, 4), A4 (2, no value) and a draft of A5's (trust 1, counted nowhere); A3 by A2 only (4, 4)."""
+    path = tmp_path_factory.mktemp("survey_published") / "atlas.duckdb"
+    shutil.copyfile(small_db, path)
+    surveys = Surveys(path)
+    surveys.open_round("r2", "2024 Q2", dt.date(2024, 4, 1), dt.date(2024, 6, 30), SOON,
+                       members=["A1", "A2", "A3", "A4", "A5", "A6"])
+    surveys.save("r2", "A1", [Answer("A2", 3, 3, "yes", 4, 4, 4, 4, 4, 4)])
+    surveys.save("r2", "A2", [Answer("A1", 3, 3, "yes", 4, 4, 4, 3, 3, 3), Answer("A3", 2, 2, "no", 4, 4, 4, 4, 4, 4)])
+    surveys.save("r2", "A3", [Answer("A1", 2, 2, "no", 2, 2, 2, 2, 2, 2), Answer("A2", 2, 2, "no", 3, 3, 3, 4, 4, 4)])
+    surveys.save("r2", "A4", [Answer("A1", 1, 1, "no", 3, 3, 3), Answer("A2", 1, 1, "no", 2, 2, 2)])
+    surveys.save("r2", "A5", [Answer("A1", 4, 4, "unsure", 3, 3, None, 4, 4, 4), Answer("A2", 5, None, None, 1, 1, 1)])
+    surveys.save("r2", "A6", [Answer("A1", 5, 5, "no", 1, 1, 1, 1, 1, 1)])
+    return path
+
+
+def test_agencies_as_the_board_may_see_them(rated):
+    # A1: trust 4, 2, 3 (A5's partial and A6's left out) and value 3, 2, 4 (A4 gave none, A6's left out);
+    # A2: trust 4, 3, 2 (A5's draft counts nowhere) but only two values: no value shown; A3: one rater, no row
+    found = rows(rated, "survey_agencies_published", round_id="r2")
+    assert len(found) == 2
+    close(found[0], {"agency_id": "A1", "trust_received": 3.0, "value_received": 3.0, "raters": 3, "value_raters": 3})
+    close(found[1], {"agency_id": "A2", "trust_received": 3.0, "value_received": None, "raters": 3, "value_raters": 2})
+    # the directors' query counts the victim-service respondent: A1's figures differ there
+    director = {r["agency_id"]: r for r in rows(rated, "survey_agencies", round_id="r2")}
+    assert director["A1"]["raters"] == 4 and director["A1"]["trust_received"] == pytest.approx(2.5)
+    assert rows(rated, "survey_agencies_published", round_id="nope") == []
+
+
+def test_of_two_rounds_of_one_period_the_map_reads_the_one_closed_last(rated):
+    from atlas.survey import store
+
+    with store.writing(rated) as con:  # r2 closed a year and a half ago (the command closes only today)
+        con.execute(store.statement("close_round"), {"round_id": "r2", "closed_on": dt.date(2024, 7, 15)})
+    surveys = Surveys(rated)
+    surveys.open_round("a-again", "2024 Q2, run again", dt.date(2024, 4, 1), dt.date(2024, 6, 30), SOON,
+                       members=["A1", "A2", "A3"])
+    surveys.close("a-again")  # closed today: the later, though its id sorts first
+    [found] = rows(rated, "survey_round_for_period", start="2024-05-01", end="2024-05-31")
+    assert found["round_id"] == "a-again"

@@ -53,8 +53,10 @@ def said() -> None:
 
 
 def describe(chosen) -> str:
-    return (f"{chosen.name} — {formats.span(chosen.period_start, chosen.period_end)} "
-            f"({STATUS.get(chosen.status, chosen.status)})")
+    # the status before the period: on a phone the picker cuts the end of its line, and whether a round is open
+    # is what the page's every section turns on
+    return (f"{chosen.name} ({STATUS.get(chosen.status, chosen.status)}) — "
+            f"{formats.span(chosen.period_start, chosen.period_end)}")
 
 
 def choose_round(store: Surveys):
@@ -69,9 +71,10 @@ def choose_round(store: Surveys):
     if st.session_state.get("survey_round") not in rounds:
         st.session_state["survey_round"] = next(iter(rounds))
     chosen = rounds[st.selectbox("Round", list(rounds), key="survey_round", format_func=lambda r: describe(rounds[r]))]
-    st.caption(f"Round **{escape.markdown(chosen.round_id)}**: {len(chosen.members):,} members, open from "
-               f"{formats.date(chosen.opens_on)} to {formats.date(chosen.closes_on)}"
-               + (f", closed on {formats.date(chosen.closed_on)}" if chosen.closed_on else "") + ".")
+    dates = (f"open from {formats.date(chosen.opens_on)}, closed on {formats.date(chosen.closed_on)}"
+             if chosen.closed_on else
+             f"open from {formats.date(chosen.opens_on)} to {formats.date(chosen.closes_on)}")
+    st.caption(f"Round **{escape.markdown(chosen.round_id)}**: {len(chosen.members):,} members, {dates}.")
     return chosen
 
 
@@ -129,7 +132,10 @@ def open_round(store: Surveys) -> None:
         except (ValueError, KeyError) as refused:
             st.error(escape.markdown(refused.args[0] if refused.args else refused), icon=":material/error:")
         else:
-            _done(f"Round {made.round_id} is open to {len(made.members):,} members.", made.round_id)
+            # the form folds and starts empty again: left open with the round just made, a second click would
+            # only be told that the round id is taken
+            _done(f"Round {made.round_id} is open to {len(made.members):,} members: its links are below.",
+                  made.round_id, forget=tuple(k for k in st.session_state if str(k).startswith("survey_new_")))
 
 
 def base_url() -> str:
@@ -226,7 +232,7 @@ def mail(store: Surveys, chosen, base: str | None) -> None:
     """Invitations, and reminders to those who have not answered, when an SMTP server is configured."""
     from atlas.survey import mail as survey_mail  # the e-mail side loads only where a page offers it
 
-    settings = survey_mail.mail.smtp()  # the operations' [smtp] settings, as atlas.survey.mail sends with them
+    settings = survey_mail.settings()
     if settings is None:
         st.info("To send the links by e-mail, add an `[smtp]` table (host, port, username, password, sender, "
                 "starttls) to the secrets file (docs/operations.md); until then, use the links CSV for a mail merge.",
@@ -261,7 +267,7 @@ def progress(store: Surveys, chosen) -> pd.DataFrame:
     done, missing = st.columns(2)
     done.markdown(f"**Answered** ({len(answered):,})")
     table(done, answered, column_config={"Last saved": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
-    missing.markdown(f"**Not answered yet** ({len(waiting):,})")
+    missing.markdown(f"**{'Did not answer' if chosen.status == 'closed' else 'Not answered yet'}** ({len(waiting):,})")
     table(missing, waiting)
     return frame
 

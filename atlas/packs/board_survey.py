@@ -1,7 +1,8 @@
 """The board pack's partnership-survey part (issue 32): the round of the pack's period as round-level figures
 (members invited and answering, the response rate and what it allows one to read, ties, reciprocity, density,
 mean trust and value) and its ties on the agency map's picture as lines without ratings. Nothing of a
-respondent's answers, no tie's ratings, no agency's figures: the board's share of the survey
+respondent's answers, no tie's ratings, an agency's trust and value received only from three or more raters
+(the pack's "How partners rate each agency", from atlas.views.ties): the board's share of the survey
 (atlas.views.survey.board; the map's survey ties are atlas.views.network.survey's, drawn there already without
 ratings and without a victim-service agency's tie). Kept apart from board.py, which calls it in three places.
 Pure: no Streamlit."""
@@ -21,8 +22,10 @@ def section(found: survey.BoardSurvey | None) -> dict | None:
         return None
     return {"title": survey.period_words(found.round), "reading": found.reading, "figures": found.figures,
             "note": "The figures are the whole round's, every member's answers counted. The map draws the ties "
-                    "members named (dash-dotted) without their ratings: a tie has at most two raters. No "
-                    "agency's or tie's ratings, and no victim-service agency, are shown here."}
+                    "members named (dash-dotted) without their ratings: a tie has at most two raters. How partners "
+                    "rate each agency lists an agency only where three or more members rated it (its \"rated "
+                    "ties\" are its raters), never counting a victim-service member's ratings; no victim-service "
+                    "agency is shown here."}
 
 
 def lines(fig: go.Figure, layout: network.MapLayout, choice: network.MapChoice, where: dict, segments) -> None:

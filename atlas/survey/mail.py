@@ -9,6 +9,7 @@ skipped silently, and a message a server refused is reported for that member whi
 
 from __future__ import annotations
 
+from atlas import formats
 from atlas.ops import mail
 from atlas.survey.surveys import Surveys
 
@@ -32,10 +33,16 @@ Thank you.
 REMINDER_LINE = "A reminder: we have not yet received your answers.\n\n"
 
 
+def settings() -> mail.Smtp | None:
+    """The SMTP server the invitations go through: the operations' `[smtp]` table (or $ATLAS_SMTP_*), None when
+    no host is set; a malformed table raises `atlas.config.ConfigError`, for the page to explain."""
+    return mail.smtp()
+
+
 def body(round_, name: str, link: str, reminder: bool) -> str:
     return INVITATION.format(network_line=REMINDER_LINE if reminder else "", name=name, round_name=round_.name,
-                             start=round_.period_start.isoformat(), end=round_.period_end.isoformat(),
-                             link=link, closes=round_.closes_on.isoformat())
+                             start=formats.date(round_.period_start), end=formats.date(round_.period_end),
+                             link=link, closes=formats.date(round_.closes_on))
 
 
 def invite(surveys: Surveys, round_id: str, base_url: str, settings: mail.Smtp, to: dict[str, str],

@@ -60,7 +60,8 @@ def _shown(frame: pd.DataFrame, agencies: pd.DataFrame) -> pd.DataFrame:
 
 def _from_survey(db, filters: Filters, chosen: dict, agencies: pd.DataFrame, min_cell: int | None) -> Quality:
     """The quality of the survey round's ties: in director views every tie's ratings and each agency's received
-    ratings; outside them the round's means only (no tie's or agency's ratings)."""
+    ratings; outside them the round's means, and agencies' received ratings from 3 or more raters only (no
+    tie's ratings: a tie has at most two raters)."""
     kept = {**{k: chosen.get(k) for k in ("round_id", "name", "period_start", "period_end")},
             "summary": survey_load.round_summary(db, chosen["round_id"])}  # round-level: every audience's
     frame = _shown(survey_quality.ties_frame(db, filters, chosen), agencies)
@@ -68,8 +69,8 @@ def _from_survey(db, filters: Filters, chosen: dict, agencies: pd.DataFrame, min
     if min_cell is not None:
         frame = frame.assign(trust=pd.NA, value=pd.NA)  # no tie's ratings outside director views
         none = frame.head(0)
-        return Quality(ties=frame, scores=figures,
-                       strained=strained(none, min_cell), idle=idle(none), ratings=ratings(none), survey=kept)
+        return Quality(ties=frame, scores=figures, strained=strained(none, min_cell), idle=idle(none),
+                       ratings=survey_quality.agency_ratings(db, chosen, agencies, published=True), survey=kept)
     return Quality(ties=frame, scores=figures, strained=strained(frame),
                    idle=idle(frame), ratings=survey_quality.agency_ratings(db, chosen, agencies), survey=kept)
 

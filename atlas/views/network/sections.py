@@ -67,9 +67,8 @@ def drawn_caption(view, min_cell: int | None) -> str:
 def survey_caption(survey_round: dict | None, min_cell: int | None) -> str:
     """What the informal (survey) layer draws: the ties of the latest closed round whose period overlaps this one
     (Markdown: the round's name, a director's text, escaped)."""
-    if survey_round is None:
-        return ("No tie of a closed partnership-survey round covering this period is on this map: the informal "
-                "(survey) layer is empty.")
+    if survey_round is None:  # the layer is not offered then (survey.offered_layers): nothing to say
+        return ""
     return (f"The informal (survey) lines are the ties members named in the partnership survey "
             f"“{escape.markdown(survey_round.get('name') or survey_round.get('round_id'))}” "
             f"({formats.span(survey_round.get('period_start'), survey_round.get('period_end'))})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from atlas import formats
+from atlas import escape, formats
 from atlas.filters import Filters
 from atlas.views import privacy
 
@@ -32,13 +32,30 @@ def empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
 
 
+def round_shown(db, filters: Filters) -> dict | None:
+    """The round whose ties are the informal (survey) layer for the period asked for (`survey_round_for_period`:
+    the latest closed round overlapping it), None when there is none; one cached row, so the page can ask it
+    before it offers the map's layers."""
+    found = db.query("survey_round_for_period", start=filters.start, end=filters.end)
+    return None if found.empty else found.iloc[0].to_dict()
+
+
+def offered_layers(layers: dict[str, str], round_: dict | None) -> dict[str, str]:
+    """The map's layers as the page offers them: without the informal (survey) layer when no closed round covers
+    the period (a layer that could only be empty is not a choice), and with the round's name when one does
+    (Markdown, as the pills read it: the name is a director's text, escaped)."""
+    if round_ is None:
+        return {k: v for k, v in layers.items() if k != KIND}
+    name = escape.markdown(str(round_.get("name") or round_.get("round_id")))
+    return {**layers, KIND: f"{layers[KIND][:-1]}: {name})"}
+
+
 def survey_ties(db, filters: Filters, protected: set[str], restricted: bool) -> tuple[dict | None, pd.DataFrame]:
     """(the round shown, or None; its ties as rows of the map's ties frame, kind "survey"). With `restricted`
     (board and funder views) the rows carry no rating."""
-    found = db.query("survey_round_for_period", start=filters.start, end=filters.end)
-    if found.empty:
+    chosen = round_shown(db, filters)
+    if chosen is None:
         return None, empty()
-    chosen = found.iloc[0].to_dict()
     ties = db.query("survey_ties", round_id=chosen["round_id"], rule="either")
     ties = privacy.shown_rows(ties, protected, privacy.TIE_ENDS).reset_index(drop=True)
     rows = pd.DataFrame({

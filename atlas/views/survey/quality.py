@@ -3,9 +3,10 @@ its ties' trust and value (means of what each side answered in full) stand besid
 carried, in the frame `atlas.views.ties` reads from `partnership_quality` otherwise.
 
 Directors get every tie's ratings and each agency's trust and value received (survey_agencies). Outside
-director views a tie's ratings are one or two respondents' answers, and an agency's received ratings would
-count victim-service respondents' answers: so there (atlas.views.ties) the frame carries no rating, the lists
-of ties and agencies are left empty, and only means and spreads over every tie shown are given."""
+director views a tie's ratings are one or two respondents' answers: so there (atlas.views.ties) the frame
+carries no rating and the lists of ties are left empty; an agency's trust and value received are given only
+from 3 or more raters, never counting a victim-service respondent's ratings (survey_agencies_published), and
+means and spreads over every tie shown."""
 
 from __future__ import annotations
 
@@ -39,10 +40,14 @@ def ties_frame(db, filters: Filters, chosen: dict) -> pd.DataFrame:
     })
 
 
-def agency_ratings(db, chosen: dict, agencies: pd.DataFrame) -> pd.DataFrame:
-    """Directors: each member as the others rated it (trust and value received, survey_agencies), lowest
-    trust first, victim-service agencies left out as on the map."""
-    rated = db.query("survey_agencies", round_id=chosen["round_id"])
+def agency_ratings(db, chosen: dict, agencies: pd.DataFrame, published: bool = False) -> pd.DataFrame:
+    """Each member as the others rated it (trust and value received), lowest trust first, victim-service
+    agencies left out as on the map. Directors read survey_agencies; with `published` (board and funder views)
+    survey_agencies_published: from 3 or more raters only, victim-service respondents' ratings not counted. A
+    member is listed when its trust is given ("Rated ties" counts the raters behind that trust), its value
+    beside it only when that too had 3 or more raters."""
+    query = "survey_agencies_published" if published else "survey_agencies"
+    rated = db.query(query, round_id=chosen["round_id"])
     shown, protected = privacy.split_agencies(agencies)
     names = dict(zip(shown["agency_id"], shown["name"].astype(str)))
     rated = rated[rated["agency_id"].isin(names) & rated["trust_received"].notna()]
