@@ -232,13 +232,11 @@ if pack_files is None:
     st.caption("The board pack covers a whole calendar quarter or year, and the data does not hold one yet.")
 else:
     st.caption(network.pack_words(escape.markdown(pack_period.describe_period())))
-    pack_stem = board.file_stem(pack_period)
-    pack_columns = st.columns(2)
-    pack_columns[0].download_button("Board pack (PDF)", pack_files[1], file_name=f"{pack_stem}.pdf",
-                                    mime="application/pdf", icon=":material/picture_as_pdf:", on_click="ignore",
-                                    width="stretch")
-    pack_columns[1].download_button("Board pack (HTML)", pack_files[0], file_name=f"{pack_stem}.html",
-                                    mime="text/html", icon=":material/article:", on_click="ignore", width="stretch")
+    for column, (label, data, mime, icon) in zip(st.columns(2), (
+            ("pdf", pack_files[1], "application/pdf", ":material/picture_as_pdf:"),
+            ("html", pack_files[0], "text/html", ":material/article:"))):
+        column.download_button(f"Board pack ({label.upper()})", data, file_name=f"{board.file_stem(pack_period)}.{label}",
+                               mime=mime, icon=icon, on_click="ignore", width="stretch")
 
 st.subheader("Take it away")  # the files are made when asked for (the graph formats take a second at 5,000 agencies)
 downloads = st.columns(4)
