@@ -8,6 +8,7 @@ respondent naming nobody; the demo's own rounds, where the demo writes some, are
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -326,6 +327,9 @@ def test_the_board_pack_carries_the_round_level_figures_and_the_ties_without_rat
     rated = pack.quality.ratings  # the pack's "How partners rate each agency": three raters or more only
     assert len(rated) and (rated["Rated ties"] >= 3).all()
     assert "only where three or more members rated it" in text
+    # the quality section speaks of the survey's ties, not of declared partnerships, when the round rates them
+    assert "ties named in the survey." in text and not re.search(r"\d partnerships in force\.", text)
+    assert "a tie rates both its agencies" not in text
     picture = board.agency_picture(pack.network, "map")
     lines = [t for t in picture.data if t.name == "Informal (survey)"]
     assert len(lines) == 1 and lines[0].hoverinfo == "skip" and not lines[0].text
