@@ -522,7 +522,7 @@ class Nested:
 
 
 def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = True,
-                   year_totals: Sequence | None = None) -> Nested:
+                   year_totals: Sequence | None = None, quarters: Sequence[Pattern] | None = None) -> Nested:
     """Protect a table published for each quarter of a year and for the year, so that the five together
     pin no hidden count within 1..min_cell-1.
 
@@ -535,13 +535,15 @@ def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = Tr
     when the year publishes other totals), and the linear-programming audit runs over all five periods'
     published lines together;
     where it pins a hidden count, a year figure is hidden (its own row, else the smallest other row sharing
-    a total with it, else the total itself), never a quarter's."""
+    a total with it, else the total itself), never a quarter's. `quarters`, when given, are the quarters'
+    own patterns (`protect` of each quarter's table over `lines`) worked out before, as a quarter's view does."""
     v3 = np.asarray(values, dtype=float)
     if v3.ndim == 2:
         v3 = v3[:, :, None]
     periods, n, _ = v3.shape
     sets = _line_sets(lines, n)
-    quarters = tuple(protect(v3[q], sets, min_cell) for q in range(periods))
+    quarters = (tuple(quarters) if quarters is not None
+                else tuple(protect(v3[q], sets, min_cell) for q in range(periods)))
     spread = [np.arange(periods) * n + i for i in range(n)] if year_cells else []
     totals = ([np.concatenate([s + q * n for q in range(periods)]) for s in sets] if year_totals is None
               else _line_sets(year_totals, periods * n))
