@@ -17,6 +17,11 @@ def draw_formal_real(view, names):
     figures = st.container(horizontal=True, gap="medium")  # the figures wrap, never cut, in a narrow window
     for name, value, meaning in network.formal_real_figures(real):
         figures.metric(name, value, width="content", help=meaning)
+    with app.folded("Between regions: over a formal agreement or without one", key="map_region_formal_open",
+                    icon=TABLE) as opened:
+        if opened and view.region_pairs is not None:
+            st.caption(network.region_formal_caption(view, min_cell))
+            app.table(st, view.region_formal)
     # the lists are built only when opened: their three tables were a third of each visit of the page
     with app.folded(f"Flows without an agreement ({real.unagreed_flows:,}), heaviest first",
                     key="map_informal_open", icon=TABLE) as opened:
@@ -109,16 +114,14 @@ def draw_change(view, names):
         app.table(tab, table)
 
 
-# what draws each section below the map (its title and who may see it: network.PAGE_SECTIONS); each is called
-# with the view and its agencies' names, and reads the page's filters, min_cell and viewer set below
+# what draws each section below the map (network.PAGE_SECTIONS), called with the view and its agencies' names
 DRAW = {network.FORMAL_REAL: draw_formal_real, network.QUALITY: draw_quality, network.SCORES: draw_scores,
         network.CLOSURE: draw_closure, network.CHANGE: draw_change}
 
 viewer = app.page_audience("network")
 app.require_database()
 filters = app.current_filters(viewer)
-# made in sections, or in the focus picker, that may be closed
-app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")
+app.keep_choices("map_closure", "map_tie_min", "map_focus", "map_steps")  # made in sections or the focus picker
 min_cell = config.min_cell() if viewer.restricted else None
 
 st.title("Network map")
@@ -137,7 +140,7 @@ if mode in network.SUMMARY_BY:
     summary = app.view("network.summary_view", filters, by=mode, min_cell=min_cell)
     app.network_map(summary.drawing, key=f"map_summary_drawing_{mode}")
     kind = network.SUMMARY_BY[mode].lower()
-    st.caption(network.summary_caption(kind, min_cell))
+    st.caption(network.summary_caption(kind, min_cell, summary))
     with app.folded(f"The map as a table: each {kind} and the referrals between them", key=f"map_summary_table_{mode}",
                     icon=TABLE) as opened:
         if opened:
@@ -152,8 +155,7 @@ if mode in network.SUMMARY_BY:
         st.subheader(f"Agencies of {escape.markdown(group_label(mode, opened))}")
 
 with st.expander("Map settings: layers, sizes, how many flows", expanded=not viewer.restricted):
-    # two rows, so that every pill and every choice reads whole at a laptop's width (in one row of five the
-    # third layer's pill slid under the next column)
+    # two rows: every pill and choice reads whole at a laptop's width
     controls = st.columns([3, 2]) + st.columns(3)
     layers = controls[0].pills("Show", list(network.LAYERS), selection_mode="multi", default=list(network.LAYERS),
                                format_func=network.LAYERS.get, key="map_layers")

@@ -140,7 +140,7 @@ def _change(now, then, kind: str) -> str:
 
 
 SCORES = [  # key of NetworkView.summary or Quality.scores, label, kind, what it says
-    ("referrals", "Referrals in the flows shown", "count", "referrals in flows of at least the small-cell threshold"),
+    ("referrals", "Referrals in the flows shown", "count", "referrals in the flows the board may see"),
     ("agencies", "Agencies", "count", "agencies on the map (victim-service agencies are never drawn)"),
     ("flows", "Referral flows", "count", "agency pairs, one way, carrying a flow shown"),
     ("density", "Density", "pct", "share of possible one-way pairs that carry a flow"),
@@ -185,8 +185,14 @@ def reading(pack: BoardPack) -> list[str]:
     period = pack.filters.describe_period()
     drawn = view.layout.agencies if view.layout is not None else view.agencies.head(0)
     lines = [f"In **{period}**, **{len(drawn):,}** agencies are on the map, joined by **{s['flows']:,}** referral "
-             f"flows that carried **{s['referrals']:,}** referrals (flows of at least {pack.min_cell} referrals; "
-             f"smaller ones are not shown, to protect the people behind them)."]
+             f"flows that carried **{s['referrals']:,}** referrals (the flows that may be shown: one of fewer than "
+             f"{pack.min_cell} referrals is not, nor are enough others to protect it)."]
+    between = pack.summary.arrows
+    if len(between):
+        top = between.sort_values(["referrals", "from_group", "to_group"], ascending=[False, True, True]).iloc[0]
+        lines.append(f"Between regions, **{len(between):,}** of {len(pack.summary.between):,} pairs that referred "
+                     f"to each other are shown; the busiest runs from **{_md(top['from_group'])}** to "
+                     f"**{_md(top['to_group'])}** ({int(top['referrals']):,} referrals).")
     sizes = drawn["community"].value_counts()
     communities = int((sizes > 1).sum())  # an agency alone is not a community
     if communities > 1 and len(pack.bridges):
@@ -382,8 +388,10 @@ def summary_picture(summary: network.SummaryView, title: str) -> go.Figure:
     """The summary map as a static picture: one dot per region (or sector) sized by its referrals, with its
     name and referrals written under it, and an arrow for the referrals from one to another (both ways side
     by side), in three widths."""
-    nodes, between = summary.nodes, summary.between
-    xy, sizes = network.summary_positions(nodes)
+    nodes, between = summary.nodes, summary.arrows
+    hidden = dict(summary.hidden)
+    xy, sizes = network.summary_positions(nodes.assign(referrals=[
+        0 if "referrals" in hidden.get(g, ()) else n for g, n in zip(nodes["group"], nodes["referrals"])]))
     fig = go.Figure()
     ppu = _frame(fig, xy, sizes + 60, PICTURE_WIDTH, title)
     where = {g: i for i, g in enumerate(nodes["group"])}
@@ -409,7 +417,9 @@ def summary_picture(summary: network.SummaryView, title: str) -> go.Figure:
     fig.add_scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=network.SUMMARY_BY[summary.by], hoverinfo="skip",
                     marker=dict(size=2 * sizes * ppu, color="#577590", line=dict(color="white", width=1)))
     fig.add_scatter(x=xy[:, 0], y=xy[:, 1] + sizes + 10 / max(ppu, 1e-9), mode="text", showlegend=False,
-                    text=[f"<b>{esc(n)}</b><br>{r:,} referrals" for n, r in zip(names, nodes["referrals"])],
+                    text=[f"<b>{esc(n)}</b><br>" + (f"referrals {network.HIDDEN}" if "referrals" in hidden.get(g, ())
+                                                    else f"{r:,} referrals")
+                          for g, n, r in zip(nodes["group"], names, nodes["referrals"])],
                     textposition="bottom center", textfont=dict(size=12, color="#222222"), hoverinfo="skip")
     return fig
 
@@ -452,6 +462,8 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
     tables = {
         "scores": _rows(pack.scores, None),
         "regions": _rows(pack.summary.table, None),
+        "region_pairs": _rows(pack.summary.flows_table, None),
+        "region_formal": _rows(view.region_formal, None),
         "bridges": _rows(pack.bridges),
         "brokers": _rows(view.scores[["Agency", "Sector", "Region", "Community", "Brokerage (betweenness)"]].assign(
             Sector=lambda f: f["Sector"].map(label), **{"Brokerage (betweenness)": lambda f: f[
@@ -477,6 +489,8 @@ def html(pack: BoardPack, images: dict[str, str] | None = None, generated: dt.da
     ]
     return TEMPLATES.get_template("board.html").render(
         case=case_figures(pack.passed, pack.min_cell),
+        region_note=network.summary_caption("region", pack.min_cell, pack.summary),
+        region_formal_note=network.region_formal_caption(view, pack.min_cell),
         period=pack.filters.describe_period(),
         previous=pack.previous.describe_period() if pack.previous else None,
         as_of=formats.date(pack.as_of),

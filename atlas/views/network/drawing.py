@@ -90,15 +90,14 @@ def map_component_sources() -> tuple[str, str]:
 
 def _tooltip(row, min_cell: int | None = None) -> str:
     """Plain text (vis-network shows string titles with innerText, never as HTML). With `min_cell` (board
-    and funder views) the figures count only the flows drawn, of at least min_cell referrals, and say so: an
-    agency whose flows are all smaller reads "hidden", never 0."""
+    and funder views) the figures count only the flows the board's set shows, and say so: an agency whose
+    flows are all hidden reads "hidden", never 0."""
     if min_cell is None:
         volume = f"Referrals in {row.in_strength:,} · out {row.out_strength:,}"
     elif row.in_strength or row.out_strength:
-        volume = (f"Referrals in flows of {min_cell} or more: in {row.in_strength:,} · out {row.out_strength:,} "
-                  f"(smaller flows hidden)")
+        volume = f"Referrals in the flows shown: in {row.in_strength:,} · out {row.out_strength:,} (hidden flows left out)"
     else:
-        volume = f"Referrals: hidden (every flow it has is of fewer than {min_cell})"
+        volume = f"Referrals: {HIDDEN} (every flow it has is hidden)"
     return "\n".join([
         str(row.name_),
         f"{formats.words(row.sector)} · {row.region}",
@@ -244,12 +243,17 @@ def _map_lines(choice: MapChoice) -> list[tuple[str, str, str]]:
 
 def summary_drawing(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "region", hidden: tuple = ()) -> MapDrawing:
     """The summary map: one dot per group on a circle (same data, same picture), sized by its referrals, with
-    arrows for the flows between groups, thicker for more. A figure of `hidden` (SummaryView.hidden) reads
-    "hidden" in its tooltip, as in the table."""
-    xy, sizes = summary_positions(nodes)
+    an arrow for each ordered pair of groups that may be shown (`between`'s `shown`, when it has one), thicker
+    for more and labelled with its count. A figure of `hidden` (SummaryView.hidden) reads "hidden" in its
+    tooltip, as in the table, and a dot whose referrals are hidden is drawn at the smallest size."""
+    hidden = dict(hidden)
+    sized = nodes.assign(referrals=[0 if "referrals" in hidden.get(g, ()) else n
+                                    for g, n in zip(nodes["group"], nodes["referrals"])])
+    xy, sizes = summary_positions(sized)
+    if "shown" in between:
+        between = between[between["shown"]]
     net = Network(height="560px", width="100%", directed=True, cdn_resources="in_line")
     kind = SUMMARY_BY[by].lower()
-    hidden = dict(hidden)
 
     def figure(row, column: str) -> str:
         return HIDDEN if column in hidden.get(row.group, ()) else formats.count(getattr(row, column))
@@ -270,7 +274,9 @@ def summary_drawing(nodes: pd.DataFrame, between: pd.DataFrame, by: str = "regio
 
     for f in between.itertuples(index=False):
         net.add_edge(str(f.from_group), str(f.to_group), arrows="to", color="#f3722c",
-                     width=float(1 + 11 * np.sqrt(f.referrals / heaviest)),
+                     width=float(1 + 11 * np.sqrt(f.referrals / heaviest)), label=formats.count(f.referrals),
+                     font={"face": MAP_FONT, "size": 14, "color": "#222222", "strokeWidth": 3,
+                           "strokeColor": "#ffffff", "align": "middle"},
                      title=f"{formats.count(f.referrals)} referrals from {name(f.from_group)} to {name(f.to_group)}",
                      smooth={"enabled": True, "type": "curvedCW", "roundness": 0.15})
     options = {"physics": {"enabled": False},

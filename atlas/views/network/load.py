@@ -1,8 +1,8 @@
 """The network map's entry points: `build(db, filters, choice, min_cell)` (the agency map, its scores and
 tables) and `summary_view(db, filters, by, min_cell)` (the network by region or sector). Loading layer:
 they read the named queries (`db` is anything with `.query(name, **params)`), apply the privacy rules once
-(atlas.views.privacy: victim-service agencies never drawn, named or scored; atlas.views.suppression: the
-board's and funders' small cells and their complement), then hand the frames to the computing modules
+(atlas.views.privacy: victim-service agencies never drawn, named or scored; atlas.views.network.published:
+the board's published set, small figures and their complements protected together), then hand the frames to the computing modules
 (`scores`, `layout`, `summary`) and the presenting ones (`drawing`, `tables`).
 
 The views they return hold data only (frames, arrays, the drawing's plain nodes and edges), so they can
@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from atlas.filters import Filters
-from atlas.views import privacy, suppression
+from atlas.views import privacy
 from atlas.views.network.choice import SUMMARY_BY, MapChoice
 from atlas.views.network.drawing import MapDrawing, drawing_html, map_drawing, summary_drawing
 from atlas.views.network.layout import MapLayout, map_layout
+from atlas.views.network.published import published
 from atlas.views.network.scores import FormalVersusReal, formal_versus_real, score
 from atlas.views.network.summary import summary
 from atlas.views.network.survey import round_of, split, survey_ties, with_survey_rows
@@ -30,6 +31,7 @@ from atlas.views.network.tables import (
     map_ties_table,
     one_way_pairs,
     partners,
+    region_formal_table,
     scores_table,
     summary_flows_table,
     summary_table,
@@ -59,11 +61,20 @@ class NetworkView:
     not_drawn: int = 0  # agencies with no flow or tie on the map, left out of it (they are in the tables)
     layout: MapLayout | None = None  # what the map draws and where (for static pictures and measures)
     min_cell: int | None = None  # the board's and funders' small-cell threshold (None: the directors' view)
+    # formal versus real by ordered pair of regions, from every referral: from_group, to_group, referrals,
+    # formal_referrals and (board views) which of them the board's set shows
+    region_pairs: pd.DataFrame | None = None
+    hidden_flows: tuple[int, int] | None = None  # board views: (flows the set hides, flows) among these agencies
 
     @property
     def html(self) -> str:
         """The map as one self-contained HTML document (the download)."""
         return drawing_html(self.drawing)
+
+    @property
+    def region_formal(self) -> pd.DataFrame:
+        """Formal versus real by ordered pair of regions, as the page and the board pack show it."""
+        return region_formal_table(self.region_pairs)
 
     @property
     def flows_total(self) -> int:
@@ -97,10 +108,9 @@ class NetworkView:
 class SummaryView:
     by: str
     nodes: pd.DataFrame  # group, agencies, within, sent, received, referrals
-    between: pd.DataFrame  # from_group, to_group, referrals
+    between: pd.DataFrame  # from_group, to_group, referrals, shown (board views: whether the board's set shows it)
     drawing: MapDrawing
-    # group -> the columns (within, sent, received) that read 0 only because every flow in them is under the
-    # small-cell threshold: the table says "hidden" there, never 0
+    # group -> the figures (within, sent, received, referrals) the board's set does not show: they read "hidden"
     hidden: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
@@ -114,20 +124,24 @@ class SummaryView:
 
     @property
     def flows_table(self) -> pd.DataFrame:
-        """The arrows of the summary map: referrals from one group's agencies to another's, heaviest first (sums of
-        the flows the map shows, so nothing in them is small)."""
+        """Every ordered pair of groups with referrals between them, heaviest first: the map's arrows, and
+        "hidden" for a pair the board's set does not show (it has no arrow)."""
         return summary_flows_table(self.between, self.by)
+
+    @property
+    def arrows(self) -> pd.DataFrame:
+        """The pairs the map draws as arrows."""
+        return self.between[self.between["shown"]] if "shown" in self.between else self.between
 
 
 def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int | None = None) -> NetworkView:
     """The map, scores and tables for the filters; `db` is anything with `.query(name, **params)`.
 
-    With `min_cell` (board and funder views) the map is built from flows of at least min_cell
-    referrals only, so every figure on it (volumes, partners, tooltips, exports) adds up shown flows;
-    if everything left out of the period's referral total would then add up to 1..min_cell-1, the
-    smallest shown flows are left out too, so the Overview's total cannot be used to work it out.
-    Accepted counts and referral counts of declared ties are not shown, and an agency's partner
-    with only small flows reads "fewer than min_cell", never a number."""
+    With `min_cell` (board and funder views) the map is built from the flows the board's published set
+    shows (atlas.views.network.published: protected with every region and sector figure, the formal
+    versus real figures by region and the network total, for the period and its year together), so
+    every figure on it (volumes, partners, tooltips, exports) adds up shown flows. Accepted counts and
+    referral counts of declared ties are not shown, and a partner's flow the set hides reads "hidden"."""
     agencies, flows, ties = _read(db, filters)
     visible, protected = privacy.split_agencies(agencies)
     every_flow, hidden = privacy.split_rows(flows, protected)
@@ -140,7 +154,12 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     if min_cell is None:
         flows = every_flow[every_flow["referrals"] >= threshold].reset_index(drop=True)
     else:
-        flows = suppression.published_flows(every_flow, _published_total(db, filters), int(min_cell), threshold)
+        board = published(db, filters, int(min_cell)).shown_flows()
+        every_flow = every_flow.merge(board[["from_agency_id", "to_agency_id"]].assign(_shown=True), how="left",
+                                      on=["from_agency_id", "to_agency_id"])
+        every_flow["_shown"] = every_flow["_shown"].fillna(False).astype(bool)
+        flows = every_flow[every_flow["_shown"] & (every_flow["referrals"] >= threshold)].drop(columns="_shown") \
+            .reset_index(drop=True)
         choice = replace(choice, min_referrals=threshold)
     # the distinct ids first: isin on Arrow strings converts every value it is given one by one
     ends = set(flows["from_agency_id"].unique()) | set(flows["to_agency_id"].unique()) \
@@ -148,8 +167,25 @@ def build(db, filters: Filters, choice: MapChoice = MapChoice(), min_cell: int |
     shown = visible[visible["in_scope"] | visible["agency_id"].isin(ends)]
     if choice.group is not None:  # the agency map of one region or sector, opened from the summary
         shown, flows, every_flow, ties = _one_group(choice.group, shown, flows, every_flow, ties)
-    return _network_view(shown.reset_index(drop=True), flows, every_flow, ties, choice, min_cell,
+    counted = None
+    if min_cell is not None:
+        counted = (int((~every_flow["_shown"]).sum()), len(every_flow))
+        every_flow = every_flow.drop(columns="_shown")
+    view = _network_view(shown.reset_index(drop=True), flows, every_flow, ties, choice, min_cell,
                          None if min_cell is not None else int(hidden["referrals"].sum()))
+    return replace(view, region_pairs=_region_pairs(db, filters, min_cell), hidden_flows=counted)
+
+
+def _region_pairs(db, filters: Filters, min_cell: int | None) -> pd.DataFrame | None:
+    """Formal versus real by ordered pair of regions: the board's set (its figures and what it shows), or for
+    directors the named query's figures as they are. Only for the whole network (no filter but the period)."""
+    if filters.region or filters.sector or filters.service_type:
+        return None
+    if min_cell is None:
+        rows = db.query("group_flows", start=filters.start, end=filters.end, by="region")
+    else:
+        rows = published(db, filters, int(min_cell)).pairs["region"]
+    return rows[rows["from_group"] != rows["to_group"]].reset_index(drop=True)
 
 
 def _read(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -160,11 +196,6 @@ def _read(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     keys = ["agency_a_id", "agency_b_id", "kind", "instrument", "started_on"]
     rated = db.query("partnership_quality", start=filters.start, end=filters.end)[[*keys, "trust", "value"]]
     return agencies, flows, ties.merge(rated.drop_duplicates(keys), on=keys, how="left")
-
-
-def _published_total(db, filters: Filters) -> int:
-    """The period's referral total as the Overview publishes it (what the complementary rule guards)."""
-    return int(db.query("network_summary", **filters.params_for("network_summary"))["referrals"].iloc[0])
 
 
 def _one_group(group: tuple[str, str], shown: pd.DataFrame, flows: pd.DataFrame, every_flow: pd.DataFrame,
@@ -211,20 +242,24 @@ def _network_view(shown: pd.DataFrame, flows: pd.DataFrame, every_flow: pd.DataF
 
 
 def summary_view(db, filters: Filters, by: str = "region", min_cell: int | None = None) -> SummaryView:
-    """The summary map of the period: the flows the agency map scores by default (victim-service agencies
-    left out; with `min_cell`, flows of at least min_cell and the complement rule, as on the board's map),
-    summed by region or sector."""
+    """The summary map of the period: the flows the agency map scores (victim-service agencies left out) summed
+    by region or sector; with `min_cell` (board and funder views) the board's published set: every pair and
+    every group's figures from all records, each shown or "hidden" as the set decides."""
     if by not in SUMMARY_BY:
         raise ValueError(f"by must be one of {', '.join(SUMMARY_BY)}")
-    agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
-    flows = db.query("network_edges", **filters.params_for("network_edges"))
-    agencies, protected = privacy.split_agencies(agencies)
-    flows = privacy.shown_rows(flows, protected)
     if min_cell is None:
-        nodes, between = summary(agencies, flows, by)
+        agencies = db.query("network_agencies", **filters.params_for("network_agencies"))
+        flows = db.query("network_edges", **filters.params_for("network_edges"))
+        agencies, protected = privacy.split_agencies(agencies)
+        nodes, between = summary(agencies, privacy.shown_rows(flows, protected), by)
         return SummaryView(by, nodes, between, summary_drawing(nodes, between, by))
-    every, _ = summary(agencies, flows, by)
-    flows = suppression.published_flows(flows, _published_total(db, filters), int(min_cell))
-    nodes, between = summary(agencies, flows, by)
-    hidden = suppression.hidden_zeros(nodes, every, "group", SUMMARY_FIGURES)
+    board = published(db, filters, int(min_cell))
+    volumes = board.volumes[by]
+    pairs = board.pairs[by]
+    between = pairs[pairs["from_group"] != pairs["to_group"]][["from_group", "to_group", "referrals", "shown"]] \
+        .reset_index(drop=True)
+    nodes = volumes[["group", "agencies", *SUMMARY_FIGURES]]
+    hidden = tuple((g, tuple(f for f in SUMMARY_FIGURES if not row[f"{f}_shown"]))
+                   for g, (_, row) in zip(volumes["group"], volumes.iterrows())
+                   if not all(row[f"{f}_shown"] for f in SUMMARY_FIGURES))
     return SummaryView(by, nodes, between, summary_drawing(nodes, between, by, hidden), hidden)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from atlas import escape, formats
 from atlas.views.network.scores import FormalVersusReal
+from atlas.views.suppression import small_numbers_note
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,16 @@ def section_titles(restricted: bool) -> list[str]:
     return [s.title for s in PAGE_SECTIONS if not (restricted and s.directors_only)]
 
 
-def summary_caption(kind: str, min_cell: int | None) -> str:
-    """Under the summary map: what its figures add up."""
-    return (f"Referrals between and within each {kind}'s agencies, as the agency map counts them"
-            + ("" if min_cell is None else f" (flows of at least {min_cell} referrals; \"hidden\" where "
-                                           f"every flow behind a figure is smaller)") + ".")
+def summary_caption(kind: str, min_cell: int | None, view=None) -> str:
+    """Under the summary map: what its figures count and (board views) exactly what is hidden in it."""
+    text = f"Referrals between and within each {kind}'s agencies, from every referral of the period"
+    if min_cell is None or view is None:
+        return text + "."
+    pairs = view.between
+    note = small_numbers_note(int((~pairs["shown"]).sum()), len(pairs), f"{kind} pairs", min_cell, "referrals")
+    groups = small_numbers_note(len(view.hidden), len(view.nodes), f"{kind}s", min_cell, "referrals")
+    return (f"{text}; a pair that may not be shown has no arrow and reads \"hidden\" in the table. {note}"
+            + (f" {groups}" if view.hidden else ""))
 
 
 def focus_caption(name: str, steps: int) -> str:
@@ -50,8 +56,9 @@ def drawn_caption(view, min_cell: int | None) -> str:
             "for its figures, scroll to zoom, drag to pan. "
             + (f"{view.hidden_referrals:,} referrals to or from victim-service agencies are counted in the totals "
                "but never drawn. " if view.hidden_referrals else "")
-            + ("" if min_cell is None else f"Victim-service agencies are never drawn, and flows of fewer than "
-               f"{min_cell} referrals are left out of the map, its figures and its exports. ")
+            + ("" if min_cell is None else "Victim-service agencies are never drawn. "
+               + (small_numbers_note(*view.hidden_flows, "agency pairs", min_cell, "referrals") + " Hidden flows "
+                  "are left out of the map, its figures and its exports. " if view.hidden_flows else ""))
             + (f"{view.not_drawn:,} agencies with no flow or tie on the map are left out of it (they are in the "
                "scores table below). " if view.not_drawn else "")
             + survey_caption(getattr(view, "survey_round", None), min_cell)).strip()
@@ -71,10 +78,21 @@ def survey_caption(survey_round: dict | None, min_cell: int | None) -> str:
             + " Victim-service agencies' ties are never drawn.")
 
 
+def region_formal_caption(view, min_cell: int | None) -> str:
+    """Over formal versus real by pair of regions: what it counts and (board views) what is hidden in it."""
+    text = ("Referrals from one region's agencies to another's, from every referral of the period, split by whether "
+            "a formal agreement was in force between the two agencies.")
+    pairs = view.region_pairs
+    if min_cell is None or pairs is None or not len(pairs):
+        return text
+    hidden = int((~(pairs["shown"] & pairs["formal_shown"] & pairs["without_shown"])).sum())
+    return f"{text} {small_numbers_note(hidden, len(pairs), 'region pairs', min_cell, 'referrals')}"
+
+
 def map_table_caption(min_cell: int | None) -> str:
     return ("What the map draws, as its tooltips say it"
-            + ("" if min_cell is None else f": referrals count flows of at least {min_cell}, and read "
-                                           "\"hidden\" where every flow behind them is smaller") + ".")
+            + ("" if min_cell is None else ": referrals count the flows shown, and read \"hidden\" where every "
+                                           "flow behind them is hidden") + ".")
 
 
 def formal_real_figures(real: FormalVersusReal) -> list[tuple[str, str, str]]:

@@ -71,11 +71,12 @@ def one_way_pairs(flows: pd.DataFrame, names: dict, min_referrals: int = 10,
 def partners(focus: str, flows: pd.DataFrame, ties: pd.DataFrame, names: dict,
              every_flow: pd.DataFrame | None = None, min_cell: int | None = None) -> pd.DataFrame:
     """The focus agency's partners: referrals each way and the declared ties between them. With
-    `min_cell`, a flow that is not shown reads "fewer than min_cell" (its count is never given)."""
+    `min_cell`, a flow that is not shown reads "hidden" (neither its count nor whether it is small is given:
+    the board's set hides larger flows too, to protect small ones)."""
     out = flows[flows["from_agency_id"] == focus].set_index("to_agency_id")["referrals"]
     into = flows[flows["to_agency_id"] == focus].set_index("from_agency_id")["referrals"]
     if min_cell is not None and every_flow is not None:
-        small = f"fewer than {min_cell}"
+        small = HIDDEN
         raw_out = every_flow[every_flow["from_agency_id"] == focus].set_index("to_agency_id")["referrals"]
         raw_in = every_flow[every_flow["to_agency_id"] == focus].set_index("from_agency_id")["referrals"]
         out = raw_out.astype(object).where(raw_out.index.isin(out.index), small)
@@ -186,13 +187,35 @@ def summary_table(nodes: pd.DataFrame, by: str, hidden: tuple = ()) -> pd.DataFr
 
 
 def summary_flows_table(between: pd.DataFrame, by: str) -> pd.DataFrame:
-    """The arrows of the summary map: referrals from one group's agencies to another's, heaviest first (sums of
-    the flows the map shows, so nothing in them is small)."""
+    """Every ordered pair of groups with referrals between them, heaviest first: the summary map's arrows, and
+    HIDDEN (listed after them) for a pair the board's set does not show."""
     def name(group):
         return group_label(by, group)
 
-    rows = between.sort_values(["referrals", "from_group", "to_group"], ascending=[False, True, True])
+    shown = between["shown"] if "shown" in between else pd.Series(True, index=between.index)
+    rows = between.assign(_shown=shown.astype(bool), _n=between["referrals"].where(shown, -1)) \
+        .sort_values(["_n", "from_group", "to_group"], ascending=[False, True, True])
     kind = SUMMARY_BY[by]
     return pd.DataFrame({f"From {kind.lower()}": rows["from_group"].map(name),
                          f"To {kind.lower()}": rows["to_group"].map(name),
-                         "Referrals": rows["referrals"].map(formats.count)}).reset_index(drop=True)
+                         "Referrals": [formats.count(n) if s else HIDDEN
+                                       for n, s in zip(rows["referrals"], rows["_shown"])]}).reset_index(drop=True)
+
+
+def region_formal_table(pairs: pd.DataFrame | None) -> pd.DataFrame:
+    """Formal versus real by ordered pair of regions, heaviest first: the referrals from one region's agencies to
+    another's, those over a formal agreement in force between the two agencies and those without one, and the
+    share without; a figure the board's set does not show reads HIDDEN (and so does a share built on it)."""
+    columns = ["From region", "To region", "Referrals", "Over a formal agreement", "Without one", "Share without"]
+    if pairs is None or not len(pairs):
+        return pd.DataFrame(columns=columns)
+    rows = pairs.sort_values(["referrals", "from_group", "to_group"], ascending=[False, True, True])
+    out = []
+    for r in rows.to_dict("records"):
+        shown, formal, without = (r.get(k, True) for k in ("shown", "formal_shown", "without_shown"))
+        n, f = int(r["referrals"]), int(r["formal_referrals"])
+        out.append([group_label("region", r["from_group"]), group_label("region", r["to_group"]),
+                    formats.count(n) if shown else HIDDEN, formats.count(f) if formal else HIDDEN,
+                    formats.count(n - f) if without else HIDDEN,
+                    formats.percent((n - f) / n) if shown and without and n else HIDDEN if n else formats.MISSING])
+    return pd.DataFrame(out, columns=columns)

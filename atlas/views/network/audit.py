@@ -1,0 +1,243 @@
+"""Suppression over a published set: many figures, each the sum of some base cells, protected and audited
+together (the board's network set: atlas.views.network.published). Computing layer: numpy and scipy, no data.
+
+The model: base cells (the finest grain the set is built from, e.g. one pair of agencies in one quarter)
+with their counts, and figures, each the sum of a set of base cells (an agency flow is one cell, a region's
+referrals many). A figure is shown or hidden; a reader knows every shown figure, that counts are whole and
+never negative, and which cells exist (a conservative reader: zero cells are known zeros). A hidden figure
+of 1..min_cell-1 is *exposed* when its largest value consistent with what is shown is below min_cell.
+
+The audit is the linear programme of `atlas.views.suppression.ranges`, made small enough for a whole set:
+
+* **Exchangeable cells merge.** Cells that lie in exactly the same shown figures cannot be told apart by a
+  reader, so one variable stands for each such class without changing any bound: a hidden figure's largest
+  value is the largest total of the classes it touches (the mass of each class may sit in the figure's
+  own cells). A class pinned by a shown figure of its own (a shown agency flow) is a known constant.
+* **Most proofs need no solver.** A hidden figure whose classes already hold min_cell in the data is safe:
+  the data is itself a solution.
+* **The rest share solvers.** One programme maximises every remaining figure at once, each capped at
+  min_cell; every figure that reaches the cap in its solution is proven safe (that solution is a witness).
+  Rounds repeat over what is left; a round that proves nothing hands each remaining figure its own
+  programme, and those whose largest value stays below min_cell are exposed.
+
+`protect` hides figures until the audit passes: primary (small) figures first, then, for each exposed
+figure, the smallest shown figure of the same grain beside it (inside a shown figure that holds it, sharing
+no cell with it), or with none, the smallest shown figure holding it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+_EPS = 1e-6
+
+
+class Figures:
+    """Base cells and the figures over them: `values` (cells,) counts, `members` each figure's cell indices,
+    `grains` each figure's grain (figures of one grain are siblings: agency flows, region pairs, ...)."""
+
+    def __init__(self, values, members: Sequence, grains: Sequence[str]):
+        self.values = np.asarray(values, dtype=float)
+        self.members = [np.unique(np.asarray(m, dtype=np.int64)) for m in members]
+        self.grains = list(grains)
+        self.totals = np.array([self.values[m].sum() for m in self.members])
+        lengths = [len(m) for m in self.members]
+        rows = np.repeat(np.arange(len(self.members)), lengths)
+        cols = np.concatenate(self.members) if self.members else np.zeros(0, np.int64)
+        # figures x cells, 1 where the cell is in the figure
+        self.incidence = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                                           shape=(len(self.members), len(self.values)))
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def small(self, min_cell: int) -> np.ndarray:
+        return (self.totals >= 1) & (self.totals < min_cell)
+
+
+def _classes(figures: Figures, shown: np.ndarray) -> np.ndarray:
+    """Each cell's class: cells in exactly the same shown figures share one."""
+    by_cell = figures.incidence[np.flatnonzero(shown)].T.tocsr()  # cells x shown figures
+    keys = [by_cell.indices[by_cell.indptr[i]:by_cell.indptr[i + 1]].tobytes() for i in range(by_cell.shape[0])]
+    _, code = np.unique(np.array(keys, dtype=object), return_inverse=True)
+    return code.astype(np.int64)
+
+
+def exposed(figures: Figures, hidden, min_cell: int, safe: np.ndarray | None = None) -> np.ndarray:
+    """The hidden figures of 1..min_cell-1 whose largest value, given every shown figure, is below min_cell.
+
+    `safe` (optional, updated in place) marks figures already proven safe under a pattern that showed at least
+    as much: hiding more only widens what a reader must allow, so they are not proven again."""
+    out = np.zeros(len(figures), bool)
+    out[list(_exposures(figures, np.asarray(hidden, bool), min_cell, safe))] = True
+    return out
+
+
+def _exposures(figures: Figures, hidden: np.ndarray, min_cell: int, safe: np.ndarray | None = None,
+               known: dict | None = None) -> dict:
+    """Each exposed figure with the shown figures that pin it (the proof: a holder and what it holds beside
+    the figure, or the figures the programme's bound rests on). `known`: proofs found before, taken as they
+    stand while every figure of them is still shown (protect's repairs; its last audit takes none)."""
+    safe = np.zeros(len(figures), bool) if safe is None else safe
+    targets = np.flatnonzero(hidden & figures.small(min_cell) & ~safe)
+    kept = {t: proof for t, proof in (known or {}).items() if hidden[t] and not hidden[proof].any()}
+    targets = np.array([t for t in targets if t not in kept], dtype=np.int64)
+    if not len(targets):
+        return kept
+    code = _classes(figures, ~hidden)
+    mass = np.bincount(code, figures.values, code.max() + 1)
+    touched = [np.unique(code[figures.members[t]]) for t in targets]
+    open_ = [i for i, c in enumerate(touched) if mass[c].sum() < min_cell - _EPS]
+    safe[targets] = True
+    if not open_:
+        return kept
+    a, b, free, origin = _programme(figures, ~hidden, code, mass)
+    # the classes each open target touches, as columns of the programme (pinned classes add their constant)
+    rows = [(targets[i], mass[touched[i][~free[touched[i]]]].sum(), _columns(free, touched[i])) for i in open_]
+    while rows:
+        proven = _capped_round(a, b, rows, min_cell)
+        if not proven.any():
+            break
+        rows = [r for r, p in zip(rows, proven) if not p]
+    found = dict(kept)
+    for target, constant, columns in rows:
+        proof = _pinned_by_a_holder(figures, ~hidden, target, min_cell)
+        if proof is None:
+            largest, duals = _largest(a, b, columns)
+            if constant + largest < min_cell - _EPS:
+                proof = origin[np.abs(duals) > _EPS]
+        if proof is None:
+            continue
+        safe[target] = False
+        found[target] = proof
+    return found
+
+
+def _pinned_by_a_holder(figures: Figures, shown: np.ndarray, target: int, min_cell: int) -> np.ndarray | None:
+    """A shown figure holding the target and shown figures inside it that share no cell with the target (nor
+    with one another) that together leave less than min_cell for it, when there are such: then the target
+    is exposed, and plain differences of published figures prove it without a solver."""
+    inc = figures.incidence
+    cells = figures.members[target]
+    holders = np.flatnonzero(shown & (inc[:, cells].sum(axis=1).A1 == len(cells)))
+    disjoint = (inc @ inc[target].T).toarray().ravel() == 0
+    sizes = np.diff(inc.indptr)
+    for h in holders:
+        inside = np.flatnonzero((inc[:, figures.members[h]].sum(axis=1).A1 == sizes) & disjoint & shown)
+        taken: set[int] = set()
+        known, packed = 0.0, [h]
+        for f in inside[np.argsort(-figures.totals[inside], kind="stable")]:
+            members = set(figures.members[f].tolist())
+            if not taken & members:
+                taken |= members
+                known += figures.totals[f]
+                packed.append(f)
+        if figures.totals[h] - known < min_cell - _EPS:
+            return np.array(packed, dtype=np.int64)
+    return None
+
+
+def _columns(free: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The programme's variables (the free classes, numbered in order) among `classes`."""
+    position = np.cumsum(free) - 1
+    return position[classes[free[classes]]]
+
+
+def _programme(figures: Figures, shown: np.ndarray, code: np.ndarray, mass: np.ndarray):
+    """The equalities the shown figures set on the classes' totals (x >= 0), classes pinned by a shown figure
+    of their own left out as constants: (A, b, which classes are free variables, each row's figure)."""
+    n = len(mass)
+    by_class = sparse.csr_matrix((np.ones(len(code)), (code, np.arange(len(code)))), shape=(n, len(code)))
+    rows = (figures.incidence[np.flatnonzero(shown)] @ by_class.T).tocsr()  # shown figures x classes (cells)
+    rows.data[:] = 1.0
+    sizes = np.diff(rows.indptr)
+    pinned = np.zeros(n, bool)
+    pinned[rows.indices[rows.indptr[:-1][sizes == 1]]] = True
+    free = ~pinned
+    totals = np.asarray(figures.totals[np.flatnonzero(shown)]) - rows[:, pinned] @ mass[pinned]
+    a = rows[:, free].tocsr()
+    keep = np.diff(a.indptr) > 0
+    return a[keep], totals[keep], free, np.flatnonzero(shown)[keep]
+
+
+def _capped_round(a, b, rows: list, min_cell: int) -> np.ndarray:
+    """One programme for many targets: maximise the sum of y_t <= min_cell - constant_t with y_t <= the
+    target's classes' total; which targets reach their cap (proven safe by that one solution)."""
+    n, k = a.shape[1], len(rows)
+    caps = np.array([max(min_cell - constant, 0.0) for _, constant, _ in rows])
+    link_rows = np.repeat(np.arange(k), [len(c) for _, _, c in rows])
+    link_cols = np.concatenate([c for _, _, c in rows]) if k else np.zeros(0, np.int64)
+    link = sparse.hstack([sparse.csr_matrix((-np.ones(len(link_rows)), (link_rows, link_cols)), shape=(k, n)),
+                          sparse.identity(k)]).tocsr()
+    a_eq = sparse.hstack([a, sparse.csr_matrix((a.shape[0], k))]).tocsr()
+    objective = np.concatenate([np.zeros(n), -np.ones(k)])
+    bounds = [(0, None)] * n + [(0, cap) for cap in caps]
+    result = linprog(objective, A_ub=link, b_ub=np.zeros(k), A_eq=a_eq if a.shape[0] else None,
+                     b_eq=b if a.shape[0] else None, bounds=bounds, method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"suppression audit failed: {result.message}")
+    return result.x[n:] >= caps - _EPS
+
+
+def _largest(a, b, columns: np.ndarray) -> tuple[float, np.ndarray]:
+    """The largest total of the variables `columns` (x >= 0, A x = b; inf when unbounded) and the
+    equalities' dual values (which figures the bound rests on)."""
+    none = np.zeros(a.shape[0])
+    if not len(columns):
+        return 0.0, none
+    objective = np.zeros(a.shape[1])
+    objective[columns] = -1.0
+    if not a.shape[0]:
+        return np.inf, none
+    result = linprog(objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+    if result.status == 3:
+        return np.inf, none
+    if result.status != 0:
+        raise RuntimeError(f"suppression audit failed: {result.message}")
+    return float(np.floor(-result.fun + _EPS)), np.asarray(result.eqlin.marginals)
+
+
+def protect(figures: Figures, min_cell: int, hidden=None, may_hide=None, cost=None,
+            max_rounds: int = 10_000) -> np.ndarray:
+    """Which figures to hide so that no hidden count of 1..min_cell-1 can be pinned below min_cell.
+
+    `hidden`: figures hidden from the start (default: the small ones, 1..min_cell-1); `may_hide`: the
+    figures this call may hide (default: all) — figures outside it keep their state (a quarter's pattern
+    when its year is protected, a figure published elsewhere as it stands); `cost`: what hiding each figure
+    costs the reader per referral (default 1): the repair hides the cheapest figure of each proof."""
+    hide = figures.small(min_cell) if hidden is None else np.asarray(hidden, bool).copy()
+    allowed = np.ones(len(figures), bool) if may_hide is None else np.asarray(may_hide, bool)
+    weight = np.ones(len(figures)) if cost is None else np.asarray(cost, float)
+    hide |= figures.small(min_cell) & allowed
+    safe = np.zeros(len(figures), bool)
+    known: dict = {}
+    for _ in range(max_rounds):
+        known = _exposures(figures, hide, min_cell, safe, known)
+        if not known:
+            known = _exposures(figures, hide, min_cell, safe)  # the last word is an audit that trusts no proof
+            if not known:
+                return hide
+        _repair(figures, hide, allowed, weight, known)
+    raise RuntimeError("suppression did not converge")
+
+
+def _repair(figures: Figures, hide: np.ndarray, allowed: np.ndarray, weight: np.ndarray, found: dict) -> None:
+    """One round of repairs (in place): for each exposed figure, the cheapest figure of its proof that may be
+    hidden (the figure's count times its cost), unless this round already hid one of that proof."""
+    hidden_now: set[int] = set()
+    for target, proof in found.items():
+        if hidden_now & set(proof.tolist()):
+            continue
+        pool = proof[allowed[proof] & ~hide[proof] & (figures.totals[proof] > 0)]
+        if not len(pool):  # a proof of figures that stay shown: hide the smallest figure that may go beside it
+            cells = figures.members[target]
+            near = (figures.incidence[:, cells].sum(axis=1).A1 > 0) & allowed & ~hide & (figures.totals > 0)
+            pool = np.flatnonzero(near)
+        if not len(pool):
+            raise RuntimeError("suppression could not protect a figure")
+        pick = int(pool[np.argmin(figures.totals[pool] * weight[pool])])
+        hide[pick] = True
+        hidden_now.add(pick)
