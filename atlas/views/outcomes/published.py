@@ -66,20 +66,30 @@ def _version(db):
 
 
 _KEPT: dict[tuple, object] = {}
+_MAKING: dict[tuple, threading.Lock] = {}  # a lock per key being worked out
 _LOCK = threading.Lock()
 
 
 def _kept(key: tuple, make):
-    """`make()`, kept under `key` (whose first part is the database version; nothing is kept without one)."""
+    """`make()`, kept under `key` (whose first part is the database version; nothing is kept without one). One
+    thread works a key out while any other asking for it waits for that result: the server protects the default
+    period in the background (atlas.app.prefetch), and a visitor arriving meanwhile must not do it all again."""
+    if key[0] is None:
+        return make()
     with _LOCK:
-        if key[0] is not None and key in _KEPT:
+        if key in _KEPT:
             return _KEPT[key]
-    made = make()
-    if key[0] is not None:
+        making = _MAKING.setdefault(key, threading.Lock())
+    with making:
+        with _LOCK:
+            if key in _KEPT:
+                return _KEPT[key]
+        made = make()
         with _LOCK:
             if len(_KEPT) > 64:
                 _KEPT.clear()
             _KEPT[key] = made
+            _MAKING.pop(key, None)
     return made
 
 
