@@ -350,6 +350,61 @@ def test_the_overview_of_a_year_is_protected_with_its_quarters(continuum):
 
 
 # --------------------------------------------------------------------------------------------
+# Nobody waits: a quarter needs no year, and the server protects the default period ahead
+# --------------------------------------------------------------------------------------------
+
+def _forget_sets() -> None:
+    from atlas.views.network import published as board
+    from atlas.views.outcomes import published as funders
+
+    funders._KEPT.clear()
+    board._cache.clear()
+
+
+def test_a_quarter_is_protected_alone_and_reads_as_its_year_protects_it(continuum):
+    from atlas.views.outcomes import published as funders
+
+    db_path, _ = continuum
+    _forget_sets()
+    with Atlas(db_path) as db:
+        last = pd.Timestamp(db.query("data_extent").iloc[0]["last_referral"]).date()
+        q3 = funders.period_set(db, Filters(dt.date(2025, 7, 1), dt.date(2025, 9, 30), aligned="quarter"), M, last)
+        assert not any(len(key) == 4 for key in funders._KEPT), "a quarter's view protects no year"
+        alone = {start: funders.quarter_set(db, start, M, last) for start in (dt.date(2025, m, 1) for m in (1, 4, 7, 10))}
+        funders._KEPT.clear()
+        together = funders.year_sets(db, 2025, M, last)  # each quarter protected inside protect_nested, afresh
+    assert q3 is alone[dt.date(2025, 7, 1)]
+    for start, one in alone.items():
+        other = together[(start, "quarter")]
+        pd.testing.assert_frame_equal(one.cells, other.cells)
+        pd.testing.assert_frame_equal(one.lines, other.lines)
+        assert one.people == other.people
+    lines = pd.concat([one.lines for one in alone.values()])
+    assert lines["hidden"].any() and (~lines["hidden"]).any(), "the quarters hide some figures, not all"
+
+
+def test_the_server_protects_the_default_period_before_anyone_asks(continuum, monkeypatch):
+    from atlas.app import prefetch
+    from atlas.views.network import published as board
+    from atlas.views.outcomes import published as funders
+
+    db_path, _ = continuum
+    monkeypatch.setenv("ATLAS_DB", str(db_path))
+    monkeypatch.setenv("ATLAS_MIN_CELL", str(M))
+    _forget_sets()
+    prefetch.publish_ahead()
+    with Atlas(db_path) as db:
+        extent = db.query("data_extent").iloc[0]
+        first, last = (pd.Timestamp(extent[c]).date() for c in ("first_referral", "last_referral"))
+        _, start, end, length = board_periods(first, last)[0]
+        default = Filters(start, end, aligned=length)
+        kept = dict(funders._KEPT), dict(board._cache)
+        assert funders.period_set(db, default, M, last) is kept[0][(db.version, "quarter", start, M, last)]
+        assert board.published(db, default, M) is kept[1][(db.version, start, end, length, M)]
+    assert not any(len(key) == 4 for key in kept[0]), "the default quarter, not its year"
+
+
+# --------------------------------------------------------------------------------------------
 # In a real browser: the funder's view of the continuum, as served
 # --------------------------------------------------------------------------------------------
 

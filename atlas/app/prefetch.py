@@ -21,8 +21,34 @@ from atlas.filters import Filters, board_periods, period_bounds
 
 def _import_slow_modules() -> None:
     """Import what a page would otherwise import on its first visit: SciPy's solver, which the suppression
-    audit of the board's and funders' figures uses, takes most of a second to load."""
+    audit of the board's and funders' figures uses, takes most of a second to load. Then protect the default
+    period's published sets (`publish_ahead`)."""
     import scipy.optimize  # noqa: F401
+
+    if st.runtime.exists() and os.environ.get("ATLAS_PREPARE_AHEAD", "1") != "0":
+        publish_ahead()
+
+
+def publish_ahead() -> None:
+    """Work out the published sets of the board's and funders' default period (the latest whole quarter), which
+    their views read and keep per database version: protecting a set takes seconds on a large network, and no
+    board member or funder is to wait for it on a first visit, whoever signs in first. Any failure is left
+    for the page to meet and explain."""
+    try:
+        db = CachedAtlas(database())
+        days = data_days(db.query("data_extent").iloc[0])
+        periods = board_periods(*days) if days else []
+        if not periods:
+            return
+        _, start, end, length = periods[0]
+        from atlas.views.network import published as board
+        from atlas.views.outcomes import published as funders
+
+        filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
+        funders.period_set(db, filters, min_cell, days[1])
+        board.published(db, filters, min_cell)
+    except Exception:  # the page builds it again, and says what is wrong
+        return
 
 
 _WARM_UP = threading.Thread(target=_import_slow_modules, name="atlas-warm-up", daemon=True)

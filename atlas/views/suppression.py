@@ -18,14 +18,12 @@ Every figure of the Funders page and of the funder pack passes through here. The
    cell that shares a total with it is hidden and the audit runs again. Two totals that overlap (a
    row and a column, say) can pin a cell that each total alone protects; the audit catches that.
 
-`protect` applies all three to a table given as cells and the totals published over them;
-`protect_many` gives the same pattern for many small tables at once whose totals do not overlap
-(the outcome mix: each program's positive and other outcomes). The Outcomes page adds one
-principle of its own (see `atlas.views.outcomes`): a figure that adds up programs only ever adds up
-programs that are themselves shown, so no choice of filters leaves a hidden program as the
-difference between two totals.
-
-Everything here is pure: numpy arrays and DataFrames in, the same out.
+`protect` applies all three to a table given as cells and the totals published over them; `protect_many`
+gives the same pattern for many small tables at once whose totals do not overlap (the outcome mix: each
+program's positive and other outcomes). The Outcomes page adds one principle of its own (see
+`atlas.views.outcomes`): a figure that adds up programs only ever adds up programs that are themselves
+shown, so no choice of filters leaves a hidden program as the difference between two totals. Everything
+here is pure: numpy arrays and DataFrames in, the same out.
 """
 
 from __future__ import annotations
@@ -257,10 +255,9 @@ def exposures(values, pattern: Pattern, lines: Sequence, min_cell: int) -> list[
     """Hidden counts of 1..min_cell-1 (cells and totals) whose largest possible value, given what is
     published, is below min_cell: a reader could tell them apart from a shown count, or pin them.
 
-    The largest values are those of `ranges` (its linear relaxation, rounded down), but worked out only as
-    far as the answer needs: one linear programme first looks for a single reading of the hidden counts
-    that lifts as many of them as it can to min_cell (each so lifted is safe, whatever the others), and
-    only the rest are maximised one by one, each solution clearing any other it lifts too."""
+    The verdicts are those of `ranges` (its linear relaxation, rounded down), worked out only as far as the
+    answer needs (`_highest_merged`): exchangeable cells merged, what the data or plain bounds settle settled,
+    then one programme lifting as many as it can to min_cell, the rest maximised one by one."""
     v = _as_table(values)
     n, k = v.shape
     hidden = np.asarray(pattern.hidden, bool)
@@ -286,15 +283,35 @@ def exposures(values, pattern: Pattern, lines: Sequence, min_cell: int) -> list[
             in_h = line[hidden[line]]
             a[r, position[in_h]] = 1
             b[r] = v[in_h, c].sum()
-        objectives = np.zeros((len(targets), len(h_index)))
-        for j, (*_, members) in enumerate(targets):
-            objectives[j, members] = 1
         need = np.array([min_cell - shown for *_, shown, _ in targets])
-        highest = _highest(a, b, objectives, need)
+        highest = _highest_merged(a, b, v[h_index, c], [members for *_, members in targets], need)
         for (kind, index, value, shown, _), most in zip(targets, highest):
             if shown + most < min_cell:
                 found.append(Exposure(kind, index, c, value, np.nan, shown + most))
     return found
+
+
+def _highest_merged(a: np.ndarray, b: np.ndarray, values: np.ndarray, targets: list[np.ndarray],
+                    need: np.ndarray) -> np.ndarray:
+    """`_highest` of sums of hidden cells (`targets`: columns of `a`, counts `values`), with the same verdicts from
+    fewer variables and programmes. Cells in the same shown totals (equal columns) are exchangeable, so one
+    variable stands for each class: a target's largest value is that of the classes it touches. The data are
+    a reading: classes holding `need` reach it; a class is at most its least total: classes that cannot reach
+    `need` so are exposed (that bound stands for the largest)."""
+    if not a.shape[0] or not a.shape[1]:  # no shown total over a hidden cell: a non-empty target is unbounded
+        return np.array([np.inf if len(t) else 0.0 for t in targets])
+    merged, code = np.unique(a.T, axis=0, return_inverse=True)
+    touched = np.zeros((len(targets), len(merged)))
+    for j, members in enumerate(targets):
+        touched[j, code.ravel()[members]] = 1
+    out = np.full(len(targets), np.inf)
+    rest = np.flatnonzero((touched @ np.bincount(code.ravel(), values, len(merged)) < need - _EPS) | ~touched.any(1))
+    bound = np.where(touched[rest] > 0, np.where(merged > 0, b, np.inf).min(axis=1), 0.0).sum(axis=1)
+    out[rest] = np.where(bound < need[rest] - _EPS, np.floor(bound + _EPS), np.nan)
+    rest = rest[np.isnan(out[rest])]
+    if len(rest):
+        out[rest] = _highest(merged.T.copy(), b, touched[rest], need[rest])
+    return out
 
 
 def _highest(a: np.ndarray, b: np.ndarray, objectives: np.ndarray, need: np.ndarray) -> np.ndarray:
@@ -522,7 +539,7 @@ class Nested:
 
 
 def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = True,
-                   year_totals: Sequence | None = None) -> Nested:
+                   year_totals: Sequence | None = None, quarters: Sequence[Pattern] | None = None) -> Nested:
     """Protect a table published for each quarter of a year and for the year, so that the five together
     pin no hidden count within 1..min_cell-1.
 
@@ -535,13 +552,13 @@ def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = Tr
     when the year publishes other totals), and the linear-programming audit runs over all five periods'
     published lines together;
     where it pins a hidden count, a year figure is hidden (its own row, else the smallest other row sharing
-    a total with it, else the total itself), never a quarter's."""
+    a total with it, else the total itself), never a quarter's. `quarters`: their patterns, if worked out."""
     v3 = np.asarray(values, dtype=float)
     if v3.ndim == 2:
         v3 = v3[:, :, None]
     periods, n, _ = v3.shape
     sets = _line_sets(lines, n)
-    quarters = tuple(protect(v3[q], sets, min_cell) for q in range(periods))
+    quarters = tuple(quarters or (protect(v3[q], sets, min_cell) for q in range(periods)))
     spread = [np.arange(periods) * n + i for i in range(n)] if year_cells else []
     totals = ([np.concatenate([s + q * n for q in range(periods)]) for s in sets] if year_totals is None
               else _line_sets(year_totals, periods * n))

@@ -43,6 +43,7 @@ VOLUMES = ("within", "sent", "received", "referrals")
 COST = {"flow": 1.0, "sector": 1.0, "sector_volume": 2.0, "formal": 3.0, "region_volume": 6.0, "region": 10.0}
 _KEEP = 8  # sets kept (each a year and its quarters, for one database and min_cell)
 _cache: OrderedDict = OrderedDict()
+_making: dict[tuple, threading.Lock] = {}
 _lock = threading.Lock()
 
 
@@ -83,8 +84,22 @@ def published(db, filters: Filters, min_cell: int) -> PeriodSet:
     key = (version, filters.start, filters.end, filters.aligned, int(min_cell))
     with _lock:
         found = _cache.get(key) if version is not None else None
-    if found is not None:
-        return found
+        if found is not None:
+            return found
+        making = _making.setdefault(key, threading.Lock())
+    with making:  # one thread works a set out (the server's, ahead: atlas.app.prefetch); others wait for it
+        with _lock:
+            found = _cache.get(key) if version is not None else None
+        if found is None:
+            found = _make(db, filters, int(min_cell), key)
+        with _lock:
+            _making.pop(key, None)
+    return found
+
+
+def _make(db, filters: Filters, min_cell: int, key: tuple) -> PeriodSet:
+    version = key[0]
+    found = None
     if filters.aligned == "year" and filters.start is not None:
         sets = _year_sets(db, filters.start.year, int(min_cell))
         found = next((s for s in sets if s.start == filters.start and s.end == filters.end), None)

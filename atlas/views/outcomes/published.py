@@ -10,8 +10,8 @@ protects each quarter on its own (so a quarter's figures never change when a lat
 arrive), then the year with the quarters fixed, and the linear-programming audit runs over the five
 together: nothing published for a year and its quarters pins a hidden count within 1..min_cell-1.
 
-A year's set is worked out once per database version and min_cell and kept here (`year_sets`): the
-Outcomes page, the Overview, the funder pack and its CSV all read the same published figures.
+A quarter's set is worked out alone (`quarter_set`), a year's with its quarters (`year_sets`), each once per
+database version and min_cell and kept here: the Outcomes page, the Overview, the funder pack and its CSV all read the same published figures.
 People are distinct clients, which do not add up over programs or quarters, so they are published for
 the whole network only, hidden when they are 1..min_cell-1 or when the network's exits are hidden.
 """
@@ -65,30 +65,111 @@ def _version(db):
     return getattr(db, "version", None) or getattr(getattr(db, "db", None), "version", None)
 
 
-_KEPT: dict[tuple, dict] = {}
+_KEPT: dict[tuple, object] = {}
+_MAKING: dict[tuple, threading.Lock] = {}  # a lock per key being worked out
 _LOCK = threading.Lock()
 
 
+def _kept(key: tuple, make):
+    """`make()`, kept under `key` (whose first part is the database version; nothing is kept without one). One
+    thread works a key out while any other asking for it waits for that result: the server protects the default
+    period in the background (atlas.app.prefetch), and a visitor arriving meanwhile must not do it all again."""
+    if key[0] is None:
+        return make()
+    with _LOCK:
+        if key in _KEPT:
+            return _KEPT[key]
+        making = _MAKING.setdefault(key, threading.Lock())
+    with making:
+        with _LOCK:
+            if key in _KEPT:
+                return _KEPT[key]
+        made = make()
+        with _LOCK:
+            if len(_KEPT) > 64:
+                _KEPT.clear()
+            _KEPT[key] = made
+            _MAKING.pop(key, None)
+    return made
+
+
 def period_set(db, filters: Filters, min_cell: int, last_day: dt.date) -> PeriodSet:
-    """The published set of a whole quarter or year (`filters.aligned`), protected with its year."""
-    year = filters.start.year
-    return year_sets(db, year, min_cell, last_day)[(filters.start, filters.aligned)]
+    """The published set of a whole quarter or year (`filters.aligned`). A quarter is protected on its own
+    and never changes when its year is protected (`suppression.protect_nested` fixes the quarters first),
+    so a quarter's view does not wait for its year."""
+    if filters.aligned == "quarter":
+        return quarter_set(db, filters.start, min_cell, last_day)
+    return year_sets(db, filters.start.year, min_cell, last_day)[(filters.start, filters.aligned)]
+
+
+def quarter_set(db, start: dt.date, min_cell: int, last_day: dt.date) -> PeriodSet:
+    """The published set of the quarter from `start`: the very figures `year_sets` gives it. Kept per database
+    version and min_cell."""
+    key = (_version(db), "quarter", start, min_cell, last_day)
+    return _kept(key, lambda: _protect_quarter(db, start, min_cell, last_day))
 
 
 def year_sets(db, year: int, min_cell: int, last_day: dt.date) -> dict[tuple[dt.date, str], PeriodSet]:
     """Every published set of a calendar year: each quarter that has ended by `last_day`, and the year
     when it has; keyed by (start, length). Kept per database version and min_cell."""
-    key = (_version(db), year, min_cell, last_day)
-    with _LOCK:
-        if key[0] is not None and key in _KEPT:
-            return _KEPT[key]
-    sets = _protect_year(db, year, min_cell, last_day)
-    if key[0] is not None:
-        with _LOCK:
-            if len(_KEPT) > 64:
-                _KEPT.clear()
-            _KEPT[key] = sets
-    return sets
+    return _kept((_version(db), year, min_cell, last_day), lambda: _protect_year(db, year, min_cell, last_day))
+
+
+@dataclass(frozen=True)
+class _Year:
+    """A year's cells as the protection sees them: the quarters ended by the last day, every cell any of them
+    has (a quarter's rows are the year's, so its lines are the same whichever period is asked), each
+    quarter's counts (quarters, cells, positive and other exits) and the lines published over the cells."""
+
+    quarters: list[tuple[dt.date, dt.date]]
+    universe: pd.DataFrame
+    values: np.ndarray
+    groups: list[tuple[str, str, np.ndarray]]
+
+    @property
+    def lines(self) -> list[np.ndarray]:
+        return [members for _, _, members in self.groups]
+
+
+def _year(db, year: int, min_cell: int, last_day: dt.date) -> _Year:
+    return _kept((_version(db), "cells", year, min_cell, last_day), lambda: _year_cells(db, year, min_cell, last_day))
+
+
+def _year_cells(db, year: int, min_cell: int, last_day: dt.date) -> _Year:
+    quarters = _quarters(year, last_day)
+    per_quarter = [_cells(db.query("outcome_mix", start=s, end=e, min_cell=min_cell)) for s, e in quarters]
+    universe = (pd.concat(per_quarter, ignore_index=True).drop_duplicates("key", keep="last")
+                .sort_values("key").reset_index(drop=True)[CELL_COLUMNS] if quarters
+                else pd.DataFrame(columns=CELL_COLUMNS))
+    values = np.zeros((len(quarters), len(universe), 2))
+    for q, cells in enumerate(per_quarter):
+        index = universe["key"].searchsorted(cells["key"])
+        values[q, index, 0] = cells["positive"].to_numpy(float)
+        values[q, index, 1] = (cells["exits"] - cells["positive"]).to_numpy(float)
+    return _Year(quarters, universe, values, _groups(universe))
+
+
+def _quarter_pattern(db, start: dt.date, min_cell: int, last_day: dt.date) -> suppression.Pattern | None:
+    """The quarter's own protection (None when the year has no cells), kept so its year reuses it."""
+    def make():
+        cells = _year(db, start.year, min_cell, last_day)
+        q = [s for s, _ in cells.quarters].index(start)
+        return suppression.protect(cells.values[q], cells.lines, min_cell) if len(cells.universe) else None
+    return _kept((_version(db), "pattern", start, min_cell, last_day), make)
+
+
+def _protect_quarter(db, start: dt.date, min_cell: int, last_day: dt.date) -> PeriodSet:
+    cells = _year(db, start.year, min_cell, last_day)
+    q = [s for s, _ in cells.quarters].index(start)
+    return _quarter_period(db, cells, q, _quarter_pattern(db, start, min_cell, last_day), min_cell)
+
+
+def _quarter_period(db, cells: _Year, q: int, pattern: suppression.Pattern | None, min_cell: int) -> PeriodSet:
+    start, end = cells.quarters[q]
+    hidden = pattern.hidden if pattern else np.zeros(0, bool)
+    lines_hidden = pattern.lines_hidden if pattern else np.zeros(len(cells.groups), bool)
+    return _period(db, start, end, "quarter", cells.universe, cells.values[q], hidden, cells.groups, lines_hidden,
+                   min_cell)
 
 
 def _quarters(year: int, last_day: dt.date) -> list[tuple[dt.date, dt.date]]:
@@ -129,39 +210,21 @@ def _groups(cells: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
 
 
 def _protect_year(db, year: int, min_cell: int, last_day: dt.date) -> dict[tuple[dt.date, str], PeriodSet]:
-    quarters = _quarters(year, last_day)
-    if not quarters:
+    cells = _year(db, year, min_cell, last_day)
+    if not cells.quarters:
         return {}
-    per_quarter = [_cells(db.query("outcome_mix", start=s, end=e, min_cell=min_cell)) for s, e in quarters]
-    universe = (pd.concat(per_quarter, ignore_index=True).drop_duplicates("key", keep="last")
-                .sort_values("key").reset_index(drop=True)[CELL_COLUMNS])
-    values = np.zeros((len(quarters), len(universe), 2))
-    for q, cells in enumerate(per_quarter):
-        index = universe["key"].searchsorted(cells["key"])
-        values[q, index, 0] = cells["positive"].to_numpy(float)
-        values[q, index, 1] = (cells["exits"] - cells["positive"]).to_numpy(float)
-    groups = _groups(universe)
-    lines = [members for _, _, members in groups]
-    whole = len(quarters) == 4 and period_end(dt.date(year, 1, 1), "year") <= last_day
-    if not len(universe):
-        nested = None
-    else:
-        nested = suppression.protect_nested(values, lines, min_cell, year_cells=True) if whole else None
-        patterns = nested.quarters if nested else [suppression.protect(values[q], lines, min_cell)
-                                                   for q in range(len(quarters))]
-    out = {}
-    for q, (start, end) in enumerate(quarters):
-        hidden = patterns[q].hidden if len(universe) else np.zeros(0, bool)
-        lines_hidden = patterns[q].lines_hidden if len(universe) else np.zeros(len(lines), bool)
-        out[(start, "quarter")] = _period(db, start, end, "quarter", universe, values[q], hidden, groups,
-                                          lines_hidden, min_cell)
-    if whole:
-        n = len(universe)
-        hidden = nested.year_cells_hidden if nested else np.zeros(0, bool)
-        lines_hidden = nested.year_hidden[n:] if nested else np.zeros(len(lines), bool)
-        start = period_start(dt.date(year, 1, 1), "year")
-        out[(start, "year")] = _period(db, start, period_end(start, "year"), "year", universe, values.sum(axis=0),
-                                       hidden, groups, lines_hidden, min_cell)
+    patterns = [_quarter_pattern(db, start, min_cell, last_day) for start, _ in cells.quarters]
+    out = {(start, "quarter"): quarter_set(db, start, min_cell, last_day) for start, _ in cells.quarters}
+    if len(cells.quarters) < 4 or period_end(dt.date(year, 1, 1), "year") > last_day:
+        return out
+    nested = (suppression.protect_nested(cells.values, cells.lines, min_cell, year_cells=True, quarters=patterns)
+              if len(cells.universe) else None)
+    n = len(cells.universe)
+    hidden = nested.year_cells_hidden if nested else np.zeros(0, bool)
+    lines_hidden = nested.year_hidden[n:] if nested else np.zeros(len(cells.groups), bool)
+    start = period_start(dt.date(year, 1, 1), "year")
+    out[(start, "year")] = _period(db, start, period_end(start, "year"), "year", cells.universe,
+                                   cells.values.sum(axis=0), hidden, cells.groups, lines_hidden, min_cell)
     return out
 
 
@@ -231,7 +294,8 @@ def program_table(one: PeriodSet, funder: str | None = None) -> pd.DataFrame:
 def quarter_trend(db, one: PeriodSet, last_day: dt.date, funder: str | None = None) -> pd.DataFrame:
     """The published positive-exit rate of each quarter of the period (one for a quarter, four for a year):
     the very figures those quarters publish, the network's and, when given, the funder's."""
-    sets = year_sets(db, one.start.year, one.min_cell, last_day)
+    sets = ({(one.start, "quarter"): one} if one.length == "quarter"
+            else year_sets(db, one.start.year, one.min_cell, last_day))
     rows = []
     for (start, length), quarter in sorted(sets.items()):
         if length != "quarter" or not (one.start <= start <= one.end):
