@@ -152,7 +152,7 @@ def test_board_and_funder_see_their_pages_only_and_no_url_opens_another(site, wh
     if len(pages) == 1:  # and with no navigation, the sidebar says why there is nothing else
         expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Your roles share this one page only")
     # whole reporting periods only: no free period, region, service or sector filter
-    page.locator('[data-testid="stSidebar"]').get_by_text("Calendar quarter", exact=True).wait_for(timeout=30_000)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Quarter or year", exact=True).wait_for(timeout=30_000)
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
     assert "Region" not in sidebar and "Sector" not in sidebar, sidebar
     for path, title in (("/bottlenecks", "Bottlenecks"), ("/need_capacity", "Need vs capacity"), ("/data", "Data"),

@@ -13,7 +13,7 @@ from browser import free_port, serving, wait_drawn
 
 ROOT = Path(__file__).resolve().parent.parent
 # The dashboard's navigation, by the titles dashboard.PAGES gives the pages.
-TITLES = {"Overview", "Bottlenecks", "Need vs capacity", "Who holds the case", "Network map", "Outcomes", "Data"}
+TITLES = {"Overview", "Bottlenecks", "Need vs capacity", "Who holds the case", "Survey", "Network map", "Outcomes", "Data"}
 
 
 def links(page) -> tuple[int, set[str]]:

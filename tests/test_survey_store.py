@@ -5,11 +5,11 @@ the links' tokens."""
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -191,33 +191,45 @@ def test_wrong_closed_expired_and_not_yet_open_links_resolve_to_nothing(database
         assert surveys.resolve(token) is None
 
 
-def _save_many(database: str, agency: str, partners: list[str], start, times: int, out) -> None:
-    """In a process of its own: wait for the start, then save `times` different states, reading each back."""
-    surveys = Surveys(Path(database))
-    start.wait()
-    kept = 0
-    for i in range(times):
-        answers = [Answer(p, i % 5 + 1, (i + n) % 5 + 1, "yes", trust_open=n % 4 + 1) for n, p in enumerate(partners)]
-        surveys.save("r1", agency, answers[: i % len(partners) + 1])
-        kept += surveys.answers("r1", agency) == answers[: i % len(partners) + 1]
-    out.put((agency, kept))
+# One saving process, as its own Python (not multiprocessing: a spawned child re-imports the parent's __main__,
+# which after an AppTest in the same test session is a page script). It waits until the start file exists, then
+# tells it is ready, then saves `times` different states, reading each back, and prints how many read back as written.
+_SAVER = """
+import sys, time
+from pathlib import Path
+from atlas.survey import Answer, Surveys
+database, agency, start, times, partners = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+surveys = Surveys(Path(database))
+Path(f"{start}.{agency}").touch()  # ready
+while not start.exists():
+    time.sleep(0.001)
+kept = 0
+for i in range(times):
+    answers = [Answer(p, i % 5 + 1, (i + n) % 5 + 1, "yes", trust_open=n % 4 + 1) for n, p in enumerate(partners)]
+    surveys.save("r1", agency, answers[: i % len(partners) + 1])
+    kept += surveys.answers("r1", agency) == answers[: i % len(partners) + 1]
+print(kept)
+"""
 
 
-def test_two_processes_saving_at_the_same_moment_lose_nothing(database):
+def test_two_processes_saving_at_the_same_moment_lose_nothing(database, tmp_path):
     surveys = Surveys(database)
     open_round(surveys)
-    spawn = multiprocessing.get_context("spawn")
-    start, out = spawn.Barrier(2), spawn.Queue()
-    times = 50
-    workers = [spawn.Process(target=_save_many, args=(str(database), agency, partners, start, times, out))
-               for agency, partners in (("A1", ["A2", "A3", "A4"]), ("A2", ["A1", "A3", "A4", "A5"]))]
-    for worker in workers:
-        worker.start()
-    results = dict(out.get(timeout=240) for _ in workers)
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    assert {w.pid for w in workers}.isdisjoint({os.getpid()})
+    start, times = tmp_path / "start", 50
+    people = (("A1", ["A2", "A3", "A4"]), ("A2", ["A1", "A3", "A4", "A5"]))
+    workers = {agency: subprocess.Popen([sys.executable, "-c", _SAVER, str(database), agency, str(start), str(times),
+                                         *partners], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for agency, partners in people}
+    while not all(Path(f"{start}.{agency}").exists() for agency in workers):  # both ready to save
+        assert all(w.poll() is None for w in workers.values()), "a saving process ended before saving"
+        time.sleep(0.01)
+    start.touch()  # now both save at the same moment
+    results = {}
+    for agency, worker in workers.items():
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        results[agency] = int(out.strip())
+    assert {w.pid for w in workers.values()}.isdisjoint({os.getpid()})
     assert results == {"A1": times, "A2": times}, "every save read back as it was written"
     last = times - 1
     assert surveys.answers("r1", "A1") == [Answer(p, last % 5 + 1, (last + n) % 5 + 1, "yes", trust_open=n % 4 + 1)
