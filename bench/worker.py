@@ -293,7 +293,12 @@ def main(argv: list[str]) -> None:
         out = upgrade_mode(args[0], args[1])
     else:
         raise SystemExit(__doc__)
-    print(json.dumps(out))
+    print(json.dumps(out), flush=True)
+    # The measurement is complete and printed. Leave without the interpreter's shutdown: the app's work-ahead thread
+    # (atlas.app.prefetch: slow imports, the default period's published sets) may still be inside DuckDB or the LP
+    # solver, and a daemon thread stopped there at shutdown aborts the process ("terminate called …"), which would
+    # read as a failed measurement.
+    os._exit(0)
 
 
 if __name__ == "__main__":
