@@ -70,7 +70,7 @@ def current_audience() -> Audience:
     return st.session_state.get("atlas_audience") or viewer()
 
 
-def _through_the_entrypoint() -> None:
+def through_the_entrypoint() -> None:
     """Run again through dashboard.py a page Streamlit ran on its own because a browser asked for its address.
 
     `streamlit run dashboard.py` finds pages/ beside the entrypoint and, until the entrypoint first calls
@@ -96,7 +96,7 @@ def page_audience(page: str) -> Audience:
     """The audience of this run, checked at the top of every page: a page that is not part of the
     person's view says so and stops, however it was reached (the entrypoint's navigation only lists
     allowed pages; this also holds when a page runs on its own, as in Streamlit's legacy pages/ mode)."""
-    _through_the_entrypoint()
+    through_the_entrypoint()
     person = current_audience()
     if not person.can_open(page):
         st.error("This page is not part of your view of Collaboration Atlas.", icon=":material/lock:")

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from atlas import config, escape, formats
-from atlas.app.signin import _through_the_entrypoint
+from atlas.app.signin import through_the_entrypoint
 from atlas.survey import Answer, Invitation, RoundClosed, Surveys
 
 PAGE = "respond"  # the url path of the form (and of every link: BASE/respond?t=TOKEN)
@@ -89,7 +89,7 @@ def serve() -> None:
 
 def render() -> None:
     """The page at a survey link: the member's form, or the neutral page when the link opens nothing."""
-    _through_the_entrypoint()  # a first visit in Streamlit's legacy pages/ mode: go through dashboard.py
+    through_the_entrypoint()  # a first visit in Streamlit's legacy pages/ mode: go through dashboard.py
     st.title("Partnership survey", anchor=False)
     token = st.query_params.get(TOKEN, "")
     surveys = Surveys(config.database_path()) if config.database_path().exists() else None

@@ -679,22 +679,3 @@ def complement_flows(flows: pd.DataFrame, total: int, min_cell: int) -> pd.DataF
         concealed += int(values[kept])
     return flows.head(kept).sort_values(_FLOW_ORDER[0], ascending=_FLOW_ORDER[1]).reset_index(drop=True)
 
-
-def published_flows(flows: pd.DataFrame, total: int, min_cell: int, at_least: int | None = None) -> pd.DataFrame:
-    """The flows a board or funder view may publish: those of at least min_cell referrals (or `at_least`,
-    when higher), less the smallest by the complementary rule against the period's `total` referrals."""
-    threshold = min_cell if at_least is None else max(at_least, min_cell)
-    return complement_flows(flows[flows["referrals"] >= threshold].reset_index(drop=True), total, min_cell)
-
-
-def hidden_zeros(shown: pd.DataFrame, every: pd.DataFrame, key: str, columns: Sequence[str]
-                 ) -> tuple[tuple[object, tuple[str, ...]], ...]:
-    """Which figures of each row read 0 in the `shown` table although they are not 0 in `every` (the same
-    rows, before small flows were left out): each such figure is made only of small cells, and is to read
-    "hidden", never 0 and never how many. Rows as (row's `key`, its hidden columns), rows in order."""
-    out = []
-    for (_, s), (_, e) in zip(shown.iterrows(), every.iterrows()):
-        hidden = tuple(c for c in columns if s[c] == 0 and e[c] > 0)
-        if hidden:
-            out.append((s[key], hidden))
-    return tuple(out)
