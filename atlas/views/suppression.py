@@ -316,8 +316,10 @@ def _highest_merged(a: np.ndarray, b: np.ndarray, values: np.ndarray, targets: l
 
 def _highest(a: np.ndarray, b: np.ndarray, objectives: np.ndarray, need: np.ndarray) -> np.ndarray:
     """For each objective row o (over x >= 0 with a @ x = b): its largest value (rounded down) where that
-    is below `need`, else any value of at least `need` (inf when unbounded)."""
-    from scipy.optimize import linprog
+    is below `need`, else any value of at least `need` (inf when unbounded). One programme answers them all
+    (`atlas.views.lp`): readings that lift many objectives to their need at once, then the rest one by one,
+    each solve from the last one's basis and each solution clearing whatever else it lifts."""
+    from atlas.views.lp import Programme  # the solver loads only when an audit needs it, not with every page
 
     m, h = objectives.shape
     out = np.full(m, np.nan)
@@ -327,32 +329,18 @@ def _highest(a: np.ndarray, b: np.ndarray, objectives: np.ndarray, need: np.ndar
         out[~empty] = np.inf
         return out
     open_ = np.flatnonzero(~empty)
-    equal = dict(A_eq=a, b_eq=b, method="highs")
-    while len(open_) > 1:
-        # x and, per open objective, t <= o @ x and t <= need: a reading lifting as many as it can at once
-        t = len(open_)
-        result = linprog(np.concatenate([np.zeros(h), -np.ones(t)]), A_ub=np.hstack([-objectives[open_], np.eye(t)]),
-                         b_ub=np.zeros(t), A_eq=np.hstack([a, np.zeros((len(a), t))]), b_eq=b,
-                         bounds=[(0, None)] * h + [(0, float(x)) for x in need[open_]], method="highs")
-        if result.status != 0:
-            raise RuntimeError(f"suppression audit failed: {result.message}")
-        reached = objectives[open_] @ result.x[:h] >= need[open_] - _EPS
-        if not reached.any():
-            break
-        out[open_[reached]] = np.inf
-        open_ = open_[~reached]
+    programme = Programme(a, b)
+    proven = programme.lift(objectives[open_], need[open_])
+    out[open_[proven]] = np.inf
+    open_ = open_[~proven]
     while len(open_):
         j, open_ = open_[0], open_[1:]
-        result = linprog(-objectives[j], bounds=(0, None), **equal)
-        if result.status == 3:  # unbounded
-            out[j] = np.inf
-            continue
-        if result.status != 0:
-            raise RuntimeError(f"suppression audit failed: {result.message}")
-        out[j] = float(np.floor(-result.fun + _EPS))
-        lifted = objectives[open_] @ result.x >= need[open_] - _EPS  # this reading clears others too
-        out[open_[lifted]] = np.inf
-        open_ = open_[~lifted]
+        largest, _ = programme.maximise(objectives[j])
+        out[j] = float(np.floor(largest + _EPS)) if np.isfinite(largest) else np.inf
+        if np.isfinite(largest) and len(open_):
+            lifted = programme.lifted(objectives[open_], need[open_])  # this reading clears others too
+            out[open_[lifted]] = np.inf
+            open_ = open_[~lifted]
     return out
 
 

@@ -1,5 +1,6 @@
 """Suppression over a published set: many figures, each the sum of some base cells, protected and audited
-together (the board's network set: atlas.views.network.published). Computing layer: numpy and scipy, no data.
+together (the board's network set: atlas.views.network.published). Computing layer: numpy, scipy.sparse and
+HiGHS (atlas.views.lp), no data.
 
 The model: base cells (the finest grain the set is built from, e.g. one pair of agencies in one quarter)
 with their counts, and figures, each the sum of a set of base cells (an agency flow is one cell, a region's
@@ -15,10 +16,15 @@ The audit is the linear programme of `atlas.views.suppression.ranges`, made smal
   own cells). A class pinned by a shown figure of its own (a shown agency flow) is a known constant.
 * **Most proofs need no solver.** A hidden figure whose classes already hold min_cell in the data is safe:
   the data is itself a solution.
-* **The rest share solvers.** One programme maximises every remaining figure at once, each capped at
-  min_cell; every figure that reaches the cap in its solution is proven safe (that solution is a witness).
-  Rounds repeat over what is left; a round that proves nothing hands each remaining figure its own
-  programme, and those whose largest value stays below min_cell are exposed.
+* **The rest share one programme.** The equalities of one audit are built once into a HiGHS model
+  (`atlas.views.lp.Programme`) and every question changes only its objective, so each solve starts from the last
+  one's basis. Readings of many figures at once come first: maximise the open figures' sum; every figure that
+  reaches min_cell in that solution is proven safe (the solution is a witness), and rounds repeat while they
+  prove a few. Each figure left is asked on its own: pinned by plain differences of a holder, or its largest
+  value (below min_cell: exposed, the equalities its dual values rest on the proof; else its solution may
+  prove others safe too). The verdicts are those of the relaxation's optimum, whatever path the solver takes;
+  a proof is one of the bound's dual solutions, which need not be unique, so another solver or path may name
+  other figures for the same exposure (and the repair may hide another figure, as good).
 
 `protect` hides figures until the audit passes: primary (small) figures first, then, for each exposed
 figure, the smallest shown figure of the same grain beside it (inside a shown figure that holds it, sharing
@@ -30,7 +36,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+
+from atlas.views.lp import Programme
 
 _EPS = 1e-6
 
@@ -51,8 +58,19 @@ class Figures:
         self.incidence = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
                                            shape=(len(self.members), len(self.values)))
 
+        self._inside: dict[int, np.ndarray] = {}
+
     def __len__(self) -> int:
         return len(self.members)
+
+    def inside(self, holder: int) -> np.ndarray:
+        """The figures whose cells all lie in the holder's (itself among them), the largest first (ties: in
+        order); kept, as every audit of a protection asks it of the same holders."""
+        if holder not in self._inside:
+            cells = np.bincount(self.members[holder], minlength=len(self.values))
+            within = np.flatnonzero(self.incidence @ cells == np.diff(self.incidence.indptr))
+            self._inside[holder] = within[np.argsort(-self.totals[within], kind="stable")]
+        return self._inside[holder]
 
     def small(self, min_cell: int) -> np.ndarray:
         return (self.totals >= 1) & (self.totals < min_cell)
@@ -97,18 +115,21 @@ def _exposures(figures: Figures, hidden: np.ndarray, min_cell: int, safe: np.nda
     a, b, free, origin = _programme(figures, ~hidden, code, mass)
     # the classes each open target touches, as columns of the programme (pinned classes add their constant)
     rows = [(targets[i], mass[touched[i][~free[touched[i]]]].sum(), _columns(free, touched[i])) for i in open_]
-    while rows:
-        proven = _capped_round(a, b, rows, min_cell)
-        if not proven.any():
-            break
-        rows = [r for r, p in zip(rows, proven) if not p]
+    # one programme for every question of this audit: each solve starts from the last one's basis
+    solver = Programme(a, b) if a.shape[0] else None
+    reach, caps = _reach(rows, a.shape[1], min_cell)
+    lifted = solver.lift(reach, caps) if solver else (np.diff(reach.indptr) > 0) | (caps <= _EPS)
     found = dict(kept)
-    for target, constant, columns in rows:
+    for i, (target, constant, columns) in enumerate(rows):
+        if lifted[i]:
+            continue
         proof = _pinned_by_a_holder(figures, ~hidden, target, min_cell)
         if proof is None:
-            largest, duals = _largest(a, b, columns)
+            largest, duals = _largest(a, b, columns, solver)
             if constant + largest < min_cell - _EPS:
                 proof = origin[np.abs(duals) > _EPS]
+            elif solver is not None and np.isfinite(largest):  # its witness may lift targets still to come
+                lifted |= solver.lifted(reach, caps)
         if proof is None:
             continue
         safe[target] = False
@@ -120,24 +141,32 @@ def _pinned_by_a_holder(figures: Figures, shown: np.ndarray, target: int, min_ce
     """A shown figure holding the target and shown figures inside it that share no cell with the target (nor
     with one another) that together leave less than min_cell for it, when there are such: then the target
     is exposed, and plain differences of published figures prove it without a solver."""
-    inc = figures.incidence
     cells = figures.members[target]
-    holders = np.flatnonzero(shown & (inc[:, cells].sum(axis=1).A1 == len(cells)))
-    disjoint = (inc @ inc[target].T).toarray().ravel() == 0
-    sizes = np.diff(inc.indptr)
-    for h in holders:
-        inside = np.flatnonzero((inc[:, figures.members[h]].sum(axis=1).A1 == sizes) & disjoint & shown)
-        taken: set[int] = set()
+    common = figures.incidence @ np.bincount(cells, minlength=len(figures.values))  # cells shared with the target
+    disjoint = common == 0
+    for h in np.flatnonzero(shown & (common == len(cells))):
+        inside = figures.inside(h)
+        taken = np.zeros(len(figures.values), bool)
         known, packed = 0.0, [h]
-        for f in inside[np.argsort(-figures.totals[inside], kind="stable")]:
-            members = set(figures.members[f].tolist())
-            if not taken & members:
-                taken |= members
+        # the largest first (ties: in order), each taken when it shares no cell with those taken before
+        for f in inside[disjoint[inside] & shown[inside]]:
+            members = figures.members[f]
+            if not taken[members].any():
+                taken[members] = True
                 known += figures.totals[f]
                 packed.append(f)
         if figures.totals[h] - known < min_cell - _EPS:
             return np.array(packed, dtype=np.int64)
     return None
+
+
+def _reach(rows: list, n: int, min_cell: int):
+    """Which programme variables each target adds up (targets x variables) and what its total must reach to be
+    safe (min_cell less its pinned constant)."""
+    caps = np.array([max(min_cell - constant, 0.0) for _, constant, _ in rows])
+    link_rows = np.repeat(np.arange(len(rows)), [len(c) for _, _, c in rows])
+    link_cols = np.concatenate([c for _, _, c in rows]) if rows else np.zeros(0, np.int64)
+    return sparse.csr_matrix((np.ones(len(link_rows)), (link_rows, link_cols)), shape=(len(rows), n)), caps
 
 
 def _columns(free: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -163,41 +192,21 @@ def _programme(figures: Figures, shown: np.ndarray, code: np.ndarray, mass: np.n
     return a[keep], totals[keep], free, np.flatnonzero(shown)[keep]
 
 
-def _capped_round(a, b, rows: list, min_cell: int) -> np.ndarray:
-    """One programme for many targets: maximise the sum of y_t <= min_cell - constant_t with y_t <= the
-    target's classes' total; which targets reach their cap (proven safe by that one solution)."""
-    n, k = a.shape[1], len(rows)
-    caps = np.array([max(min_cell - constant, 0.0) for _, constant, _ in rows])
-    link_rows = np.repeat(np.arange(k), [len(c) for _, _, c in rows])
-    link_cols = np.concatenate([c for _, _, c in rows]) if k else np.zeros(0, np.int64)
-    link = sparse.hstack([sparse.csr_matrix((-np.ones(len(link_rows)), (link_rows, link_cols)), shape=(k, n)),
-                          sparse.identity(k)]).tocsr()
-    a_eq = sparse.hstack([a, sparse.csr_matrix((a.shape[0], k))]).tocsr()
-    objective = np.concatenate([np.zeros(n), -np.ones(k)])
-    bounds = [(0, None)] * n + [(0, cap) for cap in caps]
-    result = linprog(objective, A_ub=link, b_ub=np.zeros(k), A_eq=a_eq if a.shape[0] else None,
-                     b_eq=b if a.shape[0] else None, bounds=bounds, method="highs")
-    if result.status != 0:
-        raise RuntimeError(f"suppression audit failed: {result.message}")
-    return result.x[n:] >= caps - _EPS
-
-
-def _largest(a, b, columns: np.ndarray) -> tuple[float, np.ndarray]:
+def _largest(a, b, columns: np.ndarray, programme: Programme | None = None) -> tuple[float, np.ndarray]:
     """The largest total of the variables `columns` (x >= 0, A x = b; inf when unbounded) and the
-    equalities' dual values (which figures the bound rests on)."""
+    equalities' dual values (which figures the bound rests on). `programme`: a `Programme(a, b)` to solve on
+    (one kept over many calls starts each from the last basis), made here when not given."""
     none = np.zeros(a.shape[0])
     if not len(columns):
         return 0.0, none
-    objective = np.zeros(a.shape[1])
-    objective[columns] = -1.0
     if not a.shape[0]:
         return np.inf, none
-    result = linprog(objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-    if result.status == 3:
+    objective = np.zeros(a.shape[1])
+    objective[columns] = 1.0
+    largest, duals = (programme or Programme(a, b)).maximise(objective)
+    if not np.isfinite(largest):
         return np.inf, none
-    if result.status != 0:
-        raise RuntimeError(f"suppression audit failed: {result.message}")
-    return float(np.floor(-result.fun + _EPS)), np.asarray(result.eqlin.marginals)
+    return float(np.floor(largest + _EPS)), duals[:a.shape[0]]
 
 
 def protect(figures: Figures, min_cell: int, hidden=None, may_hide=None, cost=None,
