@@ -146,6 +146,7 @@ class Exposure:
     value: float
     low: float
     high: float
+    rests_on: tuple = ()  # the published totals (indices of `lines`) its bound rests on, when a programme said
 
 
 def _as_table(values) -> np.ndarray:
@@ -265,7 +266,8 @@ def exposures(values, pattern: Pattern, lines: Sequence, min_cell: int) -> list[
     h_index = np.flatnonzero(hidden)
     position = np.full(n, -1)
     position[h_index] = np.arange(len(h_index))
-    rows = [s for s, off in zip(sets, pattern.lines_hidden) if not off and hidden[s].any()]
+    row_lines = [li for li, (s, off) in enumerate(zip(sets, pattern.lines_hidden)) if not off and hidden[s].any()]
+    rows = [sets[li] for li in row_lines]
     found = []
     for c in range(k):
         targets = []  # (kind, index, value, shown part, objective over the hidden cells)
@@ -284,20 +286,24 @@ def exposures(values, pattern: Pattern, lines: Sequence, min_cell: int) -> list[
             a[r, position[in_h]] = 1
             b[r] = v[in_h, c].sum()
         need = np.array([min_cell - shown for *_, shown, _ in targets])
-        highest = _highest_merged(a, b, v[h_index, c], [members for *_, members in targets], need)
-        for (kind, index, value, shown, _), most in zip(targets, highest):
+        proofs: dict = {}
+        highest = _highest_merged(a, b, v[h_index, c], [members for *_, members in targets], need, proofs)
+        for j, ((kind, index, value, shown, _), most) in enumerate(zip(targets, highest)):
             if shown + most < min_cell:
-                found.append(Exposure(kind, index, c, value, np.nan, shown + most))
+                rests_on = tuple(row_lines[r] for r in proofs.get(j, ()))
+                found.append(Exposure(kind, index, c, value, np.nan, shown + most, rests_on))
     return found
 
 
 def _highest_merged(a: np.ndarray, b: np.ndarray, values: np.ndarray, targets: list[np.ndarray],
-                    need: np.ndarray) -> np.ndarray:
+                    need: np.ndarray, proofs: dict | None = None) -> np.ndarray:
     """`_highest` of sums of hidden cells (`targets`: columns of `a`, counts `values`), with the same verdicts from
     fewer variables and programmes. Cells in the same shown totals (equal columns) are exchangeable, so one
     variable stands for each class: a target's largest value is that of the classes it touches. The data are
     a reading: classes holding `need` reach it; a class is at most its least total: classes that cannot reach
-    `need` so are exposed (that bound stands for the largest)."""
+    `need` so are exposed (that bound stands for the largest). `proofs` (optional, filled): for each target found
+    below its need, the rows of `a` its bound rests on."""
+    proofs = {} if proofs is None else proofs
     if not a.shape[0] or not a.shape[1]:  # no shown total over a hidden cell: a non-empty target is unbounded
         return np.array([np.inf if len(t) else 0.0 for t in targets])
     merged, code = np.unique(a.T, axis=0, return_inverse=True)
@@ -306,19 +312,26 @@ def _highest_merged(a: np.ndarray, b: np.ndarray, values: np.ndarray, targets: l
         touched[j, code.ravel()[members]] = 1
     out = np.full(len(targets), np.inf)
     rest = np.flatnonzero((touched @ np.bincount(code.ravel(), values, len(merged)) < need - _EPS) | ~touched.any(1))
-    bound = np.where(touched[rest] > 0, np.where(merged > 0, b, np.inf).min(axis=1), 0.0).sum(axis=1)
+    least = np.where(merged > 0, b, np.inf)  # classes x rows: each total a class lies in
+    bound = np.where(touched[rest] > 0, least.min(axis=1), 0.0).sum(axis=1)
     out[rest] = np.where(bound < need[rest] - _EPS, np.floor(bound + _EPS), np.nan)
+    for j in rest[~np.isnan(out[rest])]:
+        proofs[j] = np.unique(least[touched[j] > 0].argmin(axis=1))
     rest = rest[np.isnan(out[rest])]
     if len(rest):
-        out[rest] = _highest(merged.T.copy(), b, touched[rest], need[rest])
+        found: dict = {}
+        out[rest] = _highest(merged.T.copy(), b, touched[rest], need[rest], found)
+        proofs.update({rest[j]: rows for j, rows in found.items()})
     return out
 
 
-def _highest(a: np.ndarray, b: np.ndarray, objectives: np.ndarray, need: np.ndarray) -> np.ndarray:
+def _highest(a: np.ndarray, b: np.ndarray, objectives: np.ndarray, need: np.ndarray,
+             proofs: dict | None = None) -> np.ndarray:
     """For each objective row o (over x >= 0 with a @ x = b): its largest value (rounded down) where that
     is below `need`, else any value of at least `need` (inf when unbounded). One programme answers them all
     (`atlas.views.lp`): readings that lift many objectives to their need at once, then the rest one by one,
-    each solve from the last one's basis and each solution clearing whatever else it lifts."""
+    each solve from the last one's basis and each solution clearing whatever else it lifts. `proofs` (optional,
+    filled): for each objective found below its need, the rows of `a` with a dual value (its bound rests on them)."""
     from atlas.views.lp import Programme  # the solver loads only when an audit needs it, not with every page
 
     m, h = objectives.shape
@@ -335,8 +348,10 @@ def _highest(a: np.ndarray, b: np.ndarray, objectives: np.ndarray, need: np.ndar
     open_ = open_[~proven]
     while len(open_):
         j, open_ = open_[0], open_[1:]
-        largest, _ = programme.maximise(objectives[j])
+        largest, duals = programme.maximise(objectives[j])
         out[j] = float(np.floor(largest + _EPS)) if np.isfinite(largest) else np.inf
+        if proofs is not None and out[j] < need[j] - _EPS:
+            proofs[j] = np.flatnonzero(np.abs(duals) > _EPS)
         if np.isfinite(largest) and len(open_):
             lifted = programme.lifted(objectives[open_], need[open_])  # this reading clears others too
             out[open_[lifted]] = np.inf
@@ -556,23 +571,15 @@ def protect_nested(values, lines: Sequence, min_cell: int, year_cells: bool = Tr
     nested = Nested(quarters, year_lines, year_hidden, n)
     if year_totals is None:
         _complement_year(v3, sets, quarters, year_cells, year_hidden, min_cell)
-    for rounds in range(10_000):
+    for _ in range(10_000):
         every, hidden = nested.lines(sets)
         pattern = Pattern(nested.base_hidden, nested.base_hidden, hidden)
         found = exposures(base, pattern, every, min_cell)
         if not found:
             return nested
-        if rounds == _YEAR_ROUNDS and len(spread):
-            # row-by-row repairs are not converging (each audit of a large year takes seconds): hide the year's
-            # rows that the quarters hide any of, so only totals are left to repair
-            year_hidden[:n] |= nested.base_hidden.reshape(periods, n).any(axis=0)
-            continue
         if not _repair_year(base, every, len(every) - len(year_lines), len(spread), year_hidden, found):
             raise RuntimeError("suppression could not protect a year and its quarters")  # the quarters alone pin it
     raise RuntimeError("suppression of a year and its quarters did not converge")
-
-
-_YEAR_ROUNDS = 12  # audits of a year before protect_nested stops repairing its rows one by one
 
 
 def _complement_year(v3: np.ndarray, sets: list[np.ndarray], quarters: tuple[Pattern, ...], year_cells: bool,
@@ -618,14 +625,25 @@ def _complement_year(v3: np.ndarray, sets: list[np.ndarray], quarters: tuple[Pat
 def _repair_year(base: np.ndarray, every: list[np.ndarray], first_year: int, year_cells: int,
                  year_hidden: np.ndarray, found: list[Exposure]) -> bool:
     """One round of `protect_nested`'s repairs (in place on `year_hidden`): for each exposed count, hide a
-    year figure that helps pin it: the year's row holding it; else, in the smallest shown year total over
-    it, the smallest other row with a count in the exposed column, or that total itself when it holds none;
-    else the smallest shown year total over a line it shares. False when there was nothing left to hide."""
+    year figure that helps pin it: the smallest shown year figure its bound rests on (the programme's proof:
+    hiding a row that is not in it would leave the count as pinned as before); without a proof, the year's row
+    holding it; else, in the smallest shown year total over it, the smallest other row with a count in the
+    exposed column, or that total itself when it holds none; else the smallest shown year total over a line it
+    shares. False when there was nothing left to hide."""
     size = np.array([base[s].sum() for s in every])
     year = np.arange(first_year, len(every))
     shown = ~year_hidden
     touched: set[int] = set()  # the year figures hidden this round
     for exposure in found:
+        proof = np.array([li for li in exposure.rests_on if li >= first_year], dtype=int)
+        if touched & set(proof.tolist()):
+            continue  # hidden alongside another this round: the next audit will tell
+        pick = proof[shown[proof - first_year] & (size[proof] > 0)]
+        if len(pick):
+            chosen = int(pick[np.lexsort((pick, size[pick]))[0]])
+            year_hidden[chosen - first_year] = True
+            touched.add(chosen)
+            continue
         exposed = np.array([exposure.index]) if exposure.kind == "cell" else every[exposure.index]
         meets = np.array([np.intersect1d(every[li], exposed).size > 0 for li in year])
         pick = year[:year_cells][shown[:year_cells] & meets[:year_cells]]
