@@ -333,3 +333,40 @@ def test_nested_protection_passes_the_audit_on_random_years():
         assert not _nested_audit(values, lines, nested)
         for q in range(4):  # each quarter's own pattern is what protect gives it alone: a later quarter changes none
             assert (nested.quarters[q].hidden == sup.protect(values[q], lines, 11).hidden).all()
+
+
+# --------------------------------------------------------------------------------------------
+# The audits' solver: one HiGHS model asked many questions (atlas.views.lp)
+# --------------------------------------------------------------------------------------------
+
+def test_the_warm_started_programme_answers_as_scipy_answers_each_question_afresh():
+    from scipy.optimize import linprog
+
+    from atlas.views.lp import Programme
+
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        a = (rng.random((int(rng.integers(1, 25)), int(rng.integers(2, 40)))) < 0.25).astype(float)
+        b = a @ rng.integers(0, 12, a.shape[1])
+        programme = Programme(a, b)
+        for _ in range(8):  # each question from the last one's basis
+            objective = (rng.random(a.shape[1]) < 0.3).astype(float)
+            largest, duals = programme.maximise(objective)
+            fresh = linprog(-objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            if fresh.status == 3:
+                assert largest == np.inf and not duals.any()
+                continue
+            assert abs(largest + fresh.fun) < 1e-6
+            x = programme.solution()
+            assert x.min() > -1e-9 and np.allclose(a @ x, b) and abs(objective @ x - largest) < 1e-6
+            # the duals bound the objective: b @ y is the largest value (strong duality of the programme)
+            assert abs(b @ duals - largest) < 1e-6
+
+
+def test_a_programme_the_solver_cannot_answer_is_a_clear_error():
+    from atlas.views.lp import Programme
+
+    impossible = Programme(np.array([[1.0, 1.0]]), np.array([-1.0]))  # x >= 0 cannot add up to -1
+    with pytest.raises(RuntimeError, match="suppression audit failed: the solver ended 'Infeasible' on a programme "
+                                           "of 1 equalities and 2 variables"):
+        impossible.maximise([1.0, 0.0])
