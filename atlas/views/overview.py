@@ -1,9 +1,10 @@
 """The Overview's headline figures for a period, each set against the period before.
 
-Directors see every figure. Board and funder views (`min_cell` given) see them protected: the monthly
-trend passes through `suppression.protect` (each month's total, each status's total and the grand
-total are published), a figure is hidden when it rests on 1 to min_cell-1 referrals or exits or on a
-total the protection withheld, and the positive-exit rate counts shown programs only, exactly as the
+Directors see every figure. Board and funder views (`min_cell` given) see them protected: for a whole quarter
+or year (the only periods they are offered) the monthly trend and the split by status that the acceptance rate
+rests on are an audited set, the year protected with its quarters (`atlas.views.status_split`, whose total is the
+board's network set's), any other period's trend passes through `suppression.protect`; a figure is hidden when
+it rests on 1 to min_cell-1 referrals or exits or on a total the protection withheld, and the positive-exit rate counts shown programs only, exactly as the
 Outcomes page does, so the two pages cannot be set against each other. The period before is
 computed exactly as if it had been chosen itself.
 """
@@ -19,8 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from atlas import formats
-from atlas.filters import Filters, period_end
-from atlas.views import charts, outcomes, suppression
+from atlas.filters import Filters
+from atlas.views import charts, outcomes, status_split, suppression
 
 
 @dataclass(frozen=True)
@@ -185,40 +186,14 @@ def protect_trend(trend: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, np.
     return out, pattern.lines_hidden[months:]
 
 
-def year_trend(db, filters: Filters, min_cell: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """A calendar year's monthly trend as a board or funder may see it, protected with its four quarters
-    (`suppression.protect_nested`): each quarter's months keep the pattern the quarter's own Overview shows,
-    and the year's status totals and grand total are hidden where, with the quarters' figures, they would
-    pin a hidden count. Returns what `protect_trend` returns."""
-    frames, values = [], np.zeros((4, 3 * len(STATUSES)))
-    for q, month in enumerate((1, 4, 7, 10)):
-        start = dt.date(filters.start.year, month, 1)
-        part = Filters(start, period_end(start, "quarter"))
-        frame = db.query("referral_trend", **part.params_for("referral_trend"))
-        months = pd.to_datetime(frame["month"]).dt.month.to_numpy() - month if len(frame) else np.zeros(0, int)
-        for row, j in zip(frame[list(STATUSES)].to_numpy(dtype=float), months):
-            values[q, j * len(STATUSES):(j + 1) * len(STATUSES)] = row
-        frames.append(frame)
-    trend = pd.concat(frames, ignore_index=True)
-    if not len(trend):
-        return trend, np.zeros(len(STATUSES) + 1, dtype=bool)
-    cells = np.arange(4 * 3 * len(STATUSES)).reshape(4 * 3, len(STATUSES))
-    totals = [cells[:, j] for j in range(len(STATUSES))] + [cells.ravel()]
-    nested = suppression.protect_nested(values[:, :, None], suppression.table_lines((3, len(STATUSES))), min_cell,
-                                        year_cells=False, year_totals=totals)
-    hidden = nested.base_hidden.reshape(12, len(STATUSES))
-    month_off = np.concatenate([p.lines_hidden[:3] for p in nested.quarters])
-    where = (pd.to_datetime(trend["month"]).dt.month.to_numpy() - 1)
+def _without_medians(trend: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """The month's medians left out where its accepted referrals are too few or hidden."""
     out = trend.copy()
-    for j, status in enumerate(STATUSES):
-        out[status] = pd.array(np.where(hidden[where, j], pd.NA, trend[status]), dtype="Int64")
-    out["referred"] = pd.array(np.where(month_off[where] | hidden[where].any(axis=1), pd.NA, trend["referred"]),
-                               dtype="Int64")
-    small_months = trend["accepted"].to_numpy() < min_cell
+    gone = out["accepted"].fillna(0).to_numpy() < min_cell  # a hidden count reads as too few
     for column in ("median_days_to_accept", "median_days_to_start"):
         if column in out:
-            out.loc[small_months | hidden[where, 0], column] = np.nan
-    return out, nested.year_hidden
+            out.loc[gone, column] = np.nan
+    return out
 
 
 def _protected_values(db, filters: Filters, min_cell: int, as_of) -> tuple[dict, pd.DataFrame, set, int]:
@@ -226,8 +201,10 @@ def _protected_values(db, filters: Filters, min_cell: int, as_of) -> tuple[dict,
     figures withheld and how many trend cells were."""
     row = db.query("network_summary", **filters.params_for("network_summary"),
                    as_of=_clock(filters.end, as_of)).iloc[0]
-    if filters.aligned == "year":  # published beside its quarters: protected with them
-        trend, totals_hidden = year_trend(db, filters, min_cell)
+    if filters.aligned:  # a whole quarter or year: its audited set, the year protected with its quarters
+        split = status_split.published_split(db, filters, min_cell)
+        trend = _without_medians(split.trend, min_cell)
+        totals_hidden = np.array([not split.status_shown[s] for s in STATUSES] + [not split.total_shown])
     else:
         trend, totals_hidden = protect_trend(db.query("referral_trend", **filters.params_for("referral_trend")),
                                              min_cell)

@@ -5,8 +5,10 @@ tool's trust and value scores) say how partners rate a tie; referral flows say w
 together they show ties rated low in trust that carry heavy flows (work done in spite of the
 relationship), ties rated high that carry nothing (goodwill not yet used), and how each agency is rated
 by its partners. `build(db, filters, min_cell)` reads `partnership_quality` and returns it ready for the
-Network map page; with `min_cell` (board and funder views) no referral count is given, and only ties
-carrying at least min_cell referrals are listed as carrying them. Ties with a victim-service agency are left out, as on the map.
+Network map page; with `min_cell` (board and funder views) the low-trust ties that carry referrals are read from
+the board's published set (atlas.views.network.published): a tie is listed when the set shows a flow of it, with
+the set's figure each way, so the list is audited with the set. Ties with a victim-service agency are left out, as
+on the map.
 Where a closed partnership-survey round covers the period (issue 32), its ties and ratings stand in for the
 declared ones' (atlas.views.survey.quality says what each audience gets of them). Pure: no Streamlit.
 """
@@ -19,6 +21,8 @@ import pandas as pd
 
 from atlas.filters import Filters
 from atlas.views import privacy
+from atlas.views.network.published import published
+from atlas.views.suppression import HIDDEN
 from atlas.views.survey import load as survey_load
 from atlas.views.survey import quality as survey_quality
 from atlas.vocab import instrument_label, label
@@ -44,8 +48,9 @@ def build(db, filters: Filters, min_cell: int | None = None) -> Quality:
     if chosen is not None:
         return _from_survey(db, filters, chosen, agencies, min_cell)
     frame = _shown(db.query("partnership_quality", start=filters.start, end=filters.end), agencies)
-    return Quality(ties=frame, scores=scores(frame), strained=strained(frame, min_cell), idle=idle(frame),
-                   ratings=ratings(frame))
+    flows = None if min_cell is None else published(db, filters, int(min_cell)).flows
+    return Quality(ties=frame, scores=scores(frame), strained=strained(frame, min_cell, flows=flows),
+                   idle=idle(frame), ratings=ratings(frame))
 
 
 def _shown(frame: pd.DataFrame, agencies: pd.DataFrame) -> pd.DataFrame:
@@ -90,11 +95,18 @@ def _pair(frame: pd.DataFrame) -> pd.Series:
     return frame["agency_a"] + " — " + frame["agency_b"]
 
 
-def strained(frame: pd.DataFrame, min_cell: int | None = None, top: int = 15) -> pd.DataFrame:
+def strained(frame: pd.DataFrame, min_cell: int | None = None, top: int = 15,
+             flows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Ties rated low in trust (1-2) that carry referrals, heaviest first. With `min_cell` (board and funder
-    views) only ties carrying at least min_cell referrals are listed, and without their count: a tie's total
-    beside the map's flows could reveal a flow the map leaves out as small."""
-    low = frame[(frame["trust"] <= LOW_TRUST) & (frame["referrals"] > 0)].sort_values("referrals", ascending=False)
+    views) no tie's total is given: beside the map's flows it could reveal a flow the map hides. With the board's
+    published set's `flows` (from_agency_id, to_agency_id, referrals, shown) a tie is listed only when the set
+    shows a flow of it, each way reads the set's figure (or "hidden"), and the heaviest are those whose shown
+    flows carry most: every number and the order are the set's, so the list is audited with it. Without them,
+    only ties carrying at least min_cell referrals are listed, without a count."""
+    low = frame[(frame["trust"] <= LOW_TRUST) & (frame["referrals"] > 0)]
+    if flows is not None:
+        return _strained_from_set(low, flows, top)
+    low = low.sort_values("referrals", ascending=False)
     if min_cell is not None:
         low = low[low["referrals"] >= min_cell]
     low = low.head(top)
@@ -104,6 +116,33 @@ def strained(frame: pd.DataFrame, min_cell: int | None = None, top: int = 15) ->
         "Value": low["value"].astype("Int64")})
     if min_cell is None:
         out["Referrals (both ways)"] = low["referrals"].astype(int)
+    return out.reset_index(drop=True)
+
+
+BOARD_WAYS = ("Referrals, first to second", "Referrals, second to first")  # the board's strained list, each way
+
+
+def _strained_from_set(low: pd.DataFrame, flows: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The strained ties a board member sees, read from the board's published set (see `strained`)."""
+    figure = dict(zip(zip(flows["from_agency_id"], flows["to_agency_id"]),
+                      zip(flows["referrals"].astype(int), flows["shown"].astype(bool))))
+
+    def way(a, b):
+        referrals, shown = figure.get((a, b), (0, True))  # no flow: a known zero, as the map's partners read it
+        return referrals if shown else None
+
+    ab = [way(a, b) for a, b in zip(low["agency_a_id"], low["agency_b_id"])]
+    ba = [way(b, a) for a, b in zip(low["agency_a_id"], low["agency_b_id"])]
+    carried = [(x or 0) + (y or 0) for x, y in zip(ab, ba)]
+    low = low.assign(_ab=ab, _ba=ba, _carried=carried)
+    low = low[low["_carried"] > 0].sort_values(["_carried", "agency_a", "agency_b"], ascending=[False, True, True])
+    low = low.head(top)
+    out = pd.DataFrame({
+        "Partnership": _pair(low), "Kind": low["kind"].map(label),
+        "Instrument": low["instrument"].map(instrument_label), "Trust": low["trust"].astype("Int64"),
+        "Value": low["value"].astype("Int64")})
+    for column, values in zip(BOARD_WAYS, (low["_ab"], low["_ba"])):
+        out[column] = [HIDDEN if v is None or pd.isna(v) else f"{int(v):,}" for v in values]
     return out.reset_index(drop=True)
 
 

@@ -250,3 +250,59 @@ def _repair(figures: Figures, hide: np.ndarray, allowed: np.ndarray, weight: np.
         pick = int(pool[np.argmin(figures.totals[pool] * weight[pool])])
         hide[pick] = True
         hidden_now.add(pick)
+
+
+def reveal_determined(figures: Figures, hidden, min_cell: int) -> np.ndarray:
+    """The pattern with every hidden figure of at least min_cell shown whose value the shown figures already fix:
+    its cells are exactly shown figures that share no cell (a year's flow over its four shown quarters), or a shown
+    figure holding it less shown figures inside that holder, beside it and sharing no cell (a region pair less its
+    shown formal part). Showing such a figure adds no equation a reader did not have, so every bound of the
+    audit, and its verdict, stands; hiding it only made the page harder to read. Only these plain proofs are
+    taken (the solver is never asked), round after round while figures shown so open more; a figure of
+    1..min_cell-1 is never shown (it is exposed already, or not determined)."""
+    hide = np.asarray(hidden, bool).copy()
+    rows = figures.incidence
+    sizes = np.diff(rows.indptr)
+    while True:
+        shown = ~hide
+        revealed = [t for t in np.flatnonzero(hide & (figures.totals >= min_cell))
+                    if _determined(figures, rows, sizes, shown, int(t))]
+        if not revealed:
+            return hide
+        hide[revealed] = False
+
+
+def _determined(figures: Figures, rows, sizes: np.ndarray, shown: np.ndarray, target: int) -> bool:
+    """Whether the shown figures fix the target by one of reveal_determined's two plain proofs."""
+    cells = figures.members[target]
+    overlap = (rows @ rows[target].T).toarray().ravel()  # cells each figure shares with the target
+    inside = shown & (overlap == sizes) & (sizes > 0)
+    if _exactly_covered(figures, cells, np.flatnonzero(inside)):
+        return True
+    holders = np.flatnonzero(shown & (overlap == len(cells)) & (sizes > len(cells)))
+    for h in holders[np.argsort(sizes[holders], kind="stable")]:
+        rest = np.setdiff1d(figures.members[h], cells, assume_unique=True)
+        within = (rows @ rows[h].T).toarray().ravel()  # cells each figure shares with the holder
+        parts = np.flatnonzero(shown & (within == sizes) & (overlap == 0) & (sizes > 0))
+        if _exactly_covered(figures, rest, parts):
+            return True
+    return False
+
+
+def _exactly_covered(figures: Figures, cells: np.ndarray, parts: np.ndarray) -> bool:
+    """Whether figures among `parts` (each inside `cells`) that share no cell with one another make up exactly
+    `cells`: the largest first, each taken when it shares no cell with those taken."""
+    if not len(cells) or not len(parts):
+        return False
+    if len(np.unique(np.concatenate([figures.members[p] for p in parts]))) < len(cells):
+        return False  # together they leave a cell out: no packing of them can cover it
+    taken = np.zeros(len(figures.values), bool)
+    left = len(cells)
+    for p in parts[np.argsort(-np.array([len(figures.members[p]) for p in parts]), kind="stable")]:
+        members = figures.members[p]
+        if not taken[members].any():
+            taken[members] = True
+            left -= len(members)
+            if not left:
+                return True
+    return False

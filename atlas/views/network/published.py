@@ -34,7 +34,7 @@ import pandas as pd
 
 from atlas.filters import Filters, period_end
 from atlas.views import privacy
-from atlas.views.network.audit import Figures, protect
+from atlas.views.network.audit import Figures, protect, reveal_determined
 
 GROUPINGS = ("region", "sector")
 VOLUMES = ("within", "sent", "received", "referrals")
@@ -224,7 +224,10 @@ def _pattern(builder: _Builder, min_cell: int, fixed_hidden: dict | None = None,
         hidden = np.array([fixed_hidden.get(k, h) for k, h in zip(builder.keys, hidden)])
     hidden &= ~np.array([k == "total" for k in kinds]) | figures.small(min_cell)  # a small total is hidden too
     cost = np.array([COST.get(g, 1.0) for g in builder.grains])
-    return protect(figures, min_cell, hidden=hidden, may_hide=allowed, cost=cost)
+    pattern = protect(figures, min_cell, hidden=hidden, may_hide=allowed, cost=cost)
+    # a hidden figure the shown ones fix exactly is shown (audit.reveal_determined): the reader learns nothing
+    # new; only figures this call may hide (a quarter keeps the pattern it has alone), never the other part
+    return pattern & (reveal_determined(figures, pattern, min_cell) | ~allowed)
 
 
 def _protected(db, quarters: list, whole_year, min_cell: int) -> list[PeriodSet]:

@@ -143,8 +143,8 @@ QUALITY_WORDS = ("How partners rate their ties in partner surveys (trust and val
 
 def strained_caption(min_cell: int | None) -> str:
     return ("Ties rated 1 or 2 in trust that carry referrals, heaviest first: work done in spite of the relationship."
-            + ("" if min_cell is None else f" Only ties carrying at least {min_cell} referrals are listed, without "
-                                           "their count."))
+            + ("" if min_cell is None else " Only ties carrying a flow the board's figures show are listed, with "
+                                           "that figure each way (\"hidden\" where the set hides it)."))
 
 
 def scores_words(exact_betweenness: bool) -> str:
