@@ -29,26 +29,46 @@ def _import_slow_modules() -> None:
         publish_ahead()
 
 
-def publish_ahead() -> None:
-    """Work out the published sets of the board's and funders' default period (the latest whole quarter), which
-    their views read and keep per database version: protecting a set takes seconds on a large network, and no
-    board member or funder is to wait for it on a first visit, whoever signs in first. Any failure is left
-    for the page to meet and explain."""
+def publish_ahead(periods: int | None = None) -> None:
+    """Work out the board's and funders' published sets of every period they can choose, newest first (the
+    default, the latest whole quarter, first; then each year's quarters and the year: atlas.protection.prepare),
+    once per data version in this server. Protecting a year takes minutes on a large network, and no board
+    member or funder is to wait for it, whoever signs in first: a set `atlas prepare` stored already is only
+    read, and every set worked out here is stored beside the database for the next server. `periods`: at most
+    that many periods. Stops once the database file is replaced (the next visit starts it again for the new
+    data). Any failure is left for the page to meet and explain."""
     try:
         db = CachedAtlas(database())
-        days = data_days(db.query("data_extent").iloc[0])
-        periods = board_periods(*days) if days else []
-        if not periods:
-            return
-        _, start, end, length = periods[0]
-        from atlas.views.network import published as board
-        from atlas.views.outcomes import published as funders
+        with _PUBLISHING:
+            if db.db.version in _PUBLISHED:
+                return
+            _PUBLISHED.add(db.db.version)
+        from atlas.protection import prepare
 
-        filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
-        funders.period_set(db, filters, min_cell, days[1])
-        board.published(db, filters, min_cell)
+        counted = iter(range(periods * len(prepare.AUDIENCES))) if periods is not None else None
+        prepare.prepare(db, config.min_cell(), say=lambda line: None,
+                        stop=lambda: not db.db.is_current() or (counted is not None and _spent(counted)))
     except Exception:  # the page builds it again, and says what is wrong
         return
+
+
+def _spent(counted) -> bool:
+    """True once `counted` (an iterator over the sets allowed) has none left."""
+    return next(counted, None) is None
+
+
+_PUBLISHED: set[tuple] = set()  # the data versions whose sets this server prepares (or prepared)
+_PUBLISHING = threading.Lock()
+
+
+def publish_for(version: tuple) -> None:
+    """Start `publish_ahead` in a background thread when this server has not yet prepared the sets of the data
+    version (new data imported since the server started: the refresh's own `prepare` may be under way, and
+    then this thread reads what it stored)."""
+    with _PUBLISHING:
+        if version in _PUBLISHED:
+            return
+    threading.Thread(target=publish_ahead, name="atlas-publish", daemon=True).start()
 
 
 _WARM_UP = threading.Thread(target=_import_slow_modules, name="atlas-warm-up", daemon=True)
@@ -101,6 +121,7 @@ def prepare_ahead(viewer: Audience) -> None:
     if not st.runtime.exists() or os.environ.get("ATLAS_PREPARE_AHEAD", "1") == "0":
         return
     db = database()
+    publish_for(db.version)
     days = data_days(CachedAtlas(db).query("data_extent").iloc[0])
     key = (db.version, viewer.cache_key)
     with _PREPARING:
