@@ -98,13 +98,9 @@ def _import_parser(sub) -> None:
     p.add_argument("--dropped-report", type=Path, metavar="FILE",
                    help="with --format hmis: write every row left out or read by a rule to FILE (CSV), "
                         "whether the import goes ahead or stops")
-    _no_prepare_arg(p)
-
-
-def _no_prepare_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-prepare", action="store_true",
-                        help="do not work out the board's and funders' protected sets after the import (the server "
-                             "then works them out in the background, or run `prepare`)")
+    p.add_argument("--prepare", action="store_true",
+                   help="then work out the board's and funders' protected sets of every period (`prepare`; by "
+                        "default the server does it in the background when it first meets the new data)")
 
 
 def _query_parsers(sub) -> None:
@@ -146,7 +142,9 @@ def _operations_parsers(sub) -> None:
     p.add_argument("--append", action="store_true", help="add the export to the current data instead of replacing it")
     p.add_argument("--settle", type=float, default=60.0, metavar="SECONDS",
                    help="leave an export changed less than this long ago for the next refresh (default 60)")
-    _no_prepare_arg(p)
+    p.add_argument("--no-prepare", action="store_true",
+                   help="do not work out the board's and funders' protected sets after the refresh (the server then "
+                        "works them out in the background, or run `prepare`)")
 
     p = sub.add_parser("deliver", help="e-mail the board pack and the funder pack of the last whole reporting "
                                        "period to [delivery] board and funders (once per period)")
@@ -253,7 +251,13 @@ def cmd_import(args) -> int:
     else:
         print(f"Imported into {database}: "
               + ", ".join(f"{n:,} {name}" for name, n in result.row_counts.items()))
-    return 0 if args.no_prepare else _prepare(database)
+    if not args.prepare:
+        # left to the server's background thread by default: at millions of referrals a year's protection takes
+        # long, and an interactive import should not hold the terminal for it (the nightly refresh does it)
+        print("The board's and funders' protected sets will be worked out by the server in the background, or "
+              f"now with `python -m atlas prepare --db {database}`.")
+        return 0
+    return _prepare(database)
 
 
 def _dropped_report(args, report, out) -> None:
