@@ -147,40 +147,39 @@ def save(version: tuple | None, audience: str, start: dt.date, end: dt.date, len
     if version is None or not _current(version):
         return False
     path = store_path(version[0])
-    params = {**_key(audience, start, end, length, min_cell), **stamp(version)}
+    row = {**_key(audience, start, end, length, min_cell), **stamp(version),
+           "pattern": json.dumps(pattern, default=_plain), "seconds": float(seconds)}
     try:
         with _locked(path, exclusive=True):
-            con = _open_for_writing(path)
             try:
-                con.execute("begin transaction")
-                con.execute(statement("delete_stale"), stamp(version))
-                con.execute(statement("delete_set"), _key(audience, start, end, length, min_cell))
-                con.execute(statement("insert_set"), {**params, "pattern": json.dumps(pattern, default=_plain),
-                                                      "seconds": float(seconds)})
-                con.execute("commit")
-                con.execute("checkpoint")
-            finally:
-                con.close()
+                _write(path, row)
+            except duckdb.Error as error:
+                # damaged, not a store, or a store of another layout: it only ever held what can be worked out
+                # again, so it is replaced by a new store holding this set
+                log.warning("protected sets at %s unreadable (%s): replaced", path, error)
+                for damaged in (path, path.with_name(path.name + ".wal")):
+                    damaged.unlink(missing_ok=True)
+                _write(path, row)
         return True
     except (duckdb.Error, OSError) as error:
         log.warning("protected set not stored at %s (%s)", path, error)
         return False
 
 
-def _open_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection to the store with its table made; a file DuckDB cannot open (damaged, or not a store) is
-    replaced by an empty store: it only ever held what can be worked out again."""
+def _write(path: Path, row: dict) -> None:
+    """One transaction: rows stamped otherwise deleted, the set's row replaced; committed and checkpointed."""
+    con = duckdb.connect(str(path))
     try:
-        con = duckdb.connect(str(path))
         con.execute(statement("schema_1_sets"))
-        return con
-    except duckdb.Error as error:
-        log.warning("protected sets at %s unreadable (%s): replaced by an empty store", path, error)
-        for damaged in (path, path.with_name(path.name + ".wal")):
-            damaged.unlink(missing_ok=True)
-        con = duckdb.connect(str(path))
-        con.execute(statement("schema_1_sets"))
-        return con
+        con.execute("begin transaction")
+        con.execute(statement("delete_stale"), {k: row[k] for k in ("mtime_ns", "size", "model", "algorithm")})
+        con.execute(statement("delete_set"), {k: row[k] for k in ("audience", "period_start", "period_end",
+                                                                  "length", "min_cell")})
+        con.execute(statement("insert_set"), row)
+        con.execute("commit")
+        con.execute("checkpoint")
+    finally:
+        con.close()
 
 
 def stored(version: tuple | None) -> pd.DataFrame:
