@@ -287,3 +287,21 @@ def test_a_served_page_reads_a_prepared_year_without_protecting_it(continuum, tm
     assert ("board", "year", year.start, True) in loads
     assert ("funders", "year", year.start, True) in loads
     assert audits == [], "the year was read from the store, not protected again"
+
+
+def test_a_refresh_prepares_the_sets_of_the_data_it_imported(tmp_path, monkeypatch, capsys):
+    from atlas.cli import main
+
+    monkeypatch.setenv("ATLAS_HMAC_KEY", TEST_KEY.decode())
+    monkeypatch.setenv("ATLAS_SECRETS", str(tmp_path / "secrets.toml"))
+    monkeypatch.setenv("ATLAS_MIN_CELL", "3")
+    inbox, database = tmp_path / "inbox", tmp_path / "data" / "atlas.duckdb"
+    write_files(inbox / "march", SMALL_COMMUNITY)
+    assert main(["refresh", str(inbox), "--db", str(database), "--settle", "0"]) == 0
+    printed = capsys.readouterr().out
+    with Atlas(database) as db:
+        first, last = latest_days(db)
+        kept = store.stored(db.version)
+    chosen = {(a, s, n) for _, s, _, n in board_periods(first, last) for a in ("board", "funders")}
+    assert chosen <= set(zip(kept["audience"], pd.to_datetime(kept["period_start"]).dt.date, kept["length"]))
+    assert "Prepared" in printed and "worked out" in printed
