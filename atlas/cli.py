@@ -404,7 +404,8 @@ def _prepare(database: Path, min_cell: int | None = None) -> int:
     started = time.perf_counter()
     print(f"Preparing the board's and funders' protected sets (min_cell {min_cell}), newest first:", flush=True)
     with Atlas(database) as db:
-        done = prepare.prepare(db, min_cell, say=lambda line: print(line, flush=True))
+        # stopped once an import swaps in a new file: what it would work out could no longer be stored
+        done = prepare.prepare(db, min_cell, say=lambda line: print(line, flush=True), stop=lambda: not db.is_current())
     worked = sum(not p.stored_before for p in done)
     print(f"Prepared {len(done)} sets ({worked} worked out, {len(done) - worked} already stored) in "
           f"{time.perf_counter() - started:.1f} s: {store.store_path(database)}")

@@ -16,6 +16,7 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -305,3 +306,30 @@ def test_a_refresh_prepares_the_sets_of_the_data_it_imported(tmp_path, monkeypat
     chosen = {(a, s, n) for _, s, _, n in board_periods(first, last) for a in ("board", "funders")}
     assert chosen <= set(zip(kept["audience"], pd.to_datetime(kept["period_start"]).dt.date, kept["length"]))
     assert "Prepared" in printed and "worked out" in printed
+
+
+def test_a_served_app_prepares_every_period_in_the_background_and_its_child_ends_with_it(tmp_path, browser):
+    from browser import served, wait_drawn
+
+    path = small_community(tmp_path / "atlas.duckdb", tmp_path)
+    with Atlas(path) as db:
+        first, last = latest_days(db)
+        version = db.version
+    chosen = {(a, s, n) for _, s, _, n in board_periods(first, last) for a in ("board", "funders")}
+
+    def stored() -> set:
+        kept = store.stored(version)
+        return set(zip(kept["audience"], pd.to_datetime(kept["period_start"]).dt.date, kept["length"]))
+
+    with served(path, tmp_path / "serve.log", env={"ATLAS_MIN_CELL": str(M)}) as url:
+        page = browser.new_page()
+        page.goto(url)
+        wait_drawn(page)  # the first run starts the warm-up thread
+        deadline = time.monotonic() + 180
+        while not chosen <= stored() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        page.close()
+        assert chosen <= stored(), "every period of both audiences prepared by the server, without a visit to it"
+    time.sleep(1)
+    left = subprocess.run(["pgrep", "-f", f"atlas prepare --db {path}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "the server's prepare child ends with the server"

@@ -5,8 +5,12 @@ protections (`prepare_ahead`). Both start only when the entrypoint starts them. 
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -30,13 +34,14 @@ def _import_slow_modules() -> None:
 
 
 def publish_ahead(periods: int | None = None) -> None:
-    """Work out the board's and funders' published sets of every period they can choose, newest first (the
-    default, the latest whole quarter, first; then each year's quarters and the year: atlas.protection.prepare),
-    once per data version in this server. Protecting a year takes minutes on a large network, and no board
-    member or funder is to wait for it, whoever signs in first: a set `atlas prepare` stored already is only
-    read, and every set worked out here is stored beside the database for the next server. `periods`: at most
-    that many periods. Stops once the database file is replaced (the next visit starts it again for the new
-    data). Any failure is left for the page to meet and explain."""
+    """Work out the board's and funders' published sets of every period they can choose, newest first, once per
+    data version in this server: protecting a year takes minutes on a large network, and no board member or
+    funder is to wait for it, whoever signs in first. The default period (the latest whole quarter) is worked
+    out here, in this thread, and kept in this server's memory; every other period (unless `periods` is 1, the
+    default alone) by `python -m atlas prepare` in a child process at a low priority, so the minutes a
+    year's audit takes hold neither this server's interpreter nor the processors its pages need. Both store what
+    they work out beside the database (a set stored already is only read), where a page then reads it. Any
+    failure is left for the page to meet and explain."""
     try:
         db = CachedAtlas(database())
         with _PUBLISHING:
@@ -45,11 +50,29 @@ def publish_ahead(periods: int | None = None) -> None:
             _PUBLISHED.add(db.db.version)
         from atlas.protection import prepare
 
-        counted = iter(range(periods * len(prepare.AUDIENCES))) if periods is not None else None
+        counted = iter(range(len(prepare.AUDIENCES)))  # the default period's sets
         prepare.prepare(db, config.min_cell(), say=lambda line: None,
-                        stop=lambda: not db.db.is_current() or (counted is not None and _spent(counted)))
+                        stop=lambda: not db.db.is_current() or _spent(counted))
+        if periods is None or periods > 1:
+            _prepare_in_child(db.db.path, config.min_cell())
     except Exception:  # the page builds it again, and says what is wrong
         return
+
+
+def _prepare_in_child(path, min_cell: int) -> None:
+    """`python -m atlas prepare` for the database at `path`, at a low priority, ended with this server (it
+    stops by itself once the database file is replaced); waited for, so it leaves no zombie."""
+    def low_priority_and_bound_to_parent():
+        os.nice(10)
+        try:  # PR_SET_PDEATHSIG: ended when the server ends, mid-audit
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+
+    child = subprocess.Popen([sys.executable, "-m", "atlas", "prepare", "--db", str(path), "--min-cell",
+                              str(min_cell)], cwd=config.ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, preexec_fn=low_priority_and_bound_to_parent)
+    child.wait()
 
 
 def _spent(counted) -> bool:
