@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("upgrade", help="rebuild the data model over a database built by an earlier version")
     _db_arg(p)
 
+    p = sub.add_parser("prepare", help="work out the board's and funders' protected sets of every whole quarter "
+                                       "and year, newest first, and keep them beside the database")
+    _db_arg(p)
+    p.add_argument("--min-cell", type=int, default=None, metavar="N",
+                   help="the smallest count shown (default: the deployment's min_cell)")
+
     p = sub.add_parser("serve", help="serve the dashboard (streamlit run dashboard.py)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default=None, help="address to listen on (default: 127.0.0.1, this machine only, from .streamlit/config.toml; "
@@ -63,6 +69,9 @@ def _demo_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--referrals", type=int, help="referrals over the three years (default: the profile's)")
     p.add_argument("--agencies", type=int, help="agencies (default: the profile's)")
+    p.add_argument("--prepare", action="store_true",
+                   help="also work out the board's and funders' protected sets (`prepare`; by default the server "
+                        "does it in the background when it starts)")
 
 
 def _import_parser(sub) -> None:
@@ -89,6 +98,9 @@ def _import_parser(sub) -> None:
     p.add_argument("--dropped-report", type=Path, metavar="FILE",
                    help="with --format hmis: write every row left out or read by a rule to FILE (CSV), "
                         "whether the import goes ahead or stops")
+    p.add_argument("--prepare", action="store_true",
+                   help="then work out the board's and funders' protected sets of every period (`prepare`; by "
+                        "default the server does it in the background when it first meets the new data)")
 
 
 def _query_parsers(sub) -> None:
@@ -130,6 +142,9 @@ def _operations_parsers(sub) -> None:
     p.add_argument("--append", action="store_true", help="add the export to the current data instead of replacing it")
     p.add_argument("--settle", type=float, default=60.0, metavar="SECONDS",
                    help="leave an export changed less than this long ago for the next refresh (default 60)")
+    p.add_argument("--no-prepare", action="store_true",
+                   help="do not work out the board's and funders' protected sets after the refresh (the server then "
+                        "works them out in the background, or run `prepare`)")
 
     p = sub.add_parser("deliver", help="e-mail the board pack and the funder pack of the last whole reporting "
                                        "period to [delivery] board and funders (once per period)")
@@ -196,7 +211,7 @@ def cmd_demo(args) -> int:
           + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
     print("Wrote the demo's closed survey rounds beside it: "
           + ", ".join(f"{r} ({members} members, {rows} answer rows)" for r, members, rows in rounds))
-    return 0
+    return _prepare(database) if args.prepare else 0
 
 
 def cmd_import(args) -> int:
@@ -236,7 +251,13 @@ def cmd_import(args) -> int:
     else:
         print(f"Imported into {database}: "
               + ", ".join(f"{n:,} {name}" for name, n in result.row_counts.items()))
-    return 0
+    if not args.prepare:
+        # left to the server's background thread by default: at millions of referrals a year's protection takes
+        # long, and an interactive import should not hold the terminal for it (the nightly refresh does it)
+        print("The board's and funders' protected sets will be worked out by the server in the background, or "
+              f"now with `python -m atlas prepare --db {database}`.")
+        return 0
+    return _prepare(database)
 
 
 def _dropped_report(args, report, out) -> None:
@@ -369,6 +390,28 @@ def cmd_upgrade(args) -> int:
     return 0
 
 
+def cmd_prepare(args) -> int:
+    return _prepare(args.db or config.database_path(), args.min_cell)
+
+
+def _prepare(database: Path, min_cell: int | None = None) -> int:
+    """Work out and store the protected sets of every period the board and funders choose (atlas.protection)."""
+    from atlas.protection import prepare, store
+
+    min_cell = config.min_cell() if min_cell is None else min_cell
+    if min_cell < 1:
+        raise UsageError(f"--min-cell must be 1 or more, not {min_cell}")
+    started = time.perf_counter()
+    print(f"Preparing the board's and funders' protected sets (min_cell {min_cell}), newest first:", flush=True)
+    with Atlas(database) as db:
+        # stopped once an import swaps in a new file: what it would work out could no longer be stored
+        done = prepare.prepare(db, min_cell, say=lambda line: print(line, flush=True), stop=lambda: not db.is_current())
+    worked = sum(not p.stored_before for p in done)
+    print(f"Prepared {len(done)} sets ({worked} worked out, {len(done) - worked} already stored) in "
+          f"{time.perf_counter() - started:.1f} s: {store.store_path(database)}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     """Run Streamlit on dashboard.py in this process.
 
@@ -465,8 +508,12 @@ def cmd_refresh(args) -> int:
 
     if not args.inbox.is_dir():
         raise UsageError(f"{args.inbox} is not a folder: give the inbox folder the exports are dropped in")
-    return refresh.run(args.inbox, args.db or config.database_path(), mode="append" if args.append else "replace",
-                       settle=args.settle, progress=_bar())
+    database = args.db or config.database_path()
+    code = refresh.run(args.inbox, database, mode="append" if args.append else "replace", settle=args.settle,
+                       progress=_bar())
+    # prepared after every run, not only an import: a set missing (a new release of the protection, a run
+    # stopped halfway) is worked out, and one stored already costs a read
+    return code if code or args.no_prepare or not Path(database).exists() else _prepare(database)
 
 
 def cmd_deliver(args) -> int:
@@ -515,7 +562,7 @@ def cmd_status(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "import": cmd_import, "query": cmd_query, "queries": cmd_queries,
-            "serve": cmd_serve, "report": cmd_report, "upgrade": cmd_upgrade, "refresh": cmd_refresh,
+            "serve": cmd_serve, "report": cmd_report, "upgrade": cmd_upgrade, "prepare": cmd_prepare, "refresh": cmd_refresh,
             "deliver": cmd_deliver, "backup": cmd_backup, "restore": cmd_restore, "status": cmd_status,
             "survey": survey_cli.run}
 

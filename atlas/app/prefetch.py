@@ -5,8 +5,12 @@ protections (`prepare_ahead`). Both start only when the entrypoint starts them. 
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -29,26 +33,65 @@ def _import_slow_modules() -> None:
         publish_ahead()
 
 
-def publish_ahead() -> None:
-    """Work out the published sets of the board's and funders' default period (the latest whole quarter), which
-    their views read and keep per database version: protecting a set takes seconds on a large network, and no
-    board member or funder is to wait for it on a first visit, whoever signs in first. Any failure is left
-    for the page to meet and explain."""
+def publish_ahead(periods: int | None = None) -> None:
+    """Work out the board's and funders' published sets of every period they can choose, newest first, once per
+    data version in this server: protecting a year takes minutes on a large network, and no board member or
+    funder is to wait for it, whoever signs in first. The default period (the latest whole quarter) is worked
+    out here, in this thread, and kept in this server's memory; every other period (unless `periods` is 1, the
+    default alone) by `python -m atlas prepare` in a child process at a low priority, so the minutes a
+    year's audit takes hold neither this server's interpreter nor the processors its pages need. Both store what
+    they work out beside the database (a set stored already is only read), where a page then reads it. Any
+    failure is left for the page to meet and explain."""
     try:
         db = CachedAtlas(database())
-        days = data_days(db.query("data_extent").iloc[0])
-        periods = board_periods(*days) if days else []
-        if not periods:
-            return
-        _, start, end, length = periods[0]
-        from atlas.views.network import published as board
-        from atlas.views.outcomes import published as funders
+        with _PUBLISHING:
+            if db.db.version in _PUBLISHED:
+                return
+            _PUBLISHED.add(db.db.version)
+        from atlas.protection import prepare
 
-        filters, min_cell = Filters(start, end, aligned=length), config.min_cell()
-        funders.period_set(db, filters, min_cell, days[1])
-        board.published(db, filters, min_cell)
+        counted = iter(range(len(prepare.AUDIENCES)))  # the default period's sets
+        prepare.prepare(db, config.min_cell(), say=lambda line: None,
+                        stop=lambda: not db.db.is_current() or _spent(counted))
+        if periods is None or periods > 1:
+            _prepare_in_child(db.db.path, config.min_cell())
     except Exception:  # the page builds it again, and says what is wrong
         return
+
+
+def _prepare_in_child(path, min_cell: int) -> None:
+    """`python -m atlas prepare` for the database at `path`, at a low priority, ended with this server (it
+    stops by itself once the database file is replaced); waited for, so it leaves no zombie."""
+    def low_priority_and_bound_to_parent():
+        os.nice(10)
+        try:  # PR_SET_PDEATHSIG: ended when the server ends, mid-audit
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+
+    child = subprocess.Popen([sys.executable, "-m", "atlas", "prepare", "--db", str(path), "--min-cell",
+                              str(min_cell)], cwd=config.ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, preexec_fn=low_priority_and_bound_to_parent)
+    child.wait()
+
+
+def _spent(counted) -> bool:
+    """True once `counted` (an iterator over the sets allowed) has none left."""
+    return next(counted, None) is None
+
+
+_PUBLISHED: set[tuple] = set()  # the data versions whose sets this server prepares (or prepared)
+_PUBLISHING = threading.Lock()
+
+
+def publish_for(version: tuple) -> None:
+    """Start `publish_ahead` in a background thread when this server has not yet prepared the sets of the data
+    version (new data imported since the server started: the refresh's own `prepare` may be under way, and
+    then this thread reads what it stored)."""
+    with _PUBLISHING:
+        if version in _PUBLISHED:
+            return
+    threading.Thread(target=publish_ahead, name="atlas-publish", daemon=True).start()
 
 
 _WARM_UP = threading.Thread(target=_import_slow_modules, name="atlas-warm-up", daemon=True)
@@ -101,6 +144,7 @@ def prepare_ahead(viewer: Audience) -> None:
     if not st.runtime.exists() or os.environ.get("ATLAS_PREPARE_AHEAD", "1") == "0":
         return
     db = database()
+    publish_for(db.version)
     days = data_days(CachedAtlas(db).query("data_extent").iloc[0])
     key = (db.version, viewer.cache_key)
     with _PREPARING:

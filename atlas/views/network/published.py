@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from atlas.filters import Filters, period_end
+from atlas.protection import store
 from atlas.views import privacy
 from atlas.views.network.audit import Figures, protect, reveal_determined
 
@@ -99,12 +101,9 @@ def published(db, filters: Filters, min_cell: int) -> PeriodSet:
 
 def _make(db, filters: Filters, min_cell: int, key: tuple) -> PeriodSet:
     version = key[0]
-    found = None
-    if filters.aligned == "year" and filters.start is not None:
-        sets = _year_sets(db, filters.start.year, int(min_cell))
-        found = next((s for s in sets if s.start == filters.start and s.end == filters.end), None)
+    found = _stored(db, version, filters, min_cell)
     if found is None:
-        found = _protected(db, [(filters.start, filters.end)], None, int(min_cell))[0]
+        found = _worked_out(db, version, filters, min_cell)
     if version is not None:
         with _lock:
             _cache[key] = found
@@ -122,16 +121,67 @@ def _version(db):
     return None
 
 
-def _year_sets(db, year: int, min_cell: int) -> list[PeriodSet]:
-    """The sets of the year's quarters that the data reaches and of the year itself, protected together (a year
-    the data does not yet hold whole is not offered to the board, but a pack or a test may ask for it)."""
+def _year_quarters(db, year: int) -> list[tuple[dt.date, dt.date]]:
+    """The year's quarters that the data reaches (a year the data does not yet hold whole is not offered to the
+    board, but a pack or a test may ask for it)."""
     extent = db.query("data_extent").iloc[0]
     if pd.isna(extent["last_referral"]):
         return []
     last = pd.Timestamp(extent["last_referral"]).date()
-    quarters = [(dt.date(year, m, 1), period_end(dt.date(year, m, 1), "quarter")) for m in (1, 4, 7, 10)
-                if dt.date(year, m, 1) <= last]
-    return _protected(db, quarters, (dt.date(year, 1, 1), dt.date(year, 12, 31)), min_cell) if quarters else []
+    return [(dt.date(year, m, 1), period_end(dt.date(year, m, 1), "quarter")) for m in (1, 4, 7, 10)
+            if dt.date(year, m, 1) <= last]
+
+
+def _stored_hidden(version, period: int, start, end, length: str, min_cell: int) -> dict | None:
+    """A period's pattern from the protected store (atlas.protection.store), keyed as `_protected` keys it
+    with the period's index; None when it is not stored for this database and algorithm."""
+    pattern = store.load(version, "board", start, end, length, min_cell)
+    if pattern is None:
+        return None
+    return {(period, *(tuple(k) if isinstance(k, list) else (k,))): True for k in pattern["hidden"]}
+
+
+def _stored(db, version, filters: Filters, min_cell: int) -> PeriodSet | None:
+    """The set rebuilt from the named queries and its stored pattern, when the store holds it."""
+    if version is None or filters.aligned not in ("quarter", "year") or filters.start is None:
+        return None
+    if filters.aligned == "year":
+        quarters, whole_year = _year_quarters(db, filters.start.year), (filters.start, filters.end)
+    else:
+        quarters, whole_year = [(filters.start, filters.end)], None
+    period = len(quarters) if whole_year is not None else 0
+    if not quarters:
+        return None
+    hidden = _stored_hidden(version, period, filters.start, filters.end, filters.aligned, min_cell)
+    if hidden is None:
+        return None
+    cells, agencies, _ = _cells(db, quarters, whole_year)
+    return _period_set(db, period, list(range(len(quarters))) if whole_year else [0], filters.start, filters.end,
+                       cells, agencies, hidden)
+
+
+def _worked_out(db, version, filters: Filters, min_cell: int) -> PeriodSet:
+    """Protect the period: a year with its quarters (those already stored are read, not worked out again),
+    anything else on its own; every quarter and year worked out is stored."""
+    began = time.perf_counter()
+    year = filters.aligned == "year" and filters.start is not None
+    quarters = _year_quarters(db, filters.start.year) if year else []
+    whole_year = (dt.date(filters.start.year, 1, 1), dt.date(filters.start.year, 12, 31)) if year else None
+    if not quarters:
+        quarters, whole_year = [(filters.start, filters.end)], None
+    known = {q: found for q, (start, end) in enumerate(quarters) if whole_year is not None
+             and (found := _stored_hidden(version, q, start, end, "quarter", min_cell)) is not None}
+    hidden: dict = {}
+    sets = _protected(db, quarters, whole_year, min_cell, known, hidden)
+    periods = [(q, start, end, "quarter") for q, (start, end) in enumerate(quarters) if q not in known]
+    if whole_year is not None:
+        periods.append((len(quarters), *whole_year, "year"))
+    seconds = time.perf_counter() - began
+    for period, start, end, length in periods:
+        if length == filters.aligned or whole_year is not None:
+            pattern = [list(k[1:]) for k, off in hidden.items() if off and k[0] == period]
+            store.save(version, "board", start, end, length, min_cell, {"hidden": pattern}, seconds)
+    return next((s for s in sets if s.start == filters.start and s.end == filters.end), sets[0])
 
 
 # ------------------------------------------------------------------------------------------------ the cells
@@ -230,11 +280,16 @@ def _pattern(builder: _Builder, min_cell: int, fixed_hidden: dict | None = None,
     return pattern & (reveal_determined(figures, pattern, min_cell) | ~allowed)
 
 
-def _protected(db, quarters: list, whole_year, min_cell: int) -> list[PeriodSet]:
-    """Each quarter protected on its own, then the year with the quarters' patterns fixed."""
+def _protected(db, quarters: list, whole_year, min_cell: int, known: dict | None = None,
+               hidden: dict | None = None) -> list[PeriodSet]:
+    """Each quarter protected on its own, then the year with the quarters' patterns fixed. `known`: quarters'
+    patterns already worked out (by index: their hidden keys); `hidden` receives every period's pattern."""
     cells, agencies, others = _cells(db, quarters, whole_year)
-    hidden: dict = {}
+    hidden = {} if hidden is None else hidden
     for q in range(len(quarters)):
+        if known and q in known:
+            hidden.update(known[q])
+            continue
         one = _Builder(cells, others)
         one.period(q, [q])
         hidden.update(zip(one.keys, _pattern(one, min_cell)))

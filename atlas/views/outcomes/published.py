@@ -19,13 +19,16 @@ the whole network only, hidden when they are 1..min_cell-1 or when the network's
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from atlas.filters import Filters, period_end, period_label, period_start
+from atlas.protection import store
 from atlas.views import suppression
 from atlas.views.outcomes.rates import NO_FUNDER, NO_PROGRAM
 from atlas.vocab import label
@@ -150,12 +153,52 @@ def _year_cells(db, year: int, min_cell: int, last_day: dt.date) -> _Year:
 
 
 def _quarter_pattern(db, start: dt.date, min_cell: int, last_day: dt.date) -> suppression.Pattern | None:
-    """The quarter's own protection (None when the year has no cells), kept so its year reuses it."""
+    """The quarter's own protection (None when the year has no cells), kept so its year reuses it: read from the
+    protected store (atlas.protection.store) when it holds it, else worked out and stored."""
     def make():
         cells = _year(db, start.year, min_cell, last_day)
+        if not len(cells.universe):
+            return None
         q = [s for s, _ in cells.quarters].index(start)
-        return suppression.protect(cells.values[q], cells.lines, min_cell) if len(cells.universe) else None
+        end = cells.quarters[q][1]
+        found = _stored(db, start, end, "quarter", min_cell, cells)
+        if found is not None:
+            return suppression.Pattern(*found)
+        began = time.perf_counter()
+        pattern = suppression.protect(cells.values[q], cells.lines, min_cell)
+        _store(db, start, end, "quarter", min_cell, cells, time.perf_counter() - began,
+               pattern.hidden, pattern.lines_hidden, pattern.primary)
+        return pattern
     return _kept((_version(db), "pattern", start, min_cell, last_day), make)
+
+
+def _universe(cells: _Year) -> str:
+    """What a stored pattern's cells and lines are numbered over: it is read back only over the very same."""
+    digest = hashlib.sha256("\n".join(cells.universe["key"].astype(str)).encode())
+    digest.update("\n".join(f"{kind}|{group}" for kind, group, _ in cells.groups).encode())
+    return digest.hexdigest()[:16]
+
+
+def _stored(db, start: dt.date, end: dt.date, length: str, min_cell: int, cells: _Year) -> tuple | None:
+    """(hidden cells, primary cells, hidden lines) of a period from the protected store, or None."""
+    pattern = store.load(_version(db), "funders", start, end, length, min_cell)
+    if pattern is None or pattern.get("universe") != _universe(cells):
+        return None
+    keys = cells.universe["key"].astype(str)
+    lines = {tuple(line) for line in pattern["lines"]}
+    return (keys.isin(set(pattern["hidden"])).to_numpy(), keys.isin(set(pattern["primary"])).to_numpy(),
+            np.array([(kind, group) in lines for kind, group, _ in cells.groups], dtype=bool))
+
+
+def _store(db, start: dt.date, end: dt.date, length: str, min_cell: int, cells: _Year, seconds: float, hidden,
+           lines_hidden, primary=None) -> None:
+    keys = cells.universe["key"].astype(str).to_numpy()
+    primary = np.zeros(len(keys), bool) if primary is None else np.asarray(primary, bool)
+    store.save(_version(db), "funders", start, end, length, min_cell,
+               {"universe": _universe(cells), "hidden": keys[np.asarray(hidden, bool)].tolist(),
+                "primary": keys[primary].tolist(),
+                "lines": [[kind, group] for (kind, group, _), off in zip(cells.groups, lines_hidden) if off]},
+               seconds)
 
 
 def _protect_quarter(db, start: dt.date, min_cell: int, last_day: dt.date) -> PeriodSet:
@@ -213,19 +256,31 @@ def _protect_year(db, year: int, min_cell: int, last_day: dt.date) -> dict[tuple
     cells = _year(db, year, min_cell, last_day)
     if not cells.quarters:
         return {}
-    patterns = [_quarter_pattern(db, start, min_cell, last_day) for start, _ in cells.quarters]
     out = {(start, "quarter"): quarter_set(db, start, min_cell, last_day) for start, _ in cells.quarters}
     if len(cells.quarters) < 4 or period_end(dt.date(year, 1, 1), "year") > last_day:
         return out
-    nested = (suppression.protect_nested(cells.values, cells.lines, min_cell, year_cells=True, quarters=patterns)
-              if len(cells.universe) else None)
-    n = len(cells.universe)
-    hidden = nested.year_cells_hidden if nested else np.zeros(0, bool)
-    lines_hidden = nested.year_hidden[n:] if nested else np.zeros(len(cells.groups), bool)
     start = period_start(dt.date(year, 1, 1), "year")
+    hidden, lines_hidden = _year_pattern(db, cells, start, min_cell, last_day)
     out[(start, "year")] = _period(db, start, period_end(start, "year"), "year", cells.universe,
                                    cells.values.sum(axis=0), hidden, cells.groups, lines_hidden, min_cell)
     return out
+
+
+def _year_pattern(db, cells: _Year, start: dt.date, min_cell: int, last_day: dt.date) -> tuple:
+    """(hidden cells, hidden lines) of the year: from the protected store, else protected with its quarters
+    (`suppression.protect_nested`, the quarters' patterns fixed) and stored."""
+    end = period_end(start, "year")
+    if not len(cells.universe):
+        return np.zeros(0, bool), np.zeros(len(cells.groups), bool)
+    found = _stored(db, start, end, "year", min_cell, cells)
+    if found is not None:
+        return found[0], found[2]
+    patterns = [_quarter_pattern(db, s, min_cell, last_day) for s, _ in cells.quarters]
+    began = time.perf_counter()
+    nested = suppression.protect_nested(cells.values, cells.lines, min_cell, year_cells=True, quarters=patterns)
+    hidden, lines_hidden = nested.year_cells_hidden, nested.year_hidden[len(cells.universe):]
+    _store(db, start, end, "year", min_cell, cells, time.perf_counter() - began, hidden, lines_hidden)
+    return hidden, lines_hidden
 
 
 def _period(db, start, end, length, universe, values, hidden, groups, lines_hidden, min_cell) -> PeriodSet:
