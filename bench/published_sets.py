@@ -24,6 +24,9 @@ def _latest(db: Atlas) -> tuple[dict[str, tuple[dt.date, dt.date]], dt.date]:
     return latest, last
 
 
+NAMES = {"funders": "funders' set", "board": "board's set"}
+
+
 def measure(path: str, sets=("funders", "board"), lengths=("quarter", "year"), min_cell: int = 11):
     """(what, seconds) of each set's first build, the quarter before its year (as a visitor meets them)."""
     from atlas.views.network import published as board
@@ -38,7 +41,7 @@ def measure(path: str, sets=("funders", "board"), lengths=("quarter", "year"), m
             start, end = latest[length]
             began = time.perf_counter()
             build[which](Filters(start, end, aligned=length))
-            yield f"{which}' set, {length} from {start}", time.perf_counter() - began
+            yield f"{NAMES[which]}, {length} from {start}", time.perf_counter() - began
 
 
 if __name__ == "__main__":
