@@ -185,12 +185,18 @@ def rollup_statements(directory: Path = ROLLUPS_DIR) -> list[tuple[str, str]]:
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
 
 
-def ingest_statement(name: str, directory: Path = INGEST_DIR) -> str:
-    """A statement the importer runs (queries/ingest/NAME.sql): the pseudonym macro and the inserts that use it."""
+def statement_in(directory: Path, name: str, what: str) -> str:
+    """The statement `directory/NAME.sql` (a store's or the importer's statements, which are not named queries);
+    a name outside the folder or missing is a QueryError saying it is no `what` statement."""
     path = directory / f"{name}.sql"
     if not path.is_file() or path.parent != directory:
-        raise QueryError(f"no import statement {name!r}")
+        raise QueryError(f"no {what} statement {name!r}")
     return path.read_text(encoding="utf-8")
+
+
+def ingest_statement(name: str, directory: Path = INGEST_DIR) -> str:
+    """A statement the importer runs (queries/ingest/NAME.sql): the pseudonym macro and the inserts that use it."""
+    return statement_in(directory, name, "import")
 
 
 def model_fingerprint(model: Path = MODEL_DIR, rollups: Path = ROLLUPS_DIR) -> str:

@@ -65,10 +65,7 @@ def lock_path(path: Path) -> Path:
 @cache
 def statement(name: str) -> str:
     """The store's statement `queries/protected_store/NAME.sql`."""
-    path = STATEMENTS / f"{name}.sql"
-    if not path.is_file() or path.parent != STATEMENTS:
-        raise KeyError(f"no protected store statement {name!r}")
-    return path.read_text(encoding="utf-8")
+    return catalog.statement_in(STATEMENTS, name, "protected store")
 
 
 @cache

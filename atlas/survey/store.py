@@ -52,10 +52,7 @@ def lock_path(answers: Path) -> Path:
 @cache
 def statement(name: str) -> str:
     """The store's statement `queries/survey_store/NAME.sql`."""
-    path = STATEMENTS / f"{name}.sql"
-    if not path.is_file() or path.parent != STATEMENTS:
-        raise KeyError(f"no survey store statement {name!r}")
-    return path.read_text(encoding="utf-8")
+    return catalog.statement_in(STATEMENTS, name, "survey store")
 
 
 def schema() -> list[str]:
