@@ -55,7 +55,7 @@ def _set(db, filters, reveal: bool = True) -> published.PeriodSet:
     if reveal:
         return published._protected(db, [(filters.start, filters.end)], None, M)[0]
     real = published.reveal_determined
-    published.reveal_determined = lambda figures, hidden, min_cell: np.asarray(hidden, bool)
+    published.reveal_determined = lambda figures, hidden, min_cell, may_show=None: np.asarray(hidden, bool)
     try:
         return published._protected(db, [(filters.start, filters.end)], None, M)[0]
     finally:

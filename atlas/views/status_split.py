@@ -113,8 +113,7 @@ class _Set:
         allowed = np.asarray(may_hide, bool) & np.array([k[1] != "total" for k in self.keys])
         cost = np.array([COST.get(k[1], 1.0) for k in self.keys])
         pattern = protect(figures, min_cell, hidden=hidden, may_hide=allowed, cost=cost)
-        pattern &= reveal_determined(figures, pattern, min_cell) | ~allowed
-        return dict(zip(self.keys, pattern))
+        return dict(zip(self.keys, reveal_determined(figures, pattern, min_cell, may_show=allowed)))
 
 
 def _protected(frames: dict, quarters: list[int], with_year: bool, min_cell: int) -> list[Split]:

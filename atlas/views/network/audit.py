@@ -252,15 +252,20 @@ def _repair(figures: Figures, hide: np.ndarray, allowed: np.ndarray, weight: np.
         hidden_now.add(pick)
 
 
-def reveal_determined(figures: Figures, hidden, min_cell: int) -> np.ndarray:
+def reveal_determined(figures: Figures, hidden, min_cell: int, may_show=None) -> np.ndarray:
     """The pattern with every hidden figure of at least min_cell shown whose value the shown figures already fix:
     its cells are exactly shown figures that share no cell (a year's flow over its four shown quarters), or a shown
     figure holding it less shown figures inside that holder, beside it and sharing no cell (a region pair less its
     shown formal part). Showing such a figure adds no equation a reader did not have, so every bound of the
     audit, and its verdict, stands; hiding it only made the page harder to read. Only these plain proofs are
     taken (the solver is never asked), round after round while figures shown so open more; a figure of
-    1..min_cell-1 is never shown (it is exposed already, or not determined)."""
-    hide = np.asarray(hidden, bool).copy()
+    1..min_cell-1 is never shown (it is exposed already, or not determined).
+
+    `may_show` (default: all) limits what is shown to the figures a step may change (a year's step keeps its
+    quarters' patterns as they are). A figure outside it may still carry a proof once it is fixed: it is then
+    fixed by shown figures itself, so what it proves is too."""
+    hidden = np.asarray(hidden, bool)
+    hide = hidden.copy()
     rows = figures.incidence
     sizes = np.diff(rows.indptr)
     while True:
@@ -268,7 +273,7 @@ def reveal_determined(figures: Figures, hidden, min_cell: int) -> np.ndarray:
         revealed = [t for t in np.flatnonzero(hide & (figures.totals >= min_cell))
                     if _determined(figures, rows, sizes, shown, int(t))]
         if not revealed:
-            return hide
+            return hide if may_show is None else hide | (hidden & ~np.asarray(may_show, bool))
         hide[revealed] = False
 
 

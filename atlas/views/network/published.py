@@ -277,7 +277,7 @@ def _pattern(builder: _Builder, min_cell: int, fixed_hidden: dict | None = None,
     pattern = protect(figures, min_cell, hidden=hidden, may_hide=allowed, cost=cost)
     # a hidden figure the shown ones fix exactly is shown (audit.reveal_determined): the reader learns nothing
     # new; only figures this call may hide (a quarter keeps the pattern it has alone), never the other part
-    return pattern & (reveal_determined(figures, pattern, min_cell) | ~allowed)
+    return reveal_determined(figures, pattern, min_cell, may_show=allowed)
 
 
 def _protected(db, quarters: list, whole_year, min_cell: int, known: dict | None = None,
