@@ -49,10 +49,6 @@ def periods(db) -> list[tuple[str, dt.date, dt.date, str]]:
     return sorted(chosen, key=lambda p: (-p[1].year, p[3] == "year", -p[1].toordinal()))
 
 
-def _version(db):
-    return getattr(db, "version", None) or getattr(getattr(db, "db", None), "version", None)
-
-
 def one(db, audience: str, filters: Filters, min_cell: int, last_day: dt.date) -> None:
     """The audience's set of the filters' period, worked out (and stored) unless the store holds it."""
     from atlas.views.network import published as board
@@ -75,7 +71,7 @@ def prepare(db, min_cell: int, say: Callable[[str], None] = print, audiences=AUD
         say("The data holds no whole quarter: there is no published set to prepare.")
         return done
     last = pd.Timestamp(extent["last_referral"]).date()
-    version = _version(db)
+    version = store.version_of(db)
     for label, start, end, length in chosen:
         for audience in audiences:
             if stop():

@@ -80,6 +80,16 @@ def algorithm() -> str:
     return f"{ALGORITHM}-{digest.hexdigest()[:16]}"
 
 
+def version_of(db) -> tuple | None:
+    """The database file's identity (`Atlas.version`: path, mtime_ns, size) of an `Atlas` or of the app's cached
+    database wrapping one (`.db`), or None for a source without one (nothing is then kept or stored)."""
+    for source in (db, getattr(db, "db", None)):
+        version = getattr(source, "version", None)
+        if version is not None:
+            return version
+    return None
+
+
 def stamp(version: tuple) -> dict:
     """What a row is stamped with, from a database's `Atlas.version` (path, mtime_ns, size)."""
     return {"mtime_ns": int(version[1]), "size": int(version[2]), "model": catalog.model_fingerprint(),

@@ -82,7 +82,7 @@ def published(db, filters: Filters, min_cell: int) -> PeriodSet:
     """The board's set of the filters' period: a quarter protected on its own (its figures never change when
     later data arrive), a year protected with its quarters' patterns fixed (see the module's docstring); any
     other period on its own. Kept per database file, period and min_cell."""
-    version = _version(db)
+    version = store.version_of(db)
     key = (version, filters.start, filters.end, filters.aligned, int(min_cell))
     with _lock:
         found = _cache.get(key) if version is not None else None
@@ -110,15 +110,6 @@ def _make(db, filters: Filters, min_cell: int, key: tuple) -> PeriodSet:
             while len(_cache) > _KEEP:
                 _cache.popitem(last=False)
     return found
-
-
-def _version(db):
-    """The database file's identity (the app's cached database or an `Atlas`), or None."""
-    for source in (db, getattr(db, "db", None)):
-        version = getattr(source, "version", None)
-        if version is not None:
-            return version
-    return None
 
 
 def _year_quarters(db, year: int) -> list[tuple[dt.date, dt.date]]:

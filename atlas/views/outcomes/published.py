@@ -64,10 +64,6 @@ class PeriodSet:
         return period_label(self.start, self.length)
 
 
-def _version(db):
-    return getattr(db, "version", None) or getattr(getattr(db, "db", None), "version", None)
-
-
 _KEPT: dict[tuple, object] = {}
 _MAKING: dict[tuple, threading.Lock] = {}  # a lock per key being worked out
 _LOCK = threading.Lock()
@@ -108,14 +104,14 @@ def period_set(db, filters: Filters, min_cell: int, last_day: dt.date) -> Period
 def quarter_set(db, start: dt.date, min_cell: int, last_day: dt.date) -> PeriodSet:
     """The published set of the quarter from `start`: the very figures `year_sets` gives it. Kept per database
     version and min_cell."""
-    key = (_version(db), "quarter", start, min_cell, last_day)
+    key = (store.version_of(db), "quarter", start, min_cell, last_day)
     return _kept(key, lambda: _protect_quarter(db, start, min_cell, last_day))
 
 
 def year_sets(db, year: int, min_cell: int, last_day: dt.date) -> dict[tuple[dt.date, str], PeriodSet]:
     """Every published set of a calendar year: each quarter that has ended by `last_day`, and the year
     when it has; keyed by (start, length). Kept per database version and min_cell."""
-    return _kept((_version(db), year, min_cell, last_day), lambda: _protect_year(db, year, min_cell, last_day))
+    return _kept((store.version_of(db), year, min_cell, last_day), lambda: _protect_year(db, year, min_cell, last_day))
 
 
 @dataclass(frozen=True)
@@ -135,7 +131,7 @@ class _Year:
 
 
 def _year(db, year: int, min_cell: int, last_day: dt.date) -> _Year:
-    return _kept((_version(db), "cells", year, min_cell, last_day), lambda: _year_cells(db, year, min_cell, last_day))
+    return _kept((store.version_of(db), "cells", year, min_cell, last_day), lambda: _year_cells(db, year, min_cell, last_day))
 
 
 def _year_cells(db, year: int, min_cell: int, last_day: dt.date) -> _Year:
@@ -169,7 +165,7 @@ def _quarter_pattern(db, start: dt.date, min_cell: int, last_day: dt.date) -> su
         _store(db, start, end, "quarter", min_cell, cells, time.perf_counter() - began,
                pattern.hidden, pattern.lines_hidden, pattern.primary)
         return pattern
-    return _kept((_version(db), "pattern", start, min_cell, last_day), make)
+    return _kept((store.version_of(db), "pattern", start, min_cell, last_day), make)
 
 
 def _universe(cells: _Year) -> str:
@@ -181,7 +177,7 @@ def _universe(cells: _Year) -> str:
 
 def _stored(db, start: dt.date, end: dt.date, length: str, min_cell: int, cells: _Year) -> tuple | None:
     """(hidden cells, primary cells, hidden lines) of a period from the protected store, or None."""
-    pattern = store.load(_version(db), "funders", start, end, length, min_cell)
+    pattern = store.load(store.version_of(db), "funders", start, end, length, min_cell)
     if pattern is None or pattern.get("universe") != _universe(cells):
         return None
     keys = cells.universe["key"].astype(str)
@@ -194,7 +190,7 @@ def _store(db, start: dt.date, end: dt.date, length: str, min_cell: int, cells: 
            lines_hidden, primary=None) -> None:
     keys = cells.universe["key"].astype(str).to_numpy()
     primary = np.zeros(len(keys), bool) if primary is None else np.asarray(primary, bool)
-    store.save(_version(db), "funders", start, end, length, min_cell,
+    store.save(store.version_of(db), "funders", start, end, length, min_cell,
                {"universe": _universe(cells), "hidden": keys[np.asarray(hidden, bool)].tolist(),
                 "primary": keys[primary].tolist(),
                 "lines": [[kind, group] for (kind, group, _), off in zip(cells.groups, lines_hidden) if off]},
