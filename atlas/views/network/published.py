@@ -25,9 +25,7 @@ and min_cell, and kept)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +33,7 @@ import pandas as pd
 
 from atlas.filters import Filters, period_end
 from atlas.protection import store
+from atlas.protection.kept import Kept
 from atlas.views import privacy
 from atlas.views.network.audit import Figures, protect, reveal_determined
 
@@ -43,10 +42,7 @@ VOLUMES = ("within", "sent", "received", "referrals")
 # what hiding a referral of each grain costs the board: a region's figures are what it reads first, so the
 # complement hides agency flows and sector figures before them
 COST = {"flow": 1.0, "sector": 1.0, "sector_volume": 2.0, "formal": 3.0, "region_volume": 6.0, "region": 10.0}
-_KEEP = 8  # sets kept (each a year and its quarters, for one database and min_cell)
-_cache: OrderedDict = OrderedDict()
-_making: dict[tuple, threading.Lock] = {}
-_lock = threading.Lock()
+_cache = Kept(8)  # sets kept (each a year and its quarters, for one database and min_cell)
 
 
 @dataclass(frozen=True)
@@ -82,34 +78,13 @@ def published(db, filters: Filters, min_cell: int) -> PeriodSet:
     """The board's set of the filters' period: a quarter protected on its own (its figures never change when
     later data arrive), a year protected with its quarters' patterns fixed (see the module's docstring); any
     other period on its own. Kept per database file, period and min_cell."""
-    version = store.version_of(db)
-    key = (version, filters.start, filters.end, filters.aligned, int(min_cell))
-    with _lock:
-        found = _cache.get(key) if version is not None else None
-        if found is not None:
-            return found
-        making = _making.setdefault(key, threading.Lock())
-    with making:  # one thread works a set out (the server's, ahead: atlas.app.prefetch); others wait for it
-        with _lock:
-            found = _cache.get(key) if version is not None else None
-        if found is None:
-            found = _make(db, filters, int(min_cell), key)
-        with _lock:
-            _making.pop(key, None)
-    return found
+    key = (store.version_of(db), filters.start, filters.end, filters.aligned, int(min_cell))
+    return _cache.get_or_make(key, lambda: _make(db, filters, int(min_cell), key[0]))
 
 
-def _make(db, filters: Filters, min_cell: int, key: tuple) -> PeriodSet:
-    version = key[0]
+def _make(db, filters: Filters, min_cell: int, version) -> PeriodSet:
     found = _stored(db, version, filters, min_cell)
-    if found is None:
-        found = _worked_out(db, version, filters, min_cell)
-    if version is not None:
-        with _lock:
-            _cache[key] = found
-            while len(_cache) > _KEEP:
-                _cache.popitem(last=False)
-    return found
+    return found if found is not None else _worked_out(db, version, filters, min_cell)
 
 
 def _year_quarters(db, year: int) -> list[tuple[dt.date, dt.date]]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 import time
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ import pandas as pd
 
 from atlas.filters import Filters, period_end, period_label, period_start
 from atlas.protection import store
+from atlas.protection.kept import Kept
 from atlas.views import suppression
 from atlas.views.outcomes.rates import NO_FUNDER, NO_PROGRAM
 from atlas.vocab import label
@@ -64,32 +64,12 @@ class PeriodSet:
         return period_label(self.start, self.length)
 
 
-_KEPT: dict[tuple, object] = {}
-_MAKING: dict[tuple, threading.Lock] = {}  # a lock per key being worked out
-_LOCK = threading.Lock()
+_KEPT = Kept(64)  # each set, year cells and pattern, by database version, period, min_cell and last day
 
 
 def _kept(key: tuple, make):
-    """`make()`, kept under `key` (whose first part is the database version; nothing is kept without one). One
-    thread works a key out while any other asking for it waits for that result: the server protects the default
-    period in the background (atlas.app.prefetch), and a visitor arriving meanwhile must not do it all again."""
-    if key[0] is None:
-        return make()
-    with _LOCK:
-        if key in _KEPT:
-            return _KEPT[key]
-        making = _MAKING.setdefault(key, threading.Lock())
-    with making:
-        with _LOCK:
-            if key in _KEPT:
-                return _KEPT[key]
-        made = make()
-        with _LOCK:
-            if len(_KEPT) > 64:
-                _KEPT.clear()
-            _KEPT[key] = made
-            _MAKING.pop(key, None)
-    return made
+    """`make()`, kept under `key` (whose first part is the database version; nothing is kept without one)."""
+    return _KEPT.get_or_make(key, make)
 
 
 def period_set(db, filters: Filters, min_cell: int, last_day: dt.date) -> PeriodSet:
