@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from atlas import formats
 from atlas.filters import Filters
 from atlas.views import privacy
 from atlas.views.network.published import published
-from atlas.views.suppression import HIDDEN
+from atlas.views.suppression import figure_text
 from atlas.views.survey import load as survey_load
 from atlas.views.survey import quality as survey_quality
 from atlas.vocab import instrument_label, label
@@ -142,7 +143,7 @@ def _strained_from_set(low: pd.DataFrame, flows: pd.DataFrame, top: int) -> pd.D
         "Instrument": low["instrument"].map(instrument_label), "Trust": low["trust"].astype("Int64"),
         "Value": low["value"].astype("Int64")})
     for column, values in zip(BOARD_WAYS, (low["_ab"], low["_ba"])):
-        out[column] = [HIDDEN if v is None or pd.isna(v) else f"{int(v):,}" for v in values]
+        out[column] = [figure_text(v, v is None or pd.isna(v), formats.count) for v in values]
     return out.reset_index(drop=True)
 
 
